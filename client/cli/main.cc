@@ -1,0 +1,144 @@
+// infoflyt: the command-line client for infoflytd.
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <iostream>
+
+#include "envelope_flags.h"
+#include "infoflyt_client.h"
+#include "output.h"
+
+namespace {
+
+using infoflyt::cli::Format;
+
+const char* kFooter = R"(Connection settings may come from the environment: INFOFLYT_SERVER,
+INFOFLYT_CERT, INFOFLYT_KEY, INFOFLYT_CA, INFOFLYT_SERVER_NAME.
+Exit codes: 0 ok, 64 usage, 65 invalid input, 66 not found, 69 unavailable,
+70 internal error, 75 timeout, 76 precondition failed, 77 not permitted.)";
+
+struct Globals {
+  infoflyt::client::ClientOptions client;
+  std::string output = "text";
+  int timeout_seconds = 10;
+};
+
+void AddGlobals(CLI::App& app, Globals* g) {
+  app.add_option("-s,--server", g->client.server, "infoflytd address host:port")
+      ->envname("INFOFLYT_SERVER")
+      ->capture_default_str();
+  app.add_option("--cert", g->client.cert, "this party's client certificate (PEM)")
+      ->envname("INFOFLYT_CERT");
+  app.add_option("--key", g->client.key, "its private key (PEM)")->envname("INFOFLYT_KEY");
+  app.add_option("--ca", g->client.ca, "CA certificate that issued the server's (PEM)")
+      ->envname("INFOFLYT_CA");
+  app.add_option("--server-name", g->client.server_name, "TLS name to expect from the server")
+      ->envname("INFOFLYT_SERVER_NAME");
+  app.add_option("-o,--output", g->output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--timeout", g->timeout_seconds, "seconds per call")->capture_default_str();
+}
+
+int Connect(const Globals& g, std::unique_ptr<infoflyt::client::ExchangeClient>* client) {
+  auto options = g.client;
+  options.timeout = std::chrono::seconds(g.timeout_seconds);
+  const grpc::Status status = infoflyt::client::ExchangeClient::Connect(options, client);
+  if (!status.ok()) {
+    std::cerr << "infoflyt: " << status.error_message() << "\n";
+    return infoflyt::cli::kExitUsage;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"infoflyt - client for the infoflyt secure information exchange"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  Globals g;
+  AddGlobals(app, &g);
+
+  auto* post = app.add_subcommand("post", "post a message; prints its receipt");
+  infoflyt::cli::EnvelopeFlags envelope_flags;
+  std::string post_type;
+  infoflyt::cli::AddPostCommands(post, &envelope_flags, &post_type);
+
+  auto* subscribe = app.add_subcommand("subscribe", "print deliveries as they arrive");
+  uint64_t from = 0;
+  bool ack_after_print = false;
+  int count = 0;
+  subscribe->add_option("--from", from,
+                        "replay from this delivery id (default: first unacknowledged)");
+  subscribe->add_flag("--ack", ack_after_print, "acknowledge each delivery after printing it");
+  subscribe->add_option("--count", count, "exit after this many deliveries (0: never)");
+
+  auto* ack = app.add_subcommand("ack", "acknowledge deliveries");
+  std::vector<uint64_t> ack_ids;
+  ack->add_option("delivery_id", ack_ids, "delivery ids")->required();
+
+  auto* status = app.add_subcommand("status", "show who has received a message you sent");
+  std::string message_id;
+  status->add_option("message_id", message_id, "message id from the receipt")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : infoflyt::cli::kExitUsage;
+  }
+  const Format format = g.output == "json" ? Format::kJson : Format::kText;
+  std::unique_ptr<infoflyt::client::ExchangeClient> client;
+  if (int rc = Connect(g, &client); rc != 0) return rc;
+
+  if (post->parsed()) {
+    infoflyt::v1::Envelope envelope;
+    std::string error;
+    if (!infoflyt::cli::BuildEnvelope(post_type, envelope_flags, &envelope, &error)) {
+      std::cerr << "infoflyt: " << error << "\n";
+      return infoflyt::cli::kExitUsage;
+    }
+    infoflyt::v1::Receipt receipt;
+    const grpc::Status s = client->Post(envelope, &receipt);
+    if (!s.ok()) return infoflyt::cli::ReportError(s, format);
+    infoflyt::cli::PrintReceipt(receipt, format);
+    return 0;
+  }
+  if (subscribe->parsed()) {
+    grpc::ClientContext context;
+    int seen = 0;
+    bool reached_count = false;
+    grpc::Status ack_error;
+    const grpc::Status s =
+        client->Subscribe(from, &context, [&](const infoflyt::v1::Delivery& delivery) {
+          infoflyt::cli::PrintDelivery(delivery, format);
+          if (ack_after_print) {
+            infoflyt::v1::AckResponse response;
+            ack_error = client->Ack({delivery.delivery_id()}, &response);
+            if (!ack_error.ok()) return false;
+          }
+          reached_count = count > 0 && ++seen >= count;
+          return !reached_count;
+        });
+    if (!ack_error.ok()) return infoflyt::cli::ReportError(ack_error, format);
+    if (reached_count) return 0;
+    return infoflyt::cli::ReportError(s, format);
+  }
+  if (ack->parsed()) {
+    infoflyt::v1::AckResponse response;
+    const grpc::Status s = client->Ack(ack_ids, &response);
+    if (!s.ok()) return infoflyt::cli::ReportError(s, format);
+    if (format == Format::kJson) {
+      infoflyt::cli::PrintJson(response);
+    } else {
+      std::cout << "acknowledged " << ack_ids.size() << " (" << response.newly_acknowledged()
+                << " new)" << std::endl;
+    }
+    return 0;
+  }
+  infoflyt::v1::MessageStatus message_status;
+  const grpc::Status s = client->GetMessageStatus(message_id, &message_status);
+  if (!s.ok()) return infoflyt::cli::ReportError(s, format);
+  infoflyt::cli::PrintMessageStatus(message_status, format);
+  return 0;
+}

@@ -1,0 +1,115 @@
+#include "infoflyt_client.h"
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "google/rpc/error_details.pb.h"
+
+namespace infoflyt::client {
+namespace {
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return true;
+}
+
+}  // namespace
+
+std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status) {
+  std::vector<FieldViolation> out;
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return out;
+  }
+  for (const auto& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (!any.UnpackTo(&bad_request)) continue;
+    for (const auto& v : bad_request.field_violations()) {
+      out.push_back({v.field(), v.description()});
+    }
+  }
+  return out;
+}
+
+grpc::Status ExchangeClient::Connect(const ClientOptions& options,
+                                     std::unique_ptr<ExchangeClient>* out) {
+  grpc::SslCredentialsOptions tls;
+  for (auto [what, path, text] :
+       {std::tuple{"client certificate", &options.cert, &tls.pem_cert_chain},
+        std::tuple{"client key", &options.key, &tls.pem_private_key},
+        std::tuple{"CA certificate", &options.ca, &tls.pem_root_certs}}) {
+    if (path->empty()) {
+      return {grpc::StatusCode::INVALID_ARGUMENT, std::string(what) + " file is not set"};
+    }
+    if (!ReadFile(*path, text)) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              std::string("cannot read ") + what + " file " + *path};
+    }
+  }
+  grpc::ChannelArguments args;
+  if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
+  auto channel =
+      grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), args);
+  out->reset(new ExchangeClient(options, std::move(channel)));
+  return grpc::Status::OK;
+}
+
+ExchangeClient::ExchangeClient(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
+    : options_(std::move(options)),
+      channel_(std::move(channel)),
+      stub_(v1::Exchange::NewStub(channel_)) {}
+
+void ExchangeClient::PrepareUnary(grpc::ClientContext* context) const {
+  context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+}
+
+grpc::Status ExchangeClient::Post(const v1::Envelope& envelope, v1::Receipt* receipt) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::PostRequest request;
+  *request.mutable_envelope() = envelope;
+  return stub_->Post(&context, request, receipt);
+}
+
+grpc::Status ExchangeClient::Ack(const std::vector<uint64_t>& delivery_ids,
+                                 v1::AckResponse* response) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::AckRequest request;
+  for (uint64_t id : delivery_ids) request.add_delivery_ids(id);
+  return stub_->Ack(&context, request, response);
+}
+
+grpc::Status ExchangeClient::GetMessageStatus(const std::string& message_id,
+                                              v1::MessageStatus* status) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::GetMessageStatusRequest request;
+  request.set_message_id(message_id);
+  return stub_->GetMessageStatus(&context, request, status);
+}
+
+grpc::Status ExchangeClient::Subscribe(
+    uint64_t from_delivery_id, grpc::ClientContext* context,
+    const std::function<bool(const v1::Delivery&)>& on_delivery) {
+  v1::SubscribeRequest request;
+  request.set_from_delivery_id(from_delivery_id);
+  auto reader = stub_->Subscribe(context, request);
+  v1::Delivery delivery;
+  while (reader->Read(&delivery)) {
+    if (!on_delivery(delivery)) {
+      context->TryCancel();
+      break;
+    }
+  }
+  return reader->Finish();
+}
+
+}  // namespace infoflyt::client

@@ -1,0 +1,61 @@
+// The infoflyt C++ client library: an mTLS channel to infoflytd and typed calls over the
+// generated Exchange stub. The caller's identity is its certificate; nothing else is sent.
+#pragma once
+
+#include <grpcpp/channel.h>
+#include <grpcpp/client_context.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "infoflyt/v1/exchange.grpc.pb.h"
+
+namespace infoflyt::client {
+
+struct ClientOptions {
+  std::string server = "localhost:7443";  // host:port of infoflytd.
+  std::string cert;                       // PEM file: this party's client certificate.
+  std::string key;                        // PEM file: its private key.
+  std::string ca;                         // PEM file: the CA that issued the server's certificate.
+  std::string server_name;                // Overrides the TLS name checked, if not the host.
+  std::chrono::milliseconds timeout{10000};  // Per unary call.
+};
+
+struct FieldViolation {
+  std::string field;
+  std::string description;
+};
+
+// The google.rpc.BadRequest field violations attached to an error, if any.
+std::vector<FieldViolation> FieldViolationsOf(const grpc::Status& status);
+
+class ExchangeClient {
+ public:
+  // Reads the PEM files and sets up the channel (connection happens on first call). An error
+  // names the file that could not be read.
+  static grpc::Status Connect(const ClientOptions& options, std::unique_ptr<ExchangeClient>* out);
+
+  grpc::Status Post(const v1::Envelope& envelope, v1::Receipt* receipt);
+  grpc::Status Ack(const std::vector<uint64_t>& delivery_ids, v1::AckResponse* response);
+  grpc::Status GetMessageStatus(const std::string& message_id, v1::MessageStatus* status);
+
+  // Streams deliveries (see SubscribeRequest) to `on_delivery` until it returns false, the
+  // stream ends, or `context` is cancelled (context->TryCancel() from another thread).
+  grpc::Status Subscribe(uint64_t from_delivery_id, grpc::ClientContext* context,
+                         const std::function<bool(const v1::Delivery&)>& on_delivery);
+
+  v1::Exchange::Stub& stub() { return *stub_; }
+
+ private:
+  ExchangeClient(ClientOptions options, std::shared_ptr<grpc::Channel> channel);
+  void PrepareUnary(grpc::ClientContext* context) const;
+
+  ClientOptions options_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Exchange::Stub> stub_;
+};
+
+}  // namespace infoflyt::client

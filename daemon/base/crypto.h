@@ -1,0 +1,20 @@
+// The few cryptographic primitives infoflyt needs, over OpenSSL EVP.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace infoflyt {
+
+// SHA-256 digest (32 raw bytes).
+std::string Sha256(std::string_view data);
+// HMAC-SHA-256 (32 raw bytes).
+std::string HmacSha256(std::string_view key, std::string_view data);
+// Lower-case hex.
+std::string ToHex(std::string_view bytes);
+// `n` bytes from the OpenSSL CSPRNG.
+std::string RandomBytes(size_t n);
+// A random RFC 4122 version 4 UUID in its canonical text form.
+std::string NewUuid();
+
+}  // namespace infoflyt

@@ -1,0 +1,21 @@
+#include "base/status.h"
+
+namespace infoflyt {
+
+Status Status::InvalidArgument(std::vector<FieldViolation> violations) {
+  std::string message;
+  for (const auto& v : violations) {
+    if (!message.empty()) message += "; ";
+    message += v.field + ": " + v.description;
+  }
+  Status status(Code::kInvalidArgument, std::move(message));
+  status.violations_ = std::move(violations);
+  return status;
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return "code " + std::to_string(static_cast<int>(code_)) + ": " + message_;
+}
+
+}  // namespace infoflyt

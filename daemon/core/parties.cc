@@ -1,0 +1,128 @@
+#include "core/parties.h"
+
+#include <array>
+#include <toml++/toml.h>
+
+namespace infoflyt {
+namespace {
+
+constexpr std::array<std::pair<PartyKind, std::string_view>, 6> kKindNames = {{
+    {PartyKind::kCorrectional, "correctional"},
+    {PartyKind::kPolice, "police"},
+    {PartyKind::kPst, "pst"},
+    {PartyKind::kMunicipality, "municipality"},
+    {PartyKind::kAuditor, "auditor"},
+    {PartyKind::kOperator, "operator"},
+}};
+
+bool IsPartyId(std::string_view id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+}
+
+std::string Where(const toml::node& node) {
+  return "parties line " + std::to_string(node.source().begin.line);
+}
+
+}  // namespace
+
+std::optional<PartyKind> ParsePartyKind(std::string_view name) {
+  for (const auto& [kind, kind_name] : kKindNames) {
+    if (kind_name == name) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string_view PartyKindName(PartyKind kind) {
+  for (const auto& [k, name] : kKindNames) {
+    if (k == kind) return name;
+  }
+  return "unknown";
+}
+
+std::string Party::Key() const { return std::string(PartyKindName(kind)) + "/" + id; }
+
+Status PartyRegistry::Parse(std::string_view toml_text, const Places& places,
+                            PartyRegistry* out) {
+  toml::table doc;
+  try {
+    doc = toml::parse(toml_text, std::string_view("parties"));
+  } catch (const toml::parse_error& e) {
+    return {Code::kInvalidArgument, "parties line " + std::to_string(e.source().begin.line) +
+                                        ": " + std::string(e.description())};
+  }
+  const toml::array* entries = doc["party"].as_array();
+  if (entries == nullptr) return {Code::kInvalidArgument, "parties: no [[party]] tables"};
+
+  PartyRegistry registry;
+  for (const toml::node& node : *entries) {
+    const toml::table* t = node.as_table();
+    if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": party must be a table"};
+    for (const auto& [key, value] : *t) {
+      if (key != "kind" && key != "id" && key != "name" && key != "police_district") {
+        return {Code::kInvalidArgument,
+                Where(value) + ": unknown key '" + std::string(key.str()) + "'"};
+      }
+    }
+    Party p;
+    const auto kind = ParsePartyKind((*t)["kind"].value_or(std::string_view()));
+    if (!kind) return {Code::kInvalidArgument, Where(node) + ": kind must be one of correctional, "
+                                                             "police, pst, municipality, auditor, "
+                                                             "operator"};
+    p.kind = *kind;
+    p.id = (*t)["id"].value_or(std::string());
+    p.name = (*t)["name"].value_or(std::string());
+    p.police_district = (*t)["police_district"].value_or(std::string());
+    if (!IsPartyId(p.id)) {
+      return {Code::kInvalidArgument, Where(node) + ": id must be 1-64 of [a-z0-9-]"};
+    }
+    if (p.kind == PartyKind::kMunicipality && places.Find(p.id) == nullptr) {
+      return {Code::kInvalidArgument,
+              Where(node) + ": municipality id must be a known kommunenummer"};
+    }
+    if ((p.kind == PartyKind::kPolice) == p.police_district.empty()) {
+      return {Code::kInvalidArgument,
+              Where(node) + ": police_district is required for police parties and only them"};
+    }
+    const std::string key = p.Key();
+    if (!registry.by_key_.emplace(key, std::move(p)).second) {
+      return {Code::kInvalidArgument, Where(node) + ": duplicate party " + key};
+    }
+  }
+  for (const auto& [key, party] : registry.by_key_) {
+    registry.by_kind_[party.kind].push_back(&party);
+    if (party.kind != PartyKind::kPolice) continue;
+    if (!registry.police_by_district_.emplace(party.police_district, &party).second) {
+      return {Code::kInvalidArgument, "parties: two police parties serve " + party.police_district};
+    }
+  }
+  for (const std::string& district : places.Districts()) {
+    if (!registry.police_by_district_.contains(district)) {
+      return {Code::kInvalidArgument, "parties: no police party serves " + district};
+    }
+  }
+  *out = std::move(registry);
+  return Status::Ok();
+}
+
+const Party* PartyRegistry::Find(PartyKind kind, std::string_view id) const {
+  return FindByKey(std::string(PartyKindName(kind)) + "/" + std::string(id));
+}
+
+const Party* PartyRegistry::FindByKey(std::string_view key) const {
+  auto it = by_key_.find(key);
+  return it == by_key_.end() ? nullptr : &it->second;
+}
+
+const Party* PartyRegistry::PoliceFor(std::string_view district) const {
+  auto it = police_by_district_.find(district);
+  return it == police_by_district_.end() ? nullptr : it->second;
+}
+
+const std::vector<const Party*>& PartyRegistry::OfKind(PartyKind kind) const {
+  static const std::vector<const Party*> kNone;
+  auto it = by_kind_.find(kind);
+  return it == by_kind_.end() ? kNone : it->second;
+}
+
+}  // namespace infoflyt

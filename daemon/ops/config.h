@@ -1,0 +1,45 @@
+// infoflytd's configuration: a TOML file (toml++), with command-line flags overriding it.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "base/status.h"
+
+namespace infoflyt {
+
+struct Config {
+  // [server]
+  std::string listen = "127.0.0.1:7443";      // gRPC over mTLS.
+  std::string http_listen = "127.0.0.1:9464"; // /metrics and /healthz; "" disables.
+  size_t max_message_bytes = 64 * 1024;
+  std::string instance;    // Name of this daemon in disclosure records; default: host name.
+  std::string ready_file;  // If set, written with the bound addresses once serving.
+  // [tls]
+  std::string tls_cert;
+  std::string tls_key;
+  std::string client_ca;
+  std::string trust_domain = "infoflyt.test";
+  // [store]
+  std::string store = "sqlite";
+  std::string sqlite_path = "infoflyt.db";
+  size_t commit_batch = 512;
+  // [data]
+  std::string municipalities;
+  std::string police_districts;
+  std::string parties;
+  std::string legal_bases;
+  std::map<std::string, std::string> district_overrides;  // kommunenummer -> district.
+  // [audit]
+  std::string subject_key_file = "subject.key";
+};
+
+// Reads `path` into `config`, keeping defaults for absent keys. Relative paths in the file are
+// resolved against the file's directory. Unknown sections or keys are errors naming the line.
+Status LoadConfigFile(const std::string& path, Config* config);
+
+// Checks required settings after file and flags are merged.
+Status CheckConfig(const Config& config);
+
+}  // namespace infoflyt

@@ -1,0 +1,235 @@
+#include "ops/daemon.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+#include <prometheus/text_serializer.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/crypto.h"
+#include "base/log.h"
+
+namespace infoflyt {
+namespace {
+
+constexpr size_t kSubjectKeyBytes = 32;
+constexpr int kIoThreads = 2;
+
+Status ReadFile(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {Code::kFailedPrecondition, "cannot read " + path};
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return Status::Ok();
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config)
+    : config_(std::move(config)), work_(asio::make_work_guard(io_)), signals_(io_) {
+  if (config_.instance.empty()) config_.instance = HostName();
+}
+
+Daemon::~Daemon() {
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  if (http_) asio::post(io_, [this] { http_->Close(); });
+  signals_.cancel();
+  work_.reset();
+  io_.stop();
+  for (auto& t : io_threads_) t.join();
+  server_.reset();
+  committer_.reset();  // Commits what is queued.
+}
+
+Status Daemon::LoadCatalogs(std::shared_ptr<const Catalogs>* out) const {
+  std::string municipalities, districts, parties, bases;
+  for (auto [path, text] : {std::pair{&config_.municipalities, &municipalities},
+                            std::pair{&config_.police_districts, &districts},
+                            std::pair{&config_.parties, &parties},
+                            std::pair{&config_.legal_bases, &bases}}) {
+    if (Status s = ReadFile(*path, text); !s.ok()) return s;
+  }
+  auto catalogs = std::make_shared<Catalogs>();
+  if (Status s = Places::Parse(municipalities, districts, config_.district_overrides,
+                               &catalogs->places);
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = PartyRegistry::Parse(parties, catalogs->places, &catalogs->parties); !s.ok()) {
+    return s;
+  }
+  if (Status s = LegalBasisCatalogue::Parse(bases, &catalogs->legal_bases); !s.ok()) return s;
+  *out = std::move(catalogs);
+  return Status::Ok();
+}
+
+Status Daemon::LoadSubjectKey(std::string* key) const {
+  const std::string& path = config_.subject_key_file;
+  if (std::filesystem::exists(path)) {
+    if (Status s = ReadFile(path, key); !s.ok()) return s;
+    if (key->size() != kSubjectKeyBytes) {
+      return {Code::kFailedPrecondition, path + " must hold exactly 32 bytes"};
+    }
+    return Status::Ok();
+  }
+  // First start: make the key. It must be kept (and backed up): without it, auditors can no
+  // longer find records by identity number.
+  *key = RandomBytes(kSubjectKeyBytes);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(key->data(), static_cast<std::streamsize>(key->size()));
+    if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
+  }
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read |
+                                        std::filesystem::perms::owner_write);
+  std::filesystem::rename(tmp, path);
+  LogInfo("created data-subject hash key " + path);
+  return Status::Ok();
+}
+
+Status Daemon::StartGrpc(std::string* bound) {
+  grpc::SslServerCredentialsOptions tls(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
+  for (auto [path, text] : {std::pair{&config_.tls_key, &pair.private_key},
+                            std::pair{&config_.tls_cert, &pair.cert_chain},
+                            std::pair{&config_.client_ca, &tls.pem_root_certs}}) {
+    if (Status s = ReadFile(*path, text); !s.ok()) return s;
+  }
+  tls.pem_key_cert_pairs.push_back(std::move(pair));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  // gRPC's TLS stack negotiates TLS 1.3 when the client can and refuses anything below 1.2.
+  builder.AddListeningPort(config_.listen, grpc::SslServerCredentials(tls), &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  builder.RegisterService(exchange_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port == 0) {
+    return {Code::kUnavailable, "cannot listen on " + config_.listen};
+  }
+  *bound = config_.listen.substr(0, config_.listen.rfind(':')) + ":" + std::to_string(port);
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  return Status::Ok();
+}
+
+Status Daemon::WriteReadyFile(const std::string& grpc_address,
+                              const std::string& http_address) const {
+  if (config_.ready_file.empty()) return Status::Ok();
+  const std::string tmp = config_.ready_file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\"grpc\":\"" << grpc_address << "\",\"http\":\"" << http_address << "\",\"pid\":"
+        << getpid() << "}\n";
+    if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
+  }
+  std::filesystem::rename(tmp, config_.ready_file);
+  return Status::Ok();
+}
+
+Status Daemon::Start() {
+  if (Status s = CheckConfig(config_); !s.ok()) return s;
+  std::shared_ptr<const Catalogs> catalogs;
+  if (Status s = LoadCatalogs(&catalogs); !s.ok()) return s;
+  LogInfo("loaded " + std::to_string(catalogs->places.all().size()) + " municipalities in " +
+          std::to_string(catalogs->places.Districts().size()) + " police districts, " +
+          std::to_string(catalogs->parties.size()) + " parties, " +
+          std::to_string(catalogs->legal_bases.Ids().size()) + " legal bases");
+  catalogs_ = std::make_unique<CatalogsHolder>(std::move(catalogs));
+  std::string subject_key;
+  if (Status s = LoadSubjectKey(&subject_key); !s.ok()) return s;
+
+  SqliteStoreOptions store_options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
+  if (Status s = SqliteStore::Open(store_options, &store_); !s.ok()) return s;
+  LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
+  committer_ = std::make_unique<GroupCommitter>(store_.get(), config_.commit_batch);
+  authenticator_ = std::make_unique<PeerAuthenticator>(config_.trust_domain);
+  exchange_ = std::make_unique<ExchangeService>(
+      ServiceContext{catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(), &hub_,
+                     &metrics_, io_.get_executor(), subject_key});
+
+  std::string grpc_address;
+  if (Status s = StartGrpc(&grpc_address); !s.ok()) return s;
+  LogInfo("listening grpc=" + grpc_address + " tls=mutual client_ca=" + config_.client_ca +
+          " trust_domain=" + config_.trust_domain);
+
+  std::string http_address;
+  if (!config_.http_listen.empty()) {
+    http_ = std::make_unique<HttpServer>(
+        io_, [this](const std::string& path, std::string* type, std::string* body) {
+          if (path == "/healthz") {
+            *body = "ok\n";
+            return true;
+          }
+          if (path != "/metrics") return false;
+          *type = "text/plain; version=0.0.4";
+          *body = prometheus::TextSerializer().Serialize(metrics_.registry->Collect());
+          return true;
+        });
+    if (Status s = http_->Listen(config_.http_listen); !s.ok()) return s;
+    http_address = http_->bound_address();
+    LogInfo("listening http=" + http_address + " paths=/metrics,/healthz");
+  }
+
+  signals_.add(SIGINT);
+  signals_.add(SIGTERM);
+  signals_.add(SIGHUP);
+  signals_.async_wait([this](std::error_code ec, int signal) {
+    if (!ec) OnSignal(signal);
+  });
+  for (int i = 0; i < kIoThreads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  if (Status s = WriteReadyFile(grpc_address, http_address); !s.ok()) return s;
+  LogInfo("infoflytd " INFOFLYT_VERSION " serving instance=" + config_.instance);
+  return Status::Ok();
+}
+
+void Daemon::OnSignal(int signal) {
+  if (signal == SIGHUP) {
+    Reload();
+    signals_.async_wait([this](std::error_code ec, int next) {
+      if (!ec) OnSignal(next);
+    });
+    return;
+  }
+  LogInfo(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining");
+  std::lock_guard lock(stop_mu_);
+  stop_ = true;
+  stop_cv_.notify_all();
+}
+
+void Daemon::Reload() {
+  std::shared_ptr<const Catalogs> next;
+  if (Status s = LoadCatalogs(&next); !s.ok()) {
+    LogError("SIGHUP reload failed, keeping the running configuration: " + s.message());
+    return;
+  }
+  catalogs_->Set(std::move(next));
+  LogInfo("SIGHUP: reloaded places, parties and legal bases");
+}
+
+void Daemon::Wait() {
+  std::unique_lock lock(stop_mu_);
+  stop_cv_.wait(lock, [this] { return stop_; });
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  // Open streams are cancelled at the deadline; unary calls in flight get to finish.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  LogInfo("stopped");
+}
+
+}  // namespace infoflyt

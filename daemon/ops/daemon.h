@@ -1,0 +1,62 @@
+// infoflytd put together: loads configuration and data, opens the store, and serves the gRPC
+// API over mutual TLS plus the operations HTTP port, until SIGTERM or SIGINT. SIGHUP reloads the
+// places, parties and legal-basis files without dropping connections.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <grpcpp/server.h>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "ops/config.h"
+#include "ops/http_server.h"
+#include "server/exchange_service.h"
+#include "store/sqlite_store.h"
+
+namespace infoflyt {
+
+class Daemon {
+ public:
+  explicit Daemon(Config config);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Everything up to serving; an error names what failed.
+  Status Start();
+  // Blocks until a termination signal, then drains and stops.
+  void Wait();
+
+ private:
+  Status LoadCatalogs(std::shared_ptr<const Catalogs>* out) const;
+  Status LoadSubjectKey(std::string* key) const;
+  Status StartGrpc(std::string* bound);
+  Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
+  void OnSignal(int signal);
+  void Reload();
+
+  Config config_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  asio::signal_set signals_;
+  std::vector<std::thread> io_threads_;
+
+  Metrics metrics_;
+  std::unique_ptr<CatalogsHolder> catalogs_;
+  std::unique_ptr<PeerAuthenticator> authenticator_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<GroupCommitter> committer_;
+  SubscriptionHub hub_;
+  std::unique_ptr<ExchangeService> exchange_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<HttpServer> http_;
+
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_ = false;
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,98 @@
+#include "ops/http_server.h"
+
+#include <asio/read_until.hpp>
+#include <asio/streambuf.hpp>
+#include <asio/write.hpp>
+#include <istream>
+
+namespace infoflyt {
+namespace {
+
+constexpr size_t kMaxRequestBytes = 8192;
+
+// One request per connection; the response closes it.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(asio::ip::tcp::socket socket, const HttpServer::Handler& handler)
+      : socket_(std::move(socket)), buffer_(kMaxRequestBytes), handler_(handler) {}
+
+  void Start() {
+    asio::async_read_until(socket_, buffer_, "\r\n\r\n",
+                           [self = shared_from_this()](std::error_code ec, size_t) {
+                             if (!ec) self->Respond();
+                           });
+  }
+
+ private:
+  void Respond() {
+    std::istream in(&buffer_);
+    std::string method, target;
+    in >> method >> target;
+    std::string content_type = "text/plain; charset=utf-8", body, status = "200 OK";
+    if (method != "GET") {
+      status = "405 Method Not Allowed";
+      body = "only GET\n";
+    } else if (!handler_(target, &content_type, &body)) {
+      status = "404 Not Found";
+      body = "not found\n";
+    }
+    response_ = "HTTP/1.1 " + status + "\r\nContent-Type: " + content_type +
+                "\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\nConnection: close\r\n\r\n" + body;
+    asio::async_write(socket_, asio::buffer(response_),
+                      [self = shared_from_this()](std::error_code, size_t) {
+                        std::error_code ignored;
+                        self->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+                      });
+  }
+
+  asio::ip::tcp::socket socket_;
+  asio::streambuf buffer_;
+  const HttpServer::Handler& handler_;
+  std::string response_;
+};
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io, Handler handler)
+    : io_(io), handler_(std::move(handler)), acceptor_(io) {}
+
+Status HttpServer::Listen(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    return {Code::kInvalidArgument, "http_listen must be host:port, got " + address};
+  }
+  std::error_code ec;
+  const auto ip = asio::ip::make_address(address.substr(0, colon), ec);
+  if (ec) return {Code::kInvalidArgument, "http_listen: bad address " + address};
+  const asio::ip::tcp::endpoint endpoint(
+      ip, static_cast<unsigned short>(std::stoi(address.substr(colon + 1))));
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return {Code::kUnavailable, "http_listen " + address + ": " + ec.message()};
+  Accept();
+  return Status::Ok();
+}
+
+std::string HttpServer::bound_address() const {
+  std::error_code ec;
+  const auto endpoint = acceptor_.local_endpoint(ec);
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
+void HttpServer::Close() {
+  std::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void HttpServer::Accept() {
+  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
+    if (ec) return;  // Closed.
+    std::make_shared<Connection>(std::move(socket), handler_)->Start();
+    Accept();
+  });
+}
+
+}  // namespace infoflyt

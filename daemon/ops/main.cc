@@ -1,0 +1,45 @@
+// infoflytd: the infoflyt exchange daemon.
+#include <CLI/CLI.hpp>
+
+#include "base/log.h"
+#include "ops/daemon.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"infoflytd " INFOFLYT_VERSION
+               " - secure inter-agency information exchange daemon (gRPC over mutual TLS).\n"
+               "Settings come from --config (TOML); flags override the file."};
+  std::string config_path;
+  infoflyt::Config flags;
+  app.add_option("-c,--config", config_path, "TOML configuration file")
+      ->check(CLI::ExistingFile)
+      ->envname("INFOFLYTD_CONFIG");
+  auto* listen = app.add_option("--listen", flags.listen, "gRPC address host:port (mTLS)");
+  auto* http = app.add_option("--http-listen", flags.http_listen,
+                              "metrics/health HTTP address host:port, \"\" to disable");
+  auto* db = app.add_option("--sqlite-path", flags.sqlite_path, "SQLite database file");
+  auto* instance = app.add_option("--instance", flags.instance, "instance name in records");
+  app.add_option("--ready-file", flags.ready_file,
+                 "write {\"grpc\":...,\"http\":...} here once serving");
+  CLI11_PARSE(app, argc, argv);
+
+  infoflyt::Config config;
+  if (!config_path.empty()) {
+    if (auto s = infoflyt::LoadConfigFile(config_path, &config); !s.ok()) {
+      infoflyt::LogError("config: " + s.message());
+      return 78;  // EX_CONFIG
+    }
+  }
+  if (listen->count()) config.listen = flags.listen;
+  if (http->count()) config.http_listen = flags.http_listen;
+  if (db->count()) config.sqlite_path = flags.sqlite_path;
+  if (instance->count()) config.instance = flags.instance;
+  config.ready_file = flags.ready_file;
+
+  infoflyt::Daemon daemon(std::move(config));
+  if (auto s = daemon.Start(); !s.ok()) {
+    infoflyt::LogError("startup failed: " + s.message());
+    return s.code() == infoflyt::Code::kInvalidArgument ? 78 : 69;  // EX_CONFIG, EX_UNAVAILABLE
+  }
+  daemon.Wait();
+  return 0;
+}

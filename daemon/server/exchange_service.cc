@@ -1,0 +1,160 @@
+#include "server/exchange_service.h"
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "core/message_body.h"
+#include "core/router.h"
+#include "core/validation.h"
+#include "server/grpc_status.h"
+#include "server/subscribe_stream.h"
+#include "server/time_util.h"
+
+namespace infoflyt {
+namespace {
+
+constexpr int kMaxAckIds = 1000;
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status) {
+  auto* reactor = call->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+Status ExchangeService::Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
+                                     Caller* caller) {
+  Status s = ctx_.authenticator->Identify(*call->auth_context(), catalogs.parties, caller);
+  if (!s.ok()) ctx_.metrics->auth_failures.Increment();
+  return s;
+}
+
+Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
+                                const v1::PostRequest& request, NewMessage* message) {
+  if (!request.has_envelope()) {
+    return Status::InvalidArgument({{"envelope", "is required"}});
+  }
+  const v1::Envelope& envelope = request.envelope();
+  if (Status s = ValidateEnvelope(envelope, catalogs.places, catalogs.legal_bases, NowMicros());
+      !s.ok()) {
+    return s;
+  }
+  std::vector<const Party*> recipients;
+  if (Status s = Route(caller.party, envelope, catalogs.places, catalogs.parties, &recipients);
+      !s.ok()) {
+    return s;
+  }
+  const MessageBody body = BodyOf(envelope);
+  message->message_id = NewUuid();
+  message->sender = caller.party.Key();
+  message->idempotency_key = envelope.idempotency_key();
+  message->request_hash = Sha256(envelope.SerializeAsString());
+  message->message_type = std::string(body.type);
+  message->legal_basis = envelope.legal_basis();
+  message->handling = v1::HandlingRestriction_Name(envelope.handling());
+  message->subject_hash = HmacSha256(ctx_.subject_key, body.person->national_id());
+  v1::Envelope delivered = envelope;
+  delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
+  message->envelope = delivered.SerializeAsString();
+  for (const Party* p : recipients) message->recipients.push_back(p->Key());
+  return Status::Ok();
+}
+
+grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* call,
+                                                const v1::PostRequest* request,
+                                                v1::Receipt* receipt) {
+  const auto catalogs = ctx_.catalogs->Get();
+  Caller caller;
+  if (Status s = Authenticate(call, *catalogs, &caller); !s.ok()) return FinishNow(call, s);
+  PostOp op;
+  if (Status s = Prepare(caller, *catalogs, *request, &op.message); !s.ok()) {
+    ctx_.metrics->posts_rejected.Increment();
+    return FinishNow(call, s);
+  }
+  auto* reactor = call->DefaultReactor();
+  ctx_.committer->Submit(std::move(op), [this, reactor, receipt](WriteOp& w) {
+    PostOp& done = std::get<PostOp>(w);
+    if (!done.status.ok()) {
+      (done.status.code() == Code::kUnavailable ? ctx_.metrics->posts_failed
+                                                : ctx_.metrics->posts_rejected)
+          .Increment();
+      reactor->Finish(ToGrpcStatus(done.status));
+      return;
+    }
+    receipt->set_message_id(done.receipt.message_id);
+    for (const auto& r : done.receipt.recipients) receipt->add_recipients(r);
+    *receipt->mutable_accepted_at() = ToTimestamp(done.receipt.accepted_at);
+    receipt->set_duplicate(done.receipt.duplicate);
+    if (done.receipt.duplicate) {
+      ctx_.metrics->posts_duplicate.Increment();
+    } else {
+      ctx_.metrics->posts_accepted.Increment();
+      ctx_.hub->Notify(done.receipt.recipients);
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::Delivery>* ExchangeService::Subscribe(
+    grpc::CallbackServerContext* call, const v1::SubscribeRequest* request) {
+  const auto catalogs = ctx_.catalogs->Get();
+  Caller caller;
+  const Status s = Authenticate(call, *catalogs, &caller);
+  return SubscribeStream::Start(ctx_, caller.party.Key(), request->from_delivery_id(), s);
+}
+
+grpc::ServerUnaryReactor* ExchangeService::Ack(grpc::CallbackServerContext* call,
+                                               const v1::AckRequest* request,
+                                               v1::AckResponse* response) {
+  const auto catalogs = ctx_.catalogs->Get();
+  Caller caller;
+  if (Status s = Authenticate(call, *catalogs, &caller); !s.ok()) return FinishNow(call, s);
+  if (request->delivery_ids().empty() || request->delivery_ids().size() > kMaxAckIds) {
+    return FinishNow(call, Status::InvalidArgument(
+                               {{"delivery_ids", "must hold between 1 and 1000 delivery ids"}}));
+  }
+  AckOp op{caller.party.Key(), {request->delivery_ids().begin(), request->delivery_ids().end()},
+           {}, 0};
+  auto* reactor = call->DefaultReactor();
+  ctx_.committer->Submit(std::move(op), [this, reactor, response](WriteOp& w) {
+    AckOp& done = std::get<AckOp>(w);
+    if (done.status.ok()) {
+      response->set_newly_acknowledged(done.newly_acknowledged);
+      ctx_.metrics->acks.Increment(done.newly_acknowledged);
+    }
+    reactor->Finish(ToGrpcStatus(done.status));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ExchangeService::GetMessageStatus(
+    grpc::CallbackServerContext* call, const v1::GetMessageStatusRequest* request,
+    v1::MessageStatus* response) {
+  const auto catalogs = ctx_.catalogs->Get();
+  Caller caller;
+  if (Status s = Authenticate(call, *catalogs, &caller); !s.ok()) return FinishNow(call, s);
+  if (request->message_id().empty()) {
+    return FinishNow(call, Status::InvalidArgument({{"message_id", "is required"}}));
+  }
+  MessageState state;
+  if (Status s = ctx_.store->GetMessageState(request->message_id(), caller.party.Key(), &state);
+      !s.ok()) {
+    return FinishNow(call, s);
+  }
+  response->set_message_id(state.message_id);
+  response->set_message_type(state.message_type);
+  *response->mutable_posted_at() = ToTimestamp(state.posted_at);
+  for (const RecipientState& r : state.recipients) {
+    auto* out = response->add_recipients();
+    out->set_party(r.party);
+    if (r.received_at) *out->mutable_received_at() = ToTimestamp(*r.received_at);
+    if (r.acknowledged_at) *out->mutable_acknowledged_at() = ToTimestamp(*r.acknowledged_at);
+    out->set_state(r.acknowledged_at ? v1::DELIVERY_STATE_ACKNOWLEDGED
+                   : r.received_at   ? v1::DELIVERY_STATE_RECEIVED
+                                     : v1::DELIVERY_STATE_PENDING);
+  }
+  return FinishNow(call, Status::Ok());
+}
+
+}  // namespace infoflyt

@@ -1,0 +1,53 @@
+// The Exchange gRPC service (callback API): Post, Subscribe, Ack, GetMessageStatus.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <string>
+
+#include "core/catalogs.h"
+#include "infoflyt/v1/exchange.grpc.pb.h"
+#include "server/metrics.h"
+#include "server/peer_identity.h"
+#include "server/subscription_hub.h"
+#include "store/group_committer.h"
+#include "store/store.h"
+
+namespace infoflyt {
+
+// Everything the services share. Owned by the daemon; outlives the gRPC server.
+struct ServiceContext {
+  CatalogsHolder* catalogs;
+  PeerAuthenticator* authenticator;
+  Store* store;
+  GroupCommitter* committer;
+  SubscriptionHub* hub;
+  Metrics* metrics;
+  asio::any_io_executor executor;  // Runs subscription wake-ups off the posting path.
+  std::string subject_key;         // HMAC key for data-subject hashes.
+};
+
+class ExchangeService final : public v1::Exchange::CallbackService {
+ public:
+  explicit ExchangeService(ServiceContext context) : ctx_(std::move(context)) {}
+
+  grpc::ServerUnaryReactor* Post(grpc::CallbackServerContext* call, const v1::PostRequest* request,
+                                 v1::Receipt* receipt) override;
+  grpc::ServerWriteReactor<v1::Delivery>* Subscribe(grpc::CallbackServerContext* call,
+                                                    const v1::SubscribeRequest* request) override;
+  grpc::ServerUnaryReactor* Ack(grpc::CallbackServerContext* call, const v1::AckRequest* request,
+                                v1::AckResponse* response) override;
+  grpc::ServerUnaryReactor* GetMessageStatus(grpc::CallbackServerContext* call,
+                                             const v1::GetMessageStatusRequest* request,
+                                             v1::MessageStatus* response) override;
+
+ private:
+  Status Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
+                      Caller* caller);
+  // Validates and routes; on success fills `message`.
+  Status Prepare(const Caller& caller, const Catalogs& catalogs, const v1::PostRequest& request,
+                 NewMessage* message);
+
+  ServiceContext ctx_;
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,39 @@
+#include "server/metrics.h"
+
+namespace infoflyt {
+namespace {
+
+prometheus::Counter& Single(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+
+}  // namespace
+
+Metrics::Metrics()
+    : registry(std::make_shared<prometheus::Registry>()),
+      posts(prometheus::BuildCounter()
+                .Name("infoflyt_posts_total")
+                .Help("Post calls by result")
+                .Register(*registry)),
+      posts_accepted(posts.Add({{"result", "accepted"}})),
+      posts_duplicate(posts.Add({{"result", "duplicate"}})),
+      posts_rejected(posts.Add({{"result", "rejected"}})),
+      posts_failed(posts.Add({{"result", "failed"}})),
+      deliveries_streamed(Single(*registry, "infoflyt_deliveries_streamed_total",
+                                 "Deliveries written to subscription streams")),
+      acks(Single(*registry, "infoflyt_acks_total", "Deliveries newly acknowledged")),
+      auth_failures(Single(*registry, "infoflyt_auth_failures_total",
+                           "Calls refused because the peer is not a registered party")),
+      subscribers(prometheus::BuildGauge()
+                      .Name("infoflyt_subscribers")
+                      .Help("Open subscription streams")
+                      .Register(*registry)
+                      .Add({})),
+      commit_batch_size(prometheus::BuildHistogram()
+                            .Name("infoflyt_commit_batch_size")
+                            .Help("Write operations per store transaction (group commit)")
+                            .Register(*registry)
+                            .Add({}, prometheus::Histogram::BucketBoundaries{
+                                         1, 2, 4, 8, 16, 32, 64, 128, 256})) {}
+
+}  // namespace infoflyt

@@ -1,0 +1,29 @@
+// The daemon's Prometheus metrics (prometheus-cpp core). Labels never carry personal data.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+
+namespace infoflyt {
+
+struct Metrics {
+  Metrics();
+
+  std::shared_ptr<prometheus::Registry> registry;
+  prometheus::Family<prometheus::Counter>& posts;  // label: result
+  prometheus::Counter& posts_accepted;
+  prometheus::Counter& posts_duplicate;
+  prometheus::Counter& posts_rejected;
+  prometheus::Counter& posts_failed;
+  prometheus::Counter& deliveries_streamed;
+  prometheus::Counter& acks;
+  prometheus::Counter& auth_failures;
+  prometheus::Gauge& subscribers;
+  prometheus::Histogram& commit_batch_size;
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,144 @@
+#include "server/subscribe_stream.h"
+
+#include <asio/post.hpp>
+
+#include "server/grpc_status.h"
+#include "server/time_util.h"
+
+namespace infoflyt {
+namespace {
+
+constexpr size_t kFetchBatch = 64;
+
+}  // namespace
+
+SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, std::string party,
+                                        uint64_t from_delivery_id, const Status& initial) {
+  auto stream = std::make_shared<SubscribeStream>(ctx, std::move(party), from_delivery_id);
+  stream->self_ = stream;
+  if (!initial.ok()) {
+    stream->finish_called_ = true;
+    stream->Finish(ToGrpcStatus(initial));
+    return stream.get();
+  }
+  std::weak_ptr<SubscribeStream> weak = stream;
+  auto wake = [weak, executor = ctx.executor] {
+    asio::post(executor, [weak] {
+      if (auto s = weak.lock()) s->Wake();
+    });
+  };
+  stream->hub_handle_ = ctx.hub->Add(stream->party_, wake);
+  ctx.metrics->subscribers.Increment();
+  wake();  // The first fetch runs on the executor, after gRPC has the reactor.
+  return stream.get();
+}
+
+SubscribeStream::SubscribeStream(const ServiceContext& ctx, std::string party,
+                                 uint64_t from_delivery_id)
+    : ctx_(ctx),
+      party_(std::move(party)),
+      unacked_only_(from_delivery_id == 0),
+      next_id_(from_delivery_id) {}
+
+bool SubscribeStream::TakeFinishLocked() {
+  if (finish_called_) return false;
+  finish_called_ = true;
+  return true;
+}
+
+void SubscribeStream::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    if (finish_called_) return;
+    if (busy_) {
+      wake_pending_ = true;
+      return;
+    }
+    busy_ = true;
+  }
+  FetchAndWrite();
+}
+
+void SubscribeStream::FetchAndWrite() {
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      wake_pending_ = false;
+    }
+    std::vector<StoredDelivery> rows;
+    const Status status =
+        ctx_.store->ReadDeliveries(party_, next_id_, unacked_only_, kFetchBatch, &rows);
+    std::unique_lock lock(mu_);
+    if (cancelled_ || !status.ok()) {
+      busy_ = false;
+      cancelled_ = true;
+      if (!TakeFinishLocked()) return;
+      lock.unlock();
+      Finish(status.ok() ? grpc::Status::CANCELLED : ToGrpcStatus(status));
+      return;
+    }
+    if (rows.empty()) {
+      if (wake_pending_) continue;
+      busy_ = false;  // Sleep until the hub wakes us.
+      return;
+    }
+    for (StoredDelivery& row : rows) {
+      v1::Delivery& d = buffer_.emplace_back();
+      d.set_delivery_id(row.delivery_id);
+      d.set_message_id(std::move(row.message_id));
+      d.set_sender(std::move(row.sender));
+      *d.mutable_posted_at() = ToTimestamp(row.posted_at);
+      d.mutable_envelope()->ParseFromString(row.envelope);
+      d.set_acknowledged(row.acknowledged);
+    }
+    next_id_ = rows.back().delivery_id + 1;
+    current_ = std::move(buffer_.front());
+    buffer_.pop_front();
+    lock.unlock();
+    StartWrite(&current_);
+    return;
+  }
+}
+
+void SubscribeStream::OnWriteDone(bool ok) {
+  if (ok) {
+    ctx_.metrics->deliveries_streamed.Increment();
+    ctx_.committer->Submit(ReceivedOp{party_, current_.delivery_id(), {}}, [](WriteOp&) {});
+  }
+  std::unique_lock lock(mu_);
+  if (!ok || cancelled_) {
+    busy_ = false;
+    cancelled_ = true;
+    if (!TakeFinishLocked()) return;
+    lock.unlock();
+    Finish(grpc::Status::CANCELLED);
+    return;
+  }
+  if (!buffer_.empty()) {
+    current_ = std::move(buffer_.front());
+    buffer_.pop_front();
+    lock.unlock();
+    StartWrite(&current_);
+    return;
+  }
+  lock.unlock();
+  FetchAndWrite();  // Still holding the claim.
+}
+
+void SubscribeStream::OnCancel() {
+  std::unique_lock lock(mu_);
+  cancelled_ = true;
+  if (busy_ || !TakeFinishLocked()) return;  // The claim holder finishes.
+  lock.unlock();
+  Finish(grpc::Status::CANCELLED);
+}
+
+void SubscribeStream::OnDone() {
+  if (hub_handle_ != 0) {
+    ctx_.hub->Remove(hub_handle_);
+    ctx_.metrics->subscribers.Decrement();
+  }
+  self_.reset();  // May destroy this object: nothing may follow.
+}
+
+}  // namespace infoflyt

@@ -1,0 +1,37 @@
+// Wakes the live subscription streams of parties that have new deliveries. Posting only calls
+// Notify, which never blocks on a subscriber: it merely schedules each stream's own wake-up.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace infoflyt {
+
+class SubscriptionHub {
+ public:
+  // Must not block; typically posts work to an executor.
+  using Wake = std::function<void()>;
+
+  // Returns a handle for Remove.
+  uint64_t Add(const std::string& party, Wake wake);
+  // After Remove returns, the wake function is not called again.
+  void Remove(uint64_t handle);
+  void Notify(const std::vector<std::string>& parties);
+  size_t size() const;
+
+ private:
+  struct Entry {
+    std::string party;
+    Wake wake;
+  };
+  mutable std::mutex mu_;
+  uint64_t next_handle_ = 1;
+  std::map<uint64_t, Entry> entries_;
+  std::multimap<std::string, uint64_t> by_party_;
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,53 @@
+// Group commit: callers on many threads submit write ops; one committer thread applies everything
+// queued so far in one store transaction, so concurrent posts share one fsync. While a commit is
+// in flight, new ops queue up for the next one.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "store/store.h"
+
+namespace infoflyt {
+
+class GroupCommitter {
+ public:
+  // Called on the committer thread once the op's transaction is durable (or failed); must not
+  // block.
+  using Done = std::function<void(WriteOp&)>;
+
+  GroupCommitter(Store* store, size_t max_batch);
+  // Commits what is queued, then stops.
+  ~GroupCommitter();
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  void Submit(WriteOp op, Done done);
+
+  struct Stats {
+    uint64_t commits = 0;
+    uint64_t ops = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Pending {
+    WriteOp op;
+    Done done;
+  };
+  void Run();
+
+  Store* const store_;
+  const size_t max_batch_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  Stats stats_;
+  std::thread thread_;  // Last: starts after everything above is initialised.
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,62 @@
+// Thin RAII wrappers over the SQLite C API: a connection with a prepared-statement cache, and a
+// statement with typed bind/column helpers. Hand-written because SQLite's own API is C and the
+// Debian C++ wrappers are not maintained; this is the minimum that gives RAII and no leaks.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace infoflyt {
+
+class SqliteStatement {
+ public:
+  explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+
+  SqliteStatement& Bind(int index, int64_t value);
+  SqliteStatement& Bind(int index, std::string_view text);
+  SqliteStatement& BindBlob(int index, std::string_view bytes);
+  SqliteStatement& BindNull(int index);
+  // SQLITE_ROW: a row is ready; SQLITE_DONE: finished; anything else is an error.
+  int Step();
+  void Reset();
+
+  int64_t Int(int column) const;
+  bool IsNull(int column) const;
+  std::string Text(int column) const;  // Text or blob bytes.
+
+ private:
+  struct Finalizer {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  std::unique_ptr<sqlite3_stmt, Finalizer> stmt_;
+};
+
+class SqliteDb {
+ public:
+  // Opens (creating if needed) a connection used by one thread at a time.
+  static Status Open(const std::string& path, std::unique_ptr<SqliteDb>* out);
+
+  Status Exec(const char* sql);
+  // A cached prepared statement, reset and with bindings cleared. `sql` must be a literal.
+  SqliteStatement& Prepare(const char* sql);
+  int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+  // Rows changed by the last INSERT, UPDATE or DELETE.
+  int Changes() const { return sqlite3_changes(db_.get()); }
+  std::string LastError() const { return sqlite3_errmsg(db_.get()); }
+
+ private:
+  struct Closer {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
+  std::unique_ptr<sqlite3, Closer> db_;
+  std::map<const char*, SqliteStatement> statements_;
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,329 @@
+#include "store/sqlite_store.h"
+
+#include <string>
+
+namespace infoflyt {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Schema version 1. Messages hold the envelope once; deliveries are per recipient and carry the
+// delivery/ack state; disclosure records are append-only facts for auditors.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL UNIQUE,
+  sender TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  request_hash BLOB NOT NULL,
+  message_type TEXT NOT NULL,
+  legal_basis TEXT NOT NULL,
+  handling TEXT NOT NULL,
+  envelope BLOB NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  UNIQUE (sender, idempotency_key)
+);
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message INTEGER NOT NULL REFERENCES messages(id),
+  recipient TEXT NOT NULL,
+  received_at INTEGER,
+  acked_at INTEGER
+);
+CREATE INDEX deliveries_by_recipient ON deliveries (recipient, id);
+CREATE INDEX deliveries_unacked ON deliveries (recipient, id) WHERE acked_at IS NULL;
+CREATE INDEX deliveries_by_message ON deliveries (message);
+CREATE TABLE disclosures (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  occurred_at INTEGER NOT NULL,
+  event TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  delivery_id INTEGER,
+  sender TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  subject_hash BLOB NOT NULL,
+  message_type TEXT NOT NULL,
+  legal_basis TEXT NOT NULL,
+  handling TEXT NOT NULL,
+  instance TEXT NOT NULL,
+  version TEXT NOT NULL
+);
+CREATE TRIGGER disclosures_no_update BEFORE UPDATE ON disclosures
+  BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
+CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures
+  BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
+PRAGMA user_version = 1;
+)sql";
+
+Status Unavailable(SqliteDb& db, std::string_view what) {
+  return {Code::kUnavailable, "store: " + std::string(what) + ": " + db.LastError()};
+}
+
+Status Migrate(SqliteDb& db) {
+  auto& version_stmt = db.Prepare("PRAGMA user_version");
+  if (version_stmt.Step() != SQLITE_ROW) return Unavailable(db, "reading schema version");
+  const int64_t version = version_stmt.Int(0);
+  version_stmt.Reset();
+  if (version > kSchemaVersion) {
+    return {Code::kFailedPrecondition,
+            "database schema version " + std::to_string(version) +
+                " is newer than this binary knows (" + std::to_string(kSchemaVersion) + ")"};
+  }
+  if (version == 0) {
+    if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    if (Status s = db.Exec(kSchemaV1); !s.ok()) {
+      (void)db.Exec("ROLLBACK");
+      return s;
+    }
+    return db.Exec("COMMIT");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+class SqliteStore::ReaderLease {
+ public:
+  explicit ReaderLease(SqliteStore* store) : store_(store) {
+    std::unique_lock lock(store_->readers_mu_);
+    store_->readers_cv_.wait(lock, [&] { return !store_->idle_readers_.empty(); });
+    db_ = std::move(store_->idle_readers_.back());
+    store_->idle_readers_.pop_back();
+  }
+  ~ReaderLease() {
+    {
+      std::lock_guard lock(store_->readers_mu_);
+      store_->idle_readers_.push_back(std::move(db_));
+    }
+    store_->readers_cv_.notify_one();
+  }
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+  SqliteDb& db() { return *db_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<SqliteDb> db_;
+};
+
+Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<SqliteStore>* out) {
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options));
+  if (Status s = SqliteDb::Open(options.path, &store->writer_); !s.ok()) return s;
+  SqliteDb& w = *store->writer_;
+  // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
+  // receipt is only sent for data that survives power loss.
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON"}) {
+    if (Status s = w.Exec(pragma); !s.ok()) return s;
+  }
+  if (Status s = Migrate(w); !s.ok()) return s;
+  for (int i = 0; i < options.readers; ++i) {
+    std::unique_ptr<SqliteDb> reader;
+    if (Status s = SqliteDb::Open(options.path, &reader); !s.ok()) return s;
+    if (Status s = reader->Exec("PRAGMA query_only=ON"); !s.ok()) return s;
+    store->idle_readers_.push_back(std::move(reader));
+  }
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
+  SqliteDb& w = *writer_;
+  if (Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  for (WriteOp* op : ops) {
+    // Each op in its own savepoint: a refused op rolls back alone, the batch goes on.
+    if (Status s = w.Exec("SAVEPOINT op"); !s.ok()) {
+      (void)w.Exec("ROLLBACK");
+      return s;
+    }
+    Status op_status = ApplyOne(*op, now);
+    if (op_status.code() == Code::kUnavailable) {  // The database itself failed.
+      (void)w.Exec("ROLLBACK");
+      return op_status;
+    }
+    if (!op_status.ok() && !w.Exec("ROLLBACK TO op").ok()) {
+      (void)w.Exec("ROLLBACK");
+      return Unavailable(w, "rolling back an op");
+    }
+    if (Status s = w.Exec("RELEASE op"); !s.ok()) {
+      (void)w.Exec("ROLLBACK");
+      return s;
+    }
+  }
+  if (Status s = w.Exec("COMMIT"); !s.ok()) {
+    (void)w.Exec("ROLLBACK");
+    return s;
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
+  return std::visit(
+      [&](auto& o) -> Status {
+        using T = std::decay_t<decltype(o)>;
+        if constexpr (std::is_same_v<T, PostOp>) {
+          o.status = ApplyPost(o, now);
+        } else if constexpr (std::is_same_v<T, AckOp>) {
+          o.status = ApplyAck(o, now);
+        } else {
+          o.status = ApplyReceived(o, now);
+        }
+        return o.status;
+      },
+      op);
+}
+
+Status SqliteStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
+  auto& q = writer_->Prepare(
+      "SELECT recipient FROM deliveries WHERE message = ? ORDER BY recipient");
+  q.Bind(1, message_pk);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "reading recipients");
+}
+
+Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
+  SqliteDb& w = *writer_;
+  const NewMessage& m = op.message;
+  auto& existing = w.Prepare(
+      "SELECT id, message_id, request_hash, accepted_at FROM messages "
+      "WHERE sender = ? AND idempotency_key = ?");
+  existing.Bind(1, m.sender).Bind(2, m.idempotency_key);
+  if (const int rc = existing.Step(); rc == SQLITE_ROW) {
+    if (existing.Text(2) != m.request_hash) {
+      return {Code::kFailedPrecondition,
+              "envelope.idempotency_key: already used by this party for a different message"};
+    }
+    op.receipt.message_id = existing.Text(1);
+    op.receipt.accepted_at = existing.Int(3);
+    op.receipt.duplicate = true;
+    const int64_t pk = existing.Int(0);
+    existing.Reset();
+    return LoadReceipt(pk, &op.receipt);
+  } else if (rc != SQLITE_DONE) {
+    return Unavailable(w, "looking up idempotency key");
+  }
+  auto& insert = w.Prepare(
+      "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, message_type, "
+      "legal_basis, handling, envelope, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.Bind(1, m.message_id).Bind(2, m.sender).Bind(3, m.idempotency_key);
+  insert.BindBlob(4, m.request_hash).Bind(5, m.message_type).Bind(6, m.legal_basis);
+  insert.Bind(7, m.handling).BindBlob(8, m.envelope).Bind(9, now);
+  if (insert.Step() != SQLITE_DONE) return Unavailable(w, "inserting message");
+  const int64_t message_pk = w.LastInsertRowid();
+
+  for (const std::string& recipient : m.recipients) {
+    auto& delivery = w.Prepare("INSERT INTO deliveries (message, recipient) VALUES (?, ?)");
+    delivery.Bind(1, message_pk).Bind(2, recipient);
+    if (delivery.Step() != SQLITE_DONE) return Unavailable(w, "inserting delivery");
+    const int64_t delivery_id = w.LastInsertRowid();
+    auto& disclosure = w.Prepare(
+        "INSERT INTO disclosures (occurred_at, event, outcome, message_id, delivery_id, sender, "
+        "recipient, subject_hash, message_type, legal_basis, handling, instance, version) "
+        "VALUES (?, 'disclose', 'disclosed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    disclosure.Bind(1, now).Bind(2, m.message_id).Bind(3, delivery_id).Bind(4, m.sender);
+    disclosure.Bind(5, recipient).BindBlob(6, m.subject_hash).Bind(7, m.message_type);
+    disclosure.Bind(8, m.legal_basis).Bind(9, m.handling).Bind(10, options_.instance);
+    disclosure.Bind(11, options_.version);
+    if (disclosure.Step() != SQLITE_DONE) return Unavailable(w, "inserting disclosure record");
+  }
+  op.receipt.message_id = m.message_id;
+  op.receipt.recipients = m.recipients;
+  op.receipt.accepted_at = now;
+  op.receipt.duplicate = false;
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyAck(AckOp& op, int64_t now) {
+  SqliteDb& w = *writer_;
+  op.newly_acknowledged = 0;
+  for (size_t i = 0; i < op.delivery_ids.size(); ++i) {
+    const auto id = static_cast<int64_t>(op.delivery_ids[i]);
+    auto& update = w.Prepare(
+        "UPDATE deliveries SET acked_at = ?, received_at = coalesce(received_at, ?) "
+        "WHERE id = ? AND recipient = ? AND acked_at IS NULL");
+    update.Bind(1, now).Bind(2, now).Bind(3, id).Bind(4, op.party);
+    if (update.Step() != SQLITE_DONE) return Unavailable(w, "acknowledging");
+    if (w.Changes() == 1) {
+      ++op.newly_acknowledged;
+      continue;
+    }
+    auto& exists = w.Prepare("SELECT 1 FROM deliveries WHERE id = ? AND recipient = ?");
+    exists.Bind(1, id).Bind(2, op.party);
+    const int rc = exists.Step();
+    if (rc == SQLITE_DONE) {
+      return {Code::kNotFound, "delivery_ids[" + std::to_string(i) + "]: no delivery " +
+                                   std::to_string(id) + " addressed to this party"};
+    }
+    if (rc != SQLITE_ROW) return Unavailable(w, "acknowledging");
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyReceived(ReceivedOp& op, int64_t now) {
+  auto& update = writer_->Prepare(
+      "UPDATE deliveries SET received_at = ? "
+      "WHERE id = ? AND recipient = ? AND received_at IS NULL");
+  update.Bind(1, now).Bind(2, static_cast<int64_t>(op.delivery_id)).Bind(3, op.party);
+  return update.Step() == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "marking received");
+}
+
+}  // namespace infoflyt
+
+namespace infoflyt {
+
+Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
+                                   size_t limit, std::vector<StoredDelivery>* out) {
+  ReaderLease lease(this);
+  SqliteDb& r = lease.db();
+  // Two literal queries rather than one with a flag, so SQLite can use the partial index.
+  auto& q = unacked_only
+                ? r.Prepare(
+                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, 0 "
+                      "FROM deliveries d JOIN messages m ON m.id = d.message "
+                      "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
+                      "ORDER BY d.id LIMIT ?")
+                : r.Prepare(
+                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, "
+                      "d.acked_at IS NOT NULL "
+                      "FROM deliveries d JOIN messages m ON m.id = d.message "
+                      "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
+  q.Bind(1, party).Bind(2, static_cast<int64_t>(from_id)).Bind(3, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3), q.Text(4),
+                    q.Int(5) != 0});
+  }
+  q.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(r, "reading deliveries");
+}
+
+Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view sender,
+                                    MessageState* out) {
+  ReaderLease lease(this);
+  SqliteDb& r = lease.db();
+  auto& q = r.Prepare(
+      "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at "
+      "FROM messages m JOIN deliveries d ON d.message = m.id "
+      "WHERE m.message_id = ? AND m.sender = ? ORDER BY d.recipient");
+  q.Bind(1, message_id).Bind(2, sender);
+  MessageState state;
+  state.message_id = std::string(message_id);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    state.message_type = q.Text(0);
+    state.posted_at = q.Int(1);
+    RecipientState recipient{q.Text(2), std::nullopt, std::nullopt};
+    if (!q.IsNull(3)) recipient.received_at = q.Int(3);
+    if (!q.IsNull(4)) recipient.acknowledged_at = q.Int(4);
+    state.recipients.push_back(std::move(recipient));
+  }
+  q.Reset();
+  if (rc != SQLITE_DONE) return Unavailable(r, "reading message status");
+  if (state.recipients.empty()) return {Code::kNotFound, "message_id: no such message from this party"};
+  *out = std::move(state);
+  return Status::Ok();
+}
+
+}  // namespace infoflyt

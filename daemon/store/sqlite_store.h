@@ -1,0 +1,55 @@
+// The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a commit is
+// on disk when Apply returns. One writer connection (writes are serialised by the group
+// committer anyway) and a small pool of reader connections; WAL lets readers run beside it.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "store/sqlite_db.h"
+#include "store/store.h"
+
+namespace infoflyt {
+
+struct SqliteStoreOptions {
+  std::string path;
+  std::string instance;  // This daemon instance, recorded in every disclosure record.
+  std::string version;   // The daemon's version, likewise.
+  int readers = 4;
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database and brings its schema to the current version. Refuses a
+  // database whose schema is newer than this binary knows.
+  static Status Open(const SqliteStoreOptions& options, std::unique_ptr<SqliteStore>* out);
+
+  Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
+  Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
+                        size_t limit, std::vector<StoredDelivery>* out) override;
+  Status GetMessageState(std::string_view message_id, std::string_view sender,
+                         MessageState* out) override;
+
+ private:
+  explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+
+  Status ApplyOne(WriteOp& op, int64_t now);
+  Status ApplyPost(PostOp& op, int64_t now);
+  Status ApplyAck(AckOp& op, int64_t now);
+  Status ApplyReceived(ReceivedOp& op, int64_t now);
+  Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
+
+  // Borrows a reader connection for the lifetime of the lease.
+  class ReaderLease;
+
+  SqliteStoreOptions options_;
+  std::unique_ptr<SqliteDb> writer_;
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,100 @@
+// The store: where messages, deliveries and disclosure records live. One interface, satisfied by
+// the embedded SQLite store and (later) PostgreSQL. Writes come in batches applied in ONE
+// durable transaction, so the group committer can make many posts share one fsync.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+
+namespace infoflyt {
+
+// A validated, routed message ready to be stored.
+struct NewMessage {
+  std::string message_id;       // Assigned by the caller (a UUID).
+  std::string sender;           // Party key, "<kind>/<id>".
+  std::string idempotency_key;  // Unique per sender.
+  std::string request_hash;     // SHA-256 of the envelope as posted: detects reuse of a key.
+  std::string message_type;     // "release_notice", ...
+  std::string legal_basis;      // Catalogue id.
+  std::string handling;         // TLP level name.
+  std::string subject_hash;     // Keyed hash of the data subject's identity number.
+  std::string envelope;         // Serialised envelope as recipients receive it.
+  std::vector<std::string> recipients;  // Party keys; one delivery and disclosure record each.
+};
+
+struct StoredReceipt {
+  std::string message_id;
+  std::vector<std::string> recipients;
+  int64_t accepted_at = 0;  // Microseconds since the epoch.
+  bool duplicate = false;   // The stored receipt of an earlier post with the same key.
+};
+
+// Operations a write batch can hold. Inputs first, then results the store fills in. An op whose
+// status is not OK changed nothing.
+struct PostOp {
+  NewMessage message;
+  Status status;
+  StoredReceipt receipt;
+};
+struct AckOp {
+  std::string party;
+  std::vector<uint64_t> delivery_ids;
+  Status status;
+  uint32_t newly_acknowledged = 0;
+};
+// The delivery was written to one of the recipient's subscription streams.
+struct ReceivedOp {
+  std::string party;
+  uint64_t delivery_id = 0;
+  Status status;
+};
+using WriteOp = std::variant<PostOp, AckOp, ReceivedOp>;
+
+struct StoredDelivery {
+  uint64_t delivery_id = 0;
+  std::string message_id;
+  std::string sender;
+  int64_t posted_at = 0;
+  std::string envelope;
+  bool acknowledged = false;
+};
+
+struct RecipientState {
+  std::string party;
+  std::optional<int64_t> received_at;
+  std::optional<int64_t> acknowledged_at;
+};
+
+struct MessageState {
+  std::string message_id;
+  std::string message_type;
+  int64_t posted_at = 0;
+  std::vector<RecipientState> recipients;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies `ops` in one transaction that is durable when this returns, at time `now`. Each op
+  // gets its own status. A non-OK return means the transaction failed and no op took effect.
+  virtual Status Apply(std::span<WriteOp* const> ops, int64_t now) = 0;
+
+  // Up to `limit` of `party`'s deliveries with id >= `from_id`, in id order; only
+  // unacknowledged ones if `unacked_only`.
+  virtual Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
+                                size_t limit, std::vector<StoredDelivery>* out) = 0;
+
+  // NOT_FOUND unless `message_id` exists and was sent by `sender`.
+  virtual Status GetMessageState(std::string_view message_id, std::string_view sender,
+                                 MessageState* out) = 0;
+};
+
+}  // namespace infoflyt
