@@ -68,6 +68,7 @@ ExchangeClient::ExchangeClient(ClientOptions options, std::shared_ptr<grpc::Chan
 
 void ExchangeClient::PrepareUnary(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  context->set_wait_for_ready(options_.wait_for_ready);
 }
 
 grpc::Status ExchangeClient::Post(const v1::Envelope& envelope, v1::Receipt* receipt) {
@@ -101,6 +102,7 @@ grpc::Status ExchangeClient::Subscribe(
     const std::function<bool(const v1::Delivery&)>& on_delivery) {
   v1::SubscribeRequest request;
   request.set_from_delivery_id(from_delivery_id);
+  context->set_wait_for_ready(options_.wait_for_ready);
   auto reader = stub_->Subscribe(context, request);
   v1::Delivery delivery;
   while (reader->Read(&delivery)) {

@@ -22,6 +22,11 @@ struct ClientOptions {
   std::string ca;                         // PEM file: the CA that issued the server's certificate.
   std::string server_name;                // Overrides the TLS name checked, if not the host.
   std::chrono::milliseconds timeout{10000};  // Per unary call.
+  // Calls wait (up to their deadline) for the connection instead of failing at once while the
+  // channel reconnects. Long-running clients want this: with gRPC 1.51's polling model a
+  // reconnect otherwise only progresses on the backup poller, every few seconds. A one-shot
+  // command line tool turns it off so an unreachable server fails fast.
+  bool wait_for_ready = true;
 };
 
 struct FieldViolation {

@@ -42,6 +42,7 @@ void AddGlobals(CLI::App& app, Globals* g) {
 int Connect(const Globals& g, std::unique_ptr<infoflyt::client::ExchangeClient>* client) {
   auto options = g.client;
   options.timeout = std::chrono::seconds(g.timeout_seconds);
+  options.wait_for_ready = false;
   const grpc::Status status = infoflyt::client::ExchangeClient::Connect(options, client);
   if (!status.ok()) {
     std::cerr << "infoflyt: " << status.error_message() << "\n";

@@ -158,7 +158,9 @@ Status Daemon::Start() {
   SqliteStoreOptions store_options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
   if (Status s = SqliteStore::Open(store_options, &store_); !s.ok()) return s;
   LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
-  committer_ = std::make_unique<GroupCommitter>(store_.get(), config_.commit_batch);
+  committer_ = std::make_unique<GroupCommitter>(
+      store_.get(), config_.commit_batch,
+      [this](size_t ops) { metrics_.commit_batch_size.Observe(static_cast<double>(ops)); });
   authenticator_ = std::make_unique<PeerAuthenticator>(config_.trust_domain);
   exchange_ = std::make_unique<ExchangeService>(
       ServiceContext{catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(), &hub_,

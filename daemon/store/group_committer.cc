@@ -6,8 +6,11 @@
 
 namespace infoflyt {
 
-GroupCommitter::GroupCommitter(Store* store, size_t max_batch)
-    : store_(store), max_batch_(max_batch), thread_([this] { Run(); }) {}
+GroupCommitter::GroupCommitter(Store* store, size_t max_batch, Observer observer)
+    : store_(store),
+      max_batch_(max_batch),
+      observer_(std::move(observer)),
+      thread_([this] { Run(); }) {}
 
 GroupCommitter::~GroupCommitter() {
   {
@@ -24,11 +27,6 @@ void GroupCommitter::Submit(WriteOp op, Done done) {
     queue_.push_back({std::move(op), std::move(done)});
   }
   cv_.notify_one();
-}
-
-GroupCommitter::Stats GroupCommitter::stats() const {
-  std::lock_guard lock(mu_);
-  return stats_;
 }
 
 void GroupCommitter::Run() {
@@ -53,11 +51,7 @@ void GroupCommitter::Run() {
         std::visit([&](auto& o) { o.status = Status(Code::kUnavailable, status.message()); }, *op);
       }
     }
-    {
-      std::lock_guard lock(mu_);
-      stats_.commits += status.ok() ? 1 : 0;
-      stats_.ops += batch.size();
-    }
+    if (observer_) observer_(batch.size());
     for (Pending& p : batch) p.done(p.op);
     batch.clear();
   }

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <vector>
 #include <thread>
 
 #include "store/store.h"
@@ -19,19 +20,16 @@ class GroupCommitter {
   // block.
   using Done = std::function<void(WriteOp&)>;
 
-  GroupCommitter(Store* store, size_t max_batch);
+  // Called on the committer thread after each transaction with the number of ops it held.
+  using Observer = std::function<void(size_t ops)>;
+
+  GroupCommitter(Store* store, size_t max_batch, Observer observer = nullptr);
   // Commits what is queued, then stops.
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   void Submit(WriteOp op, Done done);
-
-  struct Stats {
-    uint64_t commits = 0;
-    uint64_t ops = 0;
-  };
-  Stats stats() const;
 
  private:
   struct Pending {
@@ -42,11 +40,11 @@ class GroupCommitter {
 
   Store* const store_;
   const size_t max_batch_;
-  mutable std::mutex mu_;
+  const Observer observer_;
+  std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  Stats stats_;
   std::thread thread_;  // Last: starts after everything above is initialised.
 };
 

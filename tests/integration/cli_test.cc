@@ -1,0 +1,100 @@
+// The infoflyt command-line tool against the real daemon: output formats and exit codes.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "integration/daemon_harness.h"
+
+namespace infoflyt::testing {
+namespace {
+
+struct Result {
+  int exit_code;
+  std::string out;  // stdout and stderr together.
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new DaemonProcess();
+    ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  static Result Cli(const std::string& party, const std::string& args,
+                    const std::string& env = "") {
+    const auto o = daemon_->Options(party);
+    const std::string cmd = "INFOFLYT_SERVER=" + o.server + " INFOFLYT_CERT=" + o.cert +
+                            " INFOFLYT_KEY=" + o.key + " INFOFLYT_CA=" + o.ca +
+                            " INFOFLYT_SERVER_NAME=localhost " + env + " " INFOFLYT_CLI_PATH " " +
+                            args + " 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    Result r{0, ""};
+    char buf[4096];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
+    const int status = pclose(pipe);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+  }
+  static std::string Release(const std::string& extra) {
+    return "post release --basis strgjfl-4i --given-name Ola --family-name Nordmann "
+           "--municipality 0301 --contact-name Kari --contact-phone 22000000 --kind parole "
+           "--at 2030-01-01T09:00:00Z " +
+           extra;
+  }
+
+  static DaemonProcess* daemon_;
+};
+DaemonProcess* CliTest::daemon_ = nullptr;
+
+TEST_F(CliTest, PostSubscribeAckAndStatusEndToEnd) {
+  const Result post = Cli("correctional-oslo-fengsel", "-o json " + Release(""),
+                          "INFOFLYT_NATIONAL_ID=15076500565");
+  ASSERT_EQ(post.exit_code, 0) << post.out;
+  const size_t at = post.out.find("\"message_id\":\"");
+  ASSERT_NE(at, std::string::npos) << post.out;
+  const std::string message_id = post.out.substr(at + 14, 36);
+
+  const Result sub = Cli("police-oslo", "-o json subscribe --ack --count 1");
+  ASSERT_EQ(sub.exit_code, 0) << sub.out;
+  EXPECT_NE(sub.out.find(message_id), std::string::npos) << sub.out;
+
+  const Result status = Cli("correctional-oslo-fengsel", "status " + message_id);
+  ASSERT_EQ(status.exit_code, 0) << status.out;
+  EXPECT_NE(status.out.find("police/oslo: DELIVERY_STATE_ACKNOWLEDGED"), std::string::npos)
+      << status.out;
+}
+
+TEST_F(CliTest, InvalidInputExits65AndNamesTheField) {
+  const Result r = Cli("correctional-oslo-fengsel", "-o json " + Release(""),
+                       "INFOFLYT_NATIONAL_ID=15076500564");
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.out.find("\"field\":\"envelope.release_notice.person.national_id\""),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("15076500564"), std::string::npos);
+}
+
+TEST_F(CliTest, ExitCodesTellCausesApart) {
+  EXPECT_EQ(Cli("police-oslo", "status 00000000-0000-0000-0000-000000000000").exit_code, 66);
+  EXPECT_EQ(Cli("police-oslo", Release(""), "INFOFLYT_NATIONAL_ID=15076500565").exit_code, 77);
+  EXPECT_EQ(Cli("police-oslo", "frobnicate").exit_code, 64);
+  EXPECT_EQ(Cli("police-oslo", "--server 127.0.0.1:1 --timeout 2 status x").exit_code, 69);
+  const Result help = Cli("police-oslo", "--help");
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
+}
+
+TEST_F(CliTest, RetryWithTheSameKeyIsReportedAsAlreadyPosted) {
+  const std::string args = Release("--idempotency-key cli-retry-1");
+  ASSERT_EQ(Cli("correctional-oslo-fengsel", args, "INFOFLYT_NATIONAL_ID=15076500565").exit_code,
+            0);
+  const Result again = Cli("correctional-oslo-fengsel", args, "INFOFLYT_NATIONAL_ID=15076500565");
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("already posted"), std::string::npos) << again.out;
+}
+
+}  // namespace
+}  // namespace infoflyt::testing

@@ -1,0 +1,118 @@
+// Nothing receipted is lost: kill -9 the daemon while posts and a subscription are in flight,
+// restart it, and check that every message that got a receipt is delivered.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <set>
+#include <thread>
+
+#include "integration/daemon_harness.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::testing {
+namespace {
+
+constexpr int kPostsBeforeCrash = 60;
+constexpr int kPostsInAll = 120;
+
+TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  auto prison = daemon.Client("correctional-oslo-fengsel");
+  auto police = daemon.Client("police-oslo");
+
+  std::mutex mu;
+  std::set<std::string> receipted, received;
+  std::atomic<bool> stop{false};
+
+  // The subscriber acknowledges as it goes and, like any real client, reconnects after the
+  // stream breaks, resuming from its first unacknowledged delivery.
+  std::thread subscriber([&] {
+    while (!stop) {
+      grpc::ClientContext context;
+      std::atomic<bool>* stop_flag = &stop;
+      police->Subscribe(0, &context, [&](const v1::Delivery& d) {
+        v1::AckResponse ack;
+        if (!police->Ack({d.delivery_id()}, &ack).ok()) return false;  // Reconnect, redeliver.
+        std::lock_guard lock(mu);
+        received.insert(d.message_id());
+        return !stop_flag->load();
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // Reconnect back-off.
+    }
+  });
+
+  // Retried posts reuse their idempotency key, as clients are told to.
+  int sent = 0, failures = 0;
+  grpc::Status last_error;
+  auto post_until = [&](int target) {
+    while (sent < target) {
+      v1::Receipt receipt;
+      const grpc::Status s = prison->Post(ReleaseNotice("crash-" + std::to_string(sent)), &receipt);
+      if (s.ok()) {
+        std::lock_guard lock(mu);
+        receipted.insert(receipt.message_id());
+        ++sent;
+      } else {
+        ++failures;
+        last_error = s;
+        if (failures > 2000) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  };
+  std::thread poster([&] { post_until(kPostsBeforeCrash); });
+  // Crash in the middle of the posting and streaming.
+  while (true) {
+    {
+      std::lock_guard lock(mu);
+      if (receipted.size() >= kPostsBeforeCrash / 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  daemon.Kill();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  poster.join();
+  post_until(kPostsInAll);
+  ASSERT_EQ(sent, kPostsInAll) << last_error.error_message() << "\n" << daemon.Log();
+
+  // Every receipted message reaches the subscriber.
+  for (int i = 0; i < 1500; ++i) {
+    {
+      std::lock_guard lock(mu);
+      if (std::includes(received.begin(), received.end(), receipted.begin(), receipted.end())) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stop = true;
+  daemon.Kill();  // Ends the stream so the subscriber thread exits.
+  subscriber.join();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(receipted.size(), static_cast<size_t>(kPostsInAll));
+  std::vector<std::string> missing;
+  std::set_difference(receipted.begin(), receipted.end(), received.begin(), received.end(),
+                      std::back_inserter(missing));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " receipted messages never delivered";
+  // And every receipted message is durably stored with both deliveries and records.
+  EXPECT_EQ(daemon.CountRows("messages"), kPostsInAll);
+  EXPECT_EQ(daemon.CountRows("deliveries"), 2 * kPostsInAll);
+  EXPECT_EQ(daemon.CountRows("disclosures"), 2 * kPostsInAll);
+}
+
+TEST(CrashRecoveryTest, SigtermDrainsAndExitsCleanly) {
+  DaemonProcess daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  auto prison = daemon.Client("correctional-oslo-fengsel");
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(ReleaseNotice("drain"), &receipt).ok());
+  EXPECT_EQ(daemon.Terminate(), 0);
+  EXPECT_NE(daemon.Log().find("received SIGTERM, draining"), std::string::npos);
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  EXPECT_EQ(daemon.CountRows("messages"), 1);
+}
+
+}  // namespace
+}  // namespace infoflyt::testing

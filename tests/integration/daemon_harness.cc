@@ -1,0 +1,194 @@
+#include "integration/daemon_harness.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace infoflyt::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string templ = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
+  if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  return templ;
+}
+
+void Run(const std::string& command) {
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
+}
+
+// The value of "key":"value" in the daemon's one-line ready file.
+std::string JsonField(const std::string& json, const std::string& key) {
+  const std::string marker = "\"" + key + "\":\"";
+  const size_t start = json.find(marker);
+  if (start == std::string::npos) return "";
+  const size_t end = json.find('"', start + marker.size());
+  return json.substr(start + marker.size(), end - start - marker.size());
+}
+
+TestPki MakePki() {
+  TestPki pki{MakeTempDir("infoflyt-pki-"), ""};
+  pki.rogue_dir = pki.dir + "/rogue";
+  const std::string parties = pki.dir + "/parties.toml";
+  Run("cp " INFOFLYT_SOURCE_DIR "/deploy/parties.toml " + parties);
+  std::ofstream(parties, std::ios::app)
+      << "\n[[party]]\nkind = \"police\"\nid = \"ghost\"\nname = \"not registered\"\n";
+  const std::string script = INFOFLYT_SOURCE_DIR "/certs/make-dev-pki.sh";
+  Run(script + " -p " + parties + " -o " + pki.dir + " > /dev/null");
+  Run(script + " -p " + parties + " -o " + pki.rogue_dir + " > /dev/null");
+  return pki;
+}
+
+}  // namespace
+
+// Removes a directory when the process exits.
+struct DirRemover {
+  std::string dir;
+  ~DirRemover() {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+};
+
+}  // namespace
+
+const TestPki& Pki() {
+  static const TestPki pki = MakePki();
+  static const DirRemover remover{pki.dir};
+  return pki;
+}
+
+DaemonProcess::DaemonProcess() : dir_(MakeTempDir("infoflytd-")) { Pki(); }
+
+DaemonProcess::~DaemonProcess() {
+  if (pid_ > 0) Kill();
+  std::error_code ignored;
+  fs::remove_all(dir_, ignored);
+}
+
+bool DaemonProcess::Start() {
+  const std::string src = INFOFLYT_SOURCE_DIR;
+  const std::string& pki = Pki().dir;
+  {
+    std::ofstream config(dir_ + "/infoflytd.toml");
+    config << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\n"
+           << "http_listen = \"127.0.0.1:0\"\ninstance = \"test\"\n"
+           << "[tls]\ncert = \"" << pki << "/server.pem\"\nkey = \"" << pki
+           << "/server.key\"\nclient_ca = \"" << pki << "/ca.pem\"\n"
+           << "[store]\nsqlite_path = \"" << db_path() << "\"\n"
+           << "[data]\nmunicipalities = \"" << src << "/deploy/data/municipalities.csv\"\n"
+           << "police_districts = \"" << src << "/deploy/data/police-districts.csv\"\n"
+           << "parties = \"" << src << "/deploy/parties.toml\"\n"
+           << "legal_bases = \"" << src << "/deploy/legal-bases.toml\"\n"
+           << "[audit]\nsubject_key_file = \"" << dir_ << "/subject.key\"\n";
+  }
+  const std::string ready = dir_ + "/ready.json";
+  fs::remove(ready);
+  const std::string config_path = dir_ + "/infoflytd.toml";
+  std::vector<std::string> args = {INFOFLYTD_PATH, "--config", config_path, "--ready-file", ready};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const std::string log = dir_ + "/daemon.log";
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
+  const int rc = posix_spawn(&pid_, INFOFLYTD_PATH, &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return false;
+  // Wait for the daemon to say it serves (it writes the ready file last).
+  for (int i = 0; i < 1000 && !fs::exists(ready); ++i) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const std::string json = Slurp(ready);
+  address_ = JsonField(json, "grpc");
+  http_address_ = JsonField(json, "http");
+  port_ = std::stoi(address_.substr(address_.rfind(':') + 1));
+  return !address_.empty();
+}
+
+void DaemonProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+int DaemonProcess::Terminate() {
+  if (pid_ <= 0) return -1;
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string DaemonProcess::Log() const { return Slurp(dir_ + "/daemon.log"); }
+
+int64_t DaemonProcess::CountRows(const std::string& table) const {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return -1;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* stmt = nullptr;
+  int64_t n = -1;
+  if (sqlite3_prepare_v2(db, ("SELECT count(*) FROM " + table).c_str(), -1, &stmt, nullptr) ==
+          SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    n = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
+client::ClientOptions DaemonProcess::Options(const std::string& party, bool rogue_ca) const {
+  const std::string& dir = rogue_ca ? Pki().rogue_dir : Pki().dir;
+  client::ClientOptions o;
+  o.server = address_;
+  o.cert = dir + "/parties/" + party + ".pem";
+  o.key = dir + "/parties/" + party + ".key";
+  o.ca = Pki().dir + "/ca.pem";
+  o.server_name = "localhost";
+  return o;
+}
+
+std::unique_ptr<client::ExchangeClient> DaemonProcess::Client(const std::string& party) const {
+  std::unique_ptr<client::ExchangeClient> client;
+  if (!client::ExchangeClient::Connect(Options(party), &client).ok()) {
+    throw std::runtime_error("cannot set up client for " + party);
+  }
+  return client;
+}
+
+}  // namespace infoflyt::testing

@@ -1,0 +1,56 @@
+// Runs the real infoflytd binary for integration tests and benchmarks: a development PKI made
+// by certs/make-dev-pki.sh, a fresh state directory, the daemon as a child process on a
+// loopback port, and mTLS clients for any party.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+
+#include "infoflyt_client.h"
+
+namespace infoflyt::testing {
+
+// Made once per process in a temporary directory: the dev CA with one certificate per party in
+// deploy/parties.toml plus the unregistered party police/ghost, and an unrelated "rogue" CA with
+// the same parties.
+struct TestPki {
+  std::string dir;
+  std::string rogue_dir;
+};
+const TestPki& Pki();
+
+class DaemonProcess {
+ public:
+  DaemonProcess();
+  ~DaemonProcess();  // Kills the daemon if running and removes the state directory.
+  DaemonProcess(const DaemonProcess&) = delete;
+  DaemonProcess& operator=(const DaemonProcess&) = delete;
+
+  // Starts the daemon and waits until it serves. A restart reuses the first start's port.
+  // Returns false (and leaves the log) if it does not come up.
+  bool Start();
+  void Kill();       // SIGKILL, then reap.
+  int Terminate();   // SIGTERM, then reap; returns the exit status.
+  bool running() const { return pid_ > 0; }
+
+  const std::string& address() const { return address_; }
+  const std::string& http_address() const { return http_address_; }
+  std::string db_path() const { return dir_ + "/infoflyt.db"; }
+  std::string Log() const;  // Everything the daemon wrote to stderr.
+  int64_t CountRows(const std::string& table) const;
+
+  // Client options for a party, by certificate name "<kind>-<id>", e.g. "police-oslo".
+  client::ClientOptions Options(const std::string& party, bool rogue_ca = false) const;
+  std::unique_ptr<client::ExchangeClient> Client(const std::string& party) const;
+
+ private:
+  std::string dir_;
+  std::string address_;
+  std::string http_address_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace infoflyt::testing

@@ -1,0 +1,248 @@
+// The Exchange API against the real infoflytd binary over real mTLS on loopback.
+#include <gtest/gtest.h>
+
+#include "integration/daemon_harness.h"
+#include "integration/subscriber.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::testing {
+namespace {
+
+class ExchangeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new DaemonProcess();
+    ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+  static std::string Key() {
+    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+           std::to_string(counter_++);
+  }
+  // Rows in the tables a post writes to.
+  static std::vector<int64_t> StoredRows() {
+    return {daemon_->CountRows("messages"), daemon_->CountRows("deliveries"),
+            daemon_->CountRows("disclosures")};
+  }
+
+  static DaemonProcess* daemon_;
+  static int counter_;
+};
+DaemonProcess* ExchangeTest::daemon_ = nullptr;
+int ExchangeTest::counter_ = 0;
+
+TEST_F(ExchangeTest, PostReachesExactlyTheRightSubscribers) {
+  auto oslo = daemon_->Client("police-oslo");
+  auto pst = daemon_->Client("pst-pst");
+  auto vest = daemon_->Client("police-vest");
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  Subscriber oslo_sub(oslo.get()), pst_sub(pst.get()), vest_sub(vest.get()),
+      prison_sub(prison.get());
+
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kValidFnr, "0301"), &receipt).ok());
+  EXPECT_EQ(std::vector<std::string>(receipt.recipients().begin(), receipt.recipients().end()),
+            (std::vector<std::string>{"police/oslo", "pst/pst"}));
+  // A second message, for Bergen: the first delivery Vest sees must be this one, which proves
+  // it never got the Oslo notice.
+  v1::Receipt bergen;
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kOtherValidFnr, "4601"), &bergen).ok());
+
+  ASSERT_TRUE(oslo_sub.WaitForMessage(receipt.message_id()));
+  ASSERT_TRUE(pst_sub.WaitForMessage(receipt.message_id()));
+  ASSERT_TRUE(pst_sub.WaitForMessage(bergen.message_id()));
+  ASSERT_TRUE(vest_sub.WaitForMessage(bergen.message_id()));
+  auto find = [](Subscriber& s, const std::string& id) {
+    int n = 0;
+    for (const auto& d : s.deliveries()) n += d.message_id() == id;
+    return n;
+  };
+  EXPECT_EQ(find(oslo_sub, receipt.message_id()), 1);
+  EXPECT_EQ(find(pst_sub, receipt.message_id()), 1);
+  EXPECT_EQ(find(pst_sub, bergen.message_id()), 1);
+  EXPECT_EQ(vest_sub.deliveries().front().message_id(), bergen.message_id());
+  EXPECT_EQ(find(vest_sub, receipt.message_id()), 0);
+  EXPECT_EQ(find(oslo_sub, bergen.message_id()), 0);
+
+  v1::Delivery d;
+  for (const auto& x : oslo_sub.deliveries()) {
+    if (x.message_id() == receipt.message_id()) d = x;
+  }
+  EXPECT_EQ(d.sender(), "correctional/oslo-fengsel");
+  EXPECT_EQ(d.envelope().release_notice().person().national_id(), kValidFnr);
+  EXPECT_TRUE(d.envelope().idempotency_key().empty());  // The sender's retry token stays home.
+  prison_sub.Stop();
+  EXPECT_TRUE(prison_sub.deliveries().empty());  // The sender never receives its own message.
+}
+
+TEST_F(ExchangeTest, ReturnNoticeFromPstReachesTheDistrictPolice) {
+  auto pst = daemon_->Client("pst-pst");
+  auto trondelag = daemon_->Client("police-trondelag");
+  Subscriber sub(trondelag.get());
+  v1::Receipt receipt;
+  ASSERT_TRUE(pst->Post(ReturnNotice(Key(), kValidFnr, "5001"), &receipt).ok());
+  EXPECT_EQ(std::vector<std::string>(receipt.recipients().begin(), receipt.recipients().end()),
+            std::vector<std::string>{"police/trondelag"});
+  ASSERT_TRUE(sub.WaitForMessage(receipt.message_id()));
+}
+
+TEST_F(ExchangeTest, StatusShowsPendingReceivedAndAcknowledged) {
+  auto prison = daemon_->Client("correctional-ila-fengsel");
+  auto police = daemon_->Client("police-ost");
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kValidFnr, "3101"), &receipt).ok());
+  v1::MessageStatus status;
+  ASSERT_TRUE(prison->GetMessageStatus(receipt.message_id(), &status).ok());
+  ASSERT_EQ(status.recipients_size(), 2);
+  EXPECT_EQ(status.recipients(0).party(), "police/ost");
+  EXPECT_EQ(status.recipients(0).state(), v1::DELIVERY_STATE_PENDING);
+  EXPECT_EQ(status.message_type(), "release_notice");
+
+  Subscriber sub(police.get());
+  ASSERT_TRUE(sub.WaitFor(1));
+  const uint64_t delivery_id = sub.deliveries().back().delivery_id();
+  v1::AckResponse ack;
+  ASSERT_TRUE(police->Ack({delivery_id}, &ack).ok());
+  EXPECT_EQ(ack.newly_acknowledged(), 1u);
+  ASSERT_TRUE(prison->GetMessageStatus(receipt.message_id(), &status).ok());
+  EXPECT_EQ(status.recipients(0).state(), v1::DELIVERY_STATE_ACKNOWLEDGED);
+  EXPECT_TRUE(status.recipients(0).has_received_at());
+  EXPECT_TRUE(status.recipients(0).has_acknowledged_at());
+  EXPECT_EQ(status.recipients(1).party(), "pst/pst");
+  EXPECT_NE(status.recipients(1).state(), v1::DELIVERY_STATE_ACKNOWLEDGED);
+
+  // Acknowledged deliveries are not sent again to a default subscription...
+  sub.Stop();
+  Subscriber again(police.get());
+  v1::Receipt next;
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kValidFnr, "3101"), &next).ok());
+  ASSERT_TRUE(again.WaitFor(1));
+  EXPECT_EQ(again.deliveries().front().message_id(), next.message_id());
+  // ...but can be replayed on request, marked as acknowledged.
+  Subscriber replay(police.get(), delivery_id);
+  ASSERT_TRUE(replay.WaitFor(1));
+  EXPECT_EQ(replay.deliveries().front().delivery_id(), delivery_id);
+  EXPECT_TRUE(replay.deliveries().front().acknowledged());
+}
+
+TEST_F(ExchangeTest, OnlyTheSenderSeesStatusAndOnlyTheRecipientAcks) {
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  auto oslo = daemon_->Client("police-oslo");
+  auto pst = daemon_->Client("pst-pst");
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key()), &receipt).ok());
+  v1::MessageStatus status;
+  EXPECT_EQ(oslo->GetMessageStatus(receipt.message_id(), &status).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  Subscriber sub(pst.get());
+  ASSERT_TRUE(sub.WaitFor(1));
+  v1::AckResponse ack;
+  const grpc::Status s = oslo->Ack({sub.deliveries().back().delivery_id()}, &ack);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(s.error_message().find("delivery_ids[0]"), std::string::npos);
+  EXPECT_EQ(oslo->Ack({}, &ack).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ExchangeTest, IdempotentRetryReturnsTheFirstReceiptAndStoresNothingNew) {
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  const v1::Envelope envelope = ReleaseNotice(Key());
+  v1::Receipt first, second;
+  ASSERT_TRUE(prison->Post(envelope, &first).ok());
+  EXPECT_FALSE(first.duplicate());
+  const auto before = StoredRows();
+  ASSERT_TRUE(prison->Post(envelope, &second).ok());
+  EXPECT_TRUE(second.duplicate());
+  EXPECT_EQ(second.message_id(), first.message_id());
+  EXPECT_EQ(second.accepted_at().seconds(), first.accepted_at().seconds());
+  EXPECT_EQ(StoredRows(), before);
+
+  v1::Envelope changed = envelope;
+  changed.mutable_release_notice()->set_note("something else");
+  v1::Receipt third;
+  const grpc::Status s = prison->Post(changed, &third);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(StoredRows(), before);
+  // The same key from another party is that party's own key.
+  auto other = daemon_->Client("correctional-ila-fengsel");
+  ASSERT_TRUE(other->Post(envelope, &third).ok());
+  EXPECT_NE(third.message_id(), first.message_id());
+}
+
+TEST_F(ExchangeTest, InvalidInputNamesTheFieldNeverEchoesTheNumberAndStoresNothing) {
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  const auto before = StoredRows();
+  const std::string bad_id = "15076500564";
+  v1::Receipt receipt;
+  grpc::Status s = prison->Post(ReleaseNotice(Key(), bad_id), &receipt);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const auto violations = client::FieldViolationsOf(s);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field, "envelope.release_notice.person.national_id");
+  EXPECT_EQ(s.error_message().find(bad_id), std::string::npos);
+  EXPECT_EQ(s.error_details().find(bad_id), std::string::npos);
+
+  v1::Envelope e = ReleaseNotice(Key());
+  e.mutable_release_notice()->set_home_municipality("0000");
+  e.set_legal_basis("no-such-basis");
+  s = prison->Post(e, &receipt);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  std::vector<std::string> fields;
+  for (const auto& v : client::FieldViolationsOf(s)) fields.push_back(v.field);
+  EXPECT_EQ(fields, (std::vector<std::string>{"envelope.legal_basis",
+                                              "envelope.release_notice.home_municipality"}));
+  EXPECT_NE(s.error_message().find("strgjfl-4i"), std::string::npos);  // Lists valid ids.
+
+  s = prison->Post(v1::Envelope(), &receipt);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The wrong kind of sender for the message type.
+  auto police = daemon_->Client("police-oslo");
+  s = police->Post(ReleaseNotice(Key()), &receipt);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(StoredRows(), before);
+  EXPECT_EQ(daemon_->Log().find(bad_id), std::string::npos);
+}
+
+TEST_F(ExchangeTest, OversizedRequestIsRefused) {
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  v1::Envelope e = ReleaseNotice(Key());
+  e.mutable_release_notice()->set_note(std::string(100 * 1024, 'x'));
+  v1::Receipt receipt;
+  EXPECT_EQ(prison->Post(e, &receipt).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(ExchangeTest, DisclosureRecordsHoldNoIdentityNumberInClear) {
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  v1::Receipt receipt;
+  const auto before = daemon_->CountRows("disclosures");
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kOtherValidFnr), &receipt).ok());
+  EXPECT_EQ(daemon_->CountRows("disclosures"), before + 2);
+  EXPECT_EQ(daemon_->CountRows(
+                "disclosures WHERE CAST(subject_hash AS TEXT) LIKE '%" +
+                std::string(kOtherValidFnr) + "%' OR length(subject_hash) != 32"),
+            0);
+  EXPECT_EQ(daemon_->CountRows("disclosures WHERE message_id = '" + receipt.message_id() +
+                               "' AND legal_basis = 'strgjfl-4i' AND outcome = 'disclosed'"),
+            2);
+  EXPECT_EQ(daemon_->Log().find(kOtherValidFnr), std::string::npos);
+}
+
+TEST_F(ExchangeTest, MetricsAndHealthAreServedOnTheOpsPort) {
+  const std::string cmd = "curl -sf http://" + daemon_->http_address() + "/metrics";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string body;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) body.append(buf, n);
+  EXPECT_EQ(pclose(pipe), 0);
+  EXPECT_NE(body.find("infoflyt_posts_total{result=\"accepted\"}"), std::string::npos) << body;
+  EXPECT_NE(body.find("infoflyt_commit_batch_size_count"), std::string::npos);
+  EXPECT_EQ(std::system(("curl -sf http://" + daemon_->http_address() + "/healthz >/dev/null")
+                            .c_str()),
+            0);
+}
+
+}  // namespace
+}  // namespace infoflyt::testing

@@ -1,0 +1,158 @@
+// Who may talk to infoflytd at all: only TLS >= 1.2, only with a client certificate from the
+// configured CA, only registered parties. Against the real binary on loopback.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "integration/daemon_harness.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::testing {
+namespace {
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class TransportSecurityTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = new DaemonProcess();
+    ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
+  }
+  static void TearDownTestSuite() {
+    delete daemon_;
+    daemon_ = nullptr;
+  }
+
+  // Posts a valid release notice over `channel`; returns the call's status.
+  static grpc::Status PostOver(const std::shared_ptr<grpc::Channel>& channel) {
+    auto stub = v1::Exchange::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::PostRequest request;
+    *request.mutable_envelope() = ReleaseNotice("transport-test");
+    v1::Receipt receipt;
+    return stub->Post(&context, request, &receipt);
+  }
+  static std::shared_ptr<grpc::Channel> TlsChannel(const std::string& cert, const std::string& key,
+                                                   const std::string& ca) {
+    grpc::SslCredentialsOptions tls;
+    tls.pem_root_certs = Slurp(ca);
+    if (!cert.empty()) tls.pem_cert_chain = Slurp(cert);
+    if (!key.empty()) tls.pem_private_key = Slurp(key);
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    return grpc::CreateCustomChannel(daemon_->address(), grpc::SslCredentials(tls), args);
+  }
+  // Runs openssl s_client with `flags` and a registered client certificate; returns its output
+  // and sets `ok` to whether the handshake succeeded (the exit code is no guide: the server
+  // hangs up on a client that then speaks no HTTP/2).
+  static std::string SClient(const std::string& flags, bool* ok) {
+    const std::string party = Pki().dir + "/parties/police-oslo";
+    const std::string cmd = "openssl s_client -connect " + daemon_->address() + " -CAfile " +
+                            Pki().dir + "/ca.pem -cert " + party + ".pem -key " + party +
+                            ".key -verify_return_error -brief " + flags + " </dev/null 2>&1";
+    FILE* pipe = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[1024];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out.append(buf, n);
+    pclose(pipe);
+    *ok = out.find("CONNECTION ESTABLISHED") != std::string::npos;
+    return out;
+  }
+
+  static DaemonProcess* daemon_;
+};
+DaemonProcess* TransportSecurityTest::daemon_ = nullptr;
+
+TEST_F(TransportSecurityTest, PlaintextClientIsRefused) {
+  const grpc::Status s =
+      PostOver(grpc::CreateChannel(daemon_->address(), grpc::InsecureChannelCredentials()));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
+TEST_F(TransportSecurityTest, ClientWithoutCertificateIsRefused) {
+  const grpc::Status s = PostOver(TlsChannel("", "", Pki().dir + "/ca.pem"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
+TEST_F(TransportSecurityTest, ClientCertificateFromAnotherCaIsRefused) {
+  const std::string rogue = Pki().rogue_dir + "/parties/correctional-oslo-fengsel";
+  const grpc::Status s = PostOver(TlsChannel(rogue + ".pem", rogue + ".key", Pki().dir + "/ca.pem"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
+TEST_F(TransportSecurityTest, ClientRefusesAServerFromAnotherCa) {
+  const std::string party = Pki().dir + "/parties/correctional-oslo-fengsel";
+  const grpc::Status s =
+      PostOver(TlsChannel(party + ".pem", party + ".key", Pki().rogue_dir + "/ca.pem"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+}
+
+TEST_F(TransportSecurityTest, UnregisteredPartyIsDenied) {
+  const std::string ghost = Pki().dir + "/parties/police-ghost";
+  const grpc::Status s = PostOver(TlsChannel(ghost + ".pem", ghost + ".key", Pki().dir + "/ca.pem"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(s.error_message(), "party police/ghost is not registered");
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
+TEST_F(TransportSecurityTest, ServerCertificateWithoutSpiffeIdIsNotAParty) {
+  // The daemon's own certificate has spiffe://.../daemon/infoflytd: "daemon" is no party kind.
+  const std::string server = Pki().dir + "/server";
+  const grpc::Status s = PostOver(TlsChannel(server + ".pem", server + ".key", Pki().dir + "/ca.pem"));
+  EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
+TEST_F(TransportSecurityTest, NegotiatesTls13AndAcceptsTls12ButNothingOlder) {
+  bool ok = false;
+  std::string out = SClient("", &ok);
+  EXPECT_TRUE(ok) << out;
+  EXPECT_NE(out.find("Protocol version: TLSv1.3"), std::string::npos) << out;
+  out = SClient("-tls1_2", &ok);
+  EXPECT_TRUE(ok) << out;
+  EXPECT_NE(out.find("Protocol version: TLSv1.2"), std::string::npos) << out;
+  out = SClient("-tls1_1 -cipher DEFAULT@SECLEVEL=0", &ok);
+  EXPECT_FALSE(ok) << out;
+}
+
+TEST_F(TransportSecurityTest, HealthAndReflectionAnswerRegisteredParties) {
+  const std::string party = Pki().dir + "/parties/operator-ops";
+  auto channel = TlsChannel(party + ".pem", party + ".key", Pki().dir + "/ca.pem");
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  ASSERT_TRUE(health->Check(&context, request, &response).ok());
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+
+  auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext rcontext;
+  auto stream = reflection->ServerReflectionInfo(&rcontext);
+  grpc::reflection::v1alpha::ServerReflectionRequest list;
+  list.set_list_services("");
+  ASSERT_TRUE(stream->Write(list));
+  stream->WritesDone();
+  grpc::reflection::v1alpha::ServerReflectionResponse answer;
+  ASSERT_TRUE(stream->Read(&answer));
+  std::vector<std::string> services;
+  for (const auto& s : answer.list_services_response().service()) services.push_back(s.name());
+  EXPECT_NE(std::find(services.begin(), services.end(), "infoflyt.v1.Exchange"), services.end());
+  EXPECT_NE(std::find(services.begin(), services.end(), "grpc.health.v1.Health"), services.end());
+}
+
+}  // namespace
+}  // namespace infoflyt::testing

@@ -1,0 +1,229 @@
+// Store conformance: behaviour every Store implementation must have, run here on a real SQLite
+// file. Written against the Store interface so another backend can be added as a parameter.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+
+#include "store/group_committer.h"
+#include "store/sqlite_store.h"
+
+namespace infoflyt {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("infoflyt-store-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    fs::remove_all(dir_);
+  }
+  void Reopen() {
+    store_.reset();
+    const Status s = SqliteStore::Open({(dir_ / "db").string(), "test", "0", 2}, &store_);
+    ASSERT_TRUE(s.ok()) << s.message();
+  }
+
+  static NewMessage Message(const std::string& id, const std::string& key,
+                            std::vector<std::string> recipients = {"police/oslo", "pst/pst"}) {
+    return {id, "correctional/oslo-fengsel", key, "hash-" + key, "release_notice", "strgjfl-4i",
+            "TLP_AMBER", "subject", "envelope-" + id, std::move(recipients)};
+  }
+
+  // Applies ops one batch; returns the transaction status.
+  Status Apply(std::vector<WriteOp>& ops, int64_t now = 1000) {
+    std::vector<WriteOp*> ptrs;
+    for (auto& op : ops) ptrs.push_back(&op);
+    return store_->Apply(ptrs, now);
+  }
+  PostOp Post(NewMessage m, int64_t now = 1000) {
+    std::vector<WriteOp> ops{PostOp{std::move(m), {}, {}}};
+    EXPECT_TRUE(Apply(ops, now).ok());
+    return std::get<PostOp>(ops[0]);
+  }
+  AckOp Ack(const std::string& party, std::vector<uint64_t> ids) {
+    std::vector<WriteOp> ops{AckOp{party, std::move(ids), {}, 0}};
+    EXPECT_TRUE(Apply(ops).ok());
+    return std::get<AckOp>(ops[0]);
+  }
+  std::vector<StoredDelivery> Read(const std::string& party, uint64_t from = 0,
+                                   bool unacked = true) {
+    std::vector<StoredDelivery> out;
+    EXPECT_TRUE(store_->ReadDeliveries(party, from, unacked, 100, &out).ok());
+    return out;
+  }
+  int64_t Count(const char* table) {
+    sqlite3* db = nullptr;
+    sqlite3_open((dir_ / "db").c_str(), &db);
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &stmt,
+                       nullptr);
+    sqlite3_step(stmt);
+    const int64_t n = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return n;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(StoreTest, PostStoresOneDeliveryAndOneDisclosurePerRecipient) {
+  const PostOp op = Post(Message("m1", "k1"));
+  ASSERT_TRUE(op.status.ok());
+  EXPECT_FALSE(op.receipt.duplicate);
+  EXPECT_EQ(op.receipt.recipients, (std::vector<std::string>{"police/oslo", "pst/pst"}));
+  EXPECT_EQ(Count("messages"), 1);
+  EXPECT_EQ(Count("deliveries"), 2);
+  EXPECT_EQ(Count("disclosures"), 2);
+}
+
+TEST_F(StoreTest, SameIdempotencyKeyReturnsTheFirstReceiptAndStoresNothing) {
+  Post(Message("m1", "k1"), 1000);
+  const PostOp again = Post(Message("m2", "k1"), 2000);
+  ASSERT_TRUE(again.status.ok());
+  EXPECT_TRUE(again.receipt.duplicate);
+  EXPECT_EQ(again.receipt.message_id, "m1");
+  EXPECT_EQ(again.receipt.accepted_at, 1000);
+  EXPECT_EQ(Count("messages"), 1);
+  EXPECT_EQ(Count("disclosures"), 2);
+}
+
+TEST_F(StoreTest, ReusedKeyForADifferentMessageIsRefused) {
+  Post(Message("m1", "k1"));
+  NewMessage other = Message("m2", "k1");
+  other.request_hash = "different";
+  const PostOp op = Post(other);
+  EXPECT_EQ(op.status.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Count("messages"), 1);
+}
+
+TEST_F(StoreTest, DuplicateWithinOneBatchIsDetected) {
+  std::vector<WriteOp> ops{PostOp{Message("m1", "k1"), {}, {}}, PostOp{Message("m2", "k1"), {}, {}}};
+  ASSERT_TRUE(Apply(ops).ok());
+  EXPECT_TRUE(std::get<PostOp>(ops[1]).receipt.duplicate);
+  EXPECT_EQ(std::get<PostOp>(ops[1]).receipt.message_id, "m1");
+  EXPECT_EQ(Count("messages"), 1);
+}
+
+TEST_F(StoreTest, DeliveriesComeInOrderPerRecipientAndAcksHideThem) {
+  Post(Message("m1", "k1"));
+  Post(Message("m2", "k2", {"pst/pst"}));
+  Post(Message("m3", "k3"));
+  auto oslo = Read("police/oslo");
+  ASSERT_EQ(oslo.size(), 2u);
+  EXPECT_EQ(oslo[0].message_id, "m1");
+  EXPECT_EQ(oslo[1].message_id, "m3");
+  EXPECT_LT(oslo[0].delivery_id, oslo[1].delivery_id);
+  EXPECT_EQ(oslo[0].envelope, "envelope-m1");
+  EXPECT_EQ(oslo[0].sender, "correctional/oslo-fengsel");
+
+  const AckOp ack = Ack("police/oslo", {oslo[0].delivery_id});
+  ASSERT_TRUE(ack.status.ok());
+  EXPECT_EQ(ack.newly_acknowledged, 1u);
+  EXPECT_EQ(Ack("police/oslo", {oslo[0].delivery_id}).newly_acknowledged, 0u);  // Idempotent.
+  auto unacked = Read("police/oslo");
+  ASSERT_EQ(unacked.size(), 1u);
+  EXPECT_EQ(unacked[0].message_id, "m3");
+  auto replay = Read("police/oslo", oslo[0].delivery_id, false);
+  ASSERT_EQ(replay.size(), 2u);
+  EXPECT_TRUE(replay[0].acknowledged);
+  EXPECT_FALSE(replay[1].acknowledged);
+  EXPECT_EQ(Read("pst/pst").size(), 3u);
+}
+
+TEST_F(StoreTest, AckOfAnotherPartysDeliveryChangesNothing) {
+  Post(Message("m1", "k1"));
+  const auto pst = Read("pst/pst");
+  const auto oslo = Read("police/oslo");
+  const AckOp op = Ack("police/oslo", {oslo[0].delivery_id, pst[0].delivery_id});
+  EXPECT_EQ(op.status.code(), Code::kNotFound);
+  EXPECT_NE(op.status.message().find("delivery_ids[1]"), std::string::npos);
+  EXPECT_EQ(Read("police/oslo").size(), 1u);  // The first id was rolled back too.
+}
+
+TEST_F(StoreTest, MessageStateIsOnlyForTheSender) {
+  Post(Message("m1", "k1"));
+  MessageState state;
+  ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
+  ASSERT_EQ(state.recipients.size(), 2u);
+  EXPECT_FALSE(state.recipients[0].received_at);
+  std::vector<WriteOp> ops{ReceivedOp{"police/oslo", Read("police/oslo")[0].delivery_id, {}}};
+  ASSERT_TRUE(Apply(ops, 1500).ok());
+  ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
+  EXPECT_EQ(state.recipients[0].received_at, 1500);
+  EXPECT_EQ(store_->GetMessageState("m1", "police/oslo", &state).code(), Code::kNotFound);
+  EXPECT_EQ(store_->GetMessageState("nope", "correctional/oslo-fengsel", &state).code(),
+            Code::kNotFound);
+}
+
+TEST_F(StoreTest, CommittedDataSurvivesReopen) {
+  Post(Message("m1", "k1"));
+  Reopen();
+  EXPECT_EQ(Read("police/oslo").size(), 1u);
+  EXPECT_TRUE(Post(Message("m2", "k1")).receipt.duplicate);
+}
+
+TEST_F(StoreTest, DisclosureRecordsAreAppendOnly) {
+  Post(Message("m1", "k1"));
+  sqlite3* db = nullptr;
+  sqlite3_open((dir_ / "db").c_str(), &db);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE disclosures SET recipient = 'x'", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM disclosures", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(Count("disclosures"), 2);
+}
+
+TEST_F(StoreTest, RefusesADatabaseFromANewerVersion) {
+  store_.reset();
+  sqlite3* db = nullptr;
+  sqlite3_open((dir_ / "db").c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  std::unique_ptr<SqliteStore> store;
+  const Status s = SqliteStore::Open({(dir_ / "db").string(), "t", "0", 1}, &store);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("newer"), std::string::npos);
+}
+
+TEST_F(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
+  std::mutex mu;
+  std::vector<size_t> batches;
+  std::atomic<int> done{0};
+  {
+    GroupCommitter committer(store_.get(), 64, [&](size_t n) {
+      std::lock_guard lock(mu);
+      batches.push_back(n);
+    });
+    for (int i = 0; i < 200; ++i) {
+      committer.Submit(PostOp{Message("m" + std::to_string(i), "k" + std::to_string(i)), {}, {}},
+                       [&](WriteOp& op) {
+                         EXPECT_TRUE(std::get<PostOp>(op).status.ok());
+                         ++done;
+                       });
+    }
+  }  // The destructor drains the queue.
+  EXPECT_EQ(done.load(), 200);
+  EXPECT_EQ(Count("messages"), 200);
+  size_t total = 0;
+  for (size_t b : batches) {
+    EXPECT_LE(b, 64u);
+    total += b;
+  }
+  EXPECT_EQ(total, 200u);
+  EXPECT_LT(batches.size(), 200u);  // Submitted faster than fsync: ops shared commits.
+}
+
+}  // namespace
+}  // namespace infoflyt
