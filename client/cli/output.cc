@@ -113,7 +113,12 @@ void PrintDelivery(const v1::Delivery& d, Format format) {
             << (body ? body->name() : "empty") << " under " << e.legal_basis() << ", "
             << v1::HandlingRestriction_Name(e.handling()) << "\n  ";
   if (body) {
-    std::cout << e.GetReflection()->GetMessage(e, body).ShortDebugString();
+    std::string json;
+    google::protobuf::util::JsonPrintOptions options;
+    options.preserve_proto_field_names = true;
+    (void)google::protobuf::util::MessageToJsonString(e.GetReflection()->GetMessage(e, body),
+                                                      &json, options);
+    std::cout << json;
   }
   std::cout << std::endl;
 }

@@ -1,1 +1,172 @@
-int main() { return 0; }
+// Exchange benchmark (not a test). Starts a bare mTLS gRPC echo server (same API, same TLS
+// settings, a Post that stores nothing) in this process and the real infoflytd as a child
+// process, drives each with the same number of concurrent clients posting ~1 KiB release
+// notices, and prints posts/s for each and their ratio. Runs alternate between the two targets
+// so machine noise hits both alike; medians of the runs are reported.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "integration/daemon_harness.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The baseline: gRPC over mutual TLS and nothing else.
+class EchoExchange final : public v1::Exchange::CallbackService {
+  grpc::ServerUnaryReactor* Post(grpc::CallbackServerContext* call, const v1::PostRequest* request,
+                                 v1::Receipt* receipt) override {
+    receipt->set_message_id(request->envelope().idempotency_key());
+    auto* reactor = call->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+std::unique_ptr<grpc::Server> StartEcho(EchoExchange* service, std::string* address) {
+  const std::string& pki = testing::Pki().dir;
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = Slurp(pki + "/ca.pem");
+  tls.pem_key_cert_pairs.push_back({Slurp(pki + "/server.key"), Slurp(pki + "/server.pem")});
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+  builder.RegisterService(service);
+  auto server = builder.BuildAndStart();
+  *address = "127.0.0.1:" + std::to_string(port);
+  return server;
+}
+
+// One stub per client, each on its own connection, as separate parties would be.
+std::vector<std::unique_ptr<v1::Exchange::Stub>> Stubs(const std::string& address, int n) {
+  const std::string& pki = testing::Pki().dir;
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = Slurp(pki + "/ca.pem");
+  tls.pem_cert_chain = Slurp(pki + "/parties/correctional-oslo-fengsel.pem");
+  tls.pem_private_key = Slurp(pki + "/parties/correctional-oslo-fengsel.key");
+  std::vector<std::unique_ptr<v1::Exchange::Stub>> stubs;
+  for (int i = 0; i < n; ++i) {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    stubs.push_back(v1::Exchange::NewStub(
+        grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args)));
+  }
+  return stubs;
+}
+
+// ~1 KiB serialized.
+v1::PostRequest Request(const std::string& key) {
+  v1::PostRequest request;
+  *request.mutable_envelope() = testing::ReleaseNotice(key);
+  auto* note = request.mutable_envelope()->mutable_release_notice()->mutable_note();
+  note->resize(note->size() + std::max<int>(0, 1024 - request.ByteSizeLong()), '.');
+  return request;
+}
+
+struct RunResult {
+  double posts_per_second;
+  uint64_t failures;
+};
+
+// All clients post as fast as they can for `seconds`; counts posts that got a receipt.
+RunResult Drive(std::vector<std::unique_ptr<v1::Exchange::Stub>>& stubs, const std::string& tag,
+                double seconds) {
+  std::atomic<uint64_t> ok{0}, failed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (size_t c = 0; c < stubs.size(); ++c) {
+    threads.emplace_back([&, c] {
+      for (uint64_t i = 0; !stop; ++i) {
+        const v1::PostRequest request =
+            Request(tag + "-" + std::to_string(c) + "-" + std::to_string(i));
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        v1::Receipt receipt;
+        (stubs[c]->Post(&context, request, &receipt).ok() ? ok : failed)++;
+      }
+    });
+  }
+  const auto start = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& t : threads) t.join();
+  const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  return {static_cast<double>(ok) / elapsed, failed};
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+}  // namespace
+}  // namespace infoflyt::bench
+
+int main(int argc, char** argv) {
+  using namespace infoflyt::bench;
+  CLI::App app{"exchange_bench: infoflytd posts/s against a bare mTLS gRPC echo server"};
+  int clients = 32, runs = 5;
+  double seconds = 3;
+  app.add_option("--clients", clients, "concurrent clients")->capture_default_str();
+  app.add_option("--runs", runs, "runs per target (median reported)")->capture_default_str();
+  app.add_option("--seconds", seconds, "length of each run")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  EchoExchange echo_service;
+  std::string echo_address;
+  auto echo = StartEcho(&echo_service, &echo_address);
+  infoflyt::testing::DaemonProcess daemon;
+  if (!daemon.Start()) {
+    std::fprintf(stderr, "infoflytd did not start:\n%s\n", daemon.Log().c_str());
+    return 1;
+  }
+  auto echo_stubs = Stubs(echo_address, clients);
+  auto daemon_stubs = Stubs(daemon.address(), clients);
+  std::printf("exchange_bench: %d clients, %d runs of %.1f s each, %zu-byte posts\n", clients,
+              runs, seconds, Request("x").ByteSizeLong());
+  std::printf("daemon: SQLite WAL synchronous=FULL at %s (every post durable before its receipt)\n",
+              daemon.db_path().c_str());
+  // Warm-up: connections, TLS handshakes, page cache.
+  Drive(echo_stubs, "warm-echo", 0.5);
+  Drive(daemon_stubs, "warm-daemon", 0.5);
+
+  std::vector<double> echo_rates, daemon_rates;
+  uint64_t failures = 0;
+  for (int r = 0; r < runs; ++r) {
+    const RunResult e = Drive(echo_stubs, "echo-" + std::to_string(r), seconds);
+    const RunResult d = Drive(daemon_stubs, "run-" + std::to_string(r), seconds);
+    echo_rates.push_back(e.posts_per_second);
+    daemon_rates.push_back(d.posts_per_second);
+    failures += e.failures + d.failures;
+    std::printf("run %d: echo %8.0f posts/s   infoflytd %8.0f posts/s   ratio %.2f\n", r + 1,
+                e.posts_per_second, d.posts_per_second, d.posts_per_second / e.posts_per_second);
+  }
+  const double echo_median = Median(echo_rates), daemon_median = Median(daemon_rates);
+  std::printf("median: echo %.0f posts/s, infoflytd %.0f posts/s, ratio %.2f (failures: %llu)\n",
+              echo_median, daemon_median, daemon_median / echo_median,
+              static_cast<unsigned long long>(failures));
+  echo->Shutdown();
+  return failures == 0 ? 0 : 1;
+}

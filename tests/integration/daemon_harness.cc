@@ -48,20 +48,10 @@ std::string JsonField(const std::string& json, const std::string& key) {
   return json.substr(start + marker.size(), end - start - marker.size());
 }
 
-TestPki MakePki() {
-  TestPki pki{MakeTempDir("infoflyt-pki-"), ""};
-  pki.rogue_dir = pki.dir + "/rogue";
-  const std::string parties = pki.dir + "/parties.toml";
-  Run("cp " INFOFLYT_SOURCE_DIR "/deploy/parties.toml " + parties);
-  std::ofstream(parties, std::ios::app)
-      << "\n[[party]]\nkind = \"police\"\nid = \"ghost\"\nname = \"not registered\"\n";
-  const std::string script = INFOFLYT_SOURCE_DIR "/certs/make-dev-pki.sh";
-  Run(script + " -p " + parties + " -o " + pki.dir + " > /dev/null");
-  Run(script + " -p " + parties + " -o " + pki.rogue_dir + " > /dev/null");
-  return pki;
+TestPki MakePki(const std::string& dir) {
+  Run(INFOFLYT_SOURCE_DIR "/tests/integration/make-test-pki.sh " + dir);
+  return {dir, dir + "/rogue"};
 }
-
-}  // namespace
 
 // Removes a directory when the process exits.
 struct DirRemover {
@@ -75,7 +65,13 @@ struct DirRemover {
 }  // namespace
 
 const TestPki& Pki() {
-  static const TestPki pki = MakePki();
+  // ctest makes one PKI for all test processes (see tests/CMakeLists.txt); run by hand, a test
+  // binary makes its own and removes it at exit.
+  if (const char* shared = std::getenv("INFOFLYT_TEST_PKI"); shared != nullptr && *shared) {
+    static const TestPki pki{shared, std::string(shared) + "/rogue"};
+    return pki;
+  }
+  static const TestPki pki = MakePki(MakeTempDir("infoflyt-pki-"));
   static const DirRemover remover{pki.dir};
   return pki;
 }

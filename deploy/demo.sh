@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The main job: builds infoflyt, makes a development PKI, starts infoflytd on its embedded
+# SQLite store and runs one real exchange over mutual TLS:
+#   a prison posts a release notice -> the police district's subscriber prints and
+#   acknowledges it -> the prison's status shows it acknowledged.
+# Interactive runs keep the daemon serving afterwards (Ctrl-C stops it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.ci/build --target infoflytd infoflyt
+
+certs/make-dev-pki.sh
+mkdir -p var
+infoflytd=build/daemon/infoflytd
+infoflyt=build/client/infoflyt
+"$infoflytd" --config deploy/infoflytd.dev.toml --ready-file var/ready.json &
+daemon=$!
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -s var/ready.json ] && break; sleep 0.1; done
+[ -s var/ready.json ] || { echo "infoflytd did not start" >&2; exit 1; }
+
+export INFOFLYT_SERVER=localhost:7443 INFOFLYT_CA=certs/dev/ca.pem
+as() {  # as <kind-id> <infoflyt args...>: run the CLI with that party's certificate.
+  local party=$1; shift
+  INFOFLYT_CERT="certs/dev/parties/$party.pem" INFOFLYT_KEY="certs/dev/parties/$party.key" \
+    "$infoflyt" "$@"
+}
+
+echo; echo "== Oslo politidistrikt subscribes (prints and acknowledges each delivery)"
+as police-oslo subscribe --ack --count 1 > var/subscriber.out &
+subscriber=$!
+sleep 0.5
+
+echo; echo "== Oslo fengsel posts a release notice (the identity number comes from the environment)"
+planned=$(date -u -d '+14 days' +%Y-%m-%dT09:00:00Z)
+receipt=$(INFOFLYT_NATIONAL_ID=15076500565 as correctional-oslo-fengsel -o json post release \
+  --basis strgjfl-4i --tlp amber --kind parole --at "$planned" \
+  --given-name Ola --family-name Nordmann --municipality 0301 \
+  --contact-name "Kari Vakt" --contact-unit "Oslo fengsel, avdeling A" --contact-phone "+47 23 00 00 00" \
+  --note "Parole; see risk assessment in case 2026/17.")
+echo "$receipt"
+message_id=$(sed -E 's/.*"message_id":"([^"]+)".*/\1/' <<<"$receipt")
+
+wait $subscriber
+echo; echo "== What the police district received"
+cat var/subscriber.out
+
+echo; echo "== The prison checks the message status"
+as correctional-oslo-fengsel status "$message_id"
+
+echo; echo "== An invalid post is refused, naming the field (and never echoing the number)"
+INFOFLYT_NATIONAL_ID=15076500564 as correctional-oslo-fengsel post release --basis strgjfl-4i \
+  --kind parole --at "$planned" --given-name Ola --family-name Nordmann --municipality 0301 \
+  --contact-name "Kari Vakt" --contact-phone "+47 23 00 00 00" || echo "(exit code $?)"
+
+echo; echo "== Metrics: curl -s http://127.0.0.1:9464/metrics"
+curl -s http://127.0.0.1:9464/metrics | grep -E '^infoflyt_(posts_total|acks_total)'
+
+if [ -t 0 ]; then
+  echo; echo "infoflytd keeps serving on localhost:7443 (metrics on 127.0.0.1:9464); Ctrl-C stops it."
+  wait $daemon
+fi
