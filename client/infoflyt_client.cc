@@ -55,9 +55,8 @@ grpc::Status ExchangeClient::Connect(const ClientOptions& options,
   }
   grpc::ChannelArguments args;
   if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
-  auto channel =
-      grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), args);
-  out->reset(new ExchangeClient(options, std::move(channel)));
+  auto channel = grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), args);
+  *out = std::unique_ptr<ExchangeClient>(new ExchangeClient(options, std::move(channel)));
   return grpc::Status::OK;
 }
 

@@ -31,8 +31,7 @@ void AddCommon(CLI::App* cmd, EnvelopeFlags* f) {
       ->required();
   cmd->add_option("--given-name", f->given_name, "given name(s)")->required();
   cmd->add_option("--family-name", f->family_name, "family name")->required();
-  cmd->add_option("--municipality", f->municipality, "home kommunenummer, e.g. 0301")
-      ->required();
+  cmd->add_option("--municipality", f->municipality, "home kommunenummer, e.g. 0301")->required();
   cmd->add_option("--contact-name", f->contact_name, "contact person")->required();
   cmd->add_option("--contact-phone", f->contact_phone, "contact telephone")->required();
   cmd->add_option("--contact-unit", f->contact_unit, "contact's unit");
@@ -141,8 +140,11 @@ bool BuildEnvelope(const std::string& type, const EnvelopeFlags& f, v1::Envelope
     return true;
   }
   static const std::map<std::string, v1::HandlingRestriction> kTlp = {
-      {"clear", v1::TLP_CLEAR}, {"green", v1::TLP_GREEN}, {"amber", v1::TLP_AMBER},
-      {"amber-strict", v1::TLP_AMBER_STRICT}, {"red", v1::TLP_RED}};
+      {"clear", v1::TLP_CLEAR},
+      {"green", v1::TLP_GREEN},
+      {"amber", v1::TLP_AMBER},
+      {"amber-strict", v1::TLP_AMBER_STRICT},
+      {"red", v1::TLP_RED}};
   v1::HandlingRestriction tlp;
   if (!Lookup(kTlp, f.handling, "--tlp", &tlp, error)) return false;
   e->set_handling(tlp);
@@ -151,8 +153,10 @@ bool BuildEnvelope(const std::string& type, const EnvelopeFlags& f, v1::Envelope
 
   if (type == "release") {
     static const std::map<std::string, v1::ReleaseKind> kKinds = {
-        {"release", v1::RELEASE_KIND_RELEASE}, {"parole", v1::RELEASE_KIND_PAROLE},
-        {"leave", v1::RELEASE_KIND_LEAVE}, {"transfer", v1::RELEASE_KIND_TRANSFER},
+        {"release", v1::RELEASE_KIND_RELEASE},
+        {"parole", v1::RELEASE_KIND_PAROLE},
+        {"leave", v1::RELEASE_KIND_LEAVE},
+        {"transfer", v1::RELEASE_KIND_TRANSFER},
         {"escape", v1::RELEASE_KIND_ESCAPE}};
     auto* b = e->mutable_release_notice();
     FillPerson(f, b);
@@ -176,7 +180,8 @@ bool BuildEnvelope(const std::string& type, const EnvelopeFlags& f, v1::Envelope
     return true;
   }
   static const std::map<std::string, v1::ConcernLevel> kLevels = {
-      {"concern", v1::CONCERN_LEVEL_CONCERN}, {"serious", v1::CONCERN_LEVEL_SERIOUS},
+      {"concern", v1::CONCERN_LEVEL_CONCERN},
+      {"serious", v1::CONCERN_LEVEL_SERIOUS},
       {"very-serious", v1::CONCERN_LEVEL_VERY_SERIOUS}};
   auto* b = e->mutable_concern_report();
   FillPerson(f, b);

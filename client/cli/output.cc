@@ -14,18 +14,30 @@ using google::protobuf::util::TimeUtil;
 
 const char* CodeName(grpc::StatusCode code) {
   switch (code) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::CANCELLED: return "CANCELLED";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
-    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
-    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
-    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
-    case grpc::StatusCode::INTERNAL: return "INTERNAL";
-    default: return "ERROR";
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case grpc::StatusCode::INTERNAL:
+      return "INTERNAL";
+    default:
+      return "ERROR";
   }
 }
 
@@ -52,17 +64,25 @@ std::string Time(const google::protobuf::Timestamp& t) { return TimeUtil::ToStri
 
 int ExitCodeFor(const grpc::Status& status) {
   switch (status.error_code()) {
-    case grpc::StatusCode::OK: return kExitOk;
+    case grpc::StatusCode::OK:
+      return kExitOk;
     case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE: return kExitDataErr;
-    case grpc::StatusCode::NOT_FOUND: return kExitNoInput;
-    case grpc::StatusCode::UNAVAILABLE: return kExitUnavailable;
-    case grpc::StatusCode::DEADLINE_EXCEEDED: return kExitTempFail;
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return kExitDataErr;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitNoInput;
+    case grpc::StatusCode::UNAVAILABLE:
+      return kExitUnavailable;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return kExitTempFail;
     case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::ALREADY_EXISTS: return kExitProtocol;
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return kExitProtocol;
     case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED: return kExitNoPerm;
-    default: return kExitSoftware;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kExitNoPerm;
+    default:
+      return kExitSoftware;
   }
 }
 
@@ -87,12 +107,20 @@ int ReportError(const grpc::Status& status, Format format) {
   return ExitCodeFor(status);
 }
 
-void PrintJson(const google::protobuf::Message& message) {
+namespace {
+
+std::string ToJson(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  std::cout << json << std::endl;
+  return json;
+}
+
+}  // namespace
+
+void PrintJson(const google::protobuf::Message& message) {
+  std::cout << ToJson(message) << std::endl;
 }
 
 void PrintReceipt(const v1::Receipt& r, Format format) {
@@ -106,20 +134,13 @@ void PrintReceipt(const v1::Receipt& r, Format format) {
 void PrintDelivery(const v1::Delivery& d, Format format) {
   if (format == Format::kJson) return PrintJson(d);
   const auto& e = d.envelope();
-  const auto* body = e.GetDescriptor()->FindFieldByNumber(e.body_case());
+  const auto* body = v1::Envelope::GetDescriptor()->FindFieldByNumber(e.body_case());
   std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
             << d.sender() << " at " << Time(d.posted_at())
             << (d.acknowledged() ? " (acknowledged)" : "") << "\n  "
             << (body ? body->name() : "empty") << " under " << e.legal_basis() << ", "
             << v1::HandlingRestriction_Name(e.handling()) << "\n  ";
-  if (body) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(e.GetReflection()->GetMessage(e, body),
-                                                      &json, options);
-    std::cout << json;
-  }
+  if (body) std::cout << ToJson(v1::Envelope::GetReflection()->GetMessage(e, body));
   std::cout << std::endl;
 }
 

@@ -3,7 +3,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstdint>
 #include <stdexcept>
+
+#include "base/clock.h"
 
 namespace infoflyt {
 
@@ -46,10 +49,12 @@ std::string RandomBytes(size_t n) {
   return bytes;
 }
 
-std::string NewUuid() {
+std::string NewUuidV7() {
   std::string b = RandomBytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  const uint64_t millis = static_cast<uint64_t>(NowMicros() / 1000);
+  for (int i = 0; i < 6; ++i) b[i] = static_cast<char>(millis >> (40 - 8 * i));
+  b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);  // version 7
+  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant
   const std::string hex = ToHex(b);
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
          hex.substr(16, 4) + "-" + hex.substr(20);

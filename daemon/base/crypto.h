@@ -14,7 +14,8 @@ std::string HmacSha256(std::string_view key, std::string_view data);
 std::string ToHex(std::string_view bytes);
 // `n` bytes from the OpenSSL CSPRNG.
 std::string RandomBytes(size_t n);
-// A random RFC 4122 version 4 UUID in its canonical text form.
-std::string NewUuid();
+// An RFC 9562 version 7 UUID (Unix milliseconds, then random bits) in canonical text form.
+// Time-ordered, so ids of new messages land at the end of the store's indexes.
+std::string NewUuidV7();
 
 }  // namespace infoflyt

@@ -1,7 +1,8 @@
 #include "core/parties.h"
 
-#include <array>
 #include <toml++/toml.h>
+
+#include <array>
 
 namespace infoflyt {
 namespace {
@@ -42,14 +43,13 @@ std::string_view PartyKindName(PartyKind kind) {
 
 std::string Party::Key() const { return std::string(PartyKindName(kind)) + "/" + id; }
 
-Status PartyRegistry::Parse(std::string_view toml_text, const Places& places,
-                            PartyRegistry* out) {
+Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, PartyRegistry* out) {
   toml::table doc;
   try {
     doc = toml::parse(toml_text, std::string_view("parties"));
   } catch (const toml::parse_error& e) {
-    return {Code::kInvalidArgument, "parties line " + std::to_string(e.source().begin.line) +
-                                        ": " + std::string(e.description())};
+    return {Code::kInvalidArgument, "parties line " + std::to_string(e.source().begin.line) + ": " +
+                                        std::string(e.description())};
   }
   const toml::array* entries = doc["party"].as_array();
   if (entries == nullptr) return {Code::kInvalidArgument, "parties: no [[party]] tables"};
@@ -66,9 +66,11 @@ Status PartyRegistry::Parse(std::string_view toml_text, const Places& places,
     }
     Party p;
     const auto kind = ParsePartyKind((*t)["kind"].value_or(std::string_view()));
-    if (!kind) return {Code::kInvalidArgument, Where(node) + ": kind must be one of correctional, "
-                                                             "police, pst, municipality, auditor, "
-                                                             "operator"};
+    if (!kind)
+      return {Code::kInvalidArgument, Where(node) +
+                                          ": kind must be one of correctional, "
+                                          "police, pst, municipality, auditor, "
+                                          "operator"};
     p.kind = *kind;
     p.id = (*t)["id"].value_or(std::string());
     p.name = (*t)["name"].value_or(std::string());

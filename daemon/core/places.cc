@@ -44,19 +44,17 @@ bool IsMunicipalityNumber(std::string_view s) {
 Status Places::Parse(std::string_view municipalities_csv, std::string_view districts_csv,
                      const std::map<std::string, std::string>& overrides, Places* out) {
   Places places;
-  Status s = ForEachRow(municipalities_csv, "municipalities", 3,
-                        [&](const std::vector<std::string>& f, const std::string& where) {
-                          if (!IsMunicipalityNumber(f[0])) {
-                            return Status(Code::kInvalidArgument,
-                                          where + ": kommunenummer must be 4 digits");
-                          }
-                          if (!places.by_number_.emplace(f[0], Municipality{f[0], f[1], f[2], ""})
-                                   .second) {
-                            return Status(Code::kInvalidArgument,
-                                          where + ": duplicate kommunenummer " + f[0]);
-                          }
-                          return Status::Ok();
-                        });
+  Status s = ForEachRow(
+      municipalities_csv, "municipalities", 3,
+      [&](const std::vector<std::string>& f, const std::string& where) {
+        if (!IsMunicipalityNumber(f[0])) {
+          return Status(Code::kInvalidArgument, where + ": kommunenummer must be 4 digits");
+        }
+        if (!places.by_number_.emplace(f[0], Municipality{f[0], f[1], f[2], ""}).second) {
+          return Status(Code::kInvalidArgument, where + ": duplicate kommunenummer " + f[0]);
+        }
+        return Status::Ok();
+      });
   if (!s.ok()) return s;
   s = ForEachRow(districts_csv, "police districts", 5,
                  [&](const std::vector<std::string>& f, const std::string& where) {
@@ -66,8 +64,7 @@ Status Places::Parse(std::string_view municipalities_csv, std::string_view distr
                                    where + ": unknown kommunenummer " + f[0]);
                    }
                    if (!it->second.police_district.empty()) {
-                     return Status(Code::kInvalidArgument,
-                                   where + ": second district for " + f[0]);
+                     return Status(Code::kInvalidArgument, where + ": second district for " + f[0]);
                    }
                    if (f[3].empty()) {
                      return Status(Code::kInvalidArgument, where + ": empty politidistrikt");

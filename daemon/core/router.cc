@@ -56,7 +56,8 @@ Status Route(const Party& sender, const v1::Envelope& envelope, const Places& pl
       return {Code::kInvalidArgument, "envelope has no body"};
   }
   std::erase_if(out, [&](const Party* p) { return p == nullptr || p->Key() == sender.Key(); });
-  std::sort(out.begin(), out.end(), [](const Party* a, const Party* b) { return a->Key() < b->Key(); });
+  std::sort(out.begin(), out.end(),
+            [](const Party* a, const Party* b) { return a->Key() < b->Key(); });
   out.erase(std::unique(out.begin(), out.end()), out.end());
   if (out.empty()) {
     return {Code::kFailedPrecondition, "no party other than the sender receives this message"};

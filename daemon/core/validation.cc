@@ -79,8 +79,7 @@ void CheckPerson(Checker& c, const std::string& path, const v1::Person& person, 
   c.Text(path + ".family_name", person.family_name(), kMaxName, true);
 }
 
-void CheckContact(Checker& c, const std::string& path, const v1::Contact& contact,
-                  bool present) {
+void CheckContact(Checker& c, const std::string& path, const v1::Contact& contact, bool present) {
   if (!present) {
     c.Add(path, "is required");
     return;
@@ -122,7 +121,8 @@ Status ValidateEnvelope(const v1::Envelope& e, const Places& places,
     for (const auto& id : bases.Ids()) ids += (ids.empty() ? "" : ", ") + id;
     c.Add("legal_basis", "is not in the catalogue; valid ids: " + ids);
   }
-  if (e.handling() == v1::HANDLING_RESTRICTION_UNSPECIFIED || !v1::HandlingRestriction_IsValid(e.handling())) {
+  if (e.handling() == v1::HANDLING_RESTRICTION_UNSPECIFIED ||
+      !v1::HandlingRestriction_IsValid(e.handling())) {
     c.Add("handling", "must be a TLP 2.0 level (TLP_CLEAR .. TLP_RED)");
   }
   const MessageBody body = BodyOf(e);

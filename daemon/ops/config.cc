@@ -1,8 +1,9 @@
 #include "ops/config.h"
 
+#include <toml++/toml.h>
+
 #include <filesystem>
 #include <functional>
-#include <toml++/toml.h>
 
 namespace infoflyt {
 namespace {
@@ -20,8 +21,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
   try {
     doc = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return {Code::kInvalidArgument, path + " line " + std::to_string(e.source().begin.line) +
-                                        ": " + std::string(e.description())};
+    return {Code::kInvalidArgument, path + " line " + std::to_string(e.source().begin.line) + ": " +
+                                        std::string(e.description())};
   }
   const fs::path base = fs::absolute(path).parent_path();
   auto file = [&](std::string* out) {
@@ -78,8 +79,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
     for (const auto& [key, value] : *t) {
       auto setter = known->second.find(std::string(key.str()));
       if (setter == known->second.end()) {
-        return {Code::kInvalidArgument, path + " " + Line(value) + ": unknown key " + name + "." +
-                                            std::string(key.str())};
+        return {Code::kInvalidArgument,
+                path + " " + Line(value) + ": unknown key " + name + "." + std::string(key.str())};
       }
       setter->second(value);
     }
@@ -103,7 +104,7 @@ Status CheckConfig(const Config& c) {
   if (c.store != "sqlite") {
     return {Code::kInvalidArgument, "store.backend must be \"sqlite\" (got \"" + c.store + "\")"};
   }
-  if (c.max_message_bytes < 1024 || c.max_message_bytes > 4 * 1024 * 1024) {
+  if (c.max_message_bytes < 1024 || c.max_message_bytes > size_t{4} * 1024 * 1024) {
     return {Code::kInvalidArgument, "server.max_message_bytes must be in [1024, 4194304]"};
   }
   if (c.commit_batch == 0) return {Code::kInvalidArgument, "store.commit_batch must be > 0"};

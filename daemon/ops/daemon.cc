@@ -55,16 +55,19 @@ Daemon::~Daemon() {
 }
 
 Status Daemon::LoadCatalogs(std::shared_ptr<const Catalogs>* out) const {
-  std::string municipalities, districts, parties, bases;
-  for (auto [path, text] : {std::pair{&config_.municipalities, &municipalities},
-                            std::pair{&config_.police_districts, &districts},
-                            std::pair{&config_.parties, &parties},
-                            std::pair{&config_.legal_bases, &bases}}) {
+  std::string municipalities;
+  std::string districts;
+  std::string parties;
+  std::string bases;
+  for (auto [path, text] :
+       {std::pair{&config_.municipalities, &municipalities},
+        std::pair{&config_.police_districts, &districts}, std::pair{&config_.parties, &parties},
+        std::pair{&config_.legal_bases, &bases}}) {
     if (Status s = ReadFile(*path, text); !s.ok()) return s;
   }
   auto catalogs = std::make_shared<Catalogs>();
-  if (Status s = Places::Parse(municipalities, districts, config_.district_overrides,
-                               &catalogs->places);
+  if (Status s =
+          Places::Parse(municipalities, districts, config_.district_overrides, &catalogs->places);
       !s.ok()) {
     return s;
   }
@@ -94,16 +97,15 @@ Status Daemon::LoadSubjectKey(std::string* key) const {
     out.write(key->data(), static_cast<std::streamsize>(key->size()));
     if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
   }
-  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read |
-                                        std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::filesystem::rename(tmp, path);
   LogInfo("created data-subject hash key " + path);
   return Status::Ok();
 }
 
 Status Daemon::StartGrpc(std::string* bound) {
-  grpc::SslServerCredentialsOptions tls(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
   for (auto [path, text] : {std::pair{&config_.tls_key, &pair.private_key},
                             std::pair{&config_.tls_cert, &pair.cert_chain},
@@ -135,8 +137,8 @@ Status Daemon::WriteReadyFile(const std::string& grpc_address,
   const std::string tmp = config_.ready_file + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);
-    out << "{\"grpc\":\"" << grpc_address << "\",\"http\":\"" << http_address << "\",\"pid\":"
-        << getpid() << "}\n";
+    out << "{\"grpc\":\"" << grpc_address << "\",\"http\":\"" << http_address
+        << "\",\"pid\":" << getpid() << "}\n";
     if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
   }
   std::filesystem::rename(tmp, config_.ready_file);

@@ -3,9 +3,10 @@
 // places, parties and legal-basis files without dropping connections.
 #pragma once
 
+#include <grpcpp/server.h>
+
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
-#include <grpcpp/server.h>
 #include <memory>
 #include <optional>
 #include <thread>

@@ -26,9 +26,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void Respond() {
     std::istream in(&buffer_);
-    std::string method, target;
+    std::string method;
+    std::string target;
     in >> method >> target;
-    std::string content_type = "text/plain; charset=utf-8", body, status = "200 OK";
+    std::string content_type = "text/plain; charset=utf-8";
+    std::string body;
+    std::string status = "200 OK";
     if (method != "GET") {
       status = "405 Method Not Allowed";
       body = "only GET\n";
@@ -55,7 +58,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, Handler handler)
-    : io_(io), handler_(std::move(handler)), acceptor_(io) {}
+    : handler_(std::move(handler)), acceptor_(io) {}
 
 Status HttpServer::Listen(const std::string& address) {
   const size_t colon = address.rfind(':');
@@ -66,7 +69,7 @@ Status HttpServer::Listen(const std::string& address) {
   const auto ip = asio::ip::make_address(address.substr(0, colon), ec);
   if (ec) return {Code::kInvalidArgument, "http_listen: bad address " + address};
   const asio::ip::tcp::endpoint endpoint(
-      ip, static_cast<unsigned short>(std::stoi(address.substr(colon + 1))));
+      ip, static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);

@@ -17,8 +17,8 @@ namespace infoflyt {
 class HttpServer {
  public:
   // Returns the body for a path, or false for 404.
-  using Handler = std::function<bool(const std::string& path, std::string* content_type,
-                                     std::string* body)>;
+  using Handler =
+      std::function<bool(const std::string& path, std::string* content_type, std::string* body)>;
 
   HttpServer(asio::io_context& io, Handler handler);
 
@@ -30,7 +30,6 @@ class HttpServer {
  private:
   void Accept();
 
-  asio::io_context& io_;
   Handler handler_;
   asio::ip::tcp::acceptor acceptor_;
 };

@@ -23,14 +23,14 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Sta
 }  // namespace
 
 Status ExchangeService::Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
-                                     Caller* caller) {
+                                     Caller* caller) const {
   Status s = ctx_.authenticator->Identify(*call->auth_context(), catalogs.parties, caller);
   if (!s.ok()) ctx_.metrics->auth_failures.Increment();
   return s;
 }
 
 Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
-                                const v1::PostRequest& request, NewMessage* message) {
+                                const v1::PostRequest& request, NewMessage* message) const {
   if (!request.has_envelope()) {
     return Status::InvalidArgument({{"envelope", "is required"}});
   }
@@ -45,7 +45,7 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
     return s;
   }
   const MessageBody body = BodyOf(envelope);
-  message->message_id = NewUuid();
+  message->message_id = NewUuidV7();
   message->sender = caller.party.Key();
   message->idempotency_key = envelope.idempotency_key();
   message->request_hash = Sha256(envelope.SerializeAsString());
@@ -73,7 +73,7 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
   }
   auto* reactor = call->DefaultReactor();
   ctx_.committer->Submit(std::move(op), [this, reactor, receipt](WriteOp& w) {
-    PostOp& done = std::get<PostOp>(w);
+    auto& done = std::get<PostOp>(w);
     if (!done.status.ok()) {
       (done.status.code() == Code::kUnavailable ? ctx_.metrics->posts_failed
                                                 : ctx_.metrics->posts_rejected)
@@ -114,11 +114,11 @@ grpc::ServerUnaryReactor* ExchangeService::Ack(grpc::CallbackServerContext* call
     return FinishNow(call, Status::InvalidArgument(
                                {{"delivery_ids", "must hold between 1 and 1000 delivery ids"}}));
   }
-  AckOp op{caller.party.Key(), {request->delivery_ids().begin(), request->delivery_ids().end()},
-           {}, 0};
+  AckOp op{
+      caller.party.Key(), {request->delivery_ids().begin(), request->delivery_ids().end()}, {}, 0};
   auto* reactor = call->DefaultReactor();
   ctx_.committer->Submit(std::move(op), [this, reactor, response](WriteOp& w) {
-    AckOp& done = std::get<AckOp>(w);
+    auto& done = std::get<AckOp>(w);
     if (done.status.ok()) {
       response->set_newly_acknowledged(done.newly_acknowledged);
       ctx_.metrics->acks.Increment(done.newly_acknowledged);

@@ -42,10 +42,10 @@ class ExchangeService final : public v1::Exchange::CallbackService {
 
  private:
   Status Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
-                      Caller* caller);
+                      Caller* caller) const;
   // Validates and routes; on success fills `message`.
   Status Prepare(const Caller& caller, const Catalogs& catalogs, const v1::PostRequest& request,
-                 NewMessage* message);
+                 NewMessage* message) const;
 
   ServiceContext ctx_;
 };

@@ -29,11 +29,12 @@ Metrics::Metrics()
                       .Help("Open subscription streams")
                       .Register(*registry)
                       .Add({})),
-      commit_batch_size(prometheus::BuildHistogram()
-                            .Name("infoflyt_commit_batch_size")
-                            .Help("Write operations per store transaction (group commit)")
-                            .Register(*registry)
-                            .Add({}, prometheus::Histogram::BucketBoundaries{
-                                         1, 2, 4, 8, 16, 32, 64, 128, 256})) {}
+      commit_batch_size(
+          prometheus::BuildHistogram()
+              .Name("infoflyt_commit_batch_size")
+              .Help("Write operations per store transaction (group commit)")
+              .Register(*registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256})) {
+}
 
 }  // namespace infoflyt

@@ -27,7 +27,7 @@ std::string SubjectOf(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
   char* data = nullptr;
-  const long len = BIO_get_mem_data(bio.get(), &data);
+  const auto len = BIO_get_mem_data(bio.get(), &data);
   return {data, static_cast<size_t>(len)};
 }
 

@@ -7,8 +7,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <vector>
 #include <thread>
+#include <vector>
 
 #include "store/store.h"
 

@@ -49,6 +49,7 @@ class SqliteDb {
   int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_.get()); }
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int Changes() const { return sqlite3_changes(db_.get()); }
+  sqlite3* handle() const { return db_.get(); }
   std::string LastError() const { return sqlite3_errmsg(db_.get()); }
 
  private:

@@ -6,6 +6,8 @@ namespace infoflyt {
 namespace {
 
 constexpr int kSchemaVersion = 1;
+// WAL size (pages) at which the checkpointer is woken; SQLite's own default threshold.
+constexpr int kCheckpointPages = 1000;
 
 // Schema version 1. Messages hold the envelope once; deliveries are per recipient and carry the
 // delivery/ack state; disclosure records are append-only facts for auditors.
@@ -66,9 +68,9 @@ Status Migrate(SqliteDb& db) {
   const int64_t version = version_stmt.Int(0);
   version_stmt.Reset();
   if (version > kSchemaVersion) {
-    return {Code::kFailedPrecondition,
-            "database schema version " + std::to_string(version) +
-                " is newer than this binary knows (" + std::to_string(kSchemaVersion) + ")"};
+    return {Code::kFailedPrecondition, "database schema version " + std::to_string(version) +
+                                           " is newer than this binary knows (" +
+                                           std::to_string(kSchemaVersion) + ")"};
   }
   if (version == 0) {
     if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
@@ -113,11 +115,15 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   SqliteDb& w = *store->writer_;
   // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
   // receipt is only sent for data that survives power loss.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
   if (Status s = Migrate(w); !s.ok()) return s;
+  if (Status s = SqliteDb::Open(options.path, &store->checkpointer_db_); !s.ok()) return s;
+  sqlite3_wal_autocheckpoint(w.handle(), 0);
+  sqlite3_wal_hook(w.handle(), &SqliteStore::OnWalCommit, store.get());
+  store->checkpointer_ = std::thread([s = store.get()] { s->RunCheckpointer(); });
   for (int i = 0; i < options.readers; ++i) {
     std::unique_ptr<SqliteDb> reader;
     if (Status s = SqliteDb::Open(options.path, &reader); !s.ok()) return s;
@@ -126,6 +132,42 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   }
   *out = std::move(store);
   return Status::Ok();
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    stopping_ = true;
+  }
+  checkpoint_cv_.notify_one();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+  if (pages >= kCheckpointPages) {
+    auto* store = static_cast<SqliteStore*>(self);
+    {
+      std::lock_guard lock(store->checkpoint_mu_);
+      store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStore::RunCheckpointer() {
+  while (true) {
+    {
+      std::unique_lock lock(checkpoint_mu_);
+      checkpoint_cv_.wait(lock, [&] { return stopping_ || checkpoint_wanted_; });
+      if (stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    // PASSIVE never blocks the writer or readers; the writer restarts the WAL from the
+    // beginning once a checkpoint has caught up with it.
+    sqlite3_wal_checkpoint_v2(checkpointer_db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              nullptr, nullptr);
+  }
 }
 
 Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
@@ -175,8 +217,8 @@ Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
 }
 
 Status SqliteStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
-  auto& q = writer_->Prepare(
-      "SELECT recipient FROM deliveries WHERE message = ? ORDER BY recipient");
+  auto& q =
+      writer_->Prepare("SELECT recipient FROM deliveries WHERE message = ? ORDER BY recipient");
   q.Bind(1, message_pk);
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
@@ -190,7 +232,8 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
       "SELECT id, message_id, request_hash, accepted_at FROM messages "
       "WHERE sender = ? AND idempotency_key = ?");
   existing.Bind(1, m.sender).Bind(2, m.idempotency_key);
-  if (const int rc = existing.Step(); rc == SQLITE_ROW) {
+  const int rc = existing.Step();
+  if (rc == SQLITE_ROW) {
     if (existing.Text(2) != m.request_hash) {
       return {Code::kFailedPrecondition,
               "envelope.idempotency_key: already used by this party for a different message"};
@@ -201,7 +244,8 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
     const int64_t pk = existing.Int(0);
     existing.Reset();
     return LoadReceipt(pk, &op.receipt);
-  } else if (rc != SQLITE_DONE) {
+  }
+  if (rc != SQLITE_DONE) {
     return Unavailable(w, "looking up idempotency key");
   }
   auto& insert = w.Prepare(
@@ -278,17 +322,16 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
   ReaderLease lease(this);
   SqliteDb& r = lease.db();
   // Two literal queries rather than one with a flag, so SQLite can use the partial index.
-  auto& q = unacked_only
-                ? r.Prepare(
-                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, 0 "
-                      "FROM deliveries d JOIN messages m ON m.id = d.message "
-                      "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
-                      "ORDER BY d.id LIMIT ?")
-                : r.Prepare(
-                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, "
-                      "d.acked_at IS NOT NULL "
-                      "FROM deliveries d JOIN messages m ON m.id = d.message "
-                      "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
+  auto& q = unacked_only ? r.Prepare(
+                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, 0 "
+                               "FROM deliveries d JOIN messages m ON m.id = d.message "
+                               "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
+                               "ORDER BY d.id LIMIT ?")
+                         : r.Prepare(
+                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, "
+                               "d.acked_at IS NOT NULL "
+                               "FROM deliveries d JOIN messages m ON m.id = d.message "
+                               "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
   q.Bind(1, party).Bind(2, static_cast<int64_t>(from_id)).Bind(3, static_cast<int64_t>(limit));
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
@@ -321,7 +364,8 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   }
   q.Reset();
   if (rc != SQLITE_DONE) return Unavailable(r, "reading message status");
-  if (state.recipients.empty()) return {Code::kNotFound, "message_id: no such message from this party"};
+  if (state.recipients.empty())
+    return {Code::kNotFound, "message_id: no such message from this party"};
   *out = std::move(state);
   return Status::Ok();
 }

@@ -1,12 +1,15 @@
 // The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so a commit is
 // on disk when Apply returns. One writer connection (writes are serialised by the group
 // committer anyway) and a small pool of reader connections; WAL lets readers run beside it.
+// WAL checkpoints run on a background connection, woken by the writer's WAL hook, so commits
+// never wait for the database file to be updated.
 #pragma once
 
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "store/sqlite_db.h"
@@ -26,10 +29,13 @@ class SqliteStore final : public Store {
   // Opens or creates the database and brings its schema to the current version. Refuses a
   // database whose schema is newer than this binary knows.
   static Status Open(const SqliteStoreOptions& options, std::unique_ptr<SqliteStore>* out);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
-  Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
-                        size_t limit, std::vector<StoredDelivery>* out) override;
+  Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
+                        std::vector<StoredDelivery>* out) override;
   Status GetMessageState(std::string_view message_id, std::string_view sender,
                          MessageState* out) override;
 
@@ -45,11 +51,22 @@ class SqliteStore final : public Store {
   // Borrows a reader connection for the lifetime of the lease.
   class ReaderLease;
 
+  // Called by SQLite after each commit with the WAL's size in pages.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  void RunCheckpointer();
+
   SqliteStoreOptions options_;
   std::unique_ptr<SqliteDb> writer_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
+
+  std::unique_ptr<SqliteDb> checkpointer_db_;
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool stopping_ = false;
+  std::thread checkpointer_;
 };
 
 }  // namespace infoflyt

@@ -70,8 +70,8 @@ std::vector<std::unique_ptr<v1::Exchange::Stub>> Stubs(const std::string& addres
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stubs.push_back(v1::Exchange::NewStub(
-        grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args)));
+    stubs.push_back(
+        v1::Exchange::NewStub(grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args)));
   }
   return stubs;
 }
@@ -116,6 +116,21 @@ RunResult Drive(std::vector<std::unique_ptr<v1::Exchange::Stub>>& stubs, const s
   return {static_cast<double>(ok) / elapsed, failed};
 }
 
+// Mean write ops per store transaction, from the daemon's own metrics.
+double MeanCommitBatch(const std::string& http_address) {
+  FILE* pipe = popen(("curl -sf http://" + http_address + "/metrics").c_str(), "r");
+  if (pipe == nullptr) return 0;
+  double sum = 0;
+  double count = 0;
+  char line[512];
+  while (fgets(line, sizeof line, pipe) != nullptr) {
+    std::sscanf(line, "infoflyt_commit_batch_size_sum %lf", &sum);
+    std::sscanf(line, "infoflyt_commit_batch_size_count %lf", &count);
+  }
+  pclose(pipe);
+  return count > 0 ? sum / count : 0;
+}
+
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
@@ -144,8 +159,8 @@ int main(int argc, char** argv) {
   }
   auto echo_stubs = Stubs(echo_address, clients);
   auto daemon_stubs = Stubs(daemon.address(), clients);
-  std::printf("exchange_bench: %d clients, %d runs of %.1f s each, %zu-byte posts\n", clients,
-              runs, seconds, Request("x").ByteSizeLong());
+  std::printf("exchange_bench: %d clients, %d runs of %.1f s each, %zu-byte posts\n", clients, runs,
+              seconds, Request("x").ByteSizeLong());
   std::printf("daemon: SQLite WAL synchronous=FULL at %s (every post durable before its receipt)\n",
               daemon.db_path().c_str());
   // Warm-up: connections, TLS handshakes, page cache.
@@ -167,6 +182,8 @@ int main(int argc, char** argv) {
   std::printf("median: echo %.0f posts/s, infoflytd %.0f posts/s, ratio %.2f (failures: %llu)\n",
               echo_median, daemon_median, daemon_median / echo_median,
               static_cast<unsigned long long>(failures));
+  std::printf("group commit: %.1f posts per fsynced transaction on average\n",
+              MeanCommitBatch(daemon.http_address()));
   echo->Shutdown();
   return failures == 0 ? 0 : 1;
 }

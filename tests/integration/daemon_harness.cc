@@ -76,7 +76,10 @@ const TestPki& Pki() {
   return pki;
 }
 
-DaemonProcess::DaemonProcess() : dir_(MakeTempDir("infoflytd-")) { Pki(); }
+DaemonProcess::DaemonProcess() : dir_(MakeTempDir("infoflytd-")) {
+  Pki();
+  fs::copy_file(INFOFLYT_SOURCE_DIR "/deploy/parties.toml", parties_path());
+}
 
 DaemonProcess::~DaemonProcess() {
   if (pid_ > 0) Kill();
@@ -96,7 +99,7 @@ bool DaemonProcess::Start() {
            << "[store]\nsqlite_path = \"" << db_path() << "\"\n"
            << "[data]\nmunicipalities = \"" << src << "/deploy/data/municipalities.csv\"\n"
            << "police_districts = \"" << src << "/deploy/data/police-districts.csv\"\n"
-           << "parties = \"" << src << "/deploy/parties.toml\"\n"
+           << "parties = \"" << parties_path() << "\"\n"
            << "legal_bases = \"" << src << "/deploy/legal-bases.toml\"\n"
            << "[audit]\nsubject_key_file = \"" << dir_ << "/subject.key\"\n";
   }
@@ -145,6 +148,10 @@ int DaemonProcess::Terminate() {
   waitpid(pid_, &status, 0);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+void DaemonProcess::Signal(int signal) const {
+  if (pid_ > 0) ::kill(pid_, signal);
 }
 
 std::string DaemonProcess::Log() const { return Slurp(dir_ + "/daemon.log"); }

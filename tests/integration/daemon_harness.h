@@ -31,13 +31,16 @@ class DaemonProcess {
   // Starts the daemon and waits until it serves. A restart reuses the first start's port.
   // Returns false (and leaves the log) if it does not come up.
   bool Start();
-  void Kill();       // SIGKILL, then reap.
-  int Terminate();   // SIGTERM, then reap; returns the exit status.
+  void Kill();      // SIGKILL, then reap.
+  int Terminate();  // SIGTERM, then reap; returns the exit status.
+  void Signal(int signal) const;
   bool running() const { return pid_ > 0; }
 
   const std::string& address() const { return address_; }
   const std::string& http_address() const { return http_address_; }
   std::string db_path() const { return dir_ + "/infoflyt.db"; }
+  // The daemon's own copy of deploy/parties.toml, for tests that edit it and send SIGHUP.
+  std::string parties_path() const { return dir_ + "/parties.toml"; }
   std::string Log() const;  // Everything the daemon wrote to stderr.
   int64_t CountRows(const std::string& table) const;
 

@@ -219,14 +219,36 @@ TEST_F(ExchangeTest, DisclosureRecordsHoldNoIdentityNumberInClear) {
   const auto before = daemon_->CountRows("disclosures");
   ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kOtherValidFnr), &receipt).ok());
   EXPECT_EQ(daemon_->CountRows("disclosures"), before + 2);
-  EXPECT_EQ(daemon_->CountRows(
-                "disclosures WHERE CAST(subject_hash AS TEXT) LIKE '%" +
-                std::string(kOtherValidFnr) + "%' OR length(subject_hash) != 32"),
+  EXPECT_EQ(daemon_->CountRows("disclosures WHERE CAST(subject_hash AS TEXT) LIKE '%" +
+                               std::string(kOtherValidFnr) + "%' OR length(subject_hash) != 32"),
             0);
   EXPECT_EQ(daemon_->CountRows("disclosures WHERE message_id = '" + receipt.message_id() +
                                "' AND legal_basis = 'strgjfl-4i' AND outcome = 'disclosed'"),
             2);
   EXPECT_EQ(daemon_->Log().find(kOtherValidFnr), std::string::npos);
+}
+
+TEST_F(ExchangeTest, ASubscriberThatNeverReadsDoesNotBlockPosting) {
+  auto stalled = daemon_->Client("police-sor-ost");
+  grpc::ClientContext stalled_context;
+  v1::SubscribeRequest request;
+  // Opened and never read: the server's writes stop once HTTP/2 flow control is exhausted.
+  auto reader = stalled->stub().Subscribe(&stalled_context, request);
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  auto pst = daemon_->Client("pst-pst");
+  Subscriber pst_sub(pst.get(), 0, /*ack=*/true);
+  constexpr int kPosts = 300;  // About 300 KiB for the stalled stream: well past its window.
+  std::string last;
+  for (int i = 0; i < kPosts; ++i) {
+    v1::Envelope e = ReleaseNotice(Key(), kValidFnr, "3301");  // Drammen: Sør-Øst.
+    e.mutable_release_notice()->set_note(std::string(1000, 'n'));
+    v1::Receipt receipt;
+    ASSERT_TRUE(prison->Post(e, &receipt).ok()) << i;
+    last = receipt.message_id();
+  }
+  // Other subscribers keep receiving at once.
+  EXPECT_TRUE(pst_sub.WaitForMessage(last));
+  stalled_context.TryCancel();
 }
 
 TEST_F(ExchangeTest, MetricsAndHealthAreServedOnTheOpsPort) {
@@ -239,9 +261,9 @@ TEST_F(ExchangeTest, MetricsAndHealthAreServedOnTheOpsPort) {
   EXPECT_EQ(pclose(pipe), 0);
   EXPECT_NE(body.find("infoflyt_posts_total{result=\"accepted\"}"), std::string::npos) << body;
   EXPECT_NE(body.find("infoflyt_commit_batch_size_count"), std::string::npos);
-  EXPECT_EQ(std::system(("curl -sf http://" + daemon_->http_address() + "/healthz >/dev/null")
-                            .c_str()),
-            0);
+  EXPECT_EQ(
+      std::system(("curl -sf http://" + daemon_->http_address() + "/healthz >/dev/null").c_str()),
+      0);
 }
 
 }  // namespace

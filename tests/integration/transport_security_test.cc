@@ -89,7 +89,8 @@ TEST_F(TransportSecurityTest, ClientWithoutCertificateIsRefused) {
 
 TEST_F(TransportSecurityTest, ClientCertificateFromAnotherCaIsRefused) {
   const std::string rogue = Pki().rogue_dir + "/parties/correctional-oslo-fengsel";
-  const grpc::Status s = PostOver(TlsChannel(rogue + ".pem", rogue + ".key", Pki().dir + "/ca.pem"));
+  const grpc::Status s =
+      PostOver(TlsChannel(rogue + ".pem", rogue + ".key", Pki().dir + "/ca.pem"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
@@ -103,7 +104,8 @@ TEST_F(TransportSecurityTest, ClientRefusesAServerFromAnotherCa) {
 
 TEST_F(TransportSecurityTest, UnregisteredPartyIsDenied) {
   const std::string ghost = Pki().dir + "/parties/police-ghost";
-  const grpc::Status s = PostOver(TlsChannel(ghost + ".pem", ghost + ".key", Pki().dir + "/ca.pem"));
+  const grpc::Status s =
+      PostOver(TlsChannel(ghost + ".pem", ghost + ".key", Pki().dir + "/ca.pem"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(s.error_message(), "party police/ghost is not registered");
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
@@ -112,7 +114,8 @@ TEST_F(TransportSecurityTest, UnregisteredPartyIsDenied) {
 TEST_F(TransportSecurityTest, ServerCertificateWithoutSpiffeIdIsNotAParty) {
   // The daemon's own certificate has spiffe://.../daemon/infoflytd: "daemon" is no party kind.
   const std::string server = Pki().dir + "/server";
-  const grpc::Status s = PostOver(TlsChannel(server + ".pem", server + ".key", Pki().dir + "/ca.pem"));
+  const grpc::Status s =
+      PostOver(TlsChannel(server + ".pem", server + ".key", Pki().dir + "/ca.pem"));
   EXPECT_NE(s.error_code(), grpc::StatusCode::OK);
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }

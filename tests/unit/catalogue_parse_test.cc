@@ -75,8 +75,7 @@ TEST(PartyRegistryTest, RefusesUnknownKindsKeysAndMunicipalities) {
   s = PartyRegistry::Parse("[[party]]\nkind = \"pst\"\nid = \"x\"\ncolour = \"red\"\n", places,
                            &parties);
   EXPECT_NE(s.message().find("line 4: unknown key 'colour'"), std::string::npos) << s.message();
-  s = PartyRegistry::Parse("[[party]]\nkind = \"municipality\"\nid = \"9999\"\n", places,
-                           &parties);
+  s = PartyRegistry::Parse("[[party]]\nkind = \"municipality\"\nid = \"9999\"\n", places, &parties);
   EXPECT_NE(s.message().find("known kommunenummer"), std::string::npos) << s.message();
   s = PartyRegistry::Parse("[[party]]\nkind = \"pst\"\nid = \"Bad Id\"\n", places, &parties);
   EXPECT_NE(s.message().find("id must be"), std::string::npos) << s.message();

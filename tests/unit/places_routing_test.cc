@@ -85,7 +85,7 @@ TEST_F(RoutingTest, ReturnNoticeGoesToTheHomeDistrictOnlyForEveryMunicipality) {
 }
 
 TEST_F(RoutingTest, DisputedRowsFollowTheShippedTableAndCanBeOverridden) {
-  EXPECT_EQ(places_.Find("5516")->police_district, "Troms politidistrikt");  // Gratangen
+  EXPECT_EQ(places_.Find("5516")->police_district, "Troms politidistrikt");     // Gratangen
   EXPECT_EQ(places_.Find("4228")->police_district, "Sør-Vest politidistrikt");  // Sirdal
   Places overridden;
   ASSERT_TRUE(Places::Parse(Slurp("deploy/data/municipalities.csv"),

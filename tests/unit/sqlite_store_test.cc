@@ -1,12 +1,13 @@
 // Store conformance: behaviour every Store implementation must have, run here on a real SQLite
 // file. Written against the Store interface so another backend can be added as a parameter.
+#include "store/sqlite_store.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <filesystem>
 
 #include "store/group_committer.h"
-#include "store/sqlite_store.h"
 
 namespace infoflyt {
 namespace {
@@ -35,8 +36,16 @@ class StoreTest : public ::testing::Test {
 
   static NewMessage Message(const std::string& id, const std::string& key,
                             std::vector<std::string> recipients = {"police/oslo", "pst/pst"}) {
-    return {id, "correctional/oslo-fengsel", key, "hash-" + key, "release_notice", "strgjfl-4i",
-            "TLP_AMBER", "subject", "envelope-" + id, std::move(recipients)};
+    return {id,
+            "correctional/oslo-fengsel",
+            key,
+            "hash-" + key,
+            "release_notice",
+            "strgjfl-4i",
+            "TLP_AMBER",
+            "subject",
+            "envelope-" + id,
+            std::move(recipients)};
   }
 
   // Applies ops one batch; returns the transaction status.
@@ -109,7 +118,8 @@ TEST_F(StoreTest, ReusedKeyForADifferentMessageIsRefused) {
 }
 
 TEST_F(StoreTest, DuplicateWithinOneBatchIsDetected) {
-  std::vector<WriteOp> ops{PostOp{Message("m1", "k1"), {}, {}}, PostOp{Message("m2", "k1"), {}, {}}};
+  std::vector<WriteOp> ops{PostOp{Message("m1", "k1"), {}, {}},
+                           PostOp{Message("m2", "k1"), {}, {}}};
   ASSERT_TRUE(Apply(ops).ok());
   EXPECT_TRUE(std::get<PostOp>(ops[1]).receipt.duplicate);
   EXPECT_EQ(std::get<PostOp>(ops[1]).receipt.message_id, "m1");

@@ -21,7 +21,9 @@ class ValidationTest : public ::testing::Test {
     ASSERT_TRUE(Places::Parse(kMunicipalities, kDistricts, {}, &places_).ok());
     ASSERT_TRUE(LegalBasisCatalogue::Parse(kBases, &bases_).ok());
   }
-  Status Validate(const v1::Envelope& e) { return ValidateEnvelope(e, places_, bases_, NowMicros()); }
+  Status Validate(const v1::Envelope& e) {
+    return ValidateEnvelope(e, places_, bases_, NowMicros());
+  }
   std::vector<std::string> Fields(const Status& s) {
     std::vector<std::string> fields;
     for (const auto& v : s.violations()) fields.push_back(v.field);
@@ -55,12 +57,12 @@ TEST_F(ValidationTest, ReportsEveryMissingRequiredField) {
   v1::Envelope e;
   e.mutable_release_notice();
   const Status s = Validate(e);
-  EXPECT_EQ(Fields(s), (std::vector<std::string>{
-                           "envelope.idempotency_key", "envelope.legal_basis", "envelope.handling",
-                           "envelope.release_notice.person", "envelope.release_notice.kind",
-                           "envelope.release_notice.planned_at",
-                           "envelope.release_notice.home_municipality",
-                           "envelope.release_notice.contact"}));
+  EXPECT_EQ(Fields(s),
+            (std::vector<std::string>{
+                "envelope.idempotency_key", "envelope.legal_basis", "envelope.handling",
+                "envelope.release_notice.person", "envelope.release_notice.kind",
+                "envelope.release_notice.planned_at", "envelope.release_notice.home_municipality",
+                "envelope.release_notice.contact"}));
 }
 
 TEST_F(ValidationTest, MissingBodyIsNamed) {
@@ -93,10 +95,9 @@ TEST_F(ValidationTest, OversizedTextAndBadContactAreRefused) {
   e.mutable_release_notice()->set_note(std::string(4001, 'x'));
   e.mutable_release_notice()->mutable_contact()->set_phone("call me");
   e.mutable_release_notice()->mutable_contact()->set_email("nobody");
-  EXPECT_EQ(Fields(Validate(e)), (std::vector<std::string>{
-                                     "envelope.release_notice.contact.phone",
-                                     "envelope.release_notice.contact.email",
-                                     "envelope.release_notice.note"}));
+  EXPECT_EQ(Fields(Validate(e)), (std::vector<std::string>{"envelope.release_notice.contact.phone",
+                                                           "envelope.release_notice.contact.email",
+                                                           "envelope.release_notice.note"}));
 }
 
 TEST_F(ValidationTest, IdempotencyKeyMustBeShortAndPlain) {
