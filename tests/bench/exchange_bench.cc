@@ -19,19 +19,13 @@
 #include <vector>
 
 #include "integration/daemon_harness.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The baseline: gRPC over mutual TLS and nothing else.
 class EchoExchange final : public v1::Exchange::CallbackService {
@@ -47,8 +41,9 @@ class EchoExchange final : public v1::Exchange::CallbackService {
 std::unique_ptr<grpc::Server> StartEcho(EchoExchange* service, std::string* address) {
   const std::string& pki = testing::Pki().dir;
   grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  tls.pem_root_certs = Slurp(pki + "/ca.pem");
-  tls.pem_key_cert_pairs.push_back({Slurp(pki + "/server.key"), Slurp(pki + "/server.pem")});
+  tls.pem_root_certs = testing::ReadFile(pki + "/ca.pem");
+  tls.pem_key_cert_pairs.push_back(
+      {testing::ReadFile(pki + "/server.key"), testing::ReadFile(pki + "/server.pem")});
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
@@ -62,9 +57,9 @@ std::unique_ptr<grpc::Server> StartEcho(EchoExchange* service, std::string* addr
 std::vector<std::unique_ptr<v1::Exchange::Stub>> Stubs(const std::string& address, int n) {
   const std::string& pki = testing::Pki().dir;
   grpc::SslCredentialsOptions tls;
-  tls.pem_root_certs = Slurp(pki + "/ca.pem");
-  tls.pem_cert_chain = Slurp(pki + "/parties/correctional-oslo-fengsel.pem");
-  tls.pem_private_key = Slurp(pki + "/parties/correctional-oslo-fengsel.key");
+  tls.pem_root_certs = testing::ReadFile(pki + "/ca.pem");
+  tls.pem_cert_chain = testing::ReadFile(pki + "/parties/correctional-oslo-fengsel.pem");
+  tls.pem_private_key = testing::ReadFile(pki + "/parties/correctional-oslo-fengsel.key");
   std::vector<std::unique_ptr<v1::Exchange::Stub>> stubs;
   for (int i = 0; i < n; ++i) {
     grpc::ChannelArguments args;

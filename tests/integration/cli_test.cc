@@ -3,7 +3,7 @@
 
 #include <cstdio>
 
-#include "integration/daemon_harness.h"
+#include "integration/shared_daemon_test.h"
 
 namespace infoflyt::testing {
 namespace {
@@ -13,16 +13,8 @@ struct Result {
   std::string out;  // stdout and stderr together.
 };
 
-class CliTest : public ::testing::Test {
+class CliTest : public SharedDaemonTest {
  protected:
-  static void SetUpTestSuite() {
-    daemon_ = new DaemonProcess();
-    ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
   static Result Cli(const std::string& party, const std::string& args,
                     const std::string& env = "") {
     const auto o = daemon_->Options(party);
@@ -44,10 +36,7 @@ class CliTest : public ::testing::Test {
            "--at 2030-01-01T09:00:00Z " +
            extra;
   }
-
-  static DaemonProcess* daemon_;
 };
-DaemonProcess* CliTest::daemon_ = nullptr;
 
 TEST_F(CliTest, PostSubscribeAckAndStatusEndToEnd) {
   const Result post = Cli("correctional-oslo-fengsel", "-o json " + Release(""),

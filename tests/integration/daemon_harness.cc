@@ -15,19 +15,14 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test_util.h"
+
 extern char** environ;
 
 namespace infoflyt::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string MakeTempDir(const std::string& prefix) {
   std::string templ = (fs::temp_directory_path() / (prefix + "XXXXXX")).string();
@@ -127,7 +122,7 @@ bool DaemonProcess::Start() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  const std::string json = Slurp(ready);
+  const std::string json = ReadFile(ready);
   address_ = JsonField(json, "grpc");
   http_address_ = JsonField(json, "http");
   port_ = std::stoi(address_.substr(address_.rfind(':') + 1));
@@ -154,7 +149,7 @@ void DaemonProcess::Signal(int signal) const {
   if (pid_ > 0) ::kill(pid_, signal);
 }
 
-std::string DaemonProcess::Log() const { return Slurp(dir_ + "/daemon.log"); }
+std::string DaemonProcess::Log() const { return ReadFile(dir_ + "/daemon.log"); }
 
 int64_t DaemonProcess::CountRows(const std::string& table) const {
   sqlite3* db = nullptr;

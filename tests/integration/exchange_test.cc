@@ -1,23 +1,15 @@
 // The Exchange API against the real infoflytd binary over real mTLS on loopback.
 #include <gtest/gtest.h>
 
-#include "integration/daemon_harness.h"
+#include "integration/shared_daemon_test.h"
 #include "integration/subscriber.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
 namespace {
 
-class ExchangeTest : public ::testing::Test {
+class ExchangeTest : public SharedDaemonTest {
  protected:
-  static void SetUpTestSuite() {
-    daemon_ = new DaemonProcess();
-    ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
   static std::string Key() {
     return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
            std::to_string(counter_++);
@@ -28,10 +20,8 @@ class ExchangeTest : public ::testing::Test {
             daemon_->CountRows("disclosures")};
   }
 
-  static DaemonProcess* daemon_;
   static int counter_;
 };
-DaemonProcess* ExchangeTest::daemon_ = nullptr;
 int ExchangeTest::counter_ = 0;
 
 TEST_F(ExchangeTest, PostReachesExactlyTheRightSubscribers) {

@@ -9,30 +9,15 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
-#include "integration/daemon_harness.h"
+#include "integration/shared_daemon_test.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
 namespace {
 
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-class TransportSecurityTest : public ::testing::Test {
+class TransportSecurityTest : public SharedDaemonTest {
  protected:
-  static void SetUpTestSuite() {
-    daemon_ = new DaemonProcess();
-    ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
-  }
-  static void TearDownTestSuite() {
-    delete daemon_;
-    daemon_ = nullptr;
-  }
-
   // Posts a valid release notice over `channel`; returns the call's status.
   static grpc::Status PostOver(const std::shared_ptr<grpc::Channel>& channel) {
     auto stub = v1::Exchange::NewStub(channel);
@@ -46,9 +31,9 @@ class TransportSecurityTest : public ::testing::Test {
   static std::shared_ptr<grpc::Channel> TlsChannel(const std::string& cert, const std::string& key,
                                                    const std::string& ca) {
     grpc::SslCredentialsOptions tls;
-    tls.pem_root_certs = Slurp(ca);
-    if (!cert.empty()) tls.pem_cert_chain = Slurp(cert);
-    if (!key.empty()) tls.pem_private_key = Slurp(key);
+    tls.pem_root_certs = ReadFile(ca);
+    if (!cert.empty()) tls.pem_cert_chain = ReadFile(cert);
+    if (!key.empty()) tls.pem_private_key = ReadFile(key);
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
     return grpc::CreateCustomChannel(daemon_->address(), grpc::SslCredentials(tls), args);
@@ -69,10 +54,7 @@ class TransportSecurityTest : public ::testing::Test {
     *ok = out.find("CONNECTION ESTABLISHED") != std::string::npos;
     return out;
   }
-
-  static DaemonProcess* daemon_;
 };
-DaemonProcess* TransportSecurityTest::daemon_ = nullptr;
 
 TEST_F(TransportSecurityTest, PlaintextClientIsRefused) {
   const grpc::Status s =

@@ -7,28 +7,25 @@
 #include "core/legal_basis.h"
 #include "core/parties.h"
 #include "core/places.h"
+#include "test_util.h"
 
 namespace infoflyt {
 namespace {
 
-std::string Slurp(const std::string& relative) {
-  std::ifstream in(std::string(INFOFLYT_SOURCE_DIR) + "/" + relative);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadSourceFile;
 
 Places ShippedPlaces() {
   Places places;
-  EXPECT_TRUE(Places::Parse(Slurp("deploy/data/municipalities.csv"),
-                            Slurp("deploy/data/police-districts.csv"), {}, &places)
+  EXPECT_TRUE(Places::Parse(ReadSourceFile("deploy/data/municipalities.csv"),
+                            ReadSourceFile("deploy/data/police-districts.csv"), {}, &places)
                   .ok());
   return places;
 }
 
 TEST(LegalBasisCatalogueTest, ShippedCatalogueHasTheBriefsNineBases) {
   LegalBasisCatalogue catalogue;
-  ASSERT_TRUE(LegalBasisCatalogue::Parse(Slurp("deploy/legal-bases.toml"), &catalogue).ok());
+  ASSERT_TRUE(
+      LegalBasisCatalogue::Parse(ReadSourceFile("deploy/legal-bases.toml"), &catalogue).ok());
   EXPECT_EQ(catalogue.Ids(),
             (std::vector<std::string>{"fvl-13b-5", "fvl-13b-6", "fvl-13b-7", "polregl-27-1",
                                       "polregl-27-2", "polregl-27-4", "polregl-30", "strgjfl-4i",
@@ -48,7 +45,7 @@ TEST(LegalBasisCatalogueTest, MalformedCatalogueNamesTheLine) {
 TEST(PartyRegistryTest, ShippedRegistryServesEveryDistrict) {
   const Places places = ShippedPlaces();
   PartyRegistry parties;
-  const Status s = PartyRegistry::Parse(Slurp("deploy/parties.toml"), places, &parties);
+  const Status s = PartyRegistry::Parse(ReadSourceFile("deploy/parties.toml"), places, &parties);
   ASSERT_TRUE(s.ok()) << s.message();
   for (const auto& district : places.Districts()) {
     EXPECT_NE(parties.PoliceFor(district), nullptr) << district;

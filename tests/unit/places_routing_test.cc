@@ -9,28 +9,25 @@
 #include "core/parties.h"
 #include "core/places.h"
 #include "core/router.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt {
 namespace {
 
-std::string Slurp(const std::string& relative) {
-  std::ifstream in(std::string(INFOFLYT_SOURCE_DIR) + "/" + relative);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::ReadSourceFile;
 
 class RoutingTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(Places::Parse(Slurp("deploy/data/municipalities.csv"),
-                              Slurp("deploy/data/police-districts.csv"), {}, &places_)
+    ASSERT_TRUE(Places::Parse(ReadSourceFile("deploy/data/municipalities.csv"),
+                              ReadSourceFile("deploy/data/police-districts.csv"), {}, &places_)
                     .ok());
-    const Status s = PartyRegistry::Parse(Slurp("deploy/parties.toml"), places_, &parties_);
+    const Status s =
+        PartyRegistry::Parse(ReadSourceFile("deploy/parties.toml"), places_, &parties_);
     ASSERT_TRUE(s.ok()) << s.message();
     // kommunenummer -> district, straight from the CSV.
-    std::istringstream csv(Slurp("deploy/data/police-districts.csv"));
+    std::istringstream csv(ReadSourceFile("deploy/data/police-districts.csv"));
     std::string line;
     std::getline(csv, line);
     while (std::getline(csv, line)) {
@@ -88,13 +85,13 @@ TEST_F(RoutingTest, DisputedRowsFollowTheShippedTableAndCanBeOverridden) {
   EXPECT_EQ(places_.Find("5516")->police_district, "Troms politidistrikt");     // Gratangen
   EXPECT_EQ(places_.Find("4228")->police_district, "Sør-Vest politidistrikt");  // Sirdal
   Places overridden;
-  ASSERT_TRUE(Places::Parse(Slurp("deploy/data/municipalities.csv"),
-                            Slurp("deploy/data/police-districts.csv"),
+  ASSERT_TRUE(Places::Parse(ReadSourceFile("deploy/data/municipalities.csv"),
+                            ReadSourceFile("deploy/data/police-districts.csv"),
                             {{"5516", "Nordland politidistrikt"}}, &overridden)
                   .ok());
   EXPECT_EQ(overridden.Find("5516")->police_district, "Nordland politidistrikt");
-  EXPECT_FALSE(Places::Parse(Slurp("deploy/data/municipalities.csv"),
-                             Slurp("deploy/data/police-districts.csv"),
+  EXPECT_FALSE(Places::Parse(ReadSourceFile("deploy/data/municipalities.csv"),
+                             ReadSourceFile("deploy/data/police-districts.csv"),
                              {{"9999", "Oslo politidistrikt"}}, &overridden)
                    .ok());
 }

@@ -1,0 +1,23 @@
+// A gtest suite whose tests share one real daemon, started before the suite's first test.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "integration/daemon_harness.h"
+
+namespace infoflyt::testing {
+
+class SharedDaemonTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    daemon_ = std::make_unique<DaemonProcess>();
+    ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
+  }
+  static void TearDownTestSuite() { daemon_.reset(); }
+
+  inline static std::unique_ptr<DaemonProcess> daemon_;
+};
+
+}  // namespace infoflyt::testing
