@@ -1,8 +1,116 @@
 #include "core/legal_basis.h"
 
+#include <google/protobuf/util/field_mask_util.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
+
+#include "infoflyt/v1/messages.pb.h"
+
 namespace infoflyt {
+namespace {
+
+using google::protobuf::util::FieldMaskUtil;
+
+std::string Where(const toml::node& node) {
+  return "legal-bases line " + std::to_string(node.source().begin.line);
+}
+
+// The body message of each type, found through the Envelope's oneof so the catalogue can only
+// name types the API has.
+const google::protobuf::Descriptor* BodyDescriptor(std::string_view type) {
+  const auto* field = v1::Envelope::descriptor()->FindFieldByName(std::string(type));
+  if (field == nullptr || field->containing_oneof() == nullptr) return nullptr;
+  return field->message_type();
+}
+
+Status CheckKeys(const toml::table& t, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [key, value] : t) {
+    if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end()) {
+      return {Code::kInvalidArgument,
+              Where(value) + ": unknown key '" + std::string(key.str()) + "'"};
+    }
+  }
+  return Status::Ok();
+}
+
+// A required array of strings.
+Status Strings(const toml::table& t, std::string_view key, const toml::node& where,
+               std::vector<std::string>* out) {
+  const toml::array* array = t[key].as_array();
+  if (array == nullptr || array->empty()) {
+    return {Code::kInvalidArgument,
+            Where(where) + ": " + std::string(key) + " must be a non-empty array of strings"};
+  }
+  for (const toml::node& item : *array) {
+    const auto* s = item.as_string();
+    if (s == nullptr) {
+      return {Code::kInvalidArgument, Where(item) + ": " + std::string(key) + " holds strings"};
+    }
+    out->push_back(s->get());
+  }
+  return Status::Ok();
+}
+
+Status Kinds(const toml::table& t, std::string_view key, const toml::node& where,
+             std::vector<PartyKind>* out) {
+  std::vector<std::string> names;
+  if (Status s = Strings(t, key, where, &names); !s.ok()) return s;
+  for (const auto& name : names) {
+    const auto kind = ParsePartyKind(name);
+    if (!kind) {
+      return {Code::kInvalidArgument,
+              Where(where) + ": unknown party kind '" + name + "' in " + std::string(key)};
+    }
+    out->push_back(*kind);
+  }
+  return Status::Ok();
+}
+
+Status ParseFlow(const toml::node& node, Flow* flow) {
+  const toml::table* t = node.as_table();
+  if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": flow must be a table"};
+  if (Status s = CheckKeys(*t, {"from", "to", "messages", "view"}); !s.ok()) return s;
+  flow->line = static_cast<int>(node.source().begin.line);
+  if (Status s = Kinds(*t, "from", node, &flow->from); !s.ok()) return s;
+  if (Status s = Kinds(*t, "to", node, &flow->to); !s.ok()) return s;
+  if (Status s = Strings(*t, "messages", node, &flow->messages); !s.ok()) return s;
+  for (const auto& type : flow->messages) {
+    if (BodyDescriptor(type) == nullptr) {
+      return {Code::kInvalidArgument, Where(node) + ": unknown message type '" + type + "'"};
+    }
+  }
+  // view = "full" or a list of field paths valid in every listed message type.
+  if (const auto* whole = (*t)["view"].as_string(); whole != nullptr && whole->get() == "full") {
+    return Status::Ok();
+  }
+  if (Status s = Strings(*t, "view", node, &flow->view); !s.ok()) {
+    return {Code::kInvalidArgument, s.message() + " (or \"full\")"};
+  }
+  for (const auto& path : flow->view) {
+    for (const auto& type : flow->messages) {
+      if (!FieldMaskUtil::GetFieldDescriptors(BodyDescriptor(type), path, nullptr)) {
+        return {Code::kInvalidArgument,
+                Where(node) + ": view field '" + path + "' is not a field of " + type};
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+bool Contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+}  // namespace
+
+std::string Flow::ViewString() const {
+  if (view.empty()) return "*";
+  std::string out;
+  for (const auto& path : view) out += (out.empty() ? "" : ",") + path;
+  return out;
+}
 
 Status LegalBasisCatalogue::Parse(std::string_view toml_text, LegalBasisCatalogue* out) {
   toml::table doc;
@@ -16,19 +124,24 @@ Status LegalBasisCatalogue::Parse(std::string_view toml_text, LegalBasisCatalogu
   if (entries == nullptr) return {Code::kInvalidArgument, "legal-bases: no [[basis]] tables"};
   LegalBasisCatalogue catalogue;
   for (const toml::node& node : *entries) {
-    const std::string where = "legal-bases line " + std::to_string(node.source().begin.line);
     const toml::table* t = node.as_table();
-    if (t == nullptr) return {Code::kInvalidArgument, where + ": basis must be a table"};
+    if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": basis must be a table"};
+    if (Status s = CheckKeys(*t, {"id", "citation", "title", "flow"}); !s.ok()) return s;
     LegalBasis b;
     b.id = (*t)["id"].value_or(std::string());
     b.citation = (*t)["citation"].value_or(std::string());
     b.title = (*t)["title"].value_or(std::string());
     if (b.id.empty() || b.citation.empty() || b.title.empty()) {
-      return {Code::kInvalidArgument, where + ": id, citation and title are required"};
+      return {Code::kInvalidArgument, Where(node) + ": id, citation and title are required"};
+    }
+    if (const toml::array* flows = (*t)["flow"].as_array(); flows != nullptr) {
+      for (const toml::node& flow_node : *flows) {
+        if (Status s = ParseFlow(flow_node, &b.flows.emplace_back()); !s.ok()) return s;
+      }
     }
     const std::string id = b.id;
     if (!catalogue.by_id_.emplace(id, std::move(b)).second) {
-      return {Code::kInvalidArgument, where + ": duplicate basis id " + id};
+      return {Code::kInvalidArgument, Where(node) + ": duplicate basis id " + id};
     }
   }
   *out = std::move(catalogue);
@@ -44,6 +157,19 @@ std::vector<std::string> LegalBasisCatalogue::Ids() const {
   std::vector<std::string> ids;
   for (const auto& [id, basis] : by_id_) ids.push_back(id);
   return ids;
+}
+
+const Flow* LegalBasisCatalogue::Decide(std::string_view basis_id, PartyKind from, PartyKind to,
+                                        std::string_view message_type) const {
+  const LegalBasis* basis = Find(basis_id);
+  if (basis == nullptr) return nullptr;
+  for (const Flow& flow : basis->flows) {
+    if (Contains(flow.from, from) && Contains(flow.to, to) &&
+        Contains(flow.messages, std::string(message_type))) {
+      return &flow;
+    }
+  }
+  return nullptr;
 }
 
 }  // namespace infoflyt

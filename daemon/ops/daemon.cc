@@ -121,6 +121,8 @@ Status Daemon::StartGrpc(std::string* bound) {
   // gRPC's TLS stack negotiates TLS 1.3 when the client can and refuses anything below 1.2.
   builder.AddListeningPort(config_.listen, grpc::SslServerCredentials(tls), &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  // A second daemon must not silently share this port (gRPC's default is SO_REUSEPORT).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(exchange_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "core/disclosure_view.h"
 #include "core/message_body.h"
 #include "core/router.h"
 #include "core/validation.h"
@@ -45,18 +46,35 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
     return s;
   }
   const MessageBody body = BodyOf(envelope);
+  const LegalBasis& basis = *catalogs.legal_bases.Find(envelope.legal_basis());  // Validated.
   message->message_id = NewUuidV7();
   message->sender = caller.party.Key();
   message->idempotency_key = envelope.idempotency_key();
   message->request_hash = Sha256(envelope.SerializeAsString());
   message->message_type = std::string(body.type);
-  message->legal_basis = envelope.legal_basis();
+  message->legal_basis = basis.id;
+  message->legal_citation = basis.citation;
   message->handling = v1::HandlingRestriction_Name(envelope.handling());
   message->subject_hash = HmacSha256(ctx_.subject_key, body.person->national_id());
+  message->sender_certificate_subject = caller.certificate.subject;
+  message->sender_certificate_fingerprint = caller.certificate.fingerprint;
   v1::Envelope delivered = envelope;
   delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
   message->envelope = delivered.SerializeAsString();
-  for (const Party* p : recipients) message->recipients.push_back(p->Key());
+  for (const Party* p : recipients) {
+    const Flow* flow = catalogs.legal_bases.Decide(basis.id, caller.party.kind, p->kind, body.type);
+    if (flow == nullptr) {
+      message->refusals.push_back(
+          {p->Key(), "legal basis " + basis.id + " (" + basis.citation + ") allows no flow " +
+                         std::string(PartyKindName(caller.party.kind)) + " -> " +
+                         std::string(PartyKindName(p->kind)) + " for " + message->message_type});
+      continue;
+    }
+    std::string disclosed = ApplyView(delivered, *flow).SerializeAsString();
+    std::string hash = Sha256(disclosed);
+    message->recipients.push_back(
+        {p->Key(), std::move(disclosed), flow->ViewString(), std::move(hash)});
+  }
   return Status::Ok();
 }
 
@@ -81,7 +99,22 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
       reactor->Finish(ToGrpcStatus(done.status));
       return;
     }
+    if (done.receipt.recipients.empty()) {
+      // Refused outright; the refusal records are committed.
+      ctx_.metrics->posts_rejected.Increment();
+      std::string why;
+      for (const auto& r : done.receipt.refusals) {
+        if (why.find(r.reason) == std::string::npos) why += (why.empty() ? "" : "; ") + r.reason;
+      }
+      reactor->Finish(ToGrpcStatus({Code::kPermissionDenied, why}));
+      return;
+    }
     receipt->set_message_id(done.receipt.message_id);
+    for (const auto& r : done.receipt.refusals) {
+      auto* refused = receipt->add_refused();
+      refused->set_party(r.party);
+      refused->set_reason(r.reason);
+    }
     for (const auto& r : done.receipt.recipients) receipt->add_recipients(r);
     *receipt->mutable_accepted_at() = ToTimestamp(done.receipt.accepted_at);
     receipt->set_duplicate(done.receipt.duplicate);

@@ -29,6 +29,7 @@ CREATE TABLE deliveries (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   message INTEGER NOT NULL REFERENCES messages(id),
   recipient TEXT NOT NULL,
+  envelope BLOB NOT NULL,
   received_at INTEGER,
   acked_at INTEGER
 );
@@ -47,10 +48,17 @@ CREATE TABLE disclosures (
   subject_hash BLOB NOT NULL,
   message_type TEXT NOT NULL,
   legal_basis TEXT NOT NULL,
+  legal_citation TEXT NOT NULL,
   handling TEXT NOT NULL,
+  view TEXT NOT NULL,
+  content_hash BLOB NOT NULL,
+  reason TEXT NOT NULL,
+  sender_certificate_subject TEXT NOT NULL,
+  sender_certificate_fingerprint TEXT NOT NULL,
   instance TEXT NOT NULL,
   version TEXT NOT NULL
 );
+CREATE INDEX disclosures_by_message ON disclosures (message_id);
 CREATE TRIGGER disclosures_no_update BEFORE UPDATE ON disclosures
   BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
 CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures
@@ -222,7 +230,38 @@ Status SqliteStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
   q.Bind(1, message_pk);
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "reading recipients");
+  if (rc != SQLITE_DONE) return Unavailable(*writer_, "reading recipients");
+  auto& r = writer_->Prepare(
+      "SELECT recipient, reason FROM disclosures WHERE message_id = ? AND outcome = 'refused' "
+      "ORDER BY recipient");
+  r.Bind(1, receipt->message_id);
+  while ((rc = r.Step()) == SQLITE_ROW) receipt->refusals.push_back({r.Text(0), r.Text(1)});
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "reading refusals");
+}
+
+Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
+                                           int64_t delivery_id, const std::string& recipient,
+                                           const std::string& view, const std::string& content_hash,
+                                           const std::string& reason) {
+  auto& record = writer_->Prepare(
+      "INSERT INTO disclosures (occurred_at, event, outcome, message_id, delivery_id, sender, "
+      "recipient, subject_hash, message_type, legal_basis, legal_citation, handling, view, "
+      "content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
+      "instance, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  record.Bind(1, now).Bind(2, disclosed ? "disclose" : "refuse");
+  record.Bind(3, disclosed ? "disclosed" : "refused").Bind(4, m.message_id);
+  if (disclosed) {
+    record.Bind(5, delivery_id);
+  } else {
+    record.BindNull(5);
+  }
+  record.Bind(6, m.sender).Bind(7, recipient).BindBlob(8, m.subject_hash);
+  record.Bind(9, m.message_type).Bind(10, m.legal_basis).Bind(11, m.legal_citation);
+  record.Bind(12, m.handling).Bind(13, view).BindBlob(14, content_hash).Bind(15, reason);
+  record.Bind(16, m.sender_certificate_subject).Bind(17, m.sender_certificate_fingerprint);
+  record.Bind(18, options_.instance).Bind(19, options_.version);
+  return record.Step() == SQLITE_DONE ? Status::Ok()
+                                      : Unavailable(*writer_, "inserting disclosure record");
 }
 
 Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
@@ -245,9 +284,17 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
     existing.Reset();
     return LoadReceipt(pk, &op.receipt);
   }
-  if (rc != SQLITE_DONE) {
-    return Unavailable(w, "looking up idempotency key");
+  if (rc != SQLITE_DONE) return Unavailable(w, "looking up idempotency key");
+
+  op.receipt = {m.message_id, {}, m.refusals, now, false};
+  for (const RecipientRefusal& refusal : m.refusals) {
+    if (Status s = InsertDisclosureRecord(m, now, false, 0, refusal.party, "", "", refusal.reason);
+        !s.ok()) {
+      return s;
+    }
   }
+  if (m.recipients.empty()) return Status::Ok();  // Refused outright: only the records stay.
+
   auto& insert = w.Prepare(
       "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, message_type, "
       "legal_basis, handling, envelope, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -257,25 +304,18 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
   if (insert.Step() != SQLITE_DONE) return Unavailable(w, "inserting message");
   const int64_t message_pk = w.LastInsertRowid();
 
-  for (const std::string& recipient : m.recipients) {
-    auto& delivery = w.Prepare("INSERT INTO deliveries (message, recipient) VALUES (?, ?)");
-    delivery.Bind(1, message_pk).Bind(2, recipient);
+  for (const RecipientDisclosure& r : m.recipients) {
+    auto& delivery =
+        w.Prepare("INSERT INTO deliveries (message, recipient, envelope) VALUES (?, ?, ?)");
+    delivery.Bind(1, message_pk).Bind(2, r.party).BindBlob(3, r.envelope);
     if (delivery.Step() != SQLITE_DONE) return Unavailable(w, "inserting delivery");
-    const int64_t delivery_id = w.LastInsertRowid();
-    auto& disclosure = w.Prepare(
-        "INSERT INTO disclosures (occurred_at, event, outcome, message_id, delivery_id, sender, "
-        "recipient, subject_hash, message_type, legal_basis, handling, instance, version) "
-        "VALUES (?, 'disclose', 'disclosed', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    disclosure.Bind(1, now).Bind(2, m.message_id).Bind(3, delivery_id).Bind(4, m.sender);
-    disclosure.Bind(5, recipient).BindBlob(6, m.subject_hash).Bind(7, m.message_type);
-    disclosure.Bind(8, m.legal_basis).Bind(9, m.handling).Bind(10, options_.instance);
-    disclosure.Bind(11, options_.version);
-    if (disclosure.Step() != SQLITE_DONE) return Unavailable(w, "inserting disclosure record");
+    if (Status s = InsertDisclosureRecord(m, now, true, w.LastInsertRowid(), r.party, r.view,
+                                          r.content_hash, "");
+        !s.ok()) {
+      return s;
+    }
+    op.receipt.recipients.push_back(r.party);
   }
-  op.receipt.message_id = m.message_id;
-  op.receipt.recipients = m.recipients;
-  op.receipt.accepted_at = now;
-  op.receipt.duplicate = false;
   return Status::Ok();
 }
 
@@ -323,12 +363,12 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
   SqliteDb& r = lease.db();
   // Two literal queries rather than one with a flag, so SQLite can use the partial index.
   auto& q = unacked_only ? r.Prepare(
-                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, 0 "
+                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, d.envelope, 0 "
                                "FROM deliveries d JOIN messages m ON m.id = d.message "
                                "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
                                "ORDER BY d.id LIMIT ?")
                          : r.Prepare(
-                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, m.envelope, "
+                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, d.envelope, "
                                "d.acked_at IS NOT NULL "
                                "FROM deliveries d JOIN messages m ON m.id = d.message "
                                "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");

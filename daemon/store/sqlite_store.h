@@ -47,6 +47,11 @@ class SqliteStore final : public Store {
   Status ApplyAck(AckOp& op, int64_t now);
   Status ApplyReceived(ReceivedOp& op, int64_t now);
   Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
+  // One disclosure record: a disclosure with its delivery, or a refusal.
+  Status InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
+                                int64_t delivery_id, const std::string& recipient,
+                                const std::string& view, const std::string& content_hash,
+                                const std::string& reason);
 
   // Borrows a reader connection for the lifetime of the lease.
   class ReaderLease;

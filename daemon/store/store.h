@@ -15,7 +15,21 @@
 
 namespace infoflyt {
 
-// A validated, routed message ready to be stored.
+// What one allowed recipient is given: its delivery and its disclosure record.
+struct RecipientDisclosure {
+  std::string party;         // Party key.
+  std::string envelope;      // Serialised envelope cut to the recipient's view.
+  std::string view;          // The view's field paths ("*" for the whole body).
+  std::string content_hash;  // SHA-256 of `envelope`: exactly what was disclosed.
+};
+
+// A routed recipient the cited basis does not allow: recorded, given nothing.
+struct RecipientRefusal {
+  std::string party;
+  std::string reason;
+};
+
+// A validated, routed message with the policy's decisions, ready to be stored.
 struct NewMessage {
   std::string message_id;       // Assigned by the caller (a UUID).
   std::string sender;           // Party key, "<kind>/<id>".
@@ -23,15 +37,20 @@ struct NewMessage {
   std::string request_hash;     // SHA-256 of the envelope as posted: detects reuse of a key.
   std::string message_type;     // "release_notice", ...
   std::string legal_basis;      // Catalogue id.
+  std::string legal_citation;   // The basis's citation, as recorded for auditors.
   std::string handling;         // TLP level name.
   std::string subject_hash;     // Keyed hash of the data subject's identity number.
-  std::string envelope;         // Serialised envelope as recipients receive it.
-  std::vector<std::string> recipients;  // Party keys; one delivery and disclosure record each.
+  std::string envelope;         // Serialised envelope as posted (without idempotency key).
+  std::string sender_certificate_subject;       // The certificate the sender used ...
+  std::string sender_certificate_fingerprint;   // ... and its SHA-256, hex.
+  std::vector<RecipientDisclosure> recipients;  // One delivery and disclosure record each.
+  std::vector<RecipientRefusal> refusals;       // One refusal record each.
 };
 
 struct StoredReceipt {
   std::string message_id;
   std::vector<std::string> recipients;
+  std::vector<RecipientRefusal> refusals;
   int64_t accepted_at = 0;  // Microseconds since the epoch.
   bool duplicate = false;   // The stored receipt of an earlier post with the same key.
 };
@@ -83,8 +102,10 @@ class Store {
  public:
   virtual ~Store() = default;
 
-  // Applies `ops` in one transaction that is durable when this returns, at time `now`. Each op
-  // gets its own status. A non-OK return means the transaction failed and no op took effect.
+  // Applies `ops` in one transaction. A post with no allowed recipient stores only its refusal
+  // records (no message, so its idempotency key stays free). that is durable when this returns, at
+  // time `now`. Each op gets its own status. A non-OK return means the transaction failed and no op
+  // took effect.
   virtual Status Apply(std::span<WriteOp* const> ops, int64_t now) = 0;
 
   // Up to `limit` of `party`'s deliveries with id >= `from_id`, in id order; only

@@ -60,7 +60,7 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
       } else {
         ++failures;
         last_error = s;
-        if (failures > 2000) return;
+        if (failures > 200) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
     }

@@ -83,6 +83,17 @@ DaemonProcess::~DaemonProcess() {
 }
 
 bool DaemonProcess::Start() {
+  // A restart reuses the port, which another process on this machine may briefly hold (as the
+  // local end of an outgoing connection): the daemon then exits at once, and is tried again.
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    if (StartOnce()) return true;
+    if (port_ == 0) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  return false;
+}
+
+bool DaemonProcess::StartOnce() {
   const std::string src = INFOFLYT_SOURCE_DIR;
   const std::string& pki = Pki().dir;
   {

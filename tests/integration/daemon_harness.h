@@ -49,6 +49,8 @@ class DaemonProcess {
   std::unique_ptr<client::ExchangeClient> Client(const std::string& party) const;
 
  private:
+  bool StartOnce();
+
   std::string dir_;
   std::string address_;
   std::string http_address_;

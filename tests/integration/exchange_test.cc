@@ -1,6 +1,7 @@
 // The Exchange API against the real infoflytd binary over real mTLS on loopback.
 #include <gtest/gtest.h>
 
+#include "base/crypto.h"
 #include "integration/shared_daemon_test.h"
 #include "integration/subscriber.h"
 #include "unit/test_envelopes.h"
@@ -15,6 +16,16 @@ class ExchangeTest : public SharedDaemonTest {
            std::to_string(counter_++);
   }
   // Rows in the tables a post writes to.
+  // The first line a shell command prints.
+  static std::string Command(const std::string& command) {
+    FILE* pipe = popen(command.c_str(), "r");
+    char line[512] = {};
+    if (fgets(line, sizeof line, pipe) == nullptr) line[0] = '\0';
+    pclose(pipe);
+    std::string out = line;
+    while (!out.empty() && out.back() == '\n') out.pop_back();
+    return out;
+  }
   static std::vector<int64_t> StoredRows() {
     return {daemon_->CountRows("messages"), daemon_->CountRows("deliveries"),
             daemon_->CountRows("disclosures")};
@@ -195,6 +206,28 @@ TEST_F(ExchangeTest, InvalidInputNamesTheFieldNeverEchoesTheNumberAndStoresNothi
   EXPECT_EQ(daemon_->Log().find(bad_id), std::string::npos);
 }
 
+TEST_F(ExchangeTest, AFlowTheCitedBasisDoesNotAllowIsRefusedAndRecorded) {
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  const auto before = StoredRows();
+  const int64_t refused_before = daemon_->CountRows("disclosures WHERE outcome = 'refused'");
+  v1::Envelope e = ReleaseNotice(Key());
+  e.set_legal_basis("polregl-27-1");  // The police's basis: not the correctional service's.
+  v1::Receipt receipt;
+  const grpc::Status s = prison->Post(e, &receipt);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("polregl-27-1"), std::string::npos) << s.error_message();
+  EXPECT_NE(s.error_message().find("correctional -> police for release_notice"), std::string::npos)
+      << s.error_message();
+  const auto after = StoredRows();
+  EXPECT_EQ(after[0], before[0]);  // No message,
+  EXPECT_EQ(after[1], before[1]);  // no delivery,
+  EXPECT_EQ(daemon_->CountRows("disclosures WHERE outcome = 'refused'"), refused_before + 2);
+  EXPECT_EQ(daemon_->CountRows("disclosures WHERE outcome = 'refused' AND "
+                               "recipient IN ('police/oslo', 'pst/pst') AND event = 'refuse' AND "
+                               "legal_basis = 'polregl-27-1' AND delivery_id IS NULL"),
+            refused_before + 2);
+}
+
 TEST_F(ExchangeTest, OversizedRequestIsRefused) {
   auto prison = daemon_->Client("correctional-oslo-fengsel");
   v1::Envelope e = ReleaseNotice(Key());
@@ -216,6 +249,30 @@ TEST_F(ExchangeTest, DisclosureRecordsHoldNoIdentityNumberInClear) {
                                "' AND legal_basis = 'strgjfl-4i' AND outcome = 'disclosed'"),
             2);
   EXPECT_EQ(daemon_->Log().find(kOtherValidFnr), std::string::npos);
+
+  // The record holds the view, the hash of exactly what was disclosed, the citation and the
+  // certificate the sender used.
+  auto oslo = daemon_->Client("police-oslo");
+  Subscriber sub(oslo.get());
+  ASSERT_TRUE(sub.WaitForMessage(receipt.message_id()));
+  std::string disclosed;
+  for (const auto& d : sub.deliveries()) {
+    if (d.message_id() == receipt.message_id()) disclosed = d.envelope().SerializeAsString();
+  }
+  const std::string fingerprint =
+      Command("openssl x509 -noout -fingerprint -sha256 -in " + Pki().dir +
+              "/parties/correctional-oslo-fengsel.pem | sed 's/.*=//; s/://g' | tr A-F a-f");
+  EXPECT_EQ(daemon_->CountRows("disclosures WHERE message_id = '" + receipt.message_id() +
+                               "' AND recipient = 'police/oslo' AND view = '*' AND "
+                               "lower(hex(content_hash)) = '" +
+                               ToHex(Sha256(disclosed)) +
+                               "' AND legal_citation = 'straffegjennomføringsloven § 4 i' AND "
+                               "sender_certificate_fingerprint = '" +
+                               fingerprint +
+                               "' AND "
+                               "sender_certificate_subject LIKE '%CN=oslo-fengsel%'"),
+            1)
+      << fingerprint;
 }
 
 TEST_F(ExchangeTest, ASubscriberThatNeverReadsDoesNotBlockPosting) {

@@ -35,17 +35,24 @@ class StoreTest : public ::testing::Test {
   }
 
   static NewMessage Message(const std::string& id, const std::string& key,
-                            std::vector<std::string> recipients = {"police/oslo", "pst/pst"}) {
-    return {id,
-            "correctional/oslo-fengsel",
-            key,
-            "hash-" + key,
-            "release_notice",
-            "strgjfl-4i",
-            "TLP_AMBER",
-            "subject",
-            "envelope-" + id,
-            std::move(recipients)};
+                            std::vector<std::string> recipients = {"police/oslo", "pst/pst"},
+                            std::vector<std::string> refused = {}) {
+    NewMessage m;
+    m.message_id = id;
+    m.sender = "correctional/oslo-fengsel";
+    m.idempotency_key = key;
+    m.request_hash = "hash-" + key;
+    m.message_type = "release_notice";
+    m.legal_basis = "strgjfl-4i";
+    m.legal_citation = "straffegjennomføringsloven § 4 i";
+    m.handling = "TLP_AMBER";
+    m.subject_hash = "subject";
+    m.envelope = "posted-" + id;
+    m.sender_certificate_subject = "CN=oslo-fengsel";
+    m.sender_certificate_fingerprint = "ab12";
+    for (auto& r : recipients) m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id});
+    for (auto& r : refused) m.refusals.push_back({r, "not allowed"});
+    return m;
   }
 
   // Applies ops one batch; returns the transaction status.
@@ -160,6 +167,36 @@ TEST_F(StoreTest, AckOfAnotherPartysDeliveryChangesNothing) {
   EXPECT_EQ(op.status.code(), Code::kNotFound);
   EXPECT_NE(op.status.message().find("delivery_ids[1]"), std::string::npos);
   EXPECT_EQ(Read("police/oslo").size(), 1u);  // The first id was rolled back too.
+}
+
+TEST_F(StoreTest, RefusedRecipientsGetARecordAndNoDelivery) {
+  const PostOp op = Post(Message("m1", "k1", {"police/oslo"}, {"municipality/0301"}));
+  ASSERT_TRUE(op.status.ok());
+  EXPECT_EQ(op.receipt.recipients, std::vector<std::string>{"police/oslo"});
+  ASSERT_EQ(op.receipt.refusals.size(), 1u);
+  EXPECT_EQ(op.receipt.refusals[0].party, "municipality/0301");
+  EXPECT_EQ(Count("deliveries"), 1);
+  EXPECT_EQ(Count("disclosures WHERE outcome = 'refused' AND event = 'refuse' AND "
+                  "recipient = 'municipality/0301' AND delivery_id IS NULL"),
+            1);
+  EXPECT_EQ(Count("disclosures WHERE outcome = 'disclosed' AND view = '*' AND "
+                  "sender_certificate_fingerprint = 'ab12' AND legal_citation != ''"),
+            1);
+  EXPECT_TRUE(Read("municipality/0301").empty());
+  // The retry's receipt reports the same refusal.
+  const PostOp again = Post(Message("m2", "k1", {"police/oslo"}, {"municipality/0301"}));
+  EXPECT_TRUE(again.receipt.duplicate);
+  ASSERT_EQ(again.receipt.refusals.size(), 1u);
+  EXPECT_EQ(again.receipt.refusals[0].reason, "not allowed");
+}
+
+TEST_F(StoreTest, PostRefusedForEveryRecipientStoresOnlyTheRefusals) {
+  const PostOp op = Post(Message("m1", "k1", {}, {"police/oslo", "pst/pst"}));
+  ASSERT_TRUE(op.status.ok());
+  EXPECT_TRUE(op.receipt.recipients.empty());
+  EXPECT_EQ(Count("messages"), 0);
+  EXPECT_EQ(Count("deliveries"), 0);
+  EXPECT_EQ(Count("disclosures WHERE outcome = 'refused'"), 2);
 }
 
 TEST_F(StoreTest, MessageStateIsOnlyForTheSender) {
