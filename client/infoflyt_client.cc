@@ -63,7 +63,8 @@ grpc::Status ExchangeClient::Connect(const ClientOptions& options,
 ExchangeClient::ExchangeClient(ClientOptions options, std::shared_ptr<grpc::Channel> channel)
     : options_(std::move(options)),
       channel_(std::move(channel)),
-      stub_(v1::Exchange::NewStub(channel_)) {}
+      stub_(v1::Exchange::NewStub(channel_)),
+      registry_(v1::Registry::NewStub(channel_)) {}
 
 void ExchangeClient::PrepareUnary(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
@@ -94,6 +95,27 @@ grpc::Status ExchangeClient::GetMessageStatus(const std::string& message_id,
   v1::GetMessageStatusRequest request;
   request.set_message_id(message_id);
   return stub_->GetMessageStatus(&context, request, status);
+}
+
+grpc::Status ExchangeClient::Flag(const v1::FlagRequest& request, v1::FlagRecord* flag) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  return registry_->Flag(&context, request, flag);
+}
+
+grpc::Status ExchangeClient::Unflag(const std::string& flag_id, v1::FlagRecord* flag) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::UnflagRequest request;
+  request.set_flag_id(flag_id);
+  return registry_->Unflag(&context, request, flag);
+}
+
+grpc::Status ExchangeClient::ListFlags(const v1::ListFlagsRequest& request,
+                                       v1::ListFlagsResponse* response) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  return registry_->ListFlags(&context, request, response);
 }
 
 grpc::Status ExchangeClient::Subscribe(

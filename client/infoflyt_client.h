@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "infoflyt/v1/exchange.grpc.pb.h"
+#include "infoflyt/v1/registry.grpc.pb.h"
 
 namespace infoflyt::client {
 
@@ -52,6 +53,10 @@ class ExchangeClient {
   grpc::Status Subscribe(uint64_t from_delivery_id, grpc::ClientContext* context,
                          const std::function<bool(const v1::Delivery&)>& on_delivery);
 
+  grpc::Status Flag(const v1::FlagRequest& request, v1::FlagRecord* flag);
+  grpc::Status Unflag(const std::string& flag_id, v1::FlagRecord* flag);
+  grpc::Status ListFlags(const v1::ListFlagsRequest& request, v1::ListFlagsResponse* response);
+
   v1::Exchange::Stub& stub() { return *stub_; }
 
  private:
@@ -61,6 +66,7 @@ class ExchangeClient {
   ClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Exchange::Stub> stub_;
+  std::unique_ptr<v1::Registry::Stub> registry_;
 };
 
 }  // namespace infoflyt::client

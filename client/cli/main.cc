@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "envelope_flags.h"
+#include "flag_command.h"
 #include "infoflyt_client.h"
 #include "output.h"
 
@@ -78,6 +79,36 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> ack_ids;
   ack->add_option("delivery_id", ack_ids, "delivery ids")->required();
 
+  auto* flag = app.add_subcommand("flag", "flagged persons (PST, police, correctional)");
+  flag->require_subcommand(1);
+  auto* flag_add = flag->add_subcommand("add", "flag a person; prints the flag");
+  infoflyt::v1::FlagRequest flag_request;
+  std::string flag_reason;
+  std::string flag_expires;
+  flag_add
+      ->add_option("--national-id", *flag_request.mutable_national_id(),
+                   "fødselsnummer or D-number (or INFOFLYT_NATIONAL_ID)")
+      ->envname("INFOFLYT_NATIONAL_ID")
+      ->required();
+  flag_add
+      ->add_option("--reason", flag_reason,
+                   "returned-foreign-fighter|terror-convict|radicalisation-concern")
+      ->required();
+  flag_add
+      ->add_option("--basis", *flag_request.mutable_legal_basis(),
+                   "legal basis for telling the home municipality, e.g. polregl-27-2")
+      ->required();
+  flag_add->add_option("--expires", flag_expires, "when the flag ends, RFC 3339");
+  auto* flag_remove = flag->add_subcommand("remove", "end a flag (history is kept)");
+  std::string flag_id;
+  flag_remove->add_option("flag_id", flag_id, "flag id")->required();
+  auto* flag_list = flag->add_subcommand("list", "list flags (PST, police)");
+  infoflyt::v1::ListFlagsRequest list_request;
+  flag_list->add_option("--national-id", *list_request.mutable_national_id(),
+                        "only this person's flags");
+  bool include_inactive = false;
+  flag_list->add_flag("--all", include_inactive, "include ended and expired flags");
+
   auto* status = app.add_subcommand("status", "show who has received a message you sent");
   std::string message_id;
   status->add_option("message_id", message_id, "message id from the receipt")->required();
@@ -136,6 +167,11 @@ int main(int argc, char** argv) {
                 << " new)" << std::endl;
     }
     return 0;
+  }
+  if (flag->parsed()) {
+    return infoflyt::cli::RunFlagCommand(*client, format, flag_add->parsed(), flag_remove->parsed(),
+                                         flag_reason, flag_expires, flag_request, flag_id,
+                                         include_inactive, list_request);
   }
   infoflyt::v1::MessageStatus message_status;
   const grpc::Status s = client->GetMessageStatus(message_id, &message_status);

@@ -128,6 +128,9 @@ void PrintReceipt(const v1::Receipt& r, Format format) {
   std::cout << (r.duplicate() ? "already posted (idempotent retry): " : "posted: ")
             << r.message_id() << "\naccepted at: " << Time(r.accepted_at()) << "\nrecipients:";
   for (const auto& p : r.recipients()) std::cout << " " << p;
+  for (const auto& refused : r.refused()) {
+    std::cout << "\nrefused: " << refused.party() << " (" << refused.reason() << ")";
+  }
   std::cout << std::endl;
 }
 

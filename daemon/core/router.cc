@@ -16,7 +16,8 @@ Status NotAllowed(const Party& sender, std::string_view type) {
 }  // namespace
 
 Status Route(const Party& sender, const v1::Envelope& envelope, const Places& places,
-             const PartyRegistry& parties, std::vector<const Party*>* recipients) {
+             const PartyRegistry& parties, std::vector<const Party*>* recipients,
+             bool subject_flagged, std::vector<std::string>* unconnected) {
   const MessageBody body = BodyOf(envelope);
   const Municipality* home = places.Find(body.home_municipality);
   if (home == nullptr) {
@@ -26,15 +27,25 @@ Status Route(const Party& sender, const v1::Envelope& envelope, const Places& pl
   const auto& pst = parties.OfKind(PartyKind::kPst);
 
   std::vector<const Party*> out;
+  auto add_municipality = [&] {
+    const Party* municipality = parties.Find(PartyKind::kMunicipality, home->number);
+    if (municipality != nullptr) {
+      out.push_back(municipality);
+    } else if (unconnected != nullptr) {
+      unconnected->push_back("municipality/" + home->number);
+    }
+  };
   switch (envelope.body_case()) {
     case v1::Envelope::kReleaseNotice:
       if (sender.kind != PartyKind::kCorrectional) return NotAllowed(sender, body.type);
       out.push_back(district_police);
       out.insert(out.end(), pst.begin(), pst.end());
+      if (subject_flagged) add_municipality();
       break;
     case v1::Envelope::kReturnNotice:
       if (sender.kind != PartyKind::kPst) return NotAllowed(sender, body.type);
       out.push_back(district_police);
+      add_municipality();
       break;
     case v1::Envelope::kCaseUpdate:
       if (sender.kind != PartyKind::kPolice && sender.kind != PartyKind::kPst) {

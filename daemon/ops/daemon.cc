@@ -124,6 +124,7 @@ Status Daemon::StartGrpc(std::string* bound) {
   // A second daemon must not silently share this port (gRPC's default is SO_REUSEPORT).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(exchange_.get());
+  builder.RegisterService(registry_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {
     return {Code::kUnavailable, "cannot listen on " + config_.listen};
@@ -166,9 +167,11 @@ Status Daemon::Start() {
       store_.get(), config_.commit_batch,
       [this](size_t ops) { metrics_.commit_batch_size.Observe(static_cast<double>(ops)); });
   authenticator_ = std::make_unique<PeerAuthenticator>(config_.trust_domain);
-  exchange_ = std::make_unique<ExchangeService>(
-      ServiceContext{catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(), &hub_,
-                     &metrics_, io_.get_executor(), subject_key});
+  const ServiceContext services{
+      catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(), &hub_,
+      &metrics_,       io_.get_executor(),   subject_key};
+  exchange_ = std::make_unique<ExchangeService>(services);
+  registry_ = std::make_unique<RegistryService>(services);
 
   std::string grpc_address;
   if (Status s = StartGrpc(&grpc_address); !s.ok()) return s;

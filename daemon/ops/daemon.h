@@ -15,6 +15,7 @@
 #include "ops/config.h"
 #include "ops/http_server.h"
 #include "server/exchange_service.h"
+#include "server/registry_service.h"
 #include "store/sqlite_store.h"
 
 namespace infoflyt {
@@ -52,6 +53,7 @@ class Daemon {
   std::unique_ptr<GroupCommitter> committer_;
   SubscriptionHub hub_;
   std::unique_ptr<ExchangeService> exchange_;
+  std::unique_ptr<RegistryService> registry_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;
 

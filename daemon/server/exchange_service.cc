@@ -40,12 +40,22 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
       !s.ok()) {
     return s;
   }
+  const MessageBody body = BodyOf(envelope);
+  const std::string subject_hash = HmacSha256(ctx_.subject_key, body.person->national_id());
+  // Active flags on the person bring the home municipality in (release and return notices).
+  std::vector<FlagInfo> flags;
+  if (envelope.has_release_notice() || envelope.has_return_notice()) {
+    if (Status s = ctx_.store->ListFlags(subject_hash, false, NowMicros(), &flags); !s.ok()) {
+      return s;
+    }
+  }
   std::vector<const Party*> recipients;
-  if (Status s = Route(caller.party, envelope, catalogs.places, catalogs.parties, &recipients);
+  std::vector<std::string> unconnected;
+  if (Status s = Route(caller.party, envelope, catalogs.places, catalogs.parties, &recipients,
+                       !flags.empty(), &unconnected);
       !s.ok()) {
     return s;
   }
-  const MessageBody body = BodyOf(envelope);
   const LegalBasis& basis = *catalogs.legal_bases.Find(envelope.legal_basis());  // Validated.
   message->message_id = NewUuidV7();
   message->sender = caller.party.Key();
@@ -55,14 +65,29 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->legal_basis = basis.id;
   message->legal_citation = basis.citation;
   message->handling = v1::HandlingRestriction_Name(envelope.handling());
-  message->subject_hash = HmacSha256(ctx_.subject_key, body.person->national_id());
+  message->subject_hash = subject_hash;
   message->sender_certificate_subject = caller.certificate.subject;
   message->sender_certificate_fingerprint = caller.certificate.fingerprint;
   v1::Envelope delivered = envelope;
   delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
   message->envelope = delivered.SerializeAsString();
   for (const Party* p : recipients) {
+    RecipientDisclosure disclosure;
     const Flow* flow = catalogs.legal_bases.Decide(basis.id, caller.party.kind, p->kind, body.type);
+    // A municipality the sender's basis does not reach may be told under a flag's basis, as
+    // the flagging party's disclosure.
+    for (size_t f = 0; flow == nullptr && p->kind == PartyKind::kMunicipality && f < flags.size();
+         ++f) {
+      const Party* flagger = catalogs.parties.FindByKey(flags[f].flagged_by);
+      const LegalBasis* flag_basis = catalogs.legal_bases.Find(flags[f].legal_basis);
+      if (flagger == nullptr || flag_basis == nullptr) continue;
+      flow = catalogs.legal_bases.Decide(flag_basis->id, flagger->kind, p->kind, body.type);
+      if (flow != nullptr) {
+        disclosure.legal_basis = flag_basis->id;
+        disclosure.legal_citation = flag_basis->citation;
+        disclosure.note = "flag " + flags[f].flag_id + " by " + flags[f].flagged_by;
+      }
+    }
     if (flow == nullptr) {
       message->refusals.push_back(
           {p->Key(), "legal basis " + basis.id + " (" + basis.citation + ") allows no flow " +
@@ -70,10 +95,14 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
                          std::string(PartyKindName(p->kind)) + " for " + message->message_type});
       continue;
     }
-    std::string disclosed = ApplyView(delivered, *flow).SerializeAsString();
-    std::string hash = Sha256(disclosed);
-    message->recipients.push_back(
-        {p->Key(), std::move(disclosed), flow->ViewString(), std::move(hash)});
+    disclosure.party = p->Key();
+    disclosure.envelope = ApplyView(delivered, *flow).SerializeAsString();
+    disclosure.view = flow->ViewString();
+    disclosure.content_hash = Sha256(disclosure.envelope);
+    message->recipients.push_back(std::move(disclosure));
+  }
+  for (const std::string& party : unconnected) {
+    message->refusals.push_back({party, "the home municipality has no party in infoflyt"});
   }
   return Status::Ok();
 }

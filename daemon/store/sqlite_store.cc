@@ -59,6 +59,21 @@ CREATE TABLE disclosures (
   version TEXT NOT NULL
 );
 CREATE INDEX disclosures_by_message ON disclosures (message_id);
+CREATE TABLE flags (
+  id INTEGER PRIMARY KEY,
+  flag_id TEXT NOT NULL UNIQUE,
+  subject_hash BLOB NOT NULL,
+  reason TEXT NOT NULL,
+  flagged_by TEXT NOT NULL,
+  legal_basis TEXT NOT NULL,
+  flagged_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  unflagged_at INTEGER,
+  unflagged_by TEXT
+);
+CREATE INDEX flags_by_subject ON flags (subject_hash);
+CREATE TRIGGER flags_no_delete BEFORE DELETE ON flags
+  BEGIN SELECT RAISE(ABORT, 'flags keep their history'); END;
 CREATE TRIGGER disclosures_no_update BEFORE UPDATE ON disclosures
   BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
 CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures
@@ -216,6 +231,10 @@ Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
           o.status = ApplyPost(o, now);
         } else if constexpr (std::is_same_v<T, AckOp>) {
           o.status = ApplyAck(o, now);
+        } else if constexpr (std::is_same_v<T, FlagOp>) {
+          o.status = ApplyFlag(o, now);
+        } else if constexpr (std::is_same_v<T, UnflagOp>) {
+          o.status = ApplyUnflag(o, now);
         } else {
           o.status = ApplyReceived(o, now);
         }
@@ -240,8 +259,9 @@ Status SqliteStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
 }
 
 Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
-                                           int64_t delivery_id, const std::string& recipient,
-                                           const std::string& view, const std::string& content_hash,
+                                           int64_t delivery_id, const RecipientDisclosure& basis,
+                                           const std::string& recipient, const std::string& view,
+                                           const std::string& content_hash,
                                            const std::string& reason) {
   auto& record = writer_->Prepare(
       "INSERT INTO disclosures (occurred_at, event, outcome, message_id, delivery_id, sender, "
@@ -256,7 +276,9 @@ Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, boo
     record.BindNull(5);
   }
   record.Bind(6, m.sender).Bind(7, recipient).BindBlob(8, m.subject_hash);
-  record.Bind(9, m.message_type).Bind(10, m.legal_basis).Bind(11, m.legal_citation);
+  const bool own_basis = basis.legal_basis.empty();
+  record.Bind(9, m.message_type).Bind(10, own_basis ? m.legal_basis : basis.legal_basis);
+  record.Bind(11, own_basis ? m.legal_citation : basis.legal_citation);
   record.Bind(12, m.handling).Bind(13, view).BindBlob(14, content_hash).Bind(15, reason);
   record.Bind(16, m.sender_certificate_subject).Bind(17, m.sender_certificate_fingerprint);
   record.Bind(18, options_.instance).Bind(19, options_.version);
@@ -288,7 +310,8 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
 
   op.receipt = {m.message_id, {}, m.refusals, now, false};
   for (const RecipientRefusal& refusal : m.refusals) {
-    if (Status s = InsertDisclosureRecord(m, now, false, 0, refusal.party, "", "", refusal.reason);
+    if (Status s =
+            InsertDisclosureRecord(m, now, false, 0, {}, refusal.party, "", "", refusal.reason);
         !s.ok()) {
       return s;
     }
@@ -309,8 +332,8 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
         w.Prepare("INSERT INTO deliveries (message, recipient, envelope) VALUES (?, ?, ?)");
     delivery.Bind(1, message_pk).Bind(2, r.party).BindBlob(3, r.envelope);
     if (delivery.Step() != SQLITE_DONE) return Unavailable(w, "inserting delivery");
-    if (Status s = InsertDisclosureRecord(m, now, true, w.LastInsertRowid(), r.party, r.view,
-                                          r.content_hash, "");
+    if (Status s = InsertDisclosureRecord(m, now, true, w.LastInsertRowid(), r, r.party, r.view,
+                                          r.content_hash, r.note);
         !s.ok()) {
       return s;
     }
@@ -408,6 +431,75 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
     return {Code::kNotFound, "message_id: no such message from this party"};
   *out = std::move(state);
   return Status::Ok();
+}
+
+namespace {
+
+FlagInfo FlagFromRow(const SqliteStatement& q) {
+  FlagInfo f{q.Text(0), q.Text(1),    q.Text(2),    q.Text(3),
+             q.Int(4),  std::nullopt, std::nullopt, q.Text(7)};
+  if (!q.IsNull(5)) f.expires_at = q.Int(5);
+  if (!q.IsNull(6)) f.unflagged_at = q.Int(6);
+  return f;
+}
+
+}  // namespace
+
+Status SqliteStore::ApplyFlag(FlagOp& op, int64_t now) {
+  auto& insert = writer_->Prepare(
+      "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, flagged_at, "
+      "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  const FlagInfo& f = op.flag;
+  insert.Bind(1, f.flag_id).BindBlob(2, op.subject_hash).Bind(3, f.reason).Bind(4, f.flagged_by);
+  insert.Bind(5, f.legal_basis).Bind(6, now);
+  if (f.expires_at) {
+    insert.Bind(7, *f.expires_at);
+  } else {
+    insert.BindNull(7);
+  }
+  if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting flag");
+  op.flag.flagged_at = now;
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyUnflag(UnflagOp& op, int64_t now) {
+  auto& update = writer_->Prepare(
+      "UPDATE flags SET unflagged_at = ?, unflagged_by = ? "
+      "WHERE flag_id = ? AND unflagged_at IS NULL");
+  update.Bind(1, now).Bind(2, op.party).Bind(3, op.flag_id);
+  if (update.Step() != SQLITE_DONE) return Unavailable(*writer_, "unflagging");
+  auto& q = writer_->Prepare(
+      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
+      "unflagged_by FROM flags WHERE flag_id = ?");
+  q.Bind(1, op.flag_id);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return {Code::kNotFound, "flag_id: no such flag"};
+  if (rc != SQLITE_ROW) return Unavailable(*writer_, "reading flag");
+  op.result = FlagFromRow(q);
+  q.Reset();
+  return Status::Ok();
+}
+
+Status SqliteStore::ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
+                              std::vector<FlagInfo>* out) {
+  ReaderLease lease(this);
+  SqliteDb& r = lease.db();
+  auto& q = subject_hash.empty()
+                ? r.Prepare(
+                      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
+                      "unflagged_at, unflagged_by FROM flags ORDER BY id DESC")
+                : r.Prepare(
+                      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
+                      "unflagged_at, unflagged_by FROM flags WHERE subject_hash = ? "
+                      "ORDER BY id DESC");
+  if (!subject_hash.empty()) q.BindBlob(1, subject_hash);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    FlagInfo f = FlagFromRow(q);
+    if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
+  }
+  q.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(r, "reading flags");
 }
 
 }  // namespace infoflyt

@@ -38,6 +38,8 @@ class SqliteStore final : public Store {
                         std::vector<StoredDelivery>* out) override;
   Status GetMessageState(std::string_view message_id, std::string_view sender,
                          MessageState* out) override;
+  Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
+                   std::vector<FlagInfo>* out) override;
 
  private:
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
@@ -46,12 +48,15 @@ class SqliteStore final : public Store {
   Status ApplyPost(PostOp& op, int64_t now);
   Status ApplyAck(AckOp& op, int64_t now);
   Status ApplyReceived(ReceivedOp& op, int64_t now);
+  Status ApplyFlag(FlagOp& op, int64_t now);
+  Status ApplyUnflag(UnflagOp& op, int64_t now);
   Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
   // One disclosure record: a disclosure with its delivery, or a refusal.
+  // `basis` overrides the message's legal basis when its legal_basis is set.
   Status InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
-                                int64_t delivery_id, const std::string& recipient,
-                                const std::string& view, const std::string& content_hash,
-                                const std::string& reason);
+                                int64_t delivery_id, const RecipientDisclosure& basis,
+                                const std::string& recipient, const std::string& view,
+                                const std::string& content_hash, const std::string& reason);
 
   // Borrows a reader connection for the lifetime of the lease.
   class ReaderLease;

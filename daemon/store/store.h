@@ -21,6 +21,10 @@ struct RecipientDisclosure {
   std::string envelope;      // Serialised envelope cut to the recipient's view.
   std::string view;          // The view's field paths ("*" for the whole body).
   std::string content_hash;  // SHA-256 of `envelope`: exactly what was disclosed.
+  // The basis this disclosure rests on, if not the one the sender cited (a flag's basis).
+  std::string legal_basis;
+  std::string legal_citation;
+  std::string note;  // Recorded with the disclosure, e.g. which flag led to it.
 };
 
 // A routed recipient the cited basis does not allow: recorded, given nothing.
@@ -74,7 +78,31 @@ struct ReceivedOp {
   uint64_t delivery_id = 0;
   Status status;
 };
-using WriteOp = std::variant<PostOp, AckOp, ReceivedOp>;
+// A flag on a person (see registry.proto). Times in microseconds since the epoch.
+struct FlagInfo {
+  std::string flag_id;
+  std::string reason;  // FlagReason name.
+  std::string flagged_by;
+  std::string legal_basis;
+  int64_t flagged_at = 0;
+  std::optional<int64_t> expires_at;
+  std::optional<int64_t> unflagged_at;
+  std::string unflagged_by;
+
+  bool ActiveAt(int64_t now) const { return !unflagged_at && (!expires_at || *expires_at > now); }
+};
+struct FlagOp {
+  FlagInfo flag;             // flag_id assigned by the caller; flagged_at set by the store.
+  std::string subject_hash;  // Keyed hash of the person's identity number.
+  Status status;
+};
+struct UnflagOp {
+  std::string flag_id;
+  std::string party;
+  Status status;
+  FlagInfo result;  // The flag as it stands after.
+};
+using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp>;
 
 struct StoredDelivery {
   uint64_t delivery_id = 0;
@@ -112,6 +140,11 @@ class Store {
   // unacknowledged ones if `unacked_only`.
   virtual Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
                                 size_t limit, std::vector<StoredDelivery>* out) = 0;
+
+  // Flags on the person with `subject_hash` (all persons if empty), newest first; only those
+  // active at `now` unless `include_inactive`.
+  virtual Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
+                           std::vector<FlagInfo>* out) = 0;
 
   // NOT_FOUND unless `message_id` exists and was sent by `sender`.
   virtual Status GetMessageState(std::string_view message_id, std::string_view sender,

@@ -72,13 +72,45 @@ TEST_F(RoutingTest, ReleaseNoticeGoesToTheHomeDistrictAndPstForEveryMunicipality
   }
 }
 
-TEST_F(RoutingTest, ReturnNoticeGoesToTheHomeDistrictOnlyForEveryMunicipality) {
+TEST_F(RoutingTest, ReturnNoticeGoesToTheHomeDistrictAndMunicipalityForEveryMunicipality) {
   const Party* pst = parties_.Find(PartyKind::kPst, "pst");
   for (const auto& [number, district] : expected_district_) {
-    const auto keys = RouteKeys(*pst, testing::ReturnNotice("k", testing::kValidFnr, number));
-    ASSERT_EQ(keys.size(), 1u) << number;
-    EXPECT_EQ(parties_.FindByKey(keys[0])->police_district, district) << number;
+    std::vector<const Party*> recipients;
+    std::vector<std::string> unconnected;
+    ASSERT_TRUE(Route(*pst, testing::ReturnNotice("k", testing::kValidFnr, number), places_,
+                      parties_, &recipients, false, &unconnected)
+                    .ok());
+    std::vector<std::string> police, municipalities;
+    for (const Party* p : recipients) {
+      (p->kind == PartyKind::kPolice ? police : municipalities).push_back(p->Key());
+    }
+    ASSERT_EQ(police.size(), 1u) << number;
+    EXPECT_EQ(parties_.FindByKey(police[0])->police_district, district) << number;
+    // Told directly if connected to infoflyt, else named so the caller records it.
+    const bool connected = parties_.Find(PartyKind::kMunicipality, number) != nullptr;
+    EXPECT_EQ(municipalities, connected ? std::vector<std::string>{"municipality/" + number}
+                                        : std::vector<std::string>{})
+        << number;
+    EXPECT_EQ(unconnected, connected ? std::vector<std::string>{}
+                                     : std::vector<std::string>{"municipality/" + number})
+        << number;
   }
+}
+
+TEST_F(RoutingTest, ReleaseNoticeAboutAFlaggedPersonAlsoGoesToTheMunicipality) {
+  const Party* prison = parties_.Find(PartyKind::kCorrectional, "oslo-fengsel");
+  std::vector<const Party*> recipients;
+  std::vector<std::string> unconnected;
+  ASSERT_TRUE(Route(*prison, testing::ReleaseNotice("k", testing::kValidFnr, "0301"), places_,
+                    parties_, &recipients, true, &unconnected)
+                  .ok());
+  std::vector<std::string> keys;
+  for (const Party* p : recipients) keys.push_back(p->Key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"municipality/0301", "police/oslo", "pst/pst"}));
+  ASSERT_TRUE(Route(*prison, testing::ReleaseNotice("k", testing::kValidFnr, "1101"), places_,
+                    parties_, &recipients, true, &unconnected)
+                  .ok());
+  EXPECT_EQ(unconnected, std::vector<std::string>{"municipality/1101"});
 }
 
 TEST_F(RoutingTest, DisputedRowsFollowTheShippedTableAndCanBeOverridden) {

@@ -50,7 +50,8 @@ class StoreTest : public ::testing::Test {
     m.envelope = "posted-" + id;
     m.sender_certificate_subject = "CN=oslo-fengsel";
     m.sender_certificate_fingerprint = "ab12";
-    for (auto& r : recipients) m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id});
+    for (auto& r : recipients)
+      m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id, "", "", ""});
     for (auto& r : refused) m.refusals.push_back({r, "not allowed"});
     return m;
   }
