@@ -51,7 +51,7 @@ std::string RandomBytes(size_t n) {
 
 std::string NewUuidV7() {
   std::string b = RandomBytes(16);
-  const uint64_t millis = static_cast<uint64_t>(NowMicros() / 1000);
+  const auto millis = static_cast<uint64_t>(NowMicros() / 1000);
   for (int i = 0; i < 6; ++i) b[i] = static_cast<char>(millis >> (40 - 8 * i));
   b[6] = static_cast<char>((b[6] & 0x0f) | 0x70);  // version 7
   b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 9562 variant

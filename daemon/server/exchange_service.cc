@@ -21,6 +21,33 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Sta
   return reactor;
 }
 
+// Decides what `recipient` is given of `delivered`: under the cited `basis`, or, for a
+// municipality the cited basis does not reach, under an active flag's basis as the flagging
+// party's disclosure. False if nothing allows it.
+bool Disclose(const Catalogs& catalogs, PartyKind sender, const LegalBasis& basis,
+              const std::string& type, const std::vector<FlagInfo>& flags, const Party& recipient,
+              const v1::Envelope& delivered, RecipientDisclosure* out) {
+  const Flow* flow = catalogs.legal_bases.Decide(basis.id, sender, recipient.kind, type);
+  for (size_t f = 0;
+       flow == nullptr && recipient.kind == PartyKind::kMunicipality && f < flags.size(); ++f) {
+    const Party* flagger = catalogs.parties.FindByKey(flags[f].flagged_by);
+    const LegalBasis* flag_basis = catalogs.legal_bases.Find(flags[f].legal_basis);
+    if (flagger == nullptr || flag_basis == nullptr) continue;
+    flow = catalogs.legal_bases.Decide(flag_basis->id, flagger->kind, recipient.kind, type);
+    if (flow != nullptr) {
+      out->legal_basis = flag_basis->id;
+      out->legal_citation = flag_basis->citation;
+      out->note = "flag " + flags[f].flag_id + " by " + flags[f].flagged_by;
+    }
+  }
+  if (flow == nullptr) return false;
+  out->party = recipient.Key();
+  out->envelope = ApplyView(delivered, *flow).SerializeAsString();
+  out->view = flow->ViewString();
+  out->content_hash = Sha256(out->envelope);
+  return true;
+}
+
 }  // namespace
 
 Status ExchangeService::Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
@@ -73,33 +100,15 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->envelope = delivered.SerializeAsString();
   for (const Party* p : recipients) {
     RecipientDisclosure disclosure;
-    const Flow* flow = catalogs.legal_bases.Decide(basis.id, caller.party.kind, p->kind, body.type);
-    // A municipality the sender's basis does not reach may be told under a flag's basis, as
-    // the flagging party's disclosure.
-    for (size_t f = 0; flow == nullptr && p->kind == PartyKind::kMunicipality && f < flags.size();
-         ++f) {
-      const Party* flagger = catalogs.parties.FindByKey(flags[f].flagged_by);
-      const LegalBasis* flag_basis = catalogs.legal_bases.Find(flags[f].legal_basis);
-      if (flagger == nullptr || flag_basis == nullptr) continue;
-      flow = catalogs.legal_bases.Decide(flag_basis->id, flagger->kind, p->kind, body.type);
-      if (flow != nullptr) {
-        disclosure.legal_basis = flag_basis->id;
-        disclosure.legal_citation = flag_basis->citation;
-        disclosure.note = "flag " + flags[f].flag_id + " by " + flags[f].flagged_by;
-      }
-    }
-    if (flow == nullptr) {
+    if (Disclose(catalogs, caller.party.kind, basis, message->message_type, flags, *p, delivered,
+                 &disclosure)) {
+      message->recipients.push_back(std::move(disclosure));
+    } else {
       message->refusals.push_back(
           {p->Key(), "legal basis " + basis.id + " (" + basis.citation + ") allows no flow " +
                          std::string(PartyKindName(caller.party.kind)) + " -> " +
                          std::string(PartyKindName(p->kind)) + " for " + message->message_type});
-      continue;
     }
-    disclosure.party = p->Key();
-    disclosure.envelope = ApplyView(delivered, *flow).SerializeAsString();
-    disclosure.view = flow->ViewString();
-    disclosure.content_hash = Sha256(disclosure.envelope);
-    message->recipients.push_back(std::move(disclosure));
   }
   for (const std::string& party : unconnected) {
     message->refusals.push_back({party, "the home municipality has no party in infoflyt"});
