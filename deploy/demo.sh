@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: builds infoflyt, makes a development PKI, starts infoflytd on its embedded
 # SQLite store and runs one real exchange over mutual TLS:
-#   a prison posts a release notice -> the police district's subscriber prints and
-#   acknowledges it -> the prison's status shows it acknowledged.
+#   PST flags a returned foreign fighter -> a prison posts a release notice about him ->
+#   the police district's subscriber prints and acknowledges it, and the home municipality gets
+#   the reduced municipal notice -> the prison's status shows who has it.
 # Interactive runs keep the daemon serving afterwards (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +26,14 @@ as() {  # as <kind-id> <infoflyt args...>: run the CLI with that party's certifi
     "$infoflyt" "$@"
 }
 
-echo; echo "== Oslo politidistrikt subscribes (prints and acknowledges each delivery)"
-as police-oslo subscribe --ack --count 1 > var/subscriber.out &
-subscriber=$!
+echo; echo "== PST flags the person (returned foreign fighter); municipalities are told under polregl-27-2"
+INFOFLYT_NATIONAL_ID=15076500565 as pst-pst flag add --reason returned-foreign-fighter --basis polregl-27-2
+
+echo; echo "== Oslo politidistrikt and Oslo kommune subscribe (print and acknowledge each delivery)"
+as police-oslo subscribe --ack --count 1 > var/police.out &
+police=$!
+as municipality-0301 subscribe --ack --count 1 > var/municipality.out &
+municipality=$!
 sleep 0.5
 
 echo; echo "== Oslo fengsel posts a release notice (the identity number comes from the environment)"
@@ -40,9 +46,11 @@ receipt=$(INFOFLYT_NATIONAL_ID=15076500565 as correctional-oslo-fengsel -o json 
 echo "$receipt"
 message_id=$(sed -E 's/.*"message_id":"([^"]+)".*/\1/' <<<"$receipt")
 
-wait $subscriber
-echo; echo "== What the police district received"
-cat var/subscriber.out
+wait $police $municipality
+echo; echo "== What the police district received (everything)"
+cat var/police.out
+echo; echo "== What Oslo kommune received (who, when, where, whom to call: no note, no release kind)"
+cat var/municipality.out
 
 echo; echo "== The prison checks the message status"
 as correctional-oslo-fengsel status "$message_id"

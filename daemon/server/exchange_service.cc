@@ -42,7 +42,10 @@ bool Disclose(const Catalogs& catalogs, PartyKind sender, const LegalBasis& basi
   }
   if (flow == nullptr) return false;
   out->party = recipient.Key();
-  out->envelope = ApplyView(delivered, *flow).SerializeAsString();
+  v1::Envelope view = ApplyView(delivered, *flow);
+  // The recipient sees the basis its copy was actually disclosed under.
+  if (!out->legal_basis.empty()) view.set_legal_basis(out->legal_basis);
+  out->envelope = view.SerializeAsString();
   out->view = flow->ViewString();
   out->content_hash = Sha256(out->envelope);
   return true;

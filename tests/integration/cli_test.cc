@@ -76,6 +76,29 @@ TEST_F(CliTest, ExitCodesTellCausesApart) {
   EXPECT_NE(help.out.find("Exit codes"), std::string::npos);
 }
 
+TEST_F(CliTest, FlagAddListAndRemove) {
+  const Result add =
+      Cli("pst-pst", "-o json flag add --reason returned-foreign-fighter --basis polregl-27-2",
+          "INFOFLYT_NATIONAL_ID=52037745650");
+  ASSERT_EQ(add.exit_code, 0) << add.out;
+  const size_t at = add.out.find("\"flag_id\":\"");
+  ASSERT_NE(at, std::string::npos) << add.out;
+  const std::string flag_id = add.out.substr(at + 11, 36);
+  const Result list = Cli("police-oslo", "flag list --national-id 52037745650");
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find(flag_id + "  FLAG_REASON_RETURNED_FOREIGN_FIGHTER  by pst/pst"),
+            std::string::npos)
+      << list.out;
+  EXPECT_EQ(Cli("municipality-0301", "flag list").exit_code, 77);
+  const Result remove = Cli("pst-pst", "flag remove " + flag_id);
+  EXPECT_EQ(remove.exit_code, 0) << remove.out;
+  EXPECT_NE(remove.out.find("ended"), std::string::npos) << remove.out;
+  EXPECT_EQ(Cli("pst-pst", "flag add --reason nonsense --basis polregl-27-2",
+                "INFOFLYT_NATIONAL_ID=52037745650")
+                .exit_code,
+            64);
+}
+
 TEST_F(CliTest, RetryWithTheSameKeyIsReportedAsAlreadyPosted) {
   const std::string args = Release("--idempotency-key cli-retry-1");
   ASSERT_EQ(Cli("correctional-oslo-fengsel", args, "INFOFLYT_NATIONAL_ID=15076500565").exit_code,
