@@ -100,7 +100,6 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->sender_certificate_fingerprint = caller.certificate.fingerprint;
   v1::Envelope delivered = envelope;
   delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
-  message->envelope = delivered.SerializeAsString();
   for (const Party* p : recipients) {
     RecipientDisclosure disclosure;
     if (Disclose(catalogs, caller.party.kind, basis, message->message_type, flags, *p, delivered,

@@ -44,7 +44,6 @@ struct NewMessage {
   std::string legal_citation;   // The basis's citation, as recorded for auditors.
   std::string handling;         // TLP level name.
   std::string subject_hash;     // Keyed hash of the data subject's identity number.
-  std::string envelope;         // Serialised envelope as posted (without idempotency key).
   std::string sender_certificate_subject;       // The certificate the sender used ...
   std::string sender_certificate_fingerprint;   // ... and its SHA-256, hex.
   std::vector<RecipientDisclosure> recipients;  // One delivery and disclosure record each.

@@ -47,7 +47,6 @@ class StoreTest : public ::testing::Test {
     m.legal_citation = "straffegjennomføringsloven § 4 i";
     m.handling = "TLP_AMBER";
     m.subject_hash = "subject";
-    m.envelope = "posted-" + id;
     m.sender_certificate_subject = "CN=oslo-fengsel";
     m.sender_certificate_fingerprint = "ab12";
     for (auto& r : recipients)
