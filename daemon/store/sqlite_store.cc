@@ -8,9 +8,6 @@ namespace infoflyt {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-// WAL size (pages, ~32 MiB) at which the checkpointer is woken. Larger than SQLite's default
-// (1000): a hot index page changed many times is then copied into the database once.
-constexpr int kCheckpointPages = 8000;
 
 // Schema version 1. Messages hold the envelope once; deliveries are per recipient and carry the
 // delivery/ack state; disclosure records are append-only facts for auditors.
@@ -140,9 +137,8 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   SqliteDb& w = *store->writer_;
   // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
   // receipt is only sent for data that survives power loss.
-  for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-        "PRAGMA cache_size=-65536"}) {
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536"}) {
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
   if (Status s = Migrate(w); !s.ok()) return s;
@@ -173,8 +169,8 @@ SqliteStore::~SqliteStore() {
 }
 
 int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
-  if (pages >= kCheckpointPages) {
-    auto* store = static_cast<SqliteStore*>(self);
+  auto* store = static_cast<SqliteStore*>(self);
+  if (pages >= store->options_.checkpoint_pages) {
     {
       std::lock_guard lock(store->checkpoint_mu_);
       store->checkpoint_wanted_ = true;

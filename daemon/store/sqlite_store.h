@@ -22,6 +22,10 @@ struct SqliteStoreOptions {
   std::string instance;  // This daemon instance, recorded in every disclosure record.
   std::string version;   // The daemon's version, likewise.
   int readers = 4;
+  // WAL size (pages) at which the background checkpointer is woken. The default (~32 MiB) is
+  // larger than SQLite's own (1000): a hot index page changed many times is then copied into
+  // the database once.
+  int checkpoint_pages = 8000;
 };
 
 class SqliteStore final : public Store {

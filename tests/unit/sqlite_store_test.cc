@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <filesystem>
+#include <thread>
 
 #include "store/group_committer.h"
 
@@ -242,6 +243,22 @@ TEST_F(StoreTest, RefusesADatabaseFromANewerVersion) {
   const Status s = SqliteStore::Open({(dir_ / "db").string(), "t", "0", 1}, &store);
   EXPECT_EQ(s.code(), Code::kFailedPrecondition);
   EXPECT_NE(s.message().find("newer"), std::string::npos);
+}
+
+TEST_F(StoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
+  store_.reset();
+  SqliteStoreOptions options{(dir_ / "db").string(), "test", "0", 1};
+  options.checkpoint_pages = 10;
+  ASSERT_TRUE(SqliteStore::Open(options, &store_).ok());
+  const auto size_before = fs::file_size(dir_ / "db");
+  for (int i = 0; i < 50; ++i) {
+    Post(Message("m" + std::to_string(i), "k" + std::to_string(i)));
+  }
+  // The checkpointer runs on its own thread; wait for it to copy pages into the database file.
+  for (int i = 0; i < 500 && fs::file_size(dir_ / "db") <= size_before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GT(fs::file_size(dir_ / "db"), size_before);
 }
 
 TEST_F(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
