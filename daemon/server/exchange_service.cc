@@ -15,12 +15,6 @@ namespace {
 
 constexpr int kMaxAckIds = 1000;
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status) {
-  auto* reactor = call->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
-
 // Decides what `recipient` is given of `delivered`: under the cited `basis`, or, for a
 // municipality the cited basis does not reach, under an active flag's basis as the flagging
 // party's disclosure. False if nothing allows it.

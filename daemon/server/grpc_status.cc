@@ -1,8 +1,16 @@
 #include "server/grpc_status.h"
 
+#include <grpcpp/server_context.h>
+
 #include "google/rpc/error_details.pb.h"
 
 namespace infoflyt {
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status) {
+  auto* reactor = call->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
 
 grpc::Status ToGrpcStatus(const Status& status) {
   if (status.ok()) return grpc::Status::OK;

@@ -11,11 +11,8 @@
 namespace infoflyt {
 namespace {
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* call, const Status& status) {
-  auto* reactor = call->DefaultReactor();
-  reactor->Finish(ToGrpcStatus(status));
-  return reactor;
-}
+constexpr std::initializer_list<PartyKind> kMayFlag = {PartyKind::kPst, PartyKind::kPolice,
+                                                       PartyKind::kCorrectional};
 
 void ToProto(const FlagInfo& f, int64_t now, v1::FlagRecord* out) {
   out->set_flag_id(f.flag_id);
@@ -32,6 +29,19 @@ void ToProto(const FlagInfo& f, int64_t now, v1::FlagRecord* out) {
 }
 
 }  // namespace
+
+template <typename Op>
+grpc::ServerUnaryReactor* RegistryService::Commit(grpc::CallbackServerContext* call, Op op,
+                                                  FlagInfo Op::*result,
+                                                  v1::FlagRecord* response) const {
+  auto* reactor = call->DefaultReactor();
+  ctx_.committer->Submit(std::move(op), [reactor, response, result](WriteOp& w) {
+    auto& done = std::get<Op>(w);
+    if (done.status.ok()) ToProto(done.*result, NowMicros(), response);
+    reactor->Finish(ToGrpcStatus(done.status));
+  });
+  return reactor;
+}
 
 Status RegistryService::Authorize(grpc::CallbackServerContext* call,
                                   std::initializer_list<PartyKind> allowed, Caller* caller) const {
@@ -52,9 +62,7 @@ grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* cal
                                                 const v1::FlagRequest* request,
                                                 v1::FlagRecord* response) {
   Caller caller;
-  if (Status s =
-          Authorize(call, {PartyKind::kPst, PartyKind::kPolice, PartyKind::kCorrectional}, &caller);
-      !s.ok()) {
+  if (Status s = Authorize(call, kMayFlag, &caller); !s.ok()) {
     return FinishNow(call, s);
   }
   const int64_t now = NowMicros();
@@ -86,35 +94,21 @@ grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* cal
     op.flag.expires_at = request->expires_at().seconds() * kMicrosPerSecond;
   }
   op.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
-  auto* reactor = call->DefaultReactor();
-  ctx_.committer->Submit(std::move(op), [reactor, response](WriteOp& w) {
-    auto& done = std::get<FlagOp>(w);
-    if (done.status.ok()) ToProto(done.flag, NowMicros(), response);
-    reactor->Finish(ToGrpcStatus(done.status));
-  });
-  return reactor;
+  return Commit(call, std::move(op), &FlagOp::flag, response);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* call,
                                                   const v1::UnflagRequest* request,
                                                   v1::FlagRecord* response) {
   Caller caller;
-  if (Status s =
-          Authorize(call, {PartyKind::kPst, PartyKind::kPolice, PartyKind::kCorrectional}, &caller);
-      !s.ok()) {
+  if (Status s = Authorize(call, kMayFlag, &caller); !s.ok()) {
     return FinishNow(call, s);
   }
   if (request->flag_id().empty()) {
     return FinishNow(call, Status::InvalidArgument({{"flag_id", "is required"}}));
   }
-  auto* reactor = call->DefaultReactor();
-  ctx_.committer->Submit(UnflagOp{request->flag_id(), caller.party.Key(), {}, {}},
-                         [reactor, response](WriteOp& w) {
-                           auto& done = std::get<UnflagOp>(w);
-                           if (done.status.ok()) ToProto(done.result, NowMicros(), response);
-                           reactor->Finish(ToGrpcStatus(done.status));
-                         });
-  return reactor;
+  return Commit(call, UnflagOp{request->flag_id(), caller.party.Key(), {}, {}}, &UnflagOp::result,
+                response);
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListFlags(grpc::CallbackServerContext* call,

@@ -24,6 +24,11 @@ class RegistryService final : public v1::Registry::CallbackService {
   Status Authorize(grpc::CallbackServerContext* call, std::initializer_list<PartyKind> allowed,
                    Caller* caller) const;
 
+  // Commits `op` through the group committer and answers with its flag.
+  template <typename Op>
+  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* call, Op op, FlagInfo Op::*result,
+                                   v1::FlagRecord* response) const;
+
   ServiceContext ctx_;
 };
 
