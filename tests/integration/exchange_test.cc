@@ -11,11 +11,6 @@ namespace {
 
 class ExchangeTest : public SharedDaemonTest {
  protected:
-  static std::string Key() {
-    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-           std::to_string(counter_++);
-  }
-  // Rows in the tables a post writes to.
   // The first line a shell command prints.
   static std::string Command(const std::string& command) {
     FILE* pipe = popen(command.c_str(), "r");
@@ -26,14 +21,12 @@ class ExchangeTest : public SharedDaemonTest {
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
   }
+  // Rows in the tables a post writes to.
   static std::vector<int64_t> StoredRows() {
     return {daemon_->CountRows("messages"), daemon_->CountRows("deliveries"),
             daemon_->CountRows("disclosures")};
   }
-
-  static int counter_;
 };
-int ExchangeTest::counter_ = 0;
 
 TEST_F(ExchangeTest, PostReachesExactlyTheRightSubscribers) {
   auto oslo = daemon_->Client("police-oslo");

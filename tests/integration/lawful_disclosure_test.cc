@@ -12,10 +12,6 @@ namespace {
 
 class LawfulDisclosureTest : public SharedDaemonTest {
  protected:
-  static std::string Key() {
-    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
-           std::to_string(counter_++);
-  }
   static v1::FlagRecord FlagPerson(const std::string& national_id) {
     auto pst = daemon_->Client("pst-pst");
     v1::FlagRequest request;
@@ -39,8 +35,6 @@ class LawfulDisclosureTest : public SharedDaemonTest {
     for (const auto* f : fields) names.insert(f->name());
     return names;
   }
-
-  inline static int counter_ = 0;
 };
 
 TEST_F(LawfulDisclosureTest, FlaggedPersonsReleaseReachesTheMunicipalityWithTheMunicipalView) {

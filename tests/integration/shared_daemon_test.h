@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <string>
 
 #include "integration/daemon_harness.h"
 
@@ -16,8 +17,14 @@ class SharedDaemonTest : public ::testing::Test {
     ASSERT_TRUE(daemon_->Start()) << daemon_->Log();
   }
   static void TearDownTestSuite() { daemon_.reset(); }
+  // A fresh idempotency key, named after the running test.
+  static std::string Key() {
+    return std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "-" +
+           std::to_string(counter_++);
+  }
 
   inline static std::unique_ptr<DaemonProcess> daemon_;
+  inline static int counter_ = 0;
 };
 
 }  // namespace infoflyt::testing
