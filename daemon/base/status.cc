@@ -13,9 +13,4 @@ Status Status::InvalidArgument(std::vector<FieldViolation> violations) {
   return status;
 }
 
-std::string Status::ToString() const {
-  if (ok()) return "OK";
-  return "code " + std::to_string(static_cast<int>(code_)) + ": " + message_;
-}
-
 }  // namespace infoflyt

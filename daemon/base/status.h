@@ -40,7 +40,6 @@ class Status {
   Code code() const { return code_; }
   const std::string& message() const { return message_; }
   const std::vector<FieldViolation>& violations() const { return violations_; }
-  std::string ToString() const;
 
  private:
   Code code_ = Code::kOk;

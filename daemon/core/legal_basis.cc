@@ -159,6 +159,12 @@ std::vector<std::string> LegalBasisCatalogue::Ids() const {
   return ids;
 }
 
+std::string LegalBasisCatalogue::UnknownIdDescription() const {
+  std::string ids;
+  for (const auto& [id, basis] : by_id_) ids += (ids.empty() ? "" : ", ") + id;
+  return "is not in the catalogue; valid ids: " + ids;
+}
+
 const Flow* LegalBasisCatalogue::Decide(std::string_view basis_id, PartyKind from, PartyKind to,
                                         std::string_view message_type) const {
   const LegalBasis* basis = Find(basis_id);

@@ -46,6 +46,8 @@ class LegalBasisCatalogue {
 
   const LegalBasis* Find(std::string_view id) const;  // nullptr if unknown.
   std::vector<std::string> Ids() const;               // Sorted.
+  // Why `id` is refused as a legal basis, listing the valid ids; for error texts.
+  std::string UnknownIdDescription() const;
 
   // The first flow of `basis_id` letting a `from` party give a `to` party `message_type`;
   // nullptr if none does (the disclosure is refused).

@@ -60,4 +60,11 @@ NationalIdCheck CheckNationalId(std::string_view id) {
   return result;
 }
 
+std::string NationalIdProblem(std::string_view id) {
+  if (id.empty()) return "is required";
+  const NationalIdCheck check = CheckNationalId(id);
+  if (check.valid) return "";
+  return "is not a valid fødselsnummer or D-number: " + std::string(check.reason);
+}
+
 }  // namespace infoflyt

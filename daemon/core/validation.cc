@@ -68,12 +68,8 @@ void CheckPerson(Checker& c, const std::string& path, const v1::Person& person, 
     c.Add(path, "is required");
     return;
   }
-  const NationalIdCheck id = CheckNationalId(person.national_id());
-  if (person.national_id().empty()) {
-    c.Add(path + ".national_id", "is required");
-  } else if (!id.valid) {
-    c.Add(path + ".national_id",
-          "is not a valid fødselsnummer or D-number: " + std::string(id.reason));
+  if (std::string problem = NationalIdProblem(person.national_id()); !problem.empty()) {
+    c.Add(path + ".national_id", std::move(problem));
   }
   c.Text(path + ".given_name", person.given_name(), kMaxName, true);
   c.Text(path + ".family_name", person.family_name(), kMaxName, true);
@@ -117,9 +113,7 @@ Status ValidateEnvelope(const v1::Envelope& e, const Places& places,
   if (e.legal_basis().empty()) {
     c.Add("legal_basis", "is required");
   } else if (bases.Find(e.legal_basis()) == nullptr) {
-    std::string ids;
-    for (const auto& id : bases.Ids()) ids += (ids.empty() ? "" : ", ") + id;
-    c.Add("legal_basis", "is not in the catalogue; valid ids: " + ids);
+    c.Add("legal_basis", bases.UnknownIdDescription());
   }
   if (e.handling() == v1::HANDLING_RESTRICTION_UNSPECIFIED ||
       !v1::HandlingRestriction_IsValid(e.handling())) {

@@ -43,10 +43,9 @@ grpc::ServerUnaryReactor* RegistryService::Commit(grpc::CallbackServerContext* c
   return reactor;
 }
 
-Status RegistryService::Authorize(grpc::CallbackServerContext* call,
+Status RegistryService::Authorize(grpc::CallbackServerContext* call, const Catalogs& catalogs,
                                   std::initializer_list<PartyKind> allowed, Caller* caller) const {
-  const auto catalogs = ctx_.catalogs->Get();
-  if (Status s = ctx_.authenticator->Identify(*call->auth_context(), catalogs->parties, caller);
+  if (Status s = ctx_.authenticator->Identify(*call->auth_context(), catalogs.parties, caller);
       !s.ok()) {
     ctx_.metrics->auth_failures.Increment();
     return s;
@@ -61,15 +60,15 @@ Status RegistryService::Authorize(grpc::CallbackServerContext* call,
 grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* call,
                                                 const v1::FlagRequest* request,
                                                 v1::FlagRecord* response) {
+  const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (Status s = Authorize(call, kMayFlag, &caller); !s.ok()) {
+  if (Status s = Authorize(call, *catalogs, kMayFlag, &caller); !s.ok()) {
     return FinishNow(call, s);
   }
   const int64_t now = NowMicros();
   std::vector<FieldViolation> violations;
-  if (const NationalIdCheck id = CheckNationalId(request->national_id()); !id.valid) {
-    violations.push_back(
-        {"national_id", "is not a valid fødselsnummer or D-number: " + std::string(id.reason)});
+  if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
+    violations.push_back({"national_id", std::move(problem)});
   }
   if (request->reason() == v1::FLAG_REASON_UNSPECIFIED ||
       !v1::FlagReason_IsValid(request->reason())) {
@@ -77,8 +76,8 @@ grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* cal
                           "must be one of RETURNED_FOREIGN_FIGHTER, TERROR_CONVICT, "
                           "RADICALISATION_CONCERN"});
   }
-  if (ctx_.catalogs->Get()->legal_bases.Find(request->legal_basis()) == nullptr) {
-    violations.push_back({"legal_basis", "is not in the catalogue"});
+  if (catalogs->legal_bases.Find(request->legal_basis()) == nullptr) {
+    violations.push_back({"legal_basis", catalogs->legal_bases.UnknownIdDescription()});
   }
   if (request->has_expires_at() && request->expires_at().seconds() * kMicrosPerSecond <= now) {
     violations.push_back({"expires_at", "must be in the future"});
@@ -101,7 +100,7 @@ grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* c
                                                   const v1::UnflagRequest* request,
                                                   v1::FlagRecord* response) {
   Caller caller;
-  if (Status s = Authorize(call, kMayFlag, &caller); !s.ok()) {
+  if (Status s = Authorize(call, *ctx_.catalogs->Get(), kMayFlag, &caller); !s.ok()) {
     return FinishNow(call, s);
   }
   if (request->flag_id().empty()) {
@@ -115,15 +114,15 @@ grpc::ServerUnaryReactor* RegistryService::ListFlags(grpc::CallbackServerContext
                                                      const v1::ListFlagsRequest* request,
                                                      v1::ListFlagsResponse* response) {
   Caller caller;
-  if (Status s = Authorize(call, {PartyKind::kPst, PartyKind::kPolice}, &caller); !s.ok()) {
+  if (Status s =
+          Authorize(call, *ctx_.catalogs->Get(), {PartyKind::kPst, PartyKind::kPolice}, &caller);
+      !s.ok()) {
     return FinishNow(call, s);
   }
   std::string subject_hash;
   if (!request->national_id().empty()) {
-    if (const NationalIdCheck id = CheckNationalId(request->national_id()); !id.valid) {
-      return FinishNow(call, Status::InvalidArgument(
-                                 {{"national_id", "is not a valid fødselsnummer or D-number: " +
-                                                      std::string(id.reason)}}));
+    if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
+      return FinishNow(call, Status::InvalidArgument({{"national_id", std::move(problem)}}));
     }
     subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
   }

@@ -21,8 +21,8 @@ class RegistryService final : public v1::Registry::CallbackService {
 
  private:
   // Identifies the caller and checks that its kind is one of `allowed`.
-  Status Authorize(grpc::CallbackServerContext* call, std::initializer_list<PartyKind> allowed,
-                   Caller* caller) const;
+  Status Authorize(grpc::CallbackServerContext* call, const Catalogs& catalogs,
+                   std::initializer_list<PartyKind> allowed, Caller* caller) const;
 
   // Commits `op` through the group committer and answers with its flag.
   template <typename Op>

@@ -32,9 +32,4 @@ void SubscriptionHub::Notify(const std::vector<std::string>& parties) {
   }
 }
 
-size_t SubscriptionHub::size() const {
-  std::lock_guard lock(mu_);
-  return entries_.size();
-}
-
 }  // namespace infoflyt

@@ -21,14 +21,13 @@ class SubscriptionHub {
   // After Remove returns, the wake function is not called again.
   void Remove(uint64_t handle);
   void Notify(const std::vector<std::string>& parties);
-  size_t size() const;
 
  private:
   struct Entry {
     std::string party;
     Wake wake;
   };
-  mutable std::mutex mu_;
+  std::mutex mu_;
   uint64_t next_handle_ = 1;
   std::map<uint64_t, Entry> entries_;
   std::multimap<std::string, uint64_t> by_party_;

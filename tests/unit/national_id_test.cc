@@ -55,6 +55,13 @@ TEST(NationalIdTest, RejectsMalformedInputWithoutEchoingIt) {
   }
 }
 
+TEST(NationalIdTest, ProblemTextNamesWhyWithoutTheNumber) {
+  EXPECT_EQ(NationalIdProblem("15076500565"), "");
+  EXPECT_EQ(NationalIdProblem(""), "is required");
+  EXPECT_EQ(NationalIdProblem("15076500564"),
+            "is not a valid fødselsnummer or D-number: second check digit is wrong");
+}
+
 TEST(NationalIdTest, RejectsImpossibleDates) {
   EXPECT_FALSE(CheckNationalId("32017700000").valid);  // Day 32.
   EXPECT_FALSE(CheckNationalId("01137700000").valid);  // Month 13.
