@@ -20,6 +20,8 @@ MessageBody BodyOf(const v1::Envelope& envelope) {
       return Make("case_update", envelope.case_update());
     case v1::Envelope::kConcernReport:
       return Make("concern_report", envelope.concern_report());
+    case v1::Envelope::kEscalationNotice:
+      return {"escalation_notice", nullptr, {}};
     case v1::Envelope::BODY_NOT_SET:
       break;
   }

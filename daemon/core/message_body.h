@@ -11,6 +11,7 @@ namespace infoflyt {
 
 struct MessageBody {
   std::string_view type;  // "release_notice", ...; empty if the envelope has no body.
+  // Null for an escalation notice, which names no person (and is never posted by a party).
   const v1::Person* person = nullptr;
   std::string_view home_municipality;
 };

@@ -25,6 +25,36 @@ std::string Where(const toml::node& node) {
   return "parties line " + std::to_string(node.source().begin.line);
 }
 
+// `contact` is required for police parties (`required`) and allowed for no one else.
+Status ParseContact(const toml::table& party, const toml::node& where, bool required,
+                    PartyContact* out) {
+  const toml::node* node = party.get("contact");
+  if (node == nullptr) {
+    if (!required) return Status::Ok();
+    return {Code::kInvalidArgument,
+            Where(where) + ": police parties need contact = { name, phone }"};
+  }
+  const toml::table* t = node->as_table();
+  if (!required || t == nullptr) {
+    return {Code::kInvalidArgument,
+            Where(*node) + ": contact is a table { name, unit, phone, email }, for police parties"};
+  }
+  for (const auto& [key, value] : *t) {
+    if (key != "name" && key != "unit" && key != "phone" && key != "email") {
+      return {Code::kInvalidArgument,
+              Where(value) + ": unknown contact key '" + std::string(key.str()) + "'"};
+    }
+  }
+  out->name = (*t)["name"].value_or(std::string());
+  out->unit = (*t)["unit"].value_or(std::string());
+  out->phone = (*t)["phone"].value_or(std::string());
+  out->email = (*t)["email"].value_or(std::string());
+  if (out->name.empty() || out->phone.empty()) {
+    return {Code::kInvalidArgument, Where(*node) + ": contact needs name and phone"};
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<PartyKind> ParsePartyKind(std::string_view name) {
@@ -59,7 +89,8 @@ Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, Pa
     const toml::table* t = node.as_table();
     if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": party must be a table"};
     for (const auto& [key, value] : *t) {
-      if (key != "kind" && key != "id" && key != "name" && key != "police_district") {
+      if (key != "kind" && key != "id" && key != "name" && key != "police_district" &&
+          key != "contact") {
         return {Code::kInvalidArgument,
                 Where(value) + ": unknown key '" + std::string(key.str()) + "'"};
       }
@@ -85,6 +116,9 @@ Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, Pa
     if ((p.kind == PartyKind::kPolice) == p.police_district.empty()) {
       return {Code::kInvalidArgument,
               Where(node) + ": police_district is required for police parties and only them"};
+    }
+    if (Status s = ParseContact(*t, node, p.kind == PartyKind::kPolice, &p.contact); !s.ok()) {
+      return s;
     }
     const std::string key = p.Key();
     if (!registry.by_key_.emplace(key, std::move(p)).second) {

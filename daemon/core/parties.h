@@ -13,6 +13,15 @@
 
 namespace infoflyt {
 
+// A contact point published to other parties (all fields text; phone and e-mail as dialled or
+// addressed).
+struct PartyContact {
+  std::string name;
+  std::string unit;
+  std::string phone;
+  std::string email;
+};
+
 enum class PartyKind { kCorrectional, kPolice, kPst, kMunicipality, kAuditor, kOperator };
 
 std::optional<PartyKind> ParsePartyKind(std::string_view name);
@@ -24,6 +33,8 @@ struct Party {
   std::string name;  // Human-readable name.
   // For police parties: the police district they serve ("Oslo politidistrikt").
   std::string police_district;
+  // For police parties: whom municipalities told about a person should contact.
+  PartyContact contact;
 
   // "<kind>/<id>", the party's name on the wire and in the store.
   std::string Key() const;
@@ -31,9 +42,10 @@ struct Party {
 
 class PartyRegistry {
  public:
-  // Parses `[[party]]` tables (kind, id, name, police_district). Checks that ids are well
-  // formed and unique, that municipality ids are municipalities in `places`, and that every
-  // police district in `places` is served by exactly one police party, so routing is total.
+  // Parses `[[party]]` tables (kind, id, name; police parties also police_district and
+  // contact = { name, unit, phone, email }, of which name and phone are required). Checks that ids
+  // are well formed and unique, that municipality ids are municipalities in `places`, and that
+  // every police district in `places` is served by exactly one police party, so routing is total.
   static Status Parse(std::string_view toml_text, const Places& places, PartyRegistry* out);
 
   // nullptr if the party is not registered.

@@ -63,8 +63,9 @@ Status Route(const Party& sender, const v1::Envelope& envelope, const Places& pl
         return NotAllowed(sender, body.type);
       }
       break;
+    case v1::Envelope::kEscalationNotice:  // Addressed by the escalator, never routed.
     case v1::Envelope::BODY_NOT_SET:
-      return {Code::kInvalidArgument, "envelope has no body"};
+      return {Code::kInvalidArgument, "envelope has no routable body"};
   }
   std::erase_if(out, [&](const Party* p) { return p == nullptr || p->Key() == sender.Key(); });
   std::sort(out.begin(), out.end(),

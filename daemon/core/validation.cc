@@ -169,6 +169,9 @@ Status ValidateEnvelope(const v1::Envelope& e, const Places& places,
       CheckContact(c, p + ".contact", b.contact(), b.has_contact());
       break;
     }
+    case v1::Envelope::kEscalationNotice:
+      c.Add(p, "is sent by infoflytd itself when a deadline passes; parties cannot post it");
+      break;
     case v1::Envelope::BODY_NOT_SET:
       break;
   }

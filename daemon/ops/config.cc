@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <functional>
 
+#include "base/clock.h"
+
 namespace infoflyt {
 namespace {
 
@@ -14,7 +16,95 @@ std::string Line(const toml::node& node) {
   return "line " + std::to_string(node.source().begin.line);
 }
 
+constexpr int64_t kMicrosPerHour = 3600 * kMicrosPerSecond;
+
+// [acknowledgement.<type>] tables. Only types that can reach a municipality take a rule.
+Status ParseAckDeadlines(const std::string& path, const toml::node& section, AckDeadlines* out) {
+  const toml::table* types = section.as_table();
+  if (types == nullptr) return {Code::kInvalidArgument, path + " " + Line(section) + ": table"};
+  for (const auto& [type_key, rule_node] : *types) {
+    const std::string type(type_key.str());
+    const std::string where = path + " " + Line(rule_node) + ": acknowledgement." + type;
+    if (type != "release_notice" && type != "return_notice") {
+      return {Code::kInvalidArgument,
+              where + ": only release_notice and return_notice reach municipalities"};
+    }
+    const toml::table* t = rule_node.as_table();
+    if (t == nullptr) return {Code::kInvalidArgument, where + " must be a table"};
+    AckDeadlineRule rule;
+    for (const auto& [key, value] : *t) {
+      const std::string name(key.str());
+      int64_t micros = 0;
+      if (Status s = ParseDuration(value.value_or(std::string()), &micros); !s.ok()) {
+        return {Code::kInvalidArgument, where + "." + name + ": " + s.message()};
+      }
+      if (name == "within") {
+        rule.within = micros;
+      } else if (name == "before_event") {
+        rule.before_event = micros;
+      } else if (name == "at_least") {
+        rule.at_least = micros;
+      } else {
+        return {Code::kInvalidArgument,
+                where + ": unknown key " + name + " (within, before_event, at_least)"};
+      }
+    }
+    if (!rule.within && !rule.before_event) {
+      return {Code::kInvalidArgument, where + ": needs within or before_event"};
+    }
+    out->Set(type, rule);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+AckDeadlines Config::DefaultAckDeadlines() {
+  AckDeadlines d;
+  // The municipality should know a day before the release, and have two hours at the least.
+  d.Set("release_notice", {std::nullopt, 24 * kMicrosPerHour, 2 * kMicrosPerHour});
+  d.Set("return_notice", {24 * kMicrosPerHour, std::nullopt, 0});
+  return d;
+}
+
+// Hand-written: toml++ has no duration type and Debian ships no small duration parser.
+Status ParseDuration(std::string_view text, int64_t* micros) {
+  const auto bad = [&] {
+    return Status{Code::kInvalidArgument,
+                  "'" + std::string(text) + "' is not a duration like 90s, 15m, 24h, 2d or 1h30m"};
+  };
+  if (text.empty()) return bad();
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    int64_t n = 0;
+    const size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 6) {
+      n = n * 10 + (text[i++] - '0');
+    }
+    if (i == start || i == text.size()) return bad();
+    int64_t unit_seconds = 0;
+    switch (text[i++]) {
+      case 's':
+        unit_seconds = 1;
+        break;
+      case 'm':
+        unit_seconds = 60;
+        break;
+      case 'h':
+        unit_seconds = 3600;
+        break;
+      case 'd':
+        unit_seconds = 86400;
+        break;
+      default:
+        return bad();
+    }
+    total += n * unit_seconds * kMicrosPerSecond;
+  }
+  *micros = total;
+  return Status::Ok();
+}
 
 Status LoadConfigFile(const std::string& path, Config* c) {
   toml::table doc;
@@ -68,6 +158,10 @@ Status LoadConfigFile(const std::string& path, Config* c) {
       for (const auto& [number, district] : *t) {
         c->district_overrides[std::string(number.str())] = district.value_or(std::string());
       }
+      continue;
+    }
+    if (name == "acknowledgement") {
+      if (Status s = ParseAckDeadlines(path, section, &c->ack_deadlines); !s.ok()) return s;
       continue;
     }
     auto known = schema.find(name);

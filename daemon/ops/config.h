@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "core/ack_deadlines.h"
 
 namespace infoflyt {
 
@@ -33,7 +34,15 @@ struct Config {
   std::map<std::string, std::string> district_overrides;  // kommunenummer -> district.
   // [audit]
   std::string subject_key_file = "subject.key";
+  // [acknowledgement.<message type>]: within, before_event, at_least as durations ("24h").
+  // A table in the file replaces that type's default rule whole.
+  AckDeadlines ack_deadlines = DefaultAckDeadlines();
+
+  static AckDeadlines DefaultAckDeadlines();
 };
+
+// Parses a duration such as "90s", "15m", "24h", "2d" or "1h30m" into microseconds.
+Status ParseDuration(std::string_view text, int64_t* micros);
 
 // Reads `path` into `config`, keeping defaults for absent keys. Relative paths in the file are
 // resolved against the file's directory. Unknown sections or keys are errors naming the line.

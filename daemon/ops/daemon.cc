@@ -167,9 +167,15 @@ Status Daemon::Start() {
       store_.get(), config_.commit_batch,
       [this](size_t ops) { metrics_.commit_batch_size.Observe(static_cast<double>(ops)); });
   authenticator_ = std::make_unique<PeerAuthenticator>(config_.trust_domain);
-  const ServiceContext services{
-      catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(), &hub_,
-      &metrics_,       io_.get_executor(),   subject_key};
+  ServiceContext services{
+      catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(),      &hub_,
+      &metrics_,       io_.get_executor(),   subject_key,  config_.ack_deadlines, nullptr};
+  PeerCertificate own_certificate;
+  std::string own_pem;
+  if (Status s = ReadFile(config_.tls_cert, &own_pem); !s.ok()) return s;
+  if (Status s = ParsePeerCertificate(own_pem, &own_certificate); !s.ok()) return s;
+  escalator_ = std::make_unique<Escalator>(services, own_certificate);
+  services.watch_deadline = [e = escalator_.get()](int64_t deadline) { e->Watch(deadline); };
   exchange_ = std::make_unique<ExchangeService>(services);
   registry_ = std::make_unique<RegistryService>(services);
 
@@ -202,6 +208,7 @@ Status Daemon::Start() {
   signals_.async_wait([this](std::error_code ec, int signal) {
     if (!ec) OnSignal(signal);
   });
+  escalator_->Start();
   for (int i = 0; i < kIoThreads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   if (Status s = WriteReadyFile(grpc_address, http_address); !s.ok()) return s;
   LogInfo("infoflytd " INFOFLYT_VERSION " serving instance=" + config_.instance);

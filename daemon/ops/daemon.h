@@ -14,6 +14,7 @@
 
 #include "ops/config.h"
 #include "ops/http_server.h"
+#include "server/escalator.h"
 #include "server/exchange_service.h"
 #include "server/registry_service.h"
 #include "store/sqlite_store.h"
@@ -50,8 +51,11 @@ class Daemon {
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;
   std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<GroupCommitter> committer_;
   SubscriptionHub hub_;
+  // Declared before the committer: its commit callbacks use the escalator, and the committer is
+  // stopped (committing what is queued) before the escalator goes.
+  std::unique_ptr<Escalator> escalator_;
+  std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<RegistryService> registry_;
   std::unique_ptr<grpc::Server> server_;

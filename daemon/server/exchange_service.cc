@@ -45,6 +45,23 @@ bool Disclose(const Catalogs& catalogs, PartyKind sender, const LegalBasis& basi
   return true;
 }
 
+// A municipality is told whom to contact at its police district, not at the sending unit.
+v1::Envelope WithPoliceContact(const v1::Envelope& delivered, const Catalogs& catalogs) {
+  v1::Envelope out = delivered;
+  const Municipality* home = catalogs.places.Find(BodyOf(delivered).home_municipality);
+  const Party* police =
+      home != nullptr ? catalogs.parties.PoliceFor(home->police_district) : nullptr;
+  v1::Contact* contact = out.has_release_notice()  ? out.mutable_release_notice()->mutable_contact()
+                         : out.has_return_notice() ? out.mutable_return_notice()->mutable_contact()
+                                                   : nullptr;
+  if (police == nullptr || contact == nullptr) return out;
+  contact->set_name(police->contact.name);
+  contact->set_unit(police->contact.unit);
+  contact->set_phone(police->contact.phone);
+  contact->set_email(police->contact.email);
+  return out;
+}
+
 }  // namespace
 
 Status ExchangeService::Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
@@ -81,6 +98,7 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
     return s;
   }
   const LegalBasis& basis = *catalogs.legal_bases.Find(envelope.legal_basis());  // Validated.
+  const std::optional<int64_t> ack_deadline = ctx_.ack_deadlines.For(envelope, NowMicros());
   message->message_id = NewUuidV7();
   message->sender = caller.party.Key();
   message->idempotency_key = envelope.idempotency_key();
@@ -94,10 +112,13 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->sender_certificate_fingerprint = caller.certificate.fingerprint;
   v1::Envelope delivered = envelope;
   delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
+  const v1::Envelope for_municipality = WithPoliceContact(delivered, catalogs);
   for (const Party* p : recipients) {
     RecipientDisclosure disclosure;
-    if (Disclose(catalogs, caller.party.kind, basis, message->message_type, flags, *p, delivered,
-                 &disclosure)) {
+    const bool municipal = p->kind == PartyKind::kMunicipality;
+    if (Disclose(catalogs, caller.party.kind, basis, message->message_type, flags, *p,
+                 municipal ? for_municipality : delivered, &disclosure)) {
+      if (municipal) disclosure.ack_deadline = ack_deadline;
       message->recipients.push_back(std::move(disclosure));
     } else {
       message->refusals.push_back(
@@ -157,6 +178,9 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
     } else {
       ctx_.metrics->posts_accepted.Increment();
       ctx_.hub->Notify(done.receipt.recipients);
+      for (const auto& r : done.message.recipients) {
+        if (r.ack_deadline && ctx_.watch_deadline) ctx_.watch_deadline(*r.ack_deadline);
+      }
     }
     reactor->Finish(grpc::Status::OK);
   });
@@ -217,6 +241,8 @@ grpc::ServerUnaryReactor* ExchangeService::GetMessageStatus(
     out->set_party(r.party);
     if (r.received_at) *out->mutable_received_at() = ToTimestamp(*r.received_at);
     if (r.acknowledged_at) *out->mutable_acknowledged_at() = ToTimestamp(*r.acknowledged_at);
+    if (r.ack_deadline) *out->mutable_ack_deadline() = ToTimestamp(*r.ack_deadline);
+    if (r.escalated_at) *out->mutable_escalated_at() = ToTimestamp(*r.escalated_at);
     out->set_state(r.acknowledged_at ? v1::DELIVERY_STATE_ACKNOWLEDGED
                    : r.received_at   ? v1::DELIVERY_STATE_RECEIVED
                                      : v1::DELIVERY_STATE_PENDING);

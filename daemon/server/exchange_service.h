@@ -2,8 +2,10 @@
 #pragma once
 
 #include <asio/any_io_executor.hpp>
+#include <functional>
 #include <string>
 
+#include "core/ack_deadlines.h"
 #include "core/catalogs.h"
 #include "infoflyt/v1/exchange.grpc.pb.h"
 #include "server/metrics.h"
@@ -24,6 +26,9 @@ struct ServiceContext {
   Metrics* metrics;
   asio::any_io_executor executor;  // Runs subscription wake-ups off the posting path.
   std::string subject_key;         // HMAC key for data-subject hashes.
+  AckDeadlines ack_deadlines;      // By when municipalities must acknowledge notices.
+  // Told of each acknowledgement deadline stored, so the escalation timer can watch it.
+  std::function<void(int64_t deadline)> watch_deadline;
 };
 
 class ExchangeService final : public v1::Exchange::CallbackService {

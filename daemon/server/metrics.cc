@@ -24,6 +24,8 @@ Metrics::Metrics()
       acks(Single(*registry, "infoflyt_acks_total", "Deliveries newly acknowledged")),
       auth_failures(Single(*registry, "infoflyt_auth_failures_total",
                            "Calls refused because the peer is not a registered party")),
+      escalations(Single(*registry, "infoflyt_escalations_total",
+                         "Municipal notices escalated for a missed acknowledgement deadline")),
       subscribers(prometheus::BuildGauge()
                       .Name("infoflyt_subscribers")
                       .Help("Open subscription streams")

@@ -22,6 +22,7 @@ struct Metrics {
   prometheus::Counter& deliveries_streamed;
   prometheus::Counter& acks;
   prometheus::Counter& auth_failures;
+  prometheus::Counter& escalations;
   prometheus::Gauge& subscribers;
   prometheus::Histogram& commit_batch_size;
 };

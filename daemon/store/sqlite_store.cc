@@ -7,8 +7,6 @@
 namespace infoflyt {
 namespace {
 
-constexpr int kSchemaVersion = 1;
-
 // Schema version 1. Messages hold the envelope once; deliveries are per recipient and carry the
 // delivery/ack state; disclosure records are append-only facts for auditors.
 constexpr const char* kSchemaV1 = R"sql(
@@ -77,8 +75,20 @@ CREATE TRIGGER disclosures_no_update BEFORE UPDATE ON disclosures
   BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
 CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures
   BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
-PRAGMA user_version = 1;
 )sql";
+
+// Version 2: acknowledgement deadlines and their escalation. The partial index holds exactly
+// the deliveries the escalation timer still watches.
+constexpr const char* kSchemaV2 = R"sql(
+ALTER TABLE deliveries ADD COLUMN ack_deadline INTEGER;
+ALTER TABLE deliveries ADD COLUMN escalated_at INTEGER;
+CREATE INDEX deliveries_watched ON deliveries (ack_deadline)
+  WHERE ack_deadline IS NOT NULL AND acked_at IS NULL AND escalated_at IS NULL;
+)sql";
+
+// Migration i brings the schema from version i to i + 1, each in its own transaction.
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 Status Unavailable(SqliteDb& db, std::string_view what) {
   return {Code::kUnavailable, "store: " + std::string(what) + ": " + db.LastError()};
@@ -94,13 +104,16 @@ Status Migrate(SqliteDb& db) {
                                            " is newer than this binary knows (" +
                                            std::to_string(kSchemaVersion) + ")"};
   }
-  if (version == 0) {
+  for (int64_t v = version; v < kSchemaVersion; ++v) {
     if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    if (Status s = db.Exec(kSchemaV1); !s.ok()) {
+    Status s = db.Exec(kMigrations[v]);
+    if (s.ok()) s = db.Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
+    if (!s.ok()) {
       (void)db.Exec("ROLLBACK");
       return s;
     }
-    return db.Exec("COMMIT");
+    if (s = db.Exec("COMMIT"); !s.ok()) return s;
+    LogInfo("store schema migrated to version " + std::to_string(v + 1));
   }
   return Status::Ok();
 }
@@ -242,6 +255,8 @@ Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
           o.status = ApplyFlag(o, now);
         } else if constexpr (std::is_same_v<T, UnflagOp>) {
           o.status = ApplyUnflag(o, now);
+        } else if constexpr (std::is_same_v<T, EscalateOp>) {
+          o.status = ApplyEscalate(o, now);
         } else {
           o.status = ApplyReceived(o, now);
         }
@@ -275,7 +290,7 @@ Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, boo
       "recipient, subject_hash, message_type, legal_basis, legal_citation, handling, view, "
       "content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
       "instance, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  record.Bind(1, now).Bind(2, disclosed ? "disclose" : "refuse");
+  record.Bind(1, now).Bind(2, disclosed ? m.event : "refuse");
   record.Bind(3, disclosed ? "disclosed" : "refused").Bind(4, m.message_id);
   if (disclosed) {
     record.Bind(5, delivery_id);
@@ -314,8 +329,12 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
     return LoadReceipt(pk, &op.receipt);
   }
   if (rc != SQLITE_DONE) return Unavailable(w, "looking up idempotency key");
+  return InsertMessage(m, now, &op.receipt);
+}
 
-  op.receipt = {m.message_id, {}, m.refusals, now, false};
+Status SqliteStore::InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt) {
+  SqliteDb& w = *writer_;
+  *receipt = {m.message_id, {}, m.refusals, now, false};
   for (const RecipientRefusal& refusal : m.refusals) {
     if (Status s =
             InsertDisclosureRecord(m, now, false, 0, {}, refusal.party, "", "", refusal.reason);
@@ -335,18 +354,37 @@ Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
   const int64_t message_pk = w.LastInsertRowid();
 
   for (const RecipientDisclosure& r : m.recipients) {
-    auto& delivery =
-        w.Prepare("INSERT INTO deliveries (message, recipient, envelope) VALUES (?, ?, ?)");
+    auto& delivery = w.Prepare(
+        "INSERT INTO deliveries (message, recipient, envelope, ack_deadline) VALUES (?, ?, ?, ?)");
     delivery.Bind(1, message_pk).Bind(2, r.party).BindBlob(3, r.envelope);
+    if (r.ack_deadline) {
+      delivery.Bind(4, *r.ack_deadline);
+    } else {
+      delivery.BindNull(4);
+    }
     if (delivery.Step() != SQLITE_DONE) return Unavailable(w, "inserting delivery");
     if (Status s = InsertDisclosureRecord(m, now, true, w.LastInsertRowid(), r, r.party, r.view,
                                           r.content_hash, r.note);
         !s.ok()) {
       return s;
     }
-    op.receipt.recipients.push_back(r.party);
+    receipt->recipients.push_back(r.party);
   }
   return Status::Ok();
+}
+
+Status SqliteStore::ApplyEscalate(EscalateOp& op, int64_t now) {
+  auto& mark = writer_->Prepare(
+      "UPDATE deliveries SET escalated_at = ? WHERE id = ? AND ack_deadline IS NOT NULL "
+      "AND acked_at IS NULL AND escalated_at IS NULL");
+  mark.Bind(1, now).Bind(2, static_cast<int64_t>(op.delivery_id));
+  if (mark.Step() != SQLITE_DONE) return Unavailable(*writer_, "marking escalated");
+  if (writer_->Changes() != 1) {
+    return {Code::kFailedPrecondition,
+            "delivery " + std::to_string(op.delivery_id) +
+                " has no open deadline (acknowledged, already escalated or none)"};
+  }
+  return InsertMessage(op.escalation, now, &op.receipt);
 }
 
 Status SqliteStore::ApplyAck(AckOp& op, int64_t now) {
@@ -417,8 +455,8 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   ReaderLease lease(this);
   SqliteDb& r = lease.db();
   auto& q = r.Prepare(
-      "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at "
-      "FROM messages m JOIN deliveries d ON d.message = m.id "
+      "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
+      "d.ack_deadline, d.escalated_at FROM messages m JOIN deliveries d ON d.message = m.id "
       "WHERE m.message_id = ? AND m.sender = ? ORDER BY d.recipient");
   q.Bind(1, message_id).Bind(2, sender);
   MessageState state;
@@ -427,9 +465,12 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   while ((rc = q.Step()) == SQLITE_ROW) {
     state.message_type = q.Text(0);
     state.posted_at = q.Int(1);
-    RecipientState recipient{q.Text(2), std::nullopt, std::nullopt};
+    RecipientState recipient;
+    recipient.party = q.Text(2);
     if (!q.IsNull(3)) recipient.received_at = q.Int(3);
     if (!q.IsNull(4)) recipient.acknowledged_at = q.Int(4);
+    if (!q.IsNull(5)) recipient.ack_deadline = q.Int(5);
+    if (!q.IsNull(6)) recipient.escalated_at = q.Int(6);
     state.recipients.push_back(std::move(recipient));
   }
   q.Reset();
@@ -437,6 +478,51 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   if (state.recipients.empty())
     return {Code::kNotFound, "message_id: no such message from this party"};
   *out = std::move(state);
+  return Status::Ok();
+}
+
+Status SqliteStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) {
+  ReaderLease lease(this);
+  SqliteDb& r = lease.db();
+  auto& q = r.Prepare(
+      "SELECT d.id, d.recipient, d.ack_deadline, d.received_at, m.message_id, m.sender, "
+      "m.message_type, m.handling, m.accepted_at, x.subject_hash, x.legal_basis, "
+      "x.legal_citation FROM deliveries d JOIN messages m ON m.id = d.message "
+      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+      "WHERE d.ack_deadline <= ? AND d.ack_deadline IS NOT NULL AND d.acked_at IS NULL "
+      "AND d.escalated_at IS NULL ORDER BY d.ack_deadline LIMIT ?");
+  q.Bind(1, now).Bind(2, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    OverdueDelivery o;
+    o.delivery_id = static_cast<uint64_t>(q.Int(0));
+    o.recipient = q.Text(1);
+    o.deadline = q.Int(2);
+    if (!q.IsNull(3)) o.received_at = q.Int(3);
+    o.message_id = q.Text(4);
+    o.sender = q.Text(5);
+    o.message_type = q.Text(6);
+    o.handling = q.Text(7);
+    o.posted_at = q.Int(8);
+    o.subject_hash = q.Text(9);
+    o.legal_basis = q.Text(10);
+    o.legal_citation = q.Text(11);
+    out->push_back(std::move(o));
+  }
+  q.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(r, "reading overdue deliveries");
+}
+
+Status SqliteStore::NextDeadline(std::optional<int64_t>* out) {
+  ReaderLease lease(this);
+  SqliteDb& r = lease.db();
+  auto& q = r.Prepare(
+      "SELECT min(ack_deadline) FROM deliveries WHERE ack_deadline IS NOT NULL "
+      "AND acked_at IS NULL AND escalated_at IS NULL");
+  const int rc = q.Step();
+  if (rc != SQLITE_ROW) return Unavailable(r, "reading the next deadline");
+  *out = q.IsNull(0) ? std::nullopt : std::optional<int64_t>(q.Int(0));
+  q.Reset();
   return Status::Ok();
 }
 

@@ -44,6 +44,8 @@ class SqliteStore final : public Store {
                          MessageState* out) override;
   Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
                    std::vector<FlagInfo>* out) override;
+  Status ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) override;
+  Status NextDeadline(std::optional<int64_t>* out) override;
 
  private:
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
@@ -54,6 +56,10 @@ class SqliteStore final : public Store {
   Status ApplyReceived(ReceivedOp& op, int64_t now);
   Status ApplyFlag(FlagOp& op, int64_t now);
   Status ApplyUnflag(UnflagOp& op, int64_t now);
+  Status ApplyEscalate(EscalateOp& op, int64_t now);
+  // Stores a new message: its refusal records and, if it has recipients, the message with one
+  // delivery and disclosure record per recipient.
+  Status InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt);
   Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
   // One disclosure record: a disclosure with its delivery, or a refusal.
   // `basis` overrides the message's legal basis when its legal_basis is set.

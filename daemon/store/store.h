@@ -25,6 +25,9 @@ struct RecipientDisclosure {
   std::string legal_basis;
   std::string legal_citation;
   std::string note;  // Recorded with the disclosure, e.g. which flag led to it.
+  // If set, the recipient must acknowledge by then (microseconds since the epoch), or the
+  // delivery is escalated (see EscalateOp).
+  std::optional<int64_t> ack_deadline;
 };
 
 // A routed recipient the cited basis does not allow: recorded, given nothing.
@@ -35,15 +38,16 @@ struct RecipientRefusal {
 
 // A validated, routed message with the policy's decisions, ready to be stored.
 struct NewMessage {
-  std::string message_id;       // Assigned by the caller (a UUID).
-  std::string sender;           // Party key, "<kind>/<id>".
-  std::string idempotency_key;  // Unique per sender.
-  std::string request_hash;     // SHA-256 of the envelope as posted: detects reuse of a key.
-  std::string message_type;     // "release_notice", ...
-  std::string legal_basis;      // Catalogue id.
-  std::string legal_citation;   // The basis's citation, as recorded for auditors.
-  std::string handling;         // TLP level name.
-  std::string subject_hash;     // Keyed hash of the data subject's identity number.
+  std::string message_id;          // Assigned by the caller (a UUID).
+  std::string event = "disclose";  // The disclosure records' event: "disclose" or "escalate".
+  std::string sender;              // Party key, "<kind>/<id>".
+  std::string idempotency_key;     // Unique per sender.
+  std::string request_hash;        // SHA-256 of the envelope as posted: detects reuse of a key.
+  std::string message_type;        // "release_notice", ...
+  std::string legal_basis;         // Catalogue id.
+  std::string legal_citation;      // The basis's citation, as recorded for auditors.
+  std::string handling;            // TLP level name.
+  std::string subject_hash;        // Keyed hash of the data subject's identity number.
   std::string sender_certificate_subject;       // The certificate the sender used ...
   std::string sender_certificate_fingerprint;   // ... and its SHA-256, hex.
   std::vector<RecipientDisclosure> recipients;  // One delivery and disclosure record each.
@@ -101,7 +105,35 @@ struct UnflagOp {
   Status status;
   FlagInfo result;  // The flag as it stands after.
 };
-using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp>;
+// Escalates one overdue delivery: marks it escalated and stores `escalation` (infoflytd's own
+// message to the original sender and the police) in the same transaction. FAILED_PRECONDITION,
+// storing nothing, if the delivery has no deadline, is acknowledged or was escalated before:
+// whatever the timers do, a delivery is escalated at most once.
+struct EscalateOp {
+  uint64_t delivery_id = 0;
+  NewMessage escalation;
+  Status status;
+  StoredReceipt receipt;
+};
+using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, EscalateOp>;
+
+// A delivery whose acknowledgement deadline passed with no acknowledgement and no escalation.
+struct OverdueDelivery {
+  uint64_t delivery_id = 0;
+  std::string recipient;
+  int64_t deadline = 0;
+  std::optional<int64_t> received_at;
+  // The message it delivered.
+  std::string message_id;
+  std::string sender;
+  std::string message_type;
+  std::string handling;
+  int64_t posted_at = 0;
+  // From the delivery's disclosure record.
+  std::string subject_hash;
+  std::string legal_basis;
+  std::string legal_citation;
+};
 
 struct StoredDelivery {
   uint64_t delivery_id = 0;
@@ -116,6 +148,8 @@ struct RecipientState {
   std::string party;
   std::optional<int64_t> received_at;
   std::optional<int64_t> acknowledged_at;
+  std::optional<int64_t> ack_deadline;
+  std::optional<int64_t> escalated_at;
 };
 
 struct MessageState {
@@ -144,6 +178,11 @@ class Store {
   // active at `now` unless `include_inactive`.
   virtual Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
                            std::vector<FlagInfo>* out) = 0;
+
+  // Up to `limit` deliveries overdue at `now`, earliest deadline first.
+  virtual Status ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) = 0;
+  // The earliest deadline still to watch (unacknowledged, unescalated), if any.
+  virtual Status NextDeadline(std::optional<int64_t>* out) = 0;
 
   // NOT_FOUND unless `message_id` exists and was sent by `sender`.
   virtual Status GetMessageState(std::string_view message_id, std::string_view sender,

@@ -107,7 +107,8 @@ bool DaemonProcess::StartOnce() {
            << "police_districts = \"" << src << "/deploy/data/police-districts.csv\"\n"
            << "parties = \"" << parties_path() << "\"\n"
            << "legal_bases = \"" << src << "/deploy/legal-bases.toml\"\n"
-           << "[audit]\nsubject_key_file = \"" << dir_ << "/subject.key\"\n";
+           << "[audit]\nsubject_key_file = \"" << dir_ << "/subject.key\"\n"
+           << extra_config_;
   }
   const std::string ready = dir_ + "/ready.json";
   fs::remove(ready);

@@ -28,6 +28,9 @@ class DaemonProcess {
   DaemonProcess(const DaemonProcess&) = delete;
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
+  // TOML appended to the generated configuration at each start, e.g. short deadlines.
+  void set_extra_config(std::string toml) { extra_config_ = std::move(toml); }
+
   // Starts the daemon and waits until it serves. A restart reuses the first start's port.
   // Returns false (and leaves the log) if it does not come up.
   bool Start();
@@ -52,6 +55,7 @@ class DaemonProcess {
   bool StartOnce();
 
   std::string dir_;
+  std::string extra_config_;
   std::string address_;
   std::string http_address_;
   int port_ = 0;

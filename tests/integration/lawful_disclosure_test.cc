@@ -56,6 +56,10 @@ TEST_F(LawfulDisclosureTest, FlaggedPersonsReleaseReachesTheMunicipalityWithTheM
   EXPECT_EQ(PresentBodyFields(seen),
             (std::set<std::string>{"person", "planned_at", "home_municipality", "contact"}));
   EXPECT_EQ(seen.release_notice().person().national_id(), "29020012380");
+  // Whom to contact is the police district, not the prison.
+  EXPECT_EQ(seen.release_notice().contact().name(), "Radikaliseringskontakten");
+  EXPECT_EQ(seen.release_notice().contact().unit(), "Oslo politidistrikt");
+  EXPECT_EQ(seen.release_notice().contact().phone(), "02800");
   EXPECT_EQ(seen.legal_basis(), "polregl-27-2");  // The basis of this disclosure, not § 4 i.
   // Recorded as a disclosure under the flag's basis with the municipal view.
   EXPECT_EQ(daemon_->CountRows("disclosures WHERE message_id = '" + receipt.message_id() +

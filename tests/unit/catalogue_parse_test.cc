@@ -58,10 +58,32 @@ TEST(PartyRegistryTest, RefusesRegistriesThatWouldLeaveADistrictUnserved) {
   PartyRegistry parties;
   const Status s = PartyRegistry::Parse(
       "[[party]]\nkind = \"police\"\nid = \"oslo\"\nname = \"x\"\n"
-      "police_district = \"Oslo politidistrikt\"\n",
+      "police_district = \"Oslo politidistrikt\"\ncontact = { name = \"n\", phone = \"02800\" }\n",
       places, &parties);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("no police party serves"), std::string::npos);
+  EXPECT_NE(s.message().find("no police party serves"), std::string::npos) << s.message();
+}
+
+TEST(PartyRegistryTest, PoliceContactIsRequiredForPoliceAndOnlyThem) {
+  const Places places = ShippedPlaces();
+  PartyRegistry parties;
+  Status s = PartyRegistry::Parse(
+      "[[party]]\nkind = \"police\"\nid = \"oslo\"\nname = \"x\"\n"
+      "police_district = \"Oslo politidistrikt\"\n",
+      places, &parties);
+  EXPECT_NE(s.message().find("line 1: police parties need contact"), std::string::npos)
+      << s.message();
+  s = PartyRegistry::Parse(
+      "[[party]]\nkind = \"police\"\nid = \"oslo\"\nname = \"x\"\n"
+      "police_district = \"Oslo politidistrikt\"\ncontact = { name = \"n\" }\n",
+      places, &parties);
+  EXPECT_NE(s.message().find("line 6: contact needs name and phone"), std::string::npos)
+      << s.message();
+  s = PartyRegistry::Parse(
+      "[[party]]\nkind = \"pst\"\nid = \"pst\"\nname = \"x\"\n"
+      "contact = { name = \"n\", phone = \"1\" }\n",
+      places, &parties);
+  EXPECT_NE(s.message().find("line 5: contact is a table"), std::string::npos) << s.message();
 }
 
 TEST(PartyRegistryTest, RefusesUnknownKindsKeysAndMunicipalities) {

@@ -51,7 +51,7 @@ class StoreTest : public ::testing::Test {
     m.sender_certificate_subject = "CN=oslo-fengsel";
     m.sender_certificate_fingerprint = "ab12";
     for (auto& r : recipients)
-      m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id, "", "", ""});
+      m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id, "", "", "", std::nullopt});
     for (auto& r : refused) m.refusals.push_back({r, "not allowed"});
     return m;
   }
@@ -243,6 +243,72 @@ TEST_F(StoreTest, RefusesADatabaseFromANewerVersion) {
   const Status s = SqliteStore::Open({(dir_ / "db").string(), "t", "0", 1}, &store);
   EXPECT_EQ(s.code(), Code::kFailedPrecondition);
   EXPECT_NE(s.message().find("newer"), std::string::npos);
+}
+
+TEST_F(StoreTest, OverdueDeliveriesAreEscalatedExactlyOnce) {
+  NewMessage m = Message("m1", "k1", {"municipality/0301", "police/oslo"});
+  m.recipients[0].ack_deadline = 5000;
+  Post(std::move(m), 1000);
+  std::optional<int64_t> next;
+  ASSERT_TRUE(store_->NextDeadline(&next).ok());
+  EXPECT_EQ(next, 5000);
+  std::vector<OverdueDelivery> overdue;
+  ASSERT_TRUE(store_->ListOverdue(4999, 10, &overdue).ok());
+  EXPECT_TRUE(overdue.empty());
+  ASSERT_TRUE(store_->ListOverdue(5000, 10, &overdue).ok());
+  ASSERT_EQ(overdue.size(), 1u);
+  const OverdueDelivery& o = overdue[0];
+  EXPECT_EQ(o.recipient, "municipality/0301");
+  EXPECT_EQ(o.message_id, "m1");
+  EXPECT_EQ(o.sender, "correctional/oslo-fengsel");
+  EXPECT_EQ(o.legal_basis, "strgjfl-4i");
+  EXPECT_EQ(o.subject_hash, "subject");
+  EXPECT_EQ(o.deadline, 5000);
+  EXPECT_EQ(o.posted_at, 1000);
+  EXPECT_FALSE(o.received_at.has_value());
+
+  // Two sweeps racing for the same delivery: the first escalates, the second changes nothing.
+  NewMessage e = Message("e1", "escalation-1", {"correctional/oslo-fengsel", "police/oslo"});
+  e.sender = "infoflytd";
+  e.event = "escalate";
+  NewMessage e2 = e;
+  e2.message_id = "e2";
+  std::vector<WriteOp> ops{EscalateOp{o.delivery_id, e, {}, {}},
+                           EscalateOp{o.delivery_id, e2, {}, {}}};
+  ASSERT_TRUE(Apply(ops, 6000).ok());
+  EXPECT_TRUE(std::get<EscalateOp>(ops[0]).status.ok());
+  EXPECT_EQ(std::get<EscalateOp>(ops[1]).status.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Count("messages WHERE sender = 'infoflytd'"), 1);
+  EXPECT_EQ(Count("disclosures WHERE event = 'escalate'"), 2);
+  EXPECT_EQ(Read("police/oslo").size(), 2u);  // The notice and the escalation.
+  overdue.clear();
+  ASSERT_TRUE(store_->ListOverdue(7000, 10, &overdue).ok());
+  EXPECT_TRUE(overdue.empty());
+  ASSERT_TRUE(store_->NextDeadline(&next).ok());
+  EXPECT_FALSE(next.has_value());
+  MessageState state;
+  ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
+  EXPECT_EQ(state.recipients[0].ack_deadline, 5000);
+  EXPECT_EQ(state.recipients[0].escalated_at, 6000);
+  EXPECT_FALSE(state.recipients[1].ack_deadline.has_value());
+}
+
+TEST_F(StoreTest, AcknowledgedDeliveriesAreNeverOverdue) {
+  NewMessage m = Message("m1", "k1", {"municipality/0301"});
+  m.recipients[0].ack_deadline = 5000;
+  Post(std::move(m), 1000);
+  const uint64_t id = Read("municipality/0301").at(0).delivery_id;
+  EXPECT_EQ(Ack("municipality/0301", {id}).newly_acknowledged, 1u);
+  std::vector<OverdueDelivery> overdue;
+  ASSERT_TRUE(store_->ListOverdue(9000, 10, &overdue).ok());
+  EXPECT_TRUE(overdue.empty());
+  std::optional<int64_t> next;
+  ASSERT_TRUE(store_->NextDeadline(&next).ok());
+  EXPECT_FALSE(next.has_value());
+  std::vector<WriteOp> ops{EscalateOp{id, Message("e1", "escalation-1"), {}, {}}};
+  ASSERT_TRUE(Apply(ops, 9000).ok());
+  EXPECT_EQ(std::get<EscalateOp>(ops[0]).status.code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Count("messages"), 1);
 }
 
 TEST_F(StoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
