@@ -3,7 +3,9 @@
 # SQLite store and runs one real exchange over mutual TLS:
 #   PST flags a returned foreign fighter -> a prison posts a release notice about him ->
 #   the police district's subscriber prints and acknowledges it, and the home municipality gets
-#   the reduced municipal notice -> the prison's status shows who has it.
+#   the reduced municipal notice -> the prison's status shows who has it -> PST reports a return
+#   to Bergen, which does not acknowledge within the dev deadline (20 s), so PST and the police
+#   district each get one escalation notice.
 # Interactive runs keep the daemon serving afterwards (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,8 +62,28 @@ INFOFLYT_NATIONAL_ID=15076500564 as correctional-oslo-fengsel post release --bas
   --kind parole --at "$planned" --given-name Ola --family-name Nordmann --municipality 0301 \
   --contact-name "Kari Vakt" --contact-phone "+47 23 00 00 00" || echo "(exit code $?)"
 
+echo; echo "== PST reports a return to Bergen; Bergen collects it but never acknowledges"
+as police-vest subscribe --ack --count 2 > var/police-vest.out &
+police_vest=$!
+as municipality-4601 subscribe --count 1 > var/bergen.out &
+bergen=$!
+sleep 0.5
+returned=$(date -u -d '-2 days' +%Y-%m-%dT12:00:00Z)
+return_receipt=$(INFOFLYT_NATIONAL_ID=31129987688 as pst-pst -o json post return \
+  --basis polregl-27-2 --tlp amber-strict --at "$returned" --given-name Kari \
+  --family-name Nordmann --municipality 4601 --contact-name "PST vakt" --contact-phone "23 30 50 00")
+echo "$return_receipt"
+return_id=$(sed -E 's/.*"message_id":"([^"]+)".*/\1/' <<<"$return_receipt")
+wait $bergen
+as pst-pst status "$return_id"
+echo "   ... waiting for Bergen's acknowledgement deadline (20 s in the dev configuration)"
+wait $police_vest
+echo; echo "== Vest politidistrikt received the notice, then infoflytd's escalation"
+cat var/police-vest.out
+as pst-pst status "$return_id"
+
 echo; echo "== Metrics: curl -s http://127.0.0.1:9464/metrics"
-curl -s http://127.0.0.1:9464/metrics | grep -E '^infoflyt_(posts_total|acks_total)'
+curl -s http://127.0.0.1:9464/metrics | grep -E '^infoflyt_(posts_total|acks_total|escalations_total)'
 
 if [ -t 0 ]; then
   echo; echo "infoflytd keeps serving on localhost:7443 (metrics on 127.0.0.1:9464); Ctrl-C stops it."

@@ -155,6 +155,8 @@ void PrintMessageStatus(const v1::MessageStatus& s, Format format) {
     std::cout << "  " << r.party() << ": " << v1::DeliveryState_Name(r.state());
     if (r.has_received_at()) std::cout << " received " << Time(r.received_at());
     if (r.has_acknowledged_at()) std::cout << " acknowledged " << Time(r.acknowledged_at());
+    if (r.has_ack_deadline()) std::cout << " deadline " << Time(r.ack_deadline());
+    if (r.has_escalated_at()) std::cout << " escalated " << Time(r.escalated_at());
     std::cout << "\n";
   }
   std::cout << std::flush;
