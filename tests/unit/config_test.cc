@@ -1,0 +1,94 @@
+// The daemon's configuration file: acknowledgement deadlines and durations, unknown keys, and
+// the shipped example files.
+#include "ops/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "base/clock.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt {
+namespace {
+
+constexpr int64_t kHour = 3600 * kMicrosPerSecond;
+
+TEST(DurationTest, ParsesUnitsAndCombinations) {
+  int64_t us = 0;
+  ASSERT_TRUE(ParseDuration("90s", &us).ok());
+  EXPECT_EQ(us, 90 * kMicrosPerSecond);
+  ASSERT_TRUE(ParseDuration("1h30m", &us).ok());
+  EXPECT_EQ(us, 90 * 60 * kMicrosPerSecond);
+  ASSERT_TRUE(ParseDuration("2d", &us).ok());
+  EXPECT_EQ(us, 48 * kHour);
+  for (const char* bad : {"", "24", "h", "24x", "1h30", "-5m", "1.5h", "9999999h"}) {
+    EXPECT_FALSE(ParseDuration(bad, &us).ok()) << bad;
+  }
+}
+
+TEST(AckDeadlinesTest, EarliestOfWithinAndBeforeEventButNeverSoonerThanAtLeast) {
+  AckDeadlines deadlines;
+  deadlines.Set("release_notice", {48 * kHour, 24 * kHour, 2 * kHour});
+  v1::Envelope release = testing::ReleaseNotice("k");
+  const int64_t posted = release.release_notice().planned_at().seconds() * kMicrosPerSecond -
+                         10 * 24 * kHour;                          // Ten days before the release.
+  EXPECT_EQ(deadlines.For(release, posted), posted + 48 * kHour);  // within is earlier.
+  // Release in 20 hours: the day-before deadline has passed, at_least gives two hours.
+  EXPECT_EQ(deadlines.For(release, posted + 9 * 24 * kHour + 4 * kHour),
+            posted + 9 * 24 * kHour + 6 * kHour);
+  // Release in 30 hours: the day before is sooner than within.
+  EXPECT_EQ(deadlines.For(release, posted + 9 * 24 * kHour - 6 * kHour), posted + 9 * 24 * kHour);
+  // No rule for the type: no deadline.
+  EXPECT_FALSE(deadlines.For(testing::ReturnNotice("k"), posted).has_value());
+}
+
+class ConfigFileTest : public ::testing::Test {
+ protected:
+  Status Load(const std::string& text) {
+    const auto path = std::filesystem::temp_directory_path() /
+                      ("infoflyt-config-" + std::to_string(::getpid()) + ".toml");
+    std::ofstream(path) << text;
+    config_ = Config();
+    Status s = LoadConfigFile(path.string(), &config_);
+    std::filesystem::remove(path);
+    return s;
+  }
+  Config config_;
+};
+
+TEST_F(ConfigFileTest, AcknowledgementTablesReplaceTheDefaultRule) {
+  ASSERT_TRUE(Load("[acknowledgement.return_notice]\nwithin = \"3s\"\n").ok());
+  const auto& rules = config_.ack_deadlines.rules();
+  EXPECT_EQ(rules.at("return_notice").within, 3 * kMicrosPerSecond);
+  EXPECT_FALSE(rules.at("return_notice").before_event.has_value());
+  EXPECT_EQ(rules.at("release_notice").before_event, 24 * kHour);  // Default kept.
+}
+
+TEST_F(ConfigFileTest, BadAcknowledgementSettingsNameTheLineAndKey) {
+  Status s = Load("[acknowledgement.case_update]\nwithin = \"1h\"\n");
+  EXPECT_NE(s.message().find("line 1: acknowledgement.case_update: only release_notice"),
+            std::string::npos)
+      << s.message();
+  s = Load("[acknowledgement.return_notice]\nwithin = \"soon\"\n");
+  EXPECT_NE(s.message().find("acknowledgement.return_notice.within: 'soon' is not a duration"),
+            std::string::npos)
+      << s.message();
+  s = Load("[acknowledgement.return_notice]\nafter = \"1h\"\n");
+  EXPECT_NE(s.message().find("unknown key after"), std::string::npos) << s.message();
+  s = Load("[acknowledgement.return_notice]\nat_least = \"1h\"\n");
+  EXPECT_NE(s.message().find("needs within or before_event"), std::string::npos) << s.message();
+}
+
+TEST_F(ConfigFileTest, ShippedConfigurationsLoadAndPassTheChecks) {
+  for (const char* file : {"deploy/infoflytd.toml", "deploy/infoflytd.dev.toml"}) {
+    Config config;
+    const Status s = LoadConfigFile(std::string(INFOFLYT_SOURCE_DIR) + "/" + file, &config);
+    ASSERT_TRUE(s.ok()) << file << ": " << s.message();
+    EXPECT_TRUE(CheckConfig(config).ok()) << file;
+  }
+}
+
+}  // namespace
+}  // namespace infoflyt
