@@ -44,12 +44,12 @@ struct LeafRange {
   bool operator==(const LeafRange&) const = default;
 };
 
-// The RFC 9162 hash MTH(D[begin:end]) of each range, read in one GetNodes call and combined
-// without touching leaves. Every range must be one that RFC 9162 proofs use: non-empty, and
-// starting at a multiple of the largest power of two <= its length (the only ranges whose hash
-// is built from perfect subtrees aligned to its start). [0, 0) is allowed and gives EmptyRoot().
-// Each range of length k costs popcount(k) node reads. INVALID_ARGUMENT for other ranges; the
-// reader's error if it fails (NOT_FOUND if a range reaches past the stored tree).
+// The RFC 9162 hash MTH(D[begin:end]) of each range, from one GetNodes call, rehashing no
+// leaf. A range must be non-empty and start at a multiple of the largest power of two <= its
+// length, as every range in RFC 9162 proofs and roots does: then it splits into popcount(length)
+// stored perfect subtrees, largest first, whose hashes fold into MTH. [0, 0) is allowed and
+// gives EmptyRoot(). INVALID_ARGUMENT for other ranges; the reader's error if it fails
+// (NOT_FOUND if a range reaches past the stored tree).
 Status SubtreeHashes(const NodeReader& reader, std::span<const LeafRange> ranges,
                      std::vector<std::string>* hashes);
 

@@ -98,13 +98,14 @@ Status VerifyInclusion(std::string_view leaf_hash, uint64_t index, uint64_t size
   if (Status s = CheckHashSize(root, "root hash"); !s.ok()) return s;
   if (Status s = CheckProofHashSizes(proof); !s.ok()) return s;
 
-  // fn walks up from the leaf, sn from the last leaf; where they meet, the path has reached
-  // the right edge and nodes with no right sibling are skipped.
+  // fn and sn are the positions of the current node and of the last node on the current level.
+  // Where they are equal the current node is on the right edge, and the levels at which it has
+  // no sibling are skipped.
   uint64_t fn = index;
   uint64_t sn = size - 1;
   std::string r(leaf_hash);
   for (const std::string& p : proof) {
-    if (sn == 0) return Fail("inclusion proof has more hashes than the tree has levels");
+    if (sn == 0) return Fail("inclusion proof is longer than the path to the root");
     if ((fn & 1) != 0 || fn == sn) {
       r = NodeHash(p, r);
       while ((fn & 1) == 0 && fn != 0) {
@@ -160,7 +161,7 @@ Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const std::st
   std::string sr(path[0]);
   for (size_t i = 1; i < path.size(); ++i) {
     const std::string_view c = path[i];
-    if (sn == 0) return Fail("consistency proof has more hashes than the tree has levels");
+    if (sn == 0) return Fail("consistency proof is longer than the path to the root");
     if ((fn & 1) != 0 || fn == sn) {
       fr = NodeHash(c, fr);
       sr = NodeHash(c, sr);

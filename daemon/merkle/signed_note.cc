@@ -26,21 +26,25 @@ Status Invalid(std::string message) { return {Code::kInvalidArgument, std::move(
 // well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or code points above U+10FFFF).
 int32_t NextCodePoint(std::string_view text, size_t* pos) {
   const auto lead = static_cast<unsigned char>(text[*pos]);
-  size_t length = 0;
-  int32_t code_point = 0;
-  int32_t smallest = 0;
   if (lead < 0x80) {
     ++*pos;
     return lead;
-  } else if ((lead & 0xE0) == 0xC0) {
-    length = 2, code_point = lead & 0x1F, smallest = 0x80;
+  }
+  size_t length = 0;
+  int32_t smallest = 0;  // Anything smaller has a shorter encoding.
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2;
+    smallest = 0x80;
   } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, code_point = lead & 0x0F, smallest = 0x800;
+    length = 3;
+    smallest = 0x800;
   } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, code_point = lead & 0x07, smallest = 0x10000;
+    length = 4;
+    smallest = 0x10000;
   } else {
     return -1;
   }
+  int32_t code_point = lead & (0x7F >> length);
   if (text.size() - *pos < length) return -1;
   for (size_t i = 1; i < length; ++i) {
     const auto next = static_cast<unsigned char>(text[*pos + i]);
@@ -124,15 +128,16 @@ bool Base64Decode(std::string_view text, std::string* out) {
     if (i + 4 == text.size() && text[i + 3] == '=') padding = text[i + 2] == '=' ? 2 : 1;
     uint32_t group = 0;
     for (size_t j = 0; j < 4; ++j) {
-      int value = 0;
-      if (j < 4 - padding && (value = Base64Value(text[i + j])) < 0) return false;
+      const int value = j < 4 - padding ? Base64Value(text[i + j]) : 0;
+      if (value < 0) return false;
       group = (group << 6) | static_cast<uint32_t>(value);
     }
     if ((padding == 1 && (group & 0xFF) != 0) || (padding == 2 && (group & 0xFFFF) != 0)) {
       return false;
     }
-    for (size_t j = 0; j < 3 - padding; ++j)
+    for (size_t j = 0; j < 3 - padding; ++j) {
       out->push_back(static_cast<char>(group >> (16 - 8 * j)));
+    }
   }
   return true;
 }
