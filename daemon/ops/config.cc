@@ -115,6 +115,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
                                         std::string(e.description())};
   }
   const fs::path base = fs::absolute(path).parent_path();
+  std::string checkpoint_interval;
   auto file = [&](std::string* out) {
     return [&base, out](const toml::node& v) {
       fs::path p = v.value_or(std::string());
@@ -149,6 +150,11 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"parties", file(&c->parties)},
         {"legal_bases", file(&c->legal_bases)}}},
       {"audit", {{"subject_key_file", file(&c->subject_key_file)}}},
+      {"log",
+       {{"origin", text(&c->log_origin)},
+        {"key_file", file(&c->log_key_file)},
+        {"checkpoint_interval", text(&checkpoint_interval)},
+        {"checkpoint_records", size(&c->checkpoint_records)}}},
   };
   for (const auto& [section_name, section] : doc) {
     const std::string name(section_name.str());
@@ -179,6 +185,11 @@ Status LoadConfigFile(const std::string& path, Config* c) {
       setter->second(value);
     }
   }
+  if (!checkpoint_interval.empty()) {
+    if (Status s = ParseDuration(checkpoint_interval, &c->checkpoint_interval); !s.ok()) {
+      return {Code::kInvalidArgument, path + ": log.checkpoint_interval: " + s.message()};
+    }
+  }
   return Status::Ok();
 }
 
@@ -202,6 +213,13 @@ Status CheckConfig(const Config& c) {
     return {Code::kInvalidArgument, "server.max_message_bytes must be in [1024, 4194304]"};
   }
   if (c.commit_batch == 0) return {Code::kInvalidArgument, "store.commit_batch must be > 0"};
+  if (c.checkpoint_interval < kMicrosPerSecond || c.checkpoint_records == 0) {
+    return {Code::kInvalidArgument,
+            "log.checkpoint_interval must be at least 1s and log.checkpoint_records > 0"};
+  }
+  if (c.log_origin.empty() || c.log_origin.find_first_of(" +\t\n") != std::string::npos) {
+    return {Code::kInvalidArgument, "log.origin must be a name without spaces or '+'"};
+  }
   return Status::Ok();
 }
 

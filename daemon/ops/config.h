@@ -34,6 +34,13 @@ struct Config {
   std::map<std::string, std::string> district_overrides;  // kommunenummer -> district.
   // [audit]
   std::string subject_key_file = "subject.key";
+  // [log]: the disclosure log's name (checkpoint origin and key name), its Ed25519 signing key
+  // (created on first start; the public key is written beside it as <file>.pub), and how often
+  // checkpoints are signed: every interval if the log grew, or every `records` records.
+  std::string log_origin = "infoflyt.test/disclosures";
+  std::string log_key_file = "log.key";
+  int64_t checkpoint_interval = 10'000'000;  // Microseconds.
+  size_t checkpoint_records = 1000;
   // [acknowledgement.<message type>]: within, before_event, at_least as durations ("24h").
   // A table in the file replaces that type's default rule whole.
   AckDeadlines ack_deadlines = DefaultAckDeadlines();

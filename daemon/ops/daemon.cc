@@ -30,6 +30,23 @@ Status ReadFile(const std::string& path, std::string* out) {
   return Status::Ok();
 }
 
+// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves either the
+// old file or the new one; `secret` makes it readable by the owner only.
+Status WriteFileAtomically(const std::string& path, const std::string& bytes, bool secret) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
+  }
+  if (secret) {
+    std::filesystem::permissions(
+        tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  }
+  std::filesystem::rename(tmp, path);
+  return Status::Ok();
+}
+
 std::string HostName() {
   char buf[256] = {};
   gethostname(buf, sizeof buf - 1);
@@ -46,6 +63,7 @@ Daemon::Daemon(Config config)
 Daemon::~Daemon() {
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (http_) asio::post(io_, [this] { http_->Close(); });
+  if (log_publisher_) asio::post(io_, [this] { log_publisher_->Stop(); });
   signals_.cancel();
   work_.reset();
   io_.stop();
@@ -91,17 +109,35 @@ Status Daemon::LoadSubjectKey(std::string* key) const {
   // First start: make the key. It must be kept (and backed up): without it, auditors can no
   // longer find records by identity number.
   *key = RandomBytes(kSubjectKeyBytes);
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(key->data(), static_cast<std::streamsize>(key->size()));
-    if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
-  }
-  std::filesystem::permissions(
-      tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  std::filesystem::rename(tmp, path);
+  if (Status s = WriteFileAtomically(path, *key, true); !s.ok()) return s;
   LogInfo("created data-subject hash key " + path);
   return Status::Ok();
+}
+
+Status Daemon::LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const {
+  const std::string& path = config_.log_key_file;
+  if (std::filesystem::exists(path)) {
+    std::string text;
+    if (Status s = ReadFile(path, &text); !s.ok()) return s;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+    if (Status s = merkle::NoteSigner::FromPrivateKey(text, signer); !s.ok()) {
+      return {Code::kFailedPrecondition, path + ": " + s.message()};
+    }
+    if ((*signer)->name() != config_.log_origin) {
+      return {Code::kFailedPrecondition, path + " is the key of log \"" + (*signer)->name() +
+                                             "\", not of log.origin \"" + config_.log_origin +
+                                             "\""};
+    }
+  } else {
+    // First start: a new log key. Its public half is what auditors trust; keep the private
+    // half like a CA key.
+    if (Status s = merkle::NoteSigner::Generate(config_.log_origin, signer); !s.ok()) return s;
+    if (Status s = WriteFileAtomically(path, (*signer)->PrivateKey() + "\n", true); !s.ok()) {
+      return s;
+    }
+    LogInfo("created disclosure-log signing key " + path);
+  }
+  return WriteFileAtomically(path + ".pub", (*signer)->VerifierKey() + "\n", false);
 }
 
 Status Daemon::StartGrpc(std::string* bound) {
@@ -125,6 +161,7 @@ Status Daemon::StartGrpc(std::string* bound) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(exchange_.get());
   builder.RegisterService(registry_.get());
+  builder.RegisterService(audit_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {
     return {Code::kUnavailable, "cannot listen on " + config_.listen};
@@ -163,9 +200,22 @@ Status Daemon::Start() {
   SqliteStoreOptions store_options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
   if (Status s = SqliteStore::Open(store_options, &store_); !s.ok()) return s;
   LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
-  committer_ = std::make_unique<GroupCommitter>(
-      store_.get(), config_.commit_batch,
-      [this](size_t ops) { metrics_.commit_batch_size.Observe(static_cast<double>(ops)); });
+  committer_ =
+      std::make_unique<GroupCommitter>(store_.get(), config_.commit_batch, [this](size_t ops) {
+        metrics_.commit_batch_size.Observe(static_cast<double>(ops));
+        if (LogPublisher* log = log_publisher_ready_.load()) log->OnCommitted(store_->LogSize());
+      });
+  std::unique_ptr<merkle::NoteSigner> log_key;
+  if (Status s = LoadLogKey(&log_key); !s.ok()) return s;
+  log_publisher_ = std::make_unique<LogPublisher>(
+      LogPublisherOptions{config_.log_origin,
+                          std::chrono::milliseconds(config_.checkpoint_interval / 1000),
+                          config_.checkpoint_records},
+      std::move(log_key), store_.get(), committer_.get(), io_.get_executor());
+  log_publisher_ready_.store(log_publisher_.get());
+  LogInfo(
+      "disclosure log origin=" + config_.log_origin + " size=" + std::to_string(store_->LogSize()) +
+      " verifier_key=" + log_publisher_->VerifierKey() + " (in " + config_.log_key_file + ".pub)");
   authenticator_ = std::make_unique<PeerAuthenticator>(config_.trust_domain);
   ServiceContext services{
       catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(),      &hub_,
@@ -178,6 +228,7 @@ Status Daemon::Start() {
   services.watch_deadline = [e = escalator_.get()](int64_t deadline) { e->Watch(deadline); };
   exchange_ = std::make_unique<ExchangeService>(services);
   registry_ = std::make_unique<RegistryService>(services);
+  audit_ = std::make_unique<AuditService>(services, log_publisher_.get());
 
   std::string grpc_address;
   if (Status s = StartGrpc(&grpc_address); !s.ok()) return s;
@@ -209,6 +260,7 @@ Status Daemon::Start() {
     if (!ec) OnSignal(signal);
   });
   escalator_->Start();
+  log_publisher_->Start();
   for (int i = 0; i < kIoThreads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   if (Status s = WriteReadyFile(grpc_address, http_address); !s.ok()) return s;
   LogInfo("infoflytd " INFOFLYT_VERSION " serving instance=" + config_.instance);

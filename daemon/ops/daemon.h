@@ -14,8 +14,10 @@
 
 #include "ops/config.h"
 #include "ops/http_server.h"
+#include "server/audit_service.h"
 #include "server/escalator.h"
 #include "server/exchange_service.h"
+#include "server/log_publisher.h"
 #include "server/registry_service.h"
 #include "store/sqlite_store.h"
 
@@ -36,6 +38,8 @@ class Daemon {
  private:
   Status LoadCatalogs(std::shared_ptr<const Catalogs>* out) const;
   Status LoadSubjectKey(std::string* key) const;
+  // The disclosure log's signing key: loaded, or made on first start; writes the .pub file.
+  Status LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const;
   Status StartGrpc(std::string* bound);
   Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
   void OnSignal(int signal);
@@ -55,9 +59,12 @@ class Daemon {
   // Declared before the committer: its commit callbacks use the escalator, and the committer is
   // stopped (committing what is queued) before the escalator goes.
   std::unique_ptr<Escalator> escalator_;
+  std::unique_ptr<LogPublisher> log_publisher_;
+  std::atomic<LogPublisher*> log_publisher_ready_{nullptr};  // Read on the committer thread.
   std::unique_ptr<GroupCommitter> committer_;
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<RegistryService> registry_;
+  std::unique_ptr<AuditService> audit_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;
 

@@ -5,6 +5,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "core/national_id.h"
+#include "server/authorize.h"
 #include "server/grpc_status.h"
 #include "server/time_util.h"
 
@@ -43,26 +44,12 @@ grpc::ServerUnaryReactor* RegistryService::Commit(grpc::CallbackServerContext* c
   return reactor;
 }
 
-Status RegistryService::Authorize(grpc::CallbackServerContext* call, const Catalogs& catalogs,
-                                  std::initializer_list<PartyKind> allowed, Caller* caller) const {
-  if (Status s = ctx_.authenticator->Identify(*call->auth_context(), catalogs.parties, caller);
-      !s.ok()) {
-    ctx_.metrics->auth_failures.Increment();
-    return s;
-  }
-  if (std::find(allowed.begin(), allowed.end(), caller->party.kind) == allowed.end()) {
-    return {Code::kPermissionDenied,
-            "a " + std::string(PartyKindName(caller->party.kind)) + " party may not use this call"};
-  }
-  return Status::Ok();
-}
-
 grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* call,
                                                 const v1::FlagRequest* request,
                                                 v1::FlagRecord* response) {
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (Status s = Authorize(call, *catalogs, kMayFlag, &caller); !s.ok()) {
+  if (Status s = Authorize(ctx_, call, *catalogs, kMayFlag, &caller); !s.ok()) {
     return FinishNow(call, s);
   }
   const int64_t now = NowMicros();
@@ -100,7 +87,7 @@ grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* c
                                                   const v1::UnflagRequest* request,
                                                   v1::FlagRecord* response) {
   Caller caller;
-  if (Status s = Authorize(call, *ctx_.catalogs->Get(), kMayFlag, &caller); !s.ok()) {
+  if (Status s = Authorize(ctx_, call, *ctx_.catalogs->Get(), kMayFlag, &caller); !s.ok()) {
     return FinishNow(call, s);
   }
   if (request->flag_id().empty()) {
@@ -114,8 +101,8 @@ grpc::ServerUnaryReactor* RegistryService::ListFlags(grpc::CallbackServerContext
                                                      const v1::ListFlagsRequest* request,
                                                      v1::ListFlagsResponse* response) {
   Caller caller;
-  if (Status s =
-          Authorize(call, *ctx_.catalogs->Get(), {PartyKind::kPst, PartyKind::kPolice}, &caller);
+  if (Status s = Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kPst, PartyKind::kPolice},
+                           &caller);
       !s.ok()) {
     return FinishNow(call, s);
   }

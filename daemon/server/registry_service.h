@@ -20,10 +20,6 @@ class RegistryService final : public v1::Registry::CallbackService {
                                       v1::ListFlagsResponse* response) override;
 
  private:
-  // Identifies the caller and checks that its kind is one of `allowed`.
-  Status Authorize(grpc::CallbackServerContext* call, const Catalogs& catalogs,
-                   std::initializer_list<PartyKind> allowed, Caller* caller) const;
-
   // Commits `op` through the group committer and answers with its flag.
   template <typename Op>
   grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* call, Op op, FlagInfo Op::*result,

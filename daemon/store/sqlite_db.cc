@@ -71,6 +71,15 @@ Status SqliteDb::Exec(const char* sql) {
   return Status::Ok();
 }
 
+SqliteStatement SqliteDb::PrepareOnce(const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+    throw std::logic_error(std::string("sqlite prepare failed: ") + sqlite3_errmsg(db_.get()) +
+                           " in: " + sql);
+  }
+  return SqliteStatement(stmt);
+}
+
 SqliteStatement& SqliteDb::Prepare(const char* sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {

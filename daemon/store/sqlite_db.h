@@ -46,6 +46,9 @@ class SqliteDb {
   Status Exec(const char* sql);
   // A cached prepared statement, reset and with bindings cleared. `sql` must be a literal.
   SqliteStatement& Prepare(const char* sql);
+  // An uncached statement, for SQL assembled at run time from fixed fragments (values are always
+  // bound, never spliced in).
+  SqliteStatement PrepareOnce(const std::string& sql);
   int64_t LastInsertRowid() const { return sqlite3_last_insert_rowid(db_.get()); }
   // Rows changed by the last INSERT, UPDATE or DELETE.
   int Changes() const { return sqlite3_changes(db_.get()); }

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "base/log.h"
+#include "merkle/proof.h"
+#include "merkle/record_leaf.h"
 
 namespace infoflyt {
 namespace {
@@ -86,13 +88,102 @@ CREATE INDEX deliveries_watched ON deliveries (ack_deadline)
   WHERE ack_deadline IS NOT NULL AND acked_at IS NULL AND escalated_at IS NULL;
 )sql";
 
+// Version 3: the disclosure log. Record id - 1 is the record's leaf index (ids are contiguous:
+// AUTOINCREMENT, and rolled-back inserts roll the sequence back too). merkle_nodes holds every
+// complete perfect subtree (level 0: leaf hashes); checkpoints the signed tree heads. Indexes
+// serve auditors' queries by person, party and time.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE merkle_nodes (
+  level INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE checkpoints (
+  tree_size INTEGER PRIMARY KEY,
+  root BLOB NOT NULL,
+  note TEXT NOT NULL,
+  signed_at INTEGER NOT NULL
+);
+CREATE TRIGGER merkle_nodes_no_update BEFORE UPDATE ON merkle_nodes
+  BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+CREATE TRIGGER merkle_nodes_no_delete BEFORE DELETE ON merkle_nodes
+  BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE INDEX disclosures_by_subject ON disclosures (subject_hash);
+CREATE INDEX disclosures_by_sender ON disclosures (sender);
+CREATE INDEX disclosures_by_recipient ON disclosures (recipient);
+CREATE INDEX disclosures_by_time ON disclosures (occurred_at);
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 Status Unavailable(SqliteDb& db, std::string_view what) {
   return {Code::kUnavailable, "store: " + std::string(what) + ": " + db.LastError()};
 }
+
+// The columns RecordFromRow reads, in its order (spelled out in each query, which must be a
+// literal for the statement cache).
+//   id, occurred_at, event, outcome, message_id, delivery_id, sender,
+//   sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash,
+//   message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance,
+//   version
+constexpr int kRecordColumns = 20;
+
+v1::DisclosureRecord RecordFromRow(const SqliteStatement& q) {
+  v1::DisclosureRecord r;
+  r.set_index(static_cast<uint64_t>(q.Int(0) - 1));
+  const int64_t at = q.Int(1);
+  r.mutable_occurred_at()->set_seconds(at / 1'000'000);
+  r.mutable_occurred_at()->set_nanos(static_cast<int32_t>(at % 1'000'000) * 1000);
+  r.set_event(q.Text(2));
+  r.set_outcome(q.Text(3));
+  r.set_message_id(q.Text(4));
+  if (!q.IsNull(5)) r.set_delivery_id(static_cast<uint64_t>(q.Int(5)));
+  r.set_sender(q.Text(6));
+  r.set_sender_certificate_subject(q.Text(7));
+  r.set_sender_certificate_fingerprint(q.Text(8));
+  r.set_recipient(q.Text(9));
+  r.set_subject_hash(q.Text(10));
+  r.set_message_type(q.Text(11));
+  r.set_view(q.Text(12));
+  r.set_content_hash(q.Text(13));
+  r.set_legal_basis(q.Text(14));
+  r.set_legal_citation(q.Text(15));
+  r.set_handling(q.Text(16));
+  r.set_reason(q.Text(17));
+  r.set_instance(q.Text(18));
+  r.set_version(q.Text(19));
+  return r;
+}
+
+// Stored log nodes, read through one connection.
+class SqliteNodeReader final : public merkle::NodeReader {
+ public:
+  explicit SqliteNodeReader(SqliteDb& db) : db_(db) {}
+  Status GetNodes(std::span<const merkle::NodeId> ids,
+                  std::vector<std::string>* hashes) const override {
+    hashes->clear();
+    for (const merkle::NodeId& id : ids) {
+      auto& q = db_.Prepare("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?");
+      q.Bind(1, int64_t{id.level}).Bind(2, static_cast<int64_t>(id.index));
+      const int rc = q.Step();
+      if (rc == SQLITE_DONE) return {Code::kNotFound, "log node not stored"};
+      if (rc != SQLITE_ROW) return Unavailable(db_, "reading log nodes");
+      hashes->push_back(q.Text(0));
+      q.Reset();
+    }
+    return Status::Ok();
+  }
+
+ private:
+  SqliteDb& db_;
+};
 
 Status Migrate(SqliteDb& db) {
   auto& version_stmt = db.Prepare("PRAGMA user_version");
@@ -155,6 +246,7 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
   if (Status s = Migrate(w); !s.ok()) return s;
+  if (Status s = store->OpenLog(); !s.ok()) return s;
   if (Status s = SqliteDb::Open(options.path, &store->checkpointer_db_); !s.ok()) return s;
   // A connection only learns the database is in WAL mode once it has read it; until then a
   // checkpoint through it silently does nothing.
@@ -215,31 +307,30 @@ void SqliteStore::RunCheckpointer() {
 
 Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
   SqliteDb& w = *writer_;
+  const merkle::CompactRange log_before = log_;
+  auto abort = [&](Status s) {
+    (void)w.Exec("ROLLBACK");
+    log_ = log_before;
+    return s;
+  };
   if (Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
   for (WriteOp* op : ops) {
     // Each op in its own savepoint: a refused op rolls back alone, the batch goes on.
-    if (Status s = w.Exec("SAVEPOINT op"); !s.ok()) {
-      (void)w.Exec("ROLLBACK");
-      return s;
-    }
+    if (Status s = w.Exec("SAVEPOINT op"); !s.ok()) return abort(s);
+    const merkle::CompactRange log_before_op = log_;
     Status op_status = ApplyOne(*op, now);
-    if (op_status.code() == Code::kUnavailable) {  // The database itself failed.
-      (void)w.Exec("ROLLBACK");
-      return op_status;
+    // The database itself failed, or the log is out of step with it.
+    if (op_status.code() == Code::kUnavailable || op_status.code() == Code::kInternal) {
+      return abort(op_status);
     }
-    if (!op_status.ok() && !w.Exec("ROLLBACK TO op").ok()) {
-      (void)w.Exec("ROLLBACK");
-      return Unavailable(w, "rolling back an op");
+    if (!op_status.ok()) {
+      if (!w.Exec("ROLLBACK TO op").ok()) return abort(Unavailable(w, "rolling back an op"));
+      log_ = log_before_op;
     }
-    if (Status s = w.Exec("RELEASE op"); !s.ok()) {
-      (void)w.Exec("ROLLBACK");
-      return s;
-    }
+    if (Status s = w.Exec("RELEASE op"); !s.ok()) return abort(s);
   }
-  if (Status s = w.Exec("COMMIT"); !s.ok()) {
-    (void)w.Exec("ROLLBACK");
-    return s;
-  }
+  if (Status s = w.Exec("COMMIT"); !s.ok()) return abort(s);
+  log_size_.store(log_.size());
   return Status::Ok();
 }
 
@@ -257,6 +348,10 @@ Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
           o.status = ApplyUnflag(o, now);
         } else if constexpr (std::is_same_v<T, EscalateOp>) {
           o.status = ApplyEscalate(o, now);
+        } else if constexpr (std::is_same_v<T, AuditReadOp>) {
+          o.status = ApplyAuditRead(o, now);
+        } else if constexpr (std::is_same_v<T, CheckpointOp>) {
+          o.status = ApplyCheckpoint(o, now);
         } else {
           o.status = ApplyReceived(o, now);
         }
@@ -280,32 +375,170 @@ Status SqliteStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
   return rc == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "reading refusals");
 }
 
+struct SqliteStore::RecordRow {
+  std::string event;
+  std::string outcome;
+  std::string message_id;
+  std::optional<int64_t> delivery_id;
+  std::string sender;
+  std::string recipient;
+  std::string subject_hash;
+  std::string message_type;
+  std::string legal_basis;
+  std::string legal_citation;
+  std::string handling;
+  std::string view;
+  std::string content_hash;
+  std::string reason;
+  std::string certificate_subject;
+  std::string certificate_fingerprint;
+};
+
+Status SqliteStore::InsertRecord(const RecordRow& row, int64_t now, int64_t* record_id) {
+  auto& q = writer_->Prepare(
+      "INSERT INTO disclosures (occurred_at, event, outcome, message_id, delivery_id, sender, "
+      "recipient, subject_hash, message_type, legal_basis, legal_citation, handling, view, "
+      "content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
+      "instance, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.Bind(1, now).Bind(2, row.event).Bind(3, row.outcome).Bind(4, row.message_id);
+  if (row.delivery_id) {
+    q.Bind(5, *row.delivery_id);
+  } else {
+    q.BindNull(5);
+  }
+  q.Bind(6, row.sender).Bind(7, row.recipient).BindBlob(8, row.subject_hash);
+  q.Bind(9, row.message_type).Bind(10, row.legal_basis).Bind(11, row.legal_citation);
+  q.Bind(12, row.handling).Bind(13, row.view).BindBlob(14, row.content_hash);
+  q.Bind(15, row.reason).Bind(16, row.certificate_subject).Bind(17, row.certificate_fingerprint);
+  q.Bind(18, options_.instance).Bind(19, options_.version);
+  if (q.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting disclosure record");
+  const int64_t id = writer_->LastInsertRowid();
+  if (record_id != nullptr) *record_id = id;
+  return AppendToLog(id);
+}
+
 Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
                                            int64_t delivery_id, const RecipientDisclosure& basis,
                                            const std::string& recipient, const std::string& view,
                                            const std::string& content_hash,
                                            const std::string& reason) {
-  auto& record = writer_->Prepare(
-      "INSERT INTO disclosures (occurred_at, event, outcome, message_id, delivery_id, sender, "
-      "recipient, subject_hash, message_type, legal_basis, legal_citation, handling, view, "
-      "content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
-      "instance, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  record.Bind(1, now).Bind(2, disclosed ? m.event : "refuse");
-  record.Bind(3, disclosed ? "disclosed" : "refused").Bind(4, m.message_id);
-  if (disclosed) {
-    record.Bind(5, delivery_id);
-  } else {
-    record.BindNull(5);
-  }
-  record.Bind(6, m.sender).Bind(7, recipient).BindBlob(8, m.subject_hash);
   const bool own_basis = basis.legal_basis.empty();
-  record.Bind(9, m.message_type).Bind(10, own_basis ? m.legal_basis : basis.legal_basis);
-  record.Bind(11, own_basis ? m.legal_citation : basis.legal_citation);
-  record.Bind(12, m.handling).Bind(13, view).BindBlob(14, content_hash).Bind(15, reason);
-  record.Bind(16, m.sender_certificate_subject).Bind(17, m.sender_certificate_fingerprint);
-  record.Bind(18, options_.instance).Bind(19, options_.version);
-  return record.Step() == SQLITE_DONE ? Status::Ok()
-                                      : Unavailable(*writer_, "inserting disclosure record");
+  RecordRow row{disclosed ? m.event : "refuse",
+                disclosed ? "disclosed" : "refused",
+                m.message_id,
+                disclosed ? std::optional<int64_t>(delivery_id) : std::nullopt,
+                m.sender,
+                recipient,
+                m.subject_hash,
+                m.message_type,
+                own_basis ? m.legal_basis : basis.legal_basis,
+                own_basis ? m.legal_citation : basis.legal_citation,
+                m.handling,
+                view,
+                content_hash,
+                reason,
+                m.sender_certificate_subject,
+                m.sender_certificate_fingerprint};
+  return InsertRecord(row, now);
+}
+
+Status SqliteStore::AppendToLog(int64_t record_id) {
+  auto& q = writer_->Prepare(
+      "SELECT id, occurred_at, event, outcome, message_id, delivery_id, sender, "
+      "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
+      "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
+      "version FROM disclosures WHERE id = ?");
+  q.Bind(1, record_id);
+  if (q.Step() != SQLITE_ROW) return Unavailable(*writer_, "reading back a disclosure record");
+  // The leaf is made from the record as stored, exactly as exports will read it.
+  const v1::DisclosureRecord record = RecordFromRow(q);
+  q.Reset();
+  if (record.index() != log_.size()) {
+    return {Code::kInternal, "disclosure log out of step: record " +
+                                 std::to_string(record.index()) + " but log size " +
+                                 std::to_string(log_.size())};
+  }
+  std::vector<merkle::Node> completed;
+  if (Status s = log_.Append(merkle::RecordLeafHash(record), &completed); !s.ok()) return s;
+  for (const merkle::Node& node : completed) {
+    auto& insert = writer_->Prepare("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)");
+    insert.Bind(1, int64_t{node.id.level}).Bind(2, static_cast<int64_t>(node.id.index));
+    insert.BindBlob(3, node.hash);
+    if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting log node");
+  }
+  return Status::Ok();
+}
+
+Status SqliteStore::OpenLog() {
+  SqliteDb& w = *writer_;
+  auto& q = w.Prepare("SELECT coalesce(max(idx) + 1, 0) FROM merkle_nodes WHERE level = 0");
+  if (q.Step() != SQLITE_ROW) return Unavailable(w, "reading the log size");
+  const auto size = static_cast<uint64_t>(q.Int(0));
+  q.Reset();
+  if (Status s = merkle::CompactRange::FromReader(SqliteNodeReader(w), size, &log_); !s.ok()) {
+    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
+  }
+  // Records from before the log existed (schema version 2) are appended once, in id order.
+  auto& older = w.Prepare("SELECT id FROM disclosures WHERE id > ? ORDER BY id");
+  older.Bind(1, static_cast<int64_t>(size));
+  std::vector<int64_t> ids;
+  int rc;
+  while ((rc = older.Step()) == SQLITE_ROW) ids.push_back(older.Int(0));
+  older.Reset();
+  if (rc != SQLITE_DONE) return Unavailable(w, "reading unlogged records");
+  if (!ids.empty()) {
+    const merkle::CompactRange before = log_;
+    if (Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+    for (int64_t id : ids) {
+      if (Status s = AppendToLog(id); !s.ok()) {
+        (void)w.Exec("ROLLBACK");
+        log_ = before;
+        return s;
+      }
+    }
+    if (Status s = w.Exec("COMMIT"); !s.ok()) return s;
+    LogInfo("disclosure log: appended " + std::to_string(ids.size()) + " earlier records");
+  }
+  log_size_.store(log_.size());
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyAuditRead(AuditReadOp& op, int64_t now) {
+  RecordRow row;
+  row.event = "read";
+  row.outcome = "read";
+  row.sender = op.auditor;
+  row.recipient = op.auditor;
+  row.subject_hash = op.subject_hash;
+  row.reason = op.reason;
+  row.certificate_subject = op.certificate_subject;
+  row.certificate_fingerprint = op.certificate_fingerprint;
+  int64_t id = 0;
+  if (Status s = InsertRecord(row, now, &id); !s.ok()) return s;
+  op.index = static_cast<uint64_t>(id - 1);
+  return Status::Ok();
+}
+
+Status SqliteStore::ApplyCheckpoint(CheckpointOp& op, int64_t now) {
+  auto& last = writer_->Prepare(
+      "SELECT tree_size, root, note, signed_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1");
+  const int rc = last.Step();
+  if (rc == SQLITE_ROW && static_cast<uint64_t>(last.Int(0)) == log_.size()) {
+    op.checkpoint = {static_cast<uint64_t>(last.Int(0)), last.Text(1), last.Text(2), last.Int(3)};
+    last.Reset();
+    return Status::Ok();
+  }
+  last.Reset();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Unavailable(*writer_, "reading checkpoints");
+  StoredCheckpoint c{log_.size(), log_.Root(), "", now};
+  if (Status s = op.sign(c.tree_size, c.root, &c.note); !s.ok()) return s;
+  auto& insert = writer_->Prepare(
+      "INSERT INTO checkpoints (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)");
+  insert.Bind(1, static_cast<int64_t>(c.tree_size)).BindBlob(2, c.root).Bind(3, c.note);
+  insert.Bind(4, now);
+  if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting checkpoint");
+  op.checkpoint = std::move(c);
+  return Status::Ok();
 }
 
 Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
@@ -593,6 +826,101 @@ Status SqliteStore::ListFlags(std::string_view subject_hash, bool include_inacti
   }
   q.Reset();
   return rc == SQLITE_DONE ? Status::Ok() : Unavailable(r, "reading flags");
+}
+
+Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t limit,
+                                 std::vector<v1::DisclosureRecord>* out) {
+  // Assembled from fixed fragments; every value is bound. Each filter has an index to use.
+  std::string sql =
+      "SELECT id, occurred_at, event, outcome, message_id, delivery_id, sender, "
+      "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
+      "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
+      "version FROM disclosures WHERE id > ?";
+  if (!f.subject_hash.empty()) sql += " AND subject_hash = ?";
+  if (!f.party.empty()) sql += " AND (sender = ? OR recipient = ?)";
+  if (!f.legal_basis.empty()) sql += " AND legal_basis = ?";
+  if (!f.message_type.empty()) sql += " AND message_type = ?";
+  if (!f.outcome.empty()) sql += " AND outcome = ?";
+  if (f.from) sql += " AND occurred_at >= ?";
+  if (f.until) sql += " AND occurred_at < ?";
+  sql += " ORDER BY id LIMIT ?";
+  ReaderLease lease(this);
+  SqliteStatement q = lease.db().PrepareOnce(sql);
+  int i = 1;
+  q.Bind(i++, static_cast<int64_t>(from_index));
+  if (!f.subject_hash.empty()) q.BindBlob(i++, f.subject_hash);
+  if (!f.party.empty()) {
+    q.Bind(i, f.party).Bind(i + 1, f.party);
+    i += 2;
+  }
+  if (!f.legal_basis.empty()) q.Bind(i++, f.legal_basis);
+  if (!f.message_type.empty()) q.Bind(i++, f.message_type);
+  if (!f.outcome.empty()) q.Bind(i++, f.outcome);
+  if (f.from) q.Bind(i++, *f.from);
+  if (f.until) q.Bind(i++, *f.until);
+  q.Bind(i, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out->push_back(RecordFromRow(q));
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(lease.db(), "querying records");
+}
+
+Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
+                            std::vector<LogEntry>* out) {
+  ReaderLease lease(this);
+  auto& q = lease.db().Prepare(
+      "SELECT d.id, d.occurred_at, d.event, d.outcome, d.message_id, d.delivery_id, d.sender, "
+      "d.sender_certificate_subject, d.sender_certificate_fingerprint, d.recipient, "
+      "d.subject_hash, d.message_type, d.view, d.content_hash, d.legal_basis, d.legal_citation, "
+      "d.handling, d.reason, d.instance, d.version, n.hash FROM disclosures d "
+      "LEFT JOIN merkle_nodes n ON n.level = 0 AND n.idx = d.id - 1 "
+      "WHERE d.id > ? AND d.id <= ? ORDER BY d.id LIMIT ?");
+  q.Bind(1, static_cast<int64_t>(from_index)).Bind(2, static_cast<int64_t>(to_index));
+  q.Bind(3, static_cast<int64_t>(limit));
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) out->push_back({RecordFromRow(q), q.Text(kRecordColumns)});
+  q.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(lease.db(), "reading the log");
+}
+
+Status SqliteStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
+  ReaderLease lease(this);
+  auto& q = tree_size == 0 ? lease.db().Prepare(
+                                 "SELECT tree_size, root, note, signed_at FROM checkpoints "
+                                 "ORDER BY tree_size DESC LIMIT 1")
+                           : lease.db().Prepare(
+                                 "SELECT tree_size, root, note, signed_at FROM checkpoints "
+                                 "WHERE tree_size = ?");
+  if (tree_size != 0) q.Bind(1, static_cast<int64_t>(tree_size));
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) {
+    return {Code::kNotFound, tree_size == 0
+                                 ? "no checkpoint has been signed yet"
+                                 : "tree_size: no checkpoint of size " + std::to_string(tree_size)};
+  }
+  if (rc != SQLITE_ROW) return Unavailable(lease.db(), "reading checkpoints");
+  *out = {static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3)};
+  q.Reset();
+  return Status::Ok();
+}
+
+Status SqliteStore::InclusionProof(uint64_t index, uint64_t tree_size,
+                                   std::vector<std::string>* proof) {
+  if (tree_size > LogSize() || index >= tree_size) {
+    return {Code::kInvalidArgument, "index: " + std::to_string(index) +
+                                        " is not in a log of size " + std::to_string(tree_size)};
+  }
+  ReaderLease lease(this);
+  return merkle::InclusionProof(SqliteNodeReader(lease.db()), index, tree_size, proof);
+}
+
+Status SqliteStore::ConsistencyProof(uint64_t size1, uint64_t size2,
+                                     std::vector<std::string>* proof) {
+  if (size2 > LogSize() || size1 > size2) {
+    return {Code::kInvalidArgument,
+            "sizes: need from_size <= to_size <= " + std::to_string(LogSize())};
+  }
+  ReaderLease lease(this);
+  return merkle::ConsistencyProof(SqliteNodeReader(lease.db()), size1, size2, proof);
 }
 
 }  // namespace infoflyt

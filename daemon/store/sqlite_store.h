@@ -5,6 +5,7 @@
 // never wait for the database file to be updated.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "merkle/compact_range.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
 
@@ -46,6 +48,15 @@ class SqliteStore final : public Store {
                    std::vector<FlagInfo>* out) override;
   Status ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) override;
   Status NextDeadline(std::optional<int64_t>* out) override;
+  Status QueryRecords(const RecordFilter& filter, uint64_t from_index, size_t limit,
+                      std::vector<v1::DisclosureRecord>* out) override;
+  Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
+                 std::vector<LogEntry>* out) override;
+  Status GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) override;
+  Status InclusionProof(uint64_t index, uint64_t tree_size,
+                        std::vector<std::string>* proof) override;
+  Status ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std::string>* proof) override;
+  uint64_t LogSize() const override { return log_size_.load(); }
 
  private:
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
@@ -57,10 +68,18 @@ class SqliteStore final : public Store {
   Status ApplyFlag(FlagOp& op, int64_t now);
   Status ApplyUnflag(UnflagOp& op, int64_t now);
   Status ApplyEscalate(EscalateOp& op, int64_t now);
+  Status ApplyAuditRead(AuditReadOp& op, int64_t now);
+  Status ApplyCheckpoint(CheckpointOp& op, int64_t now);
+  // Loads the log's right edge and appends records written before the log existed.
+  Status OpenLog();
+  // Appends disclosure record `record_id` (just inserted) to the log.
+  Status AppendToLog(int64_t record_id);
   // Stores a new message: its refusal records and, if it has recipients, the message with one
   // delivery and disclosure record per recipient.
   Status InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt);
   Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
+  struct RecordRow;
+  Status InsertRecord(const RecordRow& row, int64_t now, int64_t* record_id = nullptr);
   // One disclosure record: a disclosure with its delivery, or a refusal.
   // `basis` overrides the message's legal basis when its legal_basis is set.
   Status InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
@@ -77,6 +96,10 @@ class SqliteStore final : public Store {
 
   SqliteStoreOptions options_;
   std::unique_ptr<SqliteDb> writer_;
+  // The log's right edge as of the open transaction; writer only. Restored when a transaction
+  // or an op's savepoint rolls back, so it always matches the stored nodes.
+  merkle::CompactRange log_;
+  std::atomic<uint64_t> log_size_{0};  // Committed size.
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<SqliteDb>> idle_readers_;

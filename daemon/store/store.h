@@ -1,9 +1,13 @@
 // The store: where messages, deliveries and disclosure records live. One interface, satisfied by
 // the embedded SQLite store and (later) PostgreSQL. Writes come in batches applied in ONE
 // durable transaction, so the group committer can make many posts share one fsync.
+// Every disclosure record is appended, in the transaction that writes it, to the disclosure log:
+// an RFC 9162 Merkle tree whose perfect-subtree hashes the store keeps (see merkle/), so proofs
+// and roots for any size come from O(log n) stored nodes.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "infoflyt/v1/audit.pb.h"
 
 namespace infoflyt {
 
@@ -115,7 +120,52 @@ struct EscalateOp {
   Status status;
   StoredReceipt receipt;
 };
-using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, EscalateOp>;
+// An auditor's read of the log: recorded in the log (event "read") before the answer is given.
+struct AuditReadOp {
+  std::string auditor;  // Party key.
+  std::string certificate_subject;
+  std::string certificate_fingerprint;
+  std::string subject_hash;  // The person looked up, if any (keyed hash).
+  std::string reason;        // The call and its filters; never an identity number.
+  Status status;
+  uint64_t index = 0;  // The read's own record.
+};
+
+struct StoredCheckpoint {
+  uint64_t tree_size = 0;
+  std::string root;
+  std::string note;  // The signed note, verbatim.
+  int64_t signed_at = 0;
+};
+
+// Signs and keeps a checkpoint of the log as it stands after the batch's earlier ops. If the
+// tree has not grown since the latest checkpoint, stores nothing and returns that one.
+struct CheckpointOp {
+  // Makes the signed note for a tree size and root; called inside the transaction.
+  std::function<Status(uint64_t size, const std::string& root, std::string* note)> sign;
+  Status status;
+  StoredCheckpoint checkpoint;
+};
+using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, EscalateOp, AuditReadOp,
+                             CheckpointOp>;
+
+// A log entry: the record as it stands in the store, and the leaf hash stored when it was
+// appended. They disagree if the record was changed afterwards.
+struct LogEntry {
+  v1::DisclosureRecord record;
+  std::string leaf_hash;
+};
+
+// Disclosure-record filters; empty or unset fields match everything.
+struct RecordFilter {
+  std::string subject_hash;
+  std::string party;  // Sender or recipient.
+  std::string legal_basis;
+  std::string message_type;
+  std::string outcome;
+  std::optional<int64_t> from;   // occurred_at >= from.
+  std::optional<int64_t> until;  // occurred_at < until.
+};
 
 // A delivery whose acknowledgement deadline passed with no acknowledgement and no escalation.
 struct OverdueDelivery {
@@ -183,6 +233,22 @@ class Store {
   virtual Status ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) = 0;
   // The earliest deadline still to watch (unacknowledged, unescalated), if any.
   virtual Status NextDeadline(std::optional<int64_t>* out) = 0;
+
+  // Up to `limit` records matching `filter` with index >= `from_index`, in index order.
+  virtual Status QueryRecords(const RecordFilter& filter, uint64_t from_index, size_t limit,
+                              std::vector<v1::DisclosureRecord>* out) = 0;
+  // Up to `limit` log entries with from_index <= index < to_index, in order.
+  virtual Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
+                         std::vector<LogEntry>* out) = 0;
+  // The checkpoint of `tree_size`, or the latest if 0. NOT_FOUND if there is none.
+  virtual Status GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) = 0;
+  // RFC 9162 proofs from the stored nodes; INVALID_ARGUMENT for sizes beyond the log.
+  virtual Status InclusionProof(uint64_t index, uint64_t tree_size,
+                                std::vector<std::string>* proof) = 0;
+  virtual Status ConsistencyProof(uint64_t size1, uint64_t size2,
+                                  std::vector<std::string>* proof) = 0;
+  // Records in the log as of the last commit.
+  virtual uint64_t LogSize() const = 0;
 
   // NOT_FOUND unless `message_id` exists and was sent by `sender`.
   virtual Status GetMessageState(std::string_view message_id, std::string_view sender,

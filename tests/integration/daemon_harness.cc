@@ -108,6 +108,7 @@ bool DaemonProcess::StartOnce() {
            << "parties = \"" << parties_path() << "\"\n"
            << "legal_bases = \"" << src << "/deploy/legal-bases.toml\"\n"
            << "[audit]\nsubject_key_file = \"" << dir_ << "/subject.key\"\n"
+           << "[log]\nkey_file = \"" << log_key_path() << "\"\ncheckpoint_interval = \"1s\"\n"
            << extra_config_;
   }
   const std::string ready = dir_ + "/ready.json";

@@ -42,6 +42,8 @@ class DaemonProcess {
   const std::string& address() const { return address_; }
   const std::string& http_address() const { return http_address_; }
   std::string db_path() const { return dir_ + "/infoflyt.db"; }
+  // The log's signing key; its verifier key is in log_key_path() + ".pub".
+  std::string log_key_path() const { return dir_ + "/log.key"; }
   // The daemon's own copy of deploy/parties.toml, for tests that edit it and send SIGHUP.
   std::string parties_path() const { return dir_ + "/parties.toml"; }
   std::string Log() const;  // Everything the daemon wrote to stderr.

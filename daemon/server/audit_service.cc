@@ -1,0 +1,356 @@
+#include "server/audit_service.h"
+
+#include <asio/post.hpp>
+#include <deque>
+#include <future>
+
+#include "base/clock.h"
+#include "base/crypto.h"
+#include "core/national_id.h"
+#include "merkle/record_leaf.h"
+#include "server/authorize.h"
+#include "server/grpc_status.h"
+#include "server/time_util.h"
+
+namespace infoflyt {
+namespace {
+
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+constexpr size_t kExportBatch = 500;
+// PST's records are exempt from the data subject's right of access.
+constexpr const char* kPstExemption = "politiregisterloven § 66";
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * kMicrosPerSecond + t.nanos() / 1000;
+}
+
+void ToProto(const StoredCheckpoint& c, const std::string& verifier_key,
+             v1::SignedCheckpoint* out) {
+  out->set_tree_size(c.tree_size);
+  out->set_root_hash(c.root);
+  out->set_note(c.note);
+  *out->mutable_signed_at() = ToTimestamp(c.signed_at);
+  out->set_verifier_key(verifier_key);
+}
+
+bool IsPst(const std::string& party) { return party.rfind("pst/", 0) == 0; }
+
+// Streams log entries [from, to) in batches, one write in flight. Owns itself from creation
+// until gRPC calls OnDone.
+class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
+                           public std::enable_shared_from_this<ExportStream> {
+ public:
+  static ExportStream* Create(Store* store) {
+    auto stream = std::make_shared<ExportStream>(store);
+    stream->self_ = stream;
+    return stream.get();
+  }
+  explicit ExportStream(Store* store) : store_(store) {}  // Use Create.
+
+  void Begin(uint64_t from, uint64_t to) {
+    next_ = from;
+    to_ = to;
+    WriteNext();
+  }
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      return;
+    }
+    WriteNext();
+  }
+  void OnDone() override { self_.reset(); }
+
+ private:
+  void WriteNext() {
+    if (buffer_.empty() && next_ < to_) {
+      std::vector<LogEntry> entries;
+      if (Status s = store_->ReadLog(next_, to_, kExportBatch, &entries); !s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
+      }
+      for (auto& e : entries) {
+        v1::LogEntry out;
+        *out.mutable_record() = std::move(e.record);
+        out.set_leaf_hash(std::move(e.leaf_hash));
+        buffer_.push_back(std::move(out));
+      }
+      next_ = entries.empty() ? to_ : buffer_.back().record().index() + 1;
+    }
+    if (buffer_.empty()) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    current_ = std::move(buffer_.front());
+    buffer_.pop_front();
+    StartWrite(&current_);
+  }
+
+  Store* const store_;
+  std::shared_ptr<ExportStream> self_;
+  uint64_t next_ = 0;
+  uint64_t to_ = 0;
+  std::deque<v1::LogEntry> buffer_;
+  v1::LogEntry current_;
+};
+
+}  // namespace
+
+Status AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
+                                        std::string what,
+                                        std::function<void(const Status&)> recorded) {
+  Caller caller;
+  if (Status s = Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, &caller);
+      !s.ok()) {
+    return s;
+  }
+  AuditReadOp op;
+  op.auditor = caller.party.Key();
+  op.certificate_subject = caller.certificate.subject;
+  op.certificate_fingerprint = caller.certificate.fingerprint;
+  op.subject_hash = std::move(subject_hash);
+  op.reason = std::move(what);
+  ctx_.committer->Submit(std::move(op), [this, recorded = std::move(recorded)](WriteOp& w) {
+    const Status s = std::get<AuditReadOp>(w).status;
+    // Off the committer thread: answering reads the store.
+    asio::post(ctx_.executor, [recorded, s] { recorded(s); });
+  });
+  return Status::Ok();
+}
+
+grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext* call,
+                                                     std::string subject_hash, std::string what,
+                                                     std::function<Status()> answer) {
+  auto* reactor = call->DefaultReactor();
+  const Status s =
+      AuthorizeAndRecord(call, std::move(subject_hash), std::move(what),
+                         [reactor, answer = std::move(answer)](const Status& recorded) {
+                           reactor->Finish(ToGrpcStatus(recorded.ok() ? answer() : recorded));
+                         });
+  if (!s.ok()) reactor->Finish(ToGrpcStatus(s));
+  return reactor;
+}
+
+Status AuditService::CheckpointFor(uint64_t tree_size, uint64_t covering,
+                                   v1::SignedCheckpoint* out) const {
+  StoredCheckpoint c;
+  Status s = ctx_.store->GetCheckpoint(tree_size, &c);
+  if (tree_size == 0 && (s.code() == Code::kNotFound || (s.ok() && c.tree_size < covering))) {
+    std::promise<std::pair<Status, StoredCheckpoint>> signed_one;
+    log_->Publish([&signed_one](const Status& st, const StoredCheckpoint& cp) {
+      signed_one.set_value({st, cp});
+    });
+    std::tie(s, c) = signed_one.get_future().get();
+  }
+  if (s.ok()) ToProto(c, log_->VerifierKey(), out);
+  return s;
+}
+
+grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerContext* call,
+                                                         const v1::QueryDisclosuresRequest* request,
+                                                         v1::QueryDisclosuresResponse* response) {
+  std::vector<FieldViolation> violations;
+  RecordFilter filter;
+  std::string what = "QueryDisclosures";
+  if (!request->national_id().empty()) {
+    if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
+      violations.push_back({"national_id", std::move(problem)});
+    }
+    filter.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
+    what += " subject=<the recorded subject>";
+  }
+  for (auto [value, target, name] :
+       {std::tuple{&request->party(), &filter.party, "party"},
+        std::tuple{&request->legal_basis(), &filter.legal_basis, "legal_basis"},
+        std::tuple{&request->message_type(), &filter.message_type, "message_type"},
+        std::tuple{&request->outcome(), &filter.outcome, "outcome"}}) {
+    if (value->size() > 200) violations.push_back({name, "at most 200 characters"});
+    *target = *value;
+    if (!value->empty()) what += std::string(" ") + name + "=" + *value;
+  }
+  if (!filter.outcome.empty() && filter.outcome != "disclosed" && filter.outcome != "refused" &&
+      filter.outcome != "read") {
+    violations.push_back({"outcome", "must be disclosed, refused or read"});
+  }
+  if (request->has_from()) filter.from = Micros(request->from());
+  if (request->has_until()) filter.until = Micros(request->until());
+  if (filter.from && filter.until && *filter.from >= *filter.until) {
+    violations.push_back({"until", "must be after from"});
+  }
+  if (filter.from) what += " from=" + FormatRfc3339(*filter.from);
+  if (filter.until) what += " until=" + FormatRfc3339(*filter.until);
+  const uint32_t page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+  if (page_size > kMaxPageSize) violations.push_back({"page_size", "must be at most 1000"});
+  uint64_t from_index = 0;
+  if (!request->page_token().empty()) {
+    const std::string& t = request->page_token();
+    if (t.size() > 19 || t.find_first_not_of("0123456789") != std::string::npos) {
+      violations.push_back({"page_token", "is not a token this service issued"});
+    } else {
+      from_index = std::stoull(t);
+      what += " page_token=" + t;
+    }
+  }
+  if (!violations.empty()) {
+    return FinishNow(call, Status::InvalidArgument(std::move(violations)));
+  }
+  return RecordedRead(
+      call, filter.subject_hash, what, [this, filter, from_index, page_size, response] {
+        std::vector<v1::DisclosureRecord> records;
+        if (Status s = ctx_.store->QueryRecords(filter, from_index, page_size, &records); !s.ok()) {
+          return s;
+        }
+        if (records.size() == page_size) {
+          response->set_next_page_token(std::to_string(records.back().index() + 1));
+        }
+        for (auto& r : records) *response->add_records() = std::move(r);
+        return Status::Ok();
+      });
+}
+
+grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
+    grpc::CallbackServerContext* call, const v1::SubjectAccessReportRequest* request,
+    v1::SubjectAccessReportResponse* response) {
+  if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
+    return FinishNow(call, Status::InvalidArgument({{"national_id", std::move(problem)}}));
+  }
+  RecordFilter filter;
+  filter.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
+  filter.outcome = "disclosed";
+  return RecordedRead(
+      call, filter.subject_hash, "SubjectAccessReport subject=<the recorded subject>",
+      [this, filter, response] {
+        *response->mutable_generated_at() = ToTimestamp(NowMicros());
+        std::vector<v1::DisclosureRecord> records;
+        for (uint64_t from = 0;;) {
+          records.clear();
+          if (Status s = ctx_.store->QueryRecords(filter, from, kMaxPageSize, &records); !s.ok()) {
+            return s;
+          }
+          for (const auto& r : records) {
+            auto* e = response->add_entries();
+            *e->mutable_occurred_at() = r.occurred_at();
+            if (IsPst(r.sender()) || IsPst(r.recipient())) {
+              e->set_withheld(true);
+              e->set_exemption(kPstExemption);
+              response->set_withheld(response->withheld() + 1);
+              continue;
+            }
+            e->set_event(r.event());
+            e->set_sender(r.sender());
+            e->set_recipient(r.recipient());
+            e->set_message_type(r.message_type());
+            e->set_view(r.view());
+            e->set_legal_basis(r.legal_basis());
+            e->set_legal_citation(r.legal_citation());
+            e->set_index(r.index());
+          }
+          if (records.size() < kMaxPageSize) break;
+          from = records.back().index() + 1;
+        }
+        const Status s = CheckpointFor(0, 0, response->mutable_checkpoint());
+        return s.code() == Code::kNotFound ? Status::Ok() : s;
+      });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* call,
+                                                      const v1::GetCheckpointRequest* request,
+                                                      v1::SignedCheckpoint* response) {
+  const uint64_t size = request->tree_size();
+  return RecordedRead(
+      call, "", "GetCheckpoint tree_size=" + std::to_string(size),
+      [this, size, response] { return CheckpointFor(size, ctx_.store->LogSize(), response); });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
+    grpc::CallbackServerContext* call, const v1::GetInclusionProofRequest* request,
+    v1::InclusionProof* response) {
+  const uint64_t index = request->index();
+  const uint64_t size = request->tree_size();
+  if (size != 0 && index >= size) {
+    return FinishNow(call, Status::InvalidArgument({{"index", "must be below tree_size"}}));
+  }
+  return RecordedRead(
+      call, "",
+      "GetInclusionProof index=" + std::to_string(index) + " tree_size=" + std::to_string(size),
+      [this, index, size, response] {
+        if (Status s = CheckpointFor(size, index + 1, response->mutable_checkpoint()); !s.ok()) {
+          return s;
+        }
+        const uint64_t tree_size = response->checkpoint().tree_size();
+        if (index >= tree_size) {
+          return Status::InvalidArgument({{"index", "is not in the log"}});
+        }
+        std::vector<LogEntry> entry;
+        if (Status s = ctx_.store->ReadLog(index, index + 1, 1, &entry); !s.ok()) return s;
+        if (entry.empty()) return Status{Code::kNotFound, "index: no such record"};
+        *response->mutable_record() = entry[0].record;
+        response->set_leaf_hash(entry[0].leaf_hash);
+        std::vector<std::string> proof;
+        if (Status s = ctx_.store->InclusionProof(index, tree_size, &proof); !s.ok()) return s;
+        for (auto& h : proof) response->add_hashes(std::move(h));
+        return Status::Ok();
+      });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
+    grpc::CallbackServerContext* call, const v1::GetConsistencyProofRequest* request,
+    v1::ConsistencyProof* response) {
+  const uint64_t from = request->from_size();
+  const uint64_t to = request->to_size();
+  if (to != 0 && from > to) {
+    return FinishNow(call, Status::InvalidArgument({{"from_size", "must not exceed to_size"}}));
+  }
+  return RecordedRead(
+      call, "",
+      "GetConsistencyProof from_size=" + std::to_string(from) + " to_size=" + std::to_string(to),
+      [this, from, to, response] {
+        if (Status s = CheckpointFor(to, from, response->mutable_to()); !s.ok()) return s;
+        if (from != 0) {
+          if (Status s = CheckpointFor(from, 0, response->mutable_from()); !s.ok()) return s;
+        }
+        const uint64_t to_size = response->to().tree_size();
+        if (from > to_size) {
+          return Status::InvalidArgument({{"from_size", "is beyond the latest checkpoint"}});
+        }
+        std::vector<std::string> proof;
+        if (Status s = ctx_.store->ConsistencyProof(from, to_size, &proof); !s.ok()) return s;
+        for (auto& h : proof) response->add_hashes(std::move(h));
+        return Status::Ok();
+      });
+}
+
+grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
+    grpc::CallbackServerContext* call, const v1::ExportLogRequest* request) {
+  const uint64_t from = request->from_index();
+  const uint64_t to = request->to_index();
+  ExportStream* stream = ExportStream::Create(ctx_.store);
+  if (to != 0 && from > to) {
+    stream->Finish(
+        ToGrpcStatus(Status::InvalidArgument({{"from_index", "must not exceed to_index"}})));
+    return stream;
+  }
+  const Status s = AuthorizeAndRecord(
+      call, "", "ExportLog from_index=" + std::to_string(from) + " to_index=" + std::to_string(to),
+      [this, stream, from, to](const Status& recorded) {
+        if (!recorded.ok()) {
+          stream->Finish(ToGrpcStatus(recorded));
+          return;
+        }
+        uint64_t end = to;
+        if (end == 0) {
+          v1::SignedCheckpoint latest;
+          if (Status c = CheckpointFor(0, ctx_.store->LogSize(), &latest); !c.ok()) {
+            stream->Finish(ToGrpcStatus(c));
+            return;
+          }
+          end = latest.tree_size();
+        }
+        stream->Begin(from, end);
+      });
+  if (!s.ok()) stream->Finish(ToGrpcStatus(s));
+  return stream;
+}
+
+}  // namespace infoflyt

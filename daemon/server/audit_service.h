@@ -1,0 +1,54 @@
+// The Audit gRPC service (callback API), for auditor parties only: queries over the disclosure
+// log, subject access reports, signed checkpoints, inclusion and consistency proofs, and export.
+// Every call is first recorded in the log itself (event "read": who read what), durably, and
+// only then answered; a call whose input is bad is refused before anything is recorded.
+#pragma once
+
+#include "infoflyt/v1/audit.grpc.pb.h"
+#include "server/exchange_service.h"
+#include "server/log_publisher.h"
+
+namespace infoflyt {
+
+class AuditService final : public v1::Audit::CallbackService {
+ public:
+  AuditService(ServiceContext context, LogPublisher* log) : ctx_(std::move(context)), log_(log) {}
+
+  grpc::ServerUnaryReactor* QueryDisclosures(grpc::CallbackServerContext* call,
+                                             const v1::QueryDisclosuresRequest* request,
+                                             v1::QueryDisclosuresResponse* response) override;
+  grpc::ServerUnaryReactor* SubjectAccessReport(grpc::CallbackServerContext* call,
+                                                const v1::SubjectAccessReportRequest* request,
+                                                v1::SubjectAccessReportResponse* response) override;
+  grpc::ServerUnaryReactor* GetCheckpoint(grpc::CallbackServerContext* call,
+                                          const v1::GetCheckpointRequest* request,
+                                          v1::SignedCheckpoint* response) override;
+  grpc::ServerUnaryReactor* GetInclusionProof(grpc::CallbackServerContext* call,
+                                              const v1::GetInclusionProofRequest* request,
+                                              v1::InclusionProof* response) override;
+  grpc::ServerUnaryReactor* GetConsistencyProof(grpc::CallbackServerContext* call,
+                                                const v1::GetConsistencyProofRequest* request,
+                                                v1::ConsistencyProof* response) override;
+  grpc::ServerWriteReactor<v1::LogEntry>* ExportLog(grpc::CallbackServerContext* call,
+                                                    const v1::ExportLogRequest* request) override;
+
+  // The checkpoint of `tree_size`, or, if 0, the latest one covering at least `covering`
+  // records (signing a new one if needed). Blocks for at most one commit.
+  Status CheckpointFor(uint64_t tree_size, uint64_t covering, v1::SignedCheckpoint* out) const;
+
+ private:
+  // Authorizes an auditor; records the read (`subject_hash`: the person looked up, if any;
+  // `what`: the call and its filters, never an identity number); then runs `answer` off the
+  // committer thread and finishes the call with its status.
+  grpc::ServerUnaryReactor* RecordedRead(grpc::CallbackServerContext* call,
+                                         std::string subject_hash, std::string what,
+                                         std::function<Status()> answer);
+  // The same, for a stream: `start` runs once the read is recorded.
+  Status AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
+                            std::string what, std::function<void(const Status&)> recorded);
+
+  ServiceContext ctx_;
+  LogPublisher* const log_;
+};
+
+}  // namespace infoflyt
