@@ -204,7 +204,7 @@ Status Migrate(SqliteDb& db) {
       return s;
     }
     if (s = db.Exec("COMMIT"); !s.ok()) return s;
-    LogInfo("store schema migrated to version " + std::to_string(v + 1));
+    if (version > 0) LogInfo("store schema migrated to version " + std::to_string(v + 1));
   }
   return Status::Ok();
 }

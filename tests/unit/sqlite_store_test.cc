@@ -8,6 +8,10 @@
 #include <filesystem>
 #include <thread>
 
+#include "merkle/compact_range.h"
+#include "merkle/merkle_hash.h"
+#include "merkle/proof.h"
+#include "merkle/record_leaf.h"
 #include "store/group_committer.h"
 
 namespace infoflyt {
@@ -89,6 +93,33 @@ class StoreTest : public ::testing::Test {
     sqlite3_finalize(stmt);
     sqlite3_close(db);
     return n;
+  }
+
+  // Signs nothing: the "note" names size and root, enough to check what was committed to.
+  StoredCheckpoint Checkpoint(int64_t now = 2000) {
+    CheckpointOp op;
+    op.sign = [](uint64_t size, const std::string& root, std::string* note) {
+      *note = std::to_string(size) + ":" + root;
+      return Status::Ok();
+    };
+    std::vector<WriteOp> ops{std::move(op)};
+    EXPECT_TRUE(Apply(ops, now).ok());
+    EXPECT_TRUE(std::get<CheckpointOp>(ops[0]).status.ok());
+    return std::get<CheckpointOp>(ops[0]).checkpoint;
+  }
+  std::vector<LogEntry> WholeLog() {
+    std::vector<LogEntry> log;
+    EXPECT_TRUE(store_->ReadLog(0, store_->LogSize(), 100000, &log).ok());
+    return log;
+  }
+  // The root of the first `size` records, computed from the records themselves.
+  static std::string RootOfRecords(const std::vector<LogEntry>& log, uint64_t size) {
+    merkle::CompactRange range;
+    std::vector<merkle::Node> ignored;
+    for (uint64_t i = 0; i < size; ++i) {
+      EXPECT_TRUE(range.Append(merkle::RecordLeafHash(log[i].record), &ignored).ok());
+    }
+    return range.Root();
   }
 
   fs::path dir_;
@@ -309,6 +340,124 @@ TEST_F(StoreTest, AcknowledgedDeliveriesAreNeverOverdue) {
   ASSERT_TRUE(Apply(ops, 9000).ok());
   EXPECT_EQ(std::get<EscalateOp>(ops[0]).status.code(), Code::kFailedPrecondition);
   EXPECT_EQ(Count("messages"), 1);
+}
+
+TEST_F(StoreTest, EveryRecordIsALeafOfTheLogInOrder) {
+  Post(Message("m1", "k1", {"police/oslo", "pst/pst"}, {"municipality/0301"}));
+  Post(Message("m2", "k2", {}, {"municipality/0301"}));  // Refused outright: a record still.
+  std::vector<WriteOp> read{
+      AuditReadOp{"auditor/riksrevisjonen", "CN=a", "ff", "subject", "QueryDisclosures", {}, 0}};
+  ASSERT_TRUE(Apply(read).ok());
+  EXPECT_EQ(std::get<AuditReadOp>(read[0]).index, 4u);
+  ASSERT_EQ(store_->LogSize(), 5u);
+  const std::vector<LogEntry> log = WholeLog();
+  ASSERT_EQ(log.size(), 5u);
+  for (uint64_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(log[i].record.index(), i);
+    // The stored leaf is the record as it reads back.
+    EXPECT_EQ(log[i].leaf_hash, merkle::RecordLeafHash(log[i].record)) << i;
+  }
+  EXPECT_EQ(log[0].record.event(), "refuse");
+  EXPECT_EQ(log[1].record.event(), "disclose");
+  EXPECT_EQ(log[1].record.legal_citation(), "straffegjennomføringsloven § 4 i");
+  EXPECT_EQ(log[4].record.event(), "read");
+  EXPECT_EQ(log[4].record.sender(), "auditor/riksrevisjonen");
+  const StoredCheckpoint c = Checkpoint();
+  EXPECT_EQ(c.tree_size, 5u);
+  EXPECT_EQ(c.root, RootOfRecords(log, 5));
+  EXPECT_EQ(c.note, "5:" + c.root);
+  // The log has not grown: the same checkpoint, nothing new stored.
+  EXPECT_EQ(Checkpoint(3000).signed_at, 2000);
+  EXPECT_EQ(Count("checkpoints"), 1);
+}
+
+TEST_F(StoreTest, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
+  std::vector<StoredCheckpoint> checkpoints;
+  for (int i = 0; i < 13; ++i) {
+    Post(Message("m" + std::to_string(i), "k" + std::to_string(i)));
+    checkpoints.push_back(Checkpoint(3000 + i));
+  }
+  const std::vector<LogEntry> log = WholeLog();
+  for (const StoredCheckpoint& c : checkpoints) {
+    for (uint64_t i = 0; i < c.tree_size; ++i) {
+      std::vector<std::string> proof;
+      ASSERT_TRUE(store_->InclusionProof(i, c.tree_size, &proof).ok());
+      EXPECT_TRUE(merkle::VerifyInclusion(log[i].leaf_hash, i, c.tree_size, proof, c.root).ok());
+    }
+    for (const StoredCheckpoint& later : checkpoints) {
+      if (later.tree_size < c.tree_size) continue;
+      std::vector<std::string> proof;
+      ASSERT_TRUE(store_->ConsistencyProof(c.tree_size, later.tree_size, &proof).ok());
+      EXPECT_TRUE(
+          merkle::VerifyConsistency(c.tree_size, later.tree_size, proof, c.root, later.root).ok());
+    }
+  }
+  std::vector<std::string> proof;
+  EXPECT_EQ(store_->InclusionProof(26, 26, &proof).code(), Code::kInvalidArgument);
+  EXPECT_EQ(store_->ConsistencyProof(1, 27, &proof).code(), Code::kInvalidArgument);
+  StoredCheckpoint found;
+  ASSERT_TRUE(store_->GetCheckpoint(4, &found).ok());
+  EXPECT_EQ(found.root, checkpoints[1].root);
+  EXPECT_EQ(store_->GetCheckpoint(5, &found).code(), Code::kNotFound);
+}
+
+TEST_F(StoreTest, TheLogContinuesAcrossReopenAndItsNodesAreAppendOnly) {
+  Post(Message("m1", "k1"));
+  const StoredCheckpoint before = Checkpoint();
+  Reopen();
+  EXPECT_EQ(store_->LogSize(), 2u);
+  Post(Message("m2", "k2"));
+  const StoredCheckpoint after = Checkpoint(4000);
+  EXPECT_EQ(after.root, RootOfRecords(WholeLog(), 4));
+  std::vector<std::string> proof;
+  ASSERT_TRUE(store_->ConsistencyProof(2, 4, &proof).ok());
+  EXPECT_TRUE(merkle::VerifyConsistency(2, 4, proof, before.root, after.root).ok());
+  sqlite3* db = nullptr;
+  sqlite3_open((dir_ / "db").c_str(), &db);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM merkle_nodes", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "UPDATE checkpoints SET note = ''", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+}
+
+TEST_F(StoreTest, QueriesFilterByPersonPartyBasisTypeOutcomeAndTime) {
+  NewMessage other = Message("m2", "k2", {"police/vest"});
+  other.subject_hash = "someone-else";
+  Post(Message("m1", "k1", {"police/oslo", "pst/pst"}, {"municipality/0301"}), 1000);
+  Post(std::move(other), 2000);
+  auto query = [&](RecordFilter f, uint64_t from = 0, size_t limit = 100) {
+    std::vector<v1::DisclosureRecord> out;
+    EXPECT_TRUE(store_->QueryRecords(f, from, limit, &out).ok());
+    std::vector<uint64_t> indexes;
+    for (const auto& r : out) indexes.push_back(r.index());
+    return indexes;
+  };
+  auto filter = [](std::string subject, std::string party, std::string basis = "",
+                   std::string type = "", std::string outcome = "") {
+    RecordFilter f;
+    f.subject_hash = std::move(subject);
+    f.party = std::move(party);
+    f.legal_basis = std::move(basis);
+    f.message_type = std::move(type);
+    f.outcome = std::move(outcome);
+    return f;
+  };
+  EXPECT_EQ(query(filter("subject", "")), (std::vector<uint64_t>{0, 1, 2}));
+  EXPECT_EQ(query(filter("someone-else", "")), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(query(filter("", "police/vest")), (std::vector<uint64_t>{3}));
+  EXPECT_EQ(query(filter("", "correctional/oslo-fengsel")).size(), 4u);  // As sender.
+  EXPECT_EQ(query(filter("", "", "", "", "refused")), (std::vector<uint64_t>{0}));
+  EXPECT_EQ(query(filter("", "", "strgjfl-4i", "release_notice", "disclosed")),
+            (std::vector<uint64_t>{1, 2, 3}));
+  RecordFilter late;
+  late.from = 1500;
+  EXPECT_EQ(query(late), (std::vector<uint64_t>{3}));
+  late.from.reset();
+  late.until = 1500;
+  EXPECT_EQ(query(late), (std::vector<uint64_t>{0, 1, 2}));
+  // Pages: from an index, at most `limit`.
+  EXPECT_EQ(query({}, 1, 2), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(query({}, 3, 2), (std::vector<uint64_t>{3}));
 }
 
 TEST_F(StoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
