@@ -242,7 +242,8 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
   // receipt is only sent for data that survives power loss.
   for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536"}) {
+                             "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536",
+                             "PRAGMA temp_store=MEMORY"}) {
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
   if (Status s = Migrate(w); !s.ok()) return s;

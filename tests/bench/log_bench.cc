@@ -1,0 +1,202 @@
+// Disclosure-log benchmark on the real store (not a test). Each run appends --records records to
+// a fresh SQLite store through the same write path as the daemon (one disclosure record per op,
+// --batch ops per durable transaction, each record a leaf of the Merkle tree in the same
+// transaction), signs a checkpoint, then times inclusion proofs from the stored nodes
+// (generation + verification) and a full offline verification: read every record back,
+// recompute its leaf hash, compare with the stored one and recompute the root.
+// Baseline, measured in the same run on the same disk: the same number of rows of the same size
+// inserted into a plain SQLite table with the same batching, so the ratio shows what the log
+// and its indexes cost. Medians of --runs runs.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "merkle/compact_range.h"
+#include "merkle/proof.h"
+#include "merkle/record_leaf.h"
+#include "store/sqlite_db.h"
+#include "store/sqlite_store.h"
+
+namespace infoflyt {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+bool Check(const Status& s, const char* what) {
+  if (!s.ok()) std::fprintf(stderr, "%s: %s\n", what, s.message().c_str());
+  return s.ok();
+}
+
+// A record shaped like a real one: an auditor's read with a subject hash and a reason.
+AuditReadOp Record(uint64_t i) {
+  AuditReadOp op;
+  op.auditor = "auditor/riksrevisjonen";
+  op.certificate_subject = "CN=riksrevisjonen,O=Riksrevisjonen";
+  op.certificate_fingerprint = std::string(64, 'f');
+  op.subject_hash = std::string(32, static_cast<char>(i % 251));
+  op.reason = "QueryDisclosures party=police/oslo page_token=" + std::to_string(i);
+  return op;
+}
+
+// Rows of about the record's size into a table with no log and no indexes, batched alike.
+double BaselineRowsPerSecond(const fs::path& dir, uint64_t records, size_t batch) {
+  std::unique_ptr<SqliteDb> db;
+  if (!Check(SqliteDb::Open((dir / "baseline.db").string(), &db), "baseline open")) return 0;
+  (void)db->Exec("PRAGMA journal_mode=WAL");
+  (void)db->Exec("PRAGMA synchronous=FULL");
+  (void)db->Exec("CREATE TABLE rows (id INTEGER PRIMARY KEY, data BLOB)");
+  const std::string data(260, 'x');
+  const auto start = Clock::now();
+  for (uint64_t i = 0; i < records;) {
+    (void)db->Exec("BEGIN");
+    for (size_t n = 0; n < batch && i < records; ++n, ++i) {
+      db->Prepare("INSERT INTO rows (data) VALUES (?)").BindBlob(1, data).Step();
+    }
+    (void)db->Exec("COMMIT");
+  }
+  return static_cast<double>(records) / Seconds(start);
+}
+
+struct RunResult {
+  double appends_per_second = 0;
+  double baseline_per_second = 0;
+  double inclusion_us = 0;
+  double verify_seconds = 0;
+  size_t proof_hashes = 0;
+};
+
+bool Run(const fs::path& dir, uint64_t records, size_t batch, int proofs, std::mt19937_64* random,
+         RunResult* out) {
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  out->baseline_per_second = BaselineRowsPerSecond(dir, records, batch);
+  std::unique_ptr<SqliteStore> store;
+  if (!Check(SqliteStore::Open({(dir / "log.db").string(), "bench", "0", 2}, &store), "open")) {
+    return false;
+  }
+  auto start = Clock::now();
+  std::vector<WriteOp> ops;
+  std::vector<WriteOp*> ptrs;
+  for (uint64_t i = 0; i < records;) {
+    ops.clear();
+    ptrs.clear();
+    for (size_t n = 0; n < batch && i < records; ++n, ++i) ops.emplace_back(Record(i));
+    for (auto& op : ops) ptrs.push_back(&op);
+    if (!Check(store->Apply(ptrs, static_cast<int64_t>(i)), "append")) return false;
+  }
+  out->appends_per_second = static_cast<double>(records) / Seconds(start);
+
+  CheckpointOp checkpoint;
+  checkpoint.sign = [](uint64_t, const std::string&, std::string* note) {
+    *note = "bench";
+    return Status::Ok();
+  };
+  std::vector<WriteOp> cp{std::move(checkpoint)};
+  WriteOp* cp_ptr = &cp[0];
+  if (!Check(store->Apply({&cp_ptr, 1}, 0), "checkpoint")) return false;
+  const StoredCheckpoint head = std::get<CheckpointOp>(cp[0]).checkpoint;
+
+  std::uniform_int_distribution<uint64_t> pick(0, records - 1);
+  std::vector<double> times;
+  for (int p = 0; p < proofs; ++p) {
+    const uint64_t index = pick(*random);
+    const auto t = Clock::now();
+    std::vector<LogEntry> entry;
+    std::vector<std::string> proof;
+    if (!Check(store->ReadLog(index, index + 1, 1, &entry), "read") ||
+        !Check(store->InclusionProof(index, head.tree_size, &proof), "prove") ||
+        !Check(merkle::VerifyInclusion(merkle::RecordLeafHash(entry.at(0).record), index,
+                                       head.tree_size, proof, head.root),
+               "verify")) {
+      return false;
+    }
+    times.push_back(Seconds(t) * 1e6);
+    out->proof_hashes = proof.size();
+  }
+  out->inclusion_us = Median(times);
+
+  // What `infoflyt audit verify` does with an export: every record, rehashed.
+  start = Clock::now();
+  merkle::CompactRange range;
+  std::vector<merkle::Node> ignored;
+  for (uint64_t from = 0; from < head.tree_size;) {
+    std::vector<LogEntry> entries;
+    if (!Check(store->ReadLog(from, head.tree_size, 10000, &entries), "export")) return false;
+    for (const LogEntry& e : entries) {
+      const std::string leaf = merkle::RecordLeafHash(e.record);
+      if (leaf != e.leaf_hash || !range.Append(leaf, &ignored).ok()) {
+        std::fprintf(stderr, "record %llu does not verify\n",
+                     static_cast<unsigned long long>(e.record.index()));
+        return false;
+      }
+    }
+    from = entries.back().record.index() + 1;
+  }
+  if (range.Root() != head.root) {
+    std::fprintf(stderr, "recomputed root differs\n");
+    return false;
+  }
+  out->verify_seconds = Seconds(start);
+  return true;
+}
+
+}  // namespace
+}  // namespace infoflyt
+
+int main(int argc, char** argv) {
+  CLI::App app{"Disclosure-log benchmark: appends, proofs and offline verification on SQLite"};
+  uint64_t records = 1'000'000;
+  size_t batch = 1000;
+  int runs = 3;
+  int proofs = 1000;
+  std::string dir = (std::filesystem::temp_directory_path() / "infoflyt-log-bench").string();
+  app.add_option("--records", records, "records appended per run")->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "records per durable transaction")->check(CLI::PositiveNumber);
+  app.add_option("--runs", runs, "runs; medians are reported")->check(CLI::PositiveNumber);
+  app.add_option("--proofs", proofs, "inclusion proofs per run")->check(CLI::PositiveNumber);
+  app.add_option("--dir", dir, "scratch directory (removed)");
+  CLI11_PARSE(app, argc, argv);
+
+  std::mt19937_64 random(42);
+  std::vector<double> appends, baseline, inclusion, verify;
+  size_t hashes = 0;
+  for (int r = 0; r < runs; ++r) {
+    infoflyt::RunResult result;
+    if (!infoflyt::Run(dir, records, batch, proofs, &random, &result)) return 1;
+    std::printf("run %d: %.0f appends/s (baseline %.0f rows/s), inclusion %.1f us, verify %.2f s\n",
+                r + 1, result.appends_per_second, result.baseline_per_second, result.inclusion_us,
+                result.verify_seconds);
+    appends.push_back(result.appends_per_second);
+    baseline.push_back(result.baseline_per_second);
+    inclusion.push_back(result.inclusion_us);
+    verify.push_back(result.verify_seconds);
+    hashes = result.proof_hashes;
+  }
+  std::filesystem::remove_all(dir);
+  using infoflyt::Median;
+  std::printf("records per run:           %llu (batches of %zu, synchronous=FULL)\n",
+              static_cast<unsigned long long>(records), batch);
+  std::printf("log appends/s (median):    %.0f\n", Median(appends));
+  std::printf("baseline rows/s (median):  %.0f   ratio log/baseline %.2f\n", Median(baseline),
+              Median(appends) / Median(baseline));
+  std::printf("inclusion proof (median):  %.1f us (read + prove + verify, %zu hashes)\n",
+              Median(inclusion), hashes);
+  std::printf("offline verification:      %.2f s for all records (%.0f records/s)\n",
+              Median(verify), static_cast<double>(records) / Median(verify));
+  return 0;
+}
