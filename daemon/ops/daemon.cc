@@ -203,6 +203,7 @@ Status Daemon::Start() {
   committer_ =
       std::make_unique<GroupCommitter>(store_.get(), config_.commit_batch, [this](size_t ops) {
         metrics_.commit_batch_size.Observe(static_cast<double>(ops));
+        metrics_.log_records.Set(static_cast<double>(store_->LogSize()));
         if (LogPublisher* log = log_publisher_ready_.load()) log->OnCommitted(store_->LogSize());
       });
   std::unique_ptr<merkle::NoteSigner> log_key;

@@ -31,6 +31,11 @@ Metrics::Metrics()
                       .Help("Open subscription streams")
                       .Register(*registry)
                       .Add({})),
+      log_records(prometheus::BuildGauge()
+                      .Name("infoflyt_log_records")
+                      .Help("Records in the disclosure log (its Merkle tree size)")
+                      .Register(*registry)
+                      .Add({})),
       commit_batch_size(
           prometheus::BuildHistogram()
               .Name("infoflyt_commit_batch_size")

@@ -24,6 +24,7 @@ struct Metrics {
   prometheus::Counter& auth_failures;
   prometheus::Counter& escalations;
   prometheus::Gauge& subscribers;
+  prometheus::Gauge& log_records;
   prometheus::Histogram& commit_batch_size;
 };
 
