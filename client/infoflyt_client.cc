@@ -64,7 +64,8 @@ ExchangeClient::ExchangeClient(ClientOptions options, std::shared_ptr<grpc::Chan
     : options_(std::move(options)),
       channel_(std::move(channel)),
       stub_(v1::Exchange::NewStub(channel_)),
-      registry_(v1::Registry::NewStub(channel_)) {}
+      registry_(v1::Registry::NewStub(channel_)),
+      audit_(v1::Audit::NewStub(channel_)) {}
 
 void ExchangeClient::PrepareUnary(grpc::ClientContext* context) const {
   context->set_deadline(std::chrono::system_clock::now() + options_.timeout);
@@ -128,6 +129,65 @@ grpc::Status ExchangeClient::Subscribe(
   v1::Delivery delivery;
   while (reader->Read(&delivery)) {
     if (!on_delivery(delivery)) {
+      context->TryCancel();
+      break;
+    }
+  }
+  return reader->Finish();
+}
+
+grpc::Status ExchangeClient::QueryDisclosures(const v1::QueryDisclosuresRequest& request,
+                                              v1::QueryDisclosuresResponse* response) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  return audit_->QueryDisclosures(&context, request, response);
+}
+
+grpc::Status ExchangeClient::SubjectAccessReport(const std::string& national_id,
+                                                 v1::SubjectAccessReportResponse* report) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::SubjectAccessReportRequest request;
+  request.set_national_id(national_id);
+  return audit_->SubjectAccessReport(&context, request, report);
+}
+
+grpc::Status ExchangeClient::GetCheckpoint(uint64_t tree_size, v1::SignedCheckpoint* checkpoint) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::GetCheckpointRequest request;
+  request.set_tree_size(tree_size);
+  return audit_->GetCheckpoint(&context, request, checkpoint);
+}
+
+grpc::Status ExchangeClient::GetInclusionProof(uint64_t index, uint64_t tree_size,
+                                               v1::InclusionProof* proof) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::GetInclusionProofRequest request;
+  request.set_index(index);
+  request.set_tree_size(tree_size);
+  return audit_->GetInclusionProof(&context, request, proof);
+}
+
+grpc::Status ExchangeClient::GetConsistencyProof(uint64_t from_size, uint64_t to_size,
+                                                 v1::ConsistencyProof* proof) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::GetConsistencyProofRequest request;
+  request.set_from_size(from_size);
+  request.set_to_size(to_size);
+  return audit_->GetConsistencyProof(&context, request, proof);
+}
+
+grpc::Status ExchangeClient::ExportLog(const v1::ExportLogRequest& request,
+                                       grpc::ClientContext* context,
+                                       const std::function<bool(const v1::LogEntry&)>& on_entry) {
+  context->set_wait_for_ready(options_.wait_for_ready);
+  auto reader = audit_->ExportLog(context, request);
+  v1::LogEntry entry;
+  while (reader->Read(&entry)) {
+    if (!on_entry(entry)) {
       context->TryCancel();
       break;
     }

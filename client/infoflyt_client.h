@@ -1,5 +1,6 @@
 // The infoflyt C++ client library: an mTLS channel to infoflytd and typed calls over the
-// generated Exchange stub. The caller's identity is its certificate; nothing else is sent.
+// generated Exchange, Registry and Audit stubs. The caller's identity is its certificate;
+// nothing else is sent.
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -11,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "infoflyt/v1/audit.grpc.pb.h"
 #include "infoflyt/v1/exchange.grpc.pb.h"
 #include "infoflyt/v1/registry.grpc.pb.h"
 
@@ -57,6 +59,23 @@ class ExchangeClient {
   grpc::Status Unflag(const std::string& flag_id, v1::FlagRecord* flag);
   grpc::Status ListFlags(const v1::ListFlagsRequest& request, v1::ListFlagsResponse* response);
 
+  // The Audit service (auditor parties only; every call is itself logged). These return what
+  // the server says; checking proofs and signatures is log_verify.h's job.
+  grpc::Status QueryDisclosures(const v1::QueryDisclosuresRequest& request,
+                                v1::QueryDisclosuresResponse* response);
+  grpc::Status SubjectAccessReport(const std::string& national_id,
+                                   v1::SubjectAccessReportResponse* report);
+  // tree_size 0: the latest checkpoint.
+  grpc::Status GetCheckpoint(uint64_t tree_size, v1::SignedCheckpoint* checkpoint);
+  grpc::Status GetInclusionProof(uint64_t index, uint64_t tree_size, v1::InclusionProof* proof);
+  grpc::Status GetConsistencyProof(uint64_t from_size, uint64_t to_size,
+                                   v1::ConsistencyProof* proof);
+  // Streams the log (see ExportLogRequest) to `on_entry` until it returns false, the stream
+  // ends, or `context` is cancelled. No deadline is set: a whole log may take a while; set one
+  // on `context` if wanted.
+  grpc::Status ExportLog(const v1::ExportLogRequest& request, grpc::ClientContext* context,
+                         const std::function<bool(const v1::LogEntry&)>& on_entry);
+
   v1::Exchange::Stub& stub() { return *stub_; }
 
  private:
@@ -67,6 +86,7 @@ class ExchangeClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Exchange::Stub> stub_;
   std::unique_ptr<v1::Registry::Stub> registry_;
+  std::unique_ptr<v1::Audit::Stub> audit_;
 };
 
 }  // namespace infoflyt::client

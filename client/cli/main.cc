@@ -2,7 +2,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 
+#include "audit_command.h"
 #include "envelope_flags.h"
 #include "flag_command.h"
 #include "infoflyt_client.h"
@@ -14,8 +16,9 @@ using infoflyt::cli::Format;
 
 const char* kFooter = R"(Connection settings may come from the environment: INFOFLYT_SERVER,
 INFOFLYT_CERT, INFOFLYT_KEY, INFOFLYT_CA, INFOFLYT_SERVER_NAME.
-Exit codes: 0 ok, 64 usage, 65 invalid input, 66 not found, 69 unavailable,
-70 internal error, 75 timeout, 76 precondition failed, 77 not permitted.)";
+Exit codes: 0 ok, 64 usage, 65 invalid input (or failed verification), 66 not found,
+69 unavailable, 70 internal error, 74 cannot write a file, 75 timeout,
+76 precondition failed, 77 not permitted.)";
 
 struct Globals {
   infoflyt::client::ClientOptions client;
@@ -113,13 +116,26 @@ int main(int argc, char** argv) {
   std::string message_id;
   status->add_option("message_id", message_id, "message id from the receipt")->required();
 
+  auto* audit = app.add_subcommand(
+      "audit",
+      "the disclosure log (auditors): query, subject access, checkpoints, proofs, "
+      "export, offline verify");
+  infoflyt::cli::AuditFlags audit_flags;
+  infoflyt::cli::AddAuditCommands(audit, &audit_flags);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    // CLI11 echoes unexpected arguments, which may be an identity number typed without its flag.
+    std::ostringstream err;
+    const int code = app.exit(e, std::cout, err);
+    std::cerr << infoflyt::cli::RedactIdentityNumbers(err.str());
     return code == 0 ? 0 : infoflyt::cli::kExitUsage;
   }
   const Format format = g.output == "json" ? Format::kJson : Format::kText;
+  if (audit->parsed() && !infoflyt::cli::AuditNeedsServer(audit_flags)) {
+    return infoflyt::cli::RunAuditCommand(nullptr, audit_flags, format);
+  }
   std::unique_ptr<infoflyt::client::ExchangeClient> client;
   if (int rc = Connect(g, &client); rc != 0) return rc;
 
@@ -168,6 +184,7 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
+  if (audit->parsed()) return infoflyt::cli::RunAuditCommand(client.get(), audit_flags, format);
   if (flag->parsed()) {
     return infoflyt::cli::RunFlagCommand(*client, format, flag_add->parsed(), flag_remove->parsed(),
                                          flag_reason, flag_expires, flag_request, flag_id,

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <cctype>
 #include <iostream>
 
 #include "infoflyt_client.h"
@@ -30,6 +31,8 @@ const char* CodeName(grpc::StatusCode code) {
       return "PERMISSION_DENIED";
     case grpc::StatusCode::FAILED_PRECONDITION:
       return "FAILED_PRECONDITION";
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return "OUT_OF_RANGE";
     case grpc::StatusCode::UNAVAILABLE:
       return "UNAVAILABLE";
     case grpc::StatusCode::UNAUTHENTICATED:
@@ -40,6 +43,10 @@ const char* CodeName(grpc::StatusCode code) {
       return "ERROR";
   }
 }
+
+std::string Time(const google::protobuf::Timestamp& t) { return TimeUtil::ToString(t); }
+
+}  // namespace
 
 std::string JsonQuote(const std::string& s) {
   std::string out = "\"";
@@ -58,9 +65,23 @@ std::string JsonQuote(const std::string& s) {
   return out + "\"";
 }
 
-std::string Time(const google::protobuf::Timestamp& t) { return TimeUtil::ToString(t); }
-
-}  // namespace
+std::string RedactIdentityNumbers(std::string text) {
+  constexpr size_t kDigits = 11;
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && std::isdigit(static_cast<unsigned char>(text[j]))) ++j;
+    if (j == i) {
+      out += text[i++];
+      continue;
+    }
+    // Longer runs (timestamps, ids) are left alone: an identity number is exactly 11 digits.
+    out += j - i == kDigits ? std::string("<identity number>") : text.substr(i, j - i);
+    i = j;
+  }
+  return out;
+}
 
 int ExitCodeFor(const grpc::Status& status) {
   switch (status.error_code()) {
@@ -90,24 +111,25 @@ int ReportError(const grpc::Status& status, Format format) {
   const auto violations = client::FieldViolationsOf(status);
   if (format == Format::kJson) {
     std::string out = "{\"error\":{\"code\":" + JsonQuote(CodeName(status.error_code())) +
-                      ",\"message\":" + JsonQuote(status.error_message()) +
+                      ",\"message\":" + JsonQuote(RedactIdentityNumbers(status.error_message())) +
                       ",\"fieldViolations\":[";
     for (size_t i = 0; i < violations.size(); ++i) {
       out += (i ? "," : "") + std::string("{\"field\":") + JsonQuote(violations[i].field) +
-             ",\"description\":" + JsonQuote(violations[i].description) + "}";
+             ",\"description\":" + JsonQuote(RedactIdentityNumbers(violations[i].description)) +
+             "}";
     }
     std::cerr << out << "]}}\n";
   } else if (!violations.empty()) {
     std::cerr << "infoflyt: " << CodeName(status.error_code()) << ":\n";
-    for (const auto& v : violations) std::cerr << "  " << v.field << ": " << v.description << "\n";
+    for (const auto& v : violations) {
+      std::cerr << "  " << v.field << ": " << RedactIdentityNumbers(v.description) << "\n";
+    }
   } else {
-    std::cerr << "infoflyt: " << CodeName(status.error_code()) << ": " << status.error_message()
-              << "\n";
+    std::cerr << "infoflyt: " << CodeName(status.error_code()) << ": "
+              << RedactIdentityNumbers(status.error_message()) << "\n";
   }
   return ExitCodeFor(status);
 }
-
-namespace {
 
 std::string ToJson(const google::protobuf::Message& message) {
   std::string json;
@@ -116,8 +138,6 @@ std::string ToJson(const google::protobuf::Message& message) {
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
   return json;
 }
-
-}  // namespace
 
 void PrintJson(const google::protobuf::Message& message) {
   std::cout << ToJson(message) << std::endl;

@@ -5,6 +5,8 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/support/status.h>
 
+#include <string>
+
 #include "infoflyt/v1/exchange.pb.h"
 
 namespace infoflyt::cli {
@@ -19,6 +21,7 @@ enum ExitCode {
   kExitNoInput = 66,      // EX_NOINPUT: NOT_FOUND.
   kExitUnavailable = 69,  // EX_UNAVAILABLE: server unreachable or UNAVAILABLE.
   kExitSoftware = 70,     // EX_SOFTWARE: INTERNAL and anything unexpected.
+  kExitIoErr = 74,        // EX_IOERR: a file could not be written.
   kExitTempFail = 75,     // EX_TEMPFAIL: DEADLINE_EXCEEDED.
   kExitProtocol = 76,     // EX_PROTOCOL: FAILED_PRECONDITION (e.g. idempotency key reused).
   kExitNoPerm = 77,       // EX_NOPERM: UNAUTHENTICATED or PERMISSION_DENIED.
@@ -29,6 +32,14 @@ int ExitCodeFor(const grpc::Status& status);
 // returns its exit code.
 int ReportError(const grpc::Status& status, Format format);
 
+// `text` with every identity number (a run of exactly 11 digits: fødselsnummer, D-number)
+// replaced by "<identity number>", for messages that may echo what the user typed.
+std::string RedactIdentityNumbers(std::string text);
+
+// The proto3 JSON of `message` with the .proto field names, on one line.
+std::string ToJson(const google::protobuf::Message& message);
+// `s` as a JSON string literal.
+std::string JsonQuote(const std::string& s);
 void PrintJson(const google::protobuf::Message& message);
 void PrintReceipt(const v1::Receipt& receipt, Format format);
 void PrintDelivery(const v1::Delivery& delivery, Format format);
