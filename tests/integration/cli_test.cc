@@ -8,27 +8,13 @@
 namespace infoflyt::testing {
 namespace {
 
-struct Result {
-  int exit_code;
-  std::string out;  // stdout and stderr together.
-};
+using Result = CliResult;
 
 class CliTest : public SharedDaemonTest {
  protected:
   static Result Cli(const std::string& party, const std::string& args,
                     const std::string& env = "") {
-    const auto o = daemon_->Options(party);
-    const std::string cmd = "INFOFLYT_SERVER=" + o.server + " INFOFLYT_CERT=" + o.cert +
-                            " INFOFLYT_KEY=" + o.key + " INFOFLYT_CA=" + o.ca +
-                            " INFOFLYT_SERVER_NAME=localhost " + env + " " INFOFLYT_CLI_PATH " " +
-                            args + " 2>&1";
-    FILE* pipe = popen(cmd.c_str(), "r");
-    Result r{0, ""};
-    char buf[4096];
-    for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
-    const int status = pclose(pipe);
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return r;
+    return daemon_->Cli(party, args, env);
   }
   static std::string Release(const std::string& extra) {
     return "post release --basis strgjfl-4i --given-name Ola --family-name Nordmann "

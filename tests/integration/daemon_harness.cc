@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -200,6 +201,23 @@ std::unique_ptr<client::ExchangeClient> DaemonProcess::Client(const std::string&
     throw std::runtime_error("cannot set up client for " + party);
   }
   return client;
+}
+
+CliResult DaemonProcess::Cli(const std::string& party, const std::string& args,
+                             const std::string& env) const {
+  const auto o = Options(party);
+  const std::string cmd = "INFOFLYT_SERVER=" + o.server + " INFOFLYT_CERT=" + o.cert +
+                          " INFOFLYT_KEY=" + o.key + " INFOFLYT_CA=" + o.ca +
+                          " INFOFLYT_SERVER_NAME=localhost " + env + " " INFOFLYT_CLI_PATH " " +
+                          args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  CliResult r{-1, ""};
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 }  // namespace infoflyt::testing

@@ -21,6 +21,12 @@ struct TestPki {
 };
 const TestPki& Pki();
 
+// What a run of the infoflyt CLI printed and how it exited.
+struct CliResult {
+  int exit_code;
+  std::string out;  // stdout and stderr together.
+};
+
 class DaemonProcess {
  public:
   DaemonProcess();
@@ -52,6 +58,9 @@ class DaemonProcess {
   // Client options for a party, by certificate name "<kind>-<id>", e.g. "police-oslo".
   client::ClientOptions Options(const std::string& party, bool rogue_ca = false) const;
   std::unique_ptr<client::ExchangeClient> Client(const std::string& party) const;
+  // Runs the infoflyt CLI as `party` against this daemon, with `env` (VAR=value ...) added.
+  CliResult Cli(const std::string& party, const std::string& args,
+                const std::string& env = "") const;
 
  private:
   bool StartOnce();

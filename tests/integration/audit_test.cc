@@ -1,0 +1,250 @@
+// The disclosure log and the Audit service against the real daemon over mTLS, and the offline
+// `infoflyt audit verify` against exports of it: queries by identity number, access control,
+// reads recorded in the log, subject access reports, proofs, and tampering caught.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "integration/daemon_harness.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kAuditor = "auditor-datatilsynet";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class AuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(daemon_.Start()) << daemon_.Log(); }
+
+  v1::Receipt PostRelease(const std::string& key, const std::string& national_id) {
+    v1::Receipt receipt;
+    EXPECT_TRUE(daemon_.Client("correctional-oslo-fengsel")
+                    ->Post(ReleaseNotice(key, national_id), &receipt)
+                    .ok());
+    return receipt;
+  }
+  std::vector<v1::DisclosureRecord> Query(const v1::QueryDisclosuresRequest& request) {
+    v1::QueryDisclosuresResponse response;
+    const grpc::Status s = daemon_.Client(kAuditor)->QueryDisclosures(request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {response.records().begin(), response.records().end()};
+  }
+  std::string Path(const std::string& name) const {
+    return fs::path(daemon_.db_path()).parent_path() / name;
+  }
+  std::string KeyFile() const { return daemon_.log_key_path() + ".pub"; }
+  // Exports the log and the checkpoint it is exported up to.
+  void Export(const std::string& log, const std::string& note) {
+    const CliResult r =
+        daemon_.Cli(kAuditor, "audit export --out " + log + " --checkpoint-out " + note);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  CliResult Verify(const std::string& log, const std::string& note,
+                   const std::string& previous = "") {
+    return daemon_.Cli(kAuditor, "-o json audit verify --log " + log + " --checkpoint " + note +
+                                     " --key " + KeyFile() +
+                                     (previous.empty() ? "" : " --previous " + previous));
+  }
+
+  DaemonProcess daemon_;
+};
+
+TEST_F(AuditTest, QueryByIdentityNumberFindsExactlyThatPersonsDisclosures) {
+  const v1::Receipt mine = PostRelease("a", kValidFnr);
+  PostRelease("b", kOtherValidFnr);
+  v1::QueryDisclosuresRequest request;
+  request.set_national_id(kValidFnr);
+  request.set_outcome("disclosed");
+  const auto records = Query(request);
+  ASSERT_EQ(records.size(), 2u);  // Police district and PST.
+  for (const auto& r : records) {
+    EXPECT_EQ(r.message_id(), mine.message_id());
+    EXPECT_EQ(r.event(), "disclose");
+    EXPECT_EQ(r.legal_basis(), "strgjfl-4i");
+    EXPECT_EQ(r.sender(), "correctional/oslo-fengsel");
+  }
+  EXPECT_EQ(records[0].recipient(), "police/oslo");
+  EXPECT_EQ(records[1].recipient(), "pst/pst");
+  // Without the outcome filter, the auditors' lookups of the person are found too.
+  request.clear_outcome();
+  const auto everything = Query(request);
+  ASSERT_EQ(everything.size(), 4u);
+  EXPECT_EQ(everything[2].event(), "read");
+  EXPECT_EQ(everything[3].event(), "read");
+  // Filters combine; pages continue from the token.
+  request.set_party("pst/pst");
+  request.set_outcome("disclosed");
+  EXPECT_EQ(Query(request).size(), 1u);
+  v1::QueryDisclosuresRequest all;
+  all.set_page_size(2);
+  v1::QueryDisclosuresResponse page;
+  ASSERT_TRUE(daemon_.Client(kAuditor)->QueryDisclosures(all, &page).ok());
+  ASSERT_EQ(page.records_size(), 2);
+  ASSERT_FALSE(page.next_page_token().empty());
+  all.set_page_token(page.next_page_token());
+  ASSERT_TRUE(daemon_.Client(kAuditor)->QueryDisclosures(all, &page).ok());
+  EXPECT_EQ(page.records(0).index(), 2u);
+  // A bad identity number is refused, naming the field and not the number.
+  request.set_national_id("15076500564");
+  v1::QueryDisclosuresResponse none;
+  const grpc::Status bad = daemon_.Client(kAuditor)->QueryDisclosures(request, &none);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(bad.error_message().find("15076500564"), std::string::npos);
+}
+
+TEST_F(AuditTest, OnlyAuditorsMayReadTheLogAndEveryReadIsInIt) {
+  PostRelease("a", kValidFnr);
+  for (const std::string party : {"police-oslo", "pst-pst", "municipality-0301"}) {
+    v1::SignedCheckpoint checkpoint;
+    EXPECT_EQ(daemon_.Client(party)->GetCheckpoint(0, &checkpoint).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << party;
+    v1::QueryDisclosuresResponse response;
+    EXPECT_EQ(daemon_.Client(party)->QueryDisclosures({}, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'read'"), 0);
+
+  v1::QueryDisclosuresRequest request;
+  request.set_national_id(kValidFnr);
+  request.set_legal_basis("strgjfl-4i");
+  Query(request);
+  // The read is a record in the log: who, what, about whom (as the keyed hash), never the number.
+  v1::QueryDisclosuresRequest reads;
+  reads.set_outcome("read");
+  const auto found = Query(reads);
+  ASSERT_EQ(found.size(), 2u);  // Each read is recorded before it is answered: it sees itself.
+  EXPECT_EQ(found[0].sender(), "auditor/datatilsynet");
+  EXPECT_NE(found[0].reason().find("QueryDisclosures"), std::string::npos) << found[0].reason();
+  EXPECT_NE(found[0].reason().find("legal_basis=strgjfl-4i"), std::string::npos);
+  EXPECT_EQ(found[0].reason().find(kValidFnr), std::string::npos);
+  EXPECT_FALSE(found[0].subject_hash().empty());
+  EXPECT_FALSE(found[0].sender_certificate_fingerprint().empty());
+  EXPECT_NE(found[1].reason().find("outcome=read"), std::string::npos) << found[1].reason();
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'read'"), 2);
+}
+
+TEST_F(AuditTest, SubjectAccessReportMarksPstEntriesWithheld) {
+  PostRelease("a", kValidFnr);
+  PostRelease("b", kOtherValidFnr);
+  v1::SubjectAccessReportResponse report;
+  ASSERT_TRUE(daemon_.Client(kAuditor)->SubjectAccessReport(kValidFnr, &report).ok());
+  ASSERT_EQ(report.entries_size(), 2);
+  EXPECT_EQ(report.withheld(), 1u);
+  const auto& police = report.entries(0);
+  EXPECT_FALSE(police.withheld());
+  EXPECT_EQ(police.recipient(), "police/oslo");
+  EXPECT_EQ(police.legal_citation(), "straffegjennomføringsloven § 4 i");
+  const auto& pst = report.entries(1);
+  EXPECT_TRUE(pst.withheld());
+  EXPECT_EQ(pst.exemption(), "politiregisterloven § 66");
+  EXPECT_TRUE(pst.recipient().empty());  // Not even to whom.
+  EXPECT_GT(report.checkpoint().tree_size(), 0u);
+}
+
+TEST_F(AuditTest, ProofsVerifyAgainstTheSignedCheckpointsOfThePublishedKey) {
+  PostRelease("a", kValidFnr);
+  const std::string kept = Path("kept.note");
+  CliResult r = daemon_.Cli(kAuditor, "audit checkpoint --out " + kept + " --key " + KeyFile());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(ReadFile(kept).rfind("infoflyt.test/disclosures\n", 0), 0u) << ReadFile(kept);
+  PostRelease("b", kOtherValidFnr);
+  r = daemon_.Cli(kAuditor, "audit proof --index 0 --key " + KeyFile());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  // The log only grew since the kept checkpoint.
+  r = daemon_.Cli(kAuditor, "audit checkpoint --previous " + kept + " --key " + KeyFile());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+TEST_F(AuditTest, AnExportVerifiesAndAChangedRecordIsNamed) {
+  PostRelease("a", kValidFnr);
+  PostRelease("b", kOtherValidFnr);
+  const std::string log = Path("log.jsonl");
+  const std::string note = Path("cp.note");
+  Export(log, note);
+  CliResult r = Verify(log, note);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+
+  // Someone with access to the database file changes one byte of record 2 (its content hash,
+  // which is stored nowhere else).
+  v1::QueryDisclosuresRequest request;
+  request.set_page_size(10);
+  const std::string target = Query(request).at(2).content_hash();
+  ASSERT_EQ(target.size(), 32u);
+  ASSERT_EQ(daemon_.Terminate(), 0);  // Closing the store checkpoints the WAL into the file.
+  std::string db = ReadFile(daemon_.db_path());
+  // Every copy: a page split may have left an old one on a free page.
+  size_t copies = 0;
+  for (size_t at = db.find(target); at != std::string::npos; at = db.find(target, at + 1)) {
+    db[at + 5] = static_cast<char>(db[at + 5] ^ 0x01);
+    ++copies;
+  }
+  ASSERT_GE(copies, 1u);
+  std::ofstream(daemon_.db_path(), std::ios::binary | std::ios::trunc) << db;
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+
+  const std::string tampered = Path("tampered.jsonl");
+  Export(tampered, Path("cp2.note"));
+  r = Verify(tampered, Path("cp2.note"));
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.out.find("\"first_bad_index\":2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("entry 2"), std::string::npos) << r.out;
+}
+
+TEST_F(AuditTest, TruncatedOrForkedLogsFailAgainstAnEarlierCheckpoint) {
+  for (int i = 0; i < 3; ++i) PostRelease("a" + std::to_string(i), kValidFnr);
+  const std::string log = Path("log.jsonl");
+  const std::string kept = Path("kept.note");
+  Export(log, kept);
+  ASSERT_EQ(Verify(log, kept).exit_code, 0);
+
+  // Truncated: the last two entries dropped.
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(log);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  ASSERT_GE(lines.size(), 6u);
+  {
+    std::ofstream out(Path("short.jsonl"));
+    for (size_t i = 0; i + 2 < lines.size(); ++i) out << lines[i] << "\n";
+  }
+  CliResult r = Verify(Path("short.jsonl"), kept);
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.out.find("truncated"), std::string::npos) << r.out;
+
+  // Forked: a second daemon holding the same log key, with a different history, signs a
+  // checkpoint that verifies on its own but does not extend the kept one.
+  DaemonProcess fork;
+  fs::copy_file(daemon_.log_key_path(), fork.log_key_path());
+  ASSERT_TRUE(fork.Start()) << fork.Log();
+  v1::Receipt receipt;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(fork.Client("correctional-oslo-fengsel")
+                    ->Post(ReleaseNotice("f" + std::to_string(i), kOtherValidFnr), &receipt)
+                    .ok());
+  }
+  const std::string forked = Path("fork.jsonl");
+  const std::string fork_note = Path("fork.note");
+  r = fork.Cli(kAuditor, "audit export --out " + forked + " --checkpoint-out " + fork_note);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(Verify(forked, fork_note).exit_code, 0);  // Self-consistent ...
+  r = Verify(forked, fork_note, kept);                // ... but not the log the auditor kept.
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.out.find("not consistent with the earlier checkpoint"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace infoflyt::testing
