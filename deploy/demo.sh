@@ -5,7 +5,8 @@
 #   the police district's subscriber prints and acknowledges it, and the home municipality gets
 #   the reduced municipal notice -> the prison's status shows who has it -> PST reports a return
 #   to Bergen, which does not acknowledge within the dev deadline (20 s), so PST and the police
-#   district each get one escalation notice.
+#   district each get one escalation notice -> an auditor queries the disclosure log, exports it
+#   and verifies it offline against a signed checkpoint and the log's published key.
 # Interactive runs keep the daemon serving afterwards (Ctrl-C stops it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -82,8 +83,16 @@ echo; echo "== Vest politidistrikt received the notice, then infoflytd's escalat
 cat var/police-vest.out
 as pst-pst status "$return_id"
 
+echo; echo "== Datatilsynet (an auditor) looks up who was given what about the person"
+INFOFLYT_NATIONAL_ID=15076500565 as auditor-datatilsynet audit query --outcome disclosed
+echo; echo "== ... exports the disclosure log and verifies it offline, trusting only the log's key"
+as auditor-datatilsynet audit export --out var/audit-log.jsonl --checkpoint-out var/checkpoint.note
+cat var/checkpoint.note
+as auditor-datatilsynet audit verify --log var/audit-log.jsonl --checkpoint var/checkpoint.note \
+  --key var/log.key.pub
+
 echo; echo "== Metrics: curl -s http://127.0.0.1:9464/metrics"
-curl -s http://127.0.0.1:9464/metrics | grep -E '^infoflyt_(posts_total|acks_total|escalations_total)'
+curl -s http://127.0.0.1:9464/metrics | grep -E '^infoflyt_(posts_total|acks_total|escalations_total|log_records)'
 
 if [ -t 0 ]; then
   echo; echo "infoflytd keeps serving on localhost:7443 (metrics on 127.0.0.1:9464); Ctrl-C stops it."

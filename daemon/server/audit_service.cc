@@ -36,6 +36,13 @@ void ToProto(const StoredCheckpoint& c, const std::string& verifier_key,
 
 bool IsPst(const std::string& party) { return party.rfind("pst/", 0) == 0; }
 
+// Filter values are names (party keys, basis ids, message types), never free text: they are
+// written into the read's record, which must not carry personal data.
+bool IsName(const std::string& value) {
+  return value.size() <= 100 &&
+         value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_/") == std::string::npos;
+}
+
 // Streams log entries [from, to) in batches, one write in flight. Owns itself from creation
 // until gRPC calls OnDone.
 class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
@@ -165,7 +172,9 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
         std::tuple{&request->legal_basis(), &filter.legal_basis, "legal_basis"},
         std::tuple{&request->message_type(), &filter.message_type, "message_type"},
         std::tuple{&request->outcome(), &filter.outcome, "outcome"}}) {
-    if (value->size() > 200) violations.push_back({name, "at most 200 characters"});
+    if (!IsName(*value)) {
+      violations.push_back({name, "must be a name of at most 100 of [a-z0-9-_/]"});
+    }
     *target = *value;
     if (!value->empty()) what += std::string(" ") + name + "=" + *value;
   }

@@ -38,10 +38,13 @@ void Escalator::Watch(int64_t deadline) {
   });
 }
 
-void Escalator::Arm() {
+void Escalator::Arm(bool after_empty_sweep) {
   std::optional<int64_t> next;
   if (Status s = ctx_.store->NextDeadline(&next); !s.ok()) {
     LogWarning("escalation: reading deadlines failed, retrying: " + s.message());
+    next = NowMicros() + kRetryAfterStoreError;
+  }
+  if (after_empty_sweep && next && *next <= NowMicros()) {
     next = NowMicros() + kRetryAfterStoreError;
   }
   if (next) {
@@ -79,7 +82,7 @@ void Escalator::Sweep() {
   }
   // With escalations in flight, re-arm once they are committed (the store then no longer
   // lists them); otherwise now.
-  if (in_flight_ == 0) Arm();
+  if (in_flight_ == 0) Arm(overdue.empty());
 }
 
 void Escalator::Submit(EscalateOp op) {

@@ -27,7 +27,9 @@ class Escalator {
   void Watch(int64_t deadline);
 
  private:
-  void Arm();    // On the strand: arm for the store's next deadline.
+  // On the strand: arm for the store's next deadline. After a sweep that found nothing due, a
+  // deadline already past (which the store then cannot escalate) is retried later, not at once.
+  void Arm(bool after_empty_sweep = false);
   void Sweep();  // On the strand: escalate everything overdue, then Arm.
   void ArmAt(int64_t deadline);
   // False if the overdue delivery's municipality or parties no longer resolve to anyone.
