@@ -56,7 +56,7 @@ Status LogWriter::Write(const v1::LogEntry& entry) {
   std::string json;
   if (auto s = google::protobuf::util::MessageToJsonString(entry, &json, options); !s.ok()) {
     return {Code::kInternal, "cannot convert record " + std::to_string(entry.record().index()) +
-                                 " to JSON: " + std::string(s.message())};
+                                 " to JSON: " + s.ToString()};
   }
   *out_ << json << '\n';
   if (!*out_) return {Code::kInternal, "cannot write the export file"};
@@ -91,8 +91,8 @@ Status ReadLog(std::istream& in, LogFormat format, std::vector<v1::LogEntry>* en
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     v1::LogEntry entry;
     if (auto s = google::protobuf::util::JsonStringToMessage(line, &entry, options); !s.ok()) {
-      return {Code::kInvalidArgument, "line " + std::to_string(line_number) +
-                                          ": not a LogEntry in JSON: " + std::string(s.message())};
+      return {Code::kInvalidArgument,
+              "line " + std::to_string(line_number) + ": not a LogEntry in JSON: " + s.ToString()};
     }
     entries->push_back(std::move(entry));
   }

@@ -240,7 +240,8 @@ VerifyResult VerifyConsistencyAnswer(const v1::ConsistencyProof& answer,
   std::string error;
   std::unique_ptr<merkle::NoteVerifier> verifier;
   if (!MakeVerifier(verifier_key, &verifier, &error)) return Fail(error);
-  merkle::Checkpoint from, to;
+  merkle::Checkpoint from;
+  merkle::Checkpoint to;
   if (!OpenNote(answer.to().note(), *verifier, "later checkpoint", &to, &error) ||
       !MatchesNote(answer.to(), to, "later checkpoint", &error)) {
     return Fail(error);

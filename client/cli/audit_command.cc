@@ -108,7 +108,7 @@ bool ParseTimeFlag(const std::string& text, const char* flag, google::protobuf::
 
 // Every set field of a record, one per line, for reading; bytes in hex.
 void PrintRecordDetail(const v1::DisclosureRecord& record) {
-  const auto* reflection = record.GetReflection();
+  const auto* reflection = v1::DisclosureRecord::GetReflection();
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection->ListFields(record, &fields);
   std::cout << "record " << record.index() << "\n";
@@ -428,7 +428,9 @@ int RunVerify(const AuditFlags& f, Format format) {
                        : !client::LogFormatFromName(f.format, &log_format)) {
     return Usage("--format jsonl|pb is needed unless --log ends in .jsonl or .pb");
   }
-  std::string note, key_text, previous;
+  std::string note;
+  std::string key_text;
+  std::string previous;
   if (!ReadFile(f.checkpoint_note, &note)) return CannotRead(f.checkpoint_note, format);
   if (!ReadFile(f.key_file, &key_text)) return CannotRead(f.key_file, format);
   if (!f.previous_note.empty() && !ReadFile(f.previous_note, &previous)) {

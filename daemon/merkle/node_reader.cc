@@ -27,7 +27,7 @@ Status AppendParts(const LeafRange& range, std::vector<NodeId>* ids) {
   }
   uint64_t begin = range.begin;
   for (uint64_t rest = size; rest != 0;) {
-    const int level = std::bit_width(rest) - 1;
+    const int level = static_cast<int>(std::bit_width(rest)) - 1;
     ids->push_back({level, begin >> level});
     begin += uint64_t{1} << level;
     rest -= uint64_t{1} << level;

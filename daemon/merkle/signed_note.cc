@@ -177,8 +177,9 @@ uint32_t BigEndian32(std::string_view bytes) {
 // the name and the key's type byte and size. *key is the raw key without its type byte.
 Status ParseKeyText(std::string_view text, std::string* name, uint32_t* id, std::string* key) {
   const size_t first = text.find('+');
-  const size_t second = first == text.npos ? text.npos : text.find('+', first + 1);
-  if (second == text.npos) return Invalid("key is not <name>+<key ID>+<key>");
+  const size_t second =
+      first == std::string_view::npos ? std::string_view::npos : text.find('+', first + 1);
+  if (second == std::string_view::npos) return Invalid("key is not <name>+<key ID>+<key>");
   *name = std::string(text.substr(0, first));
   if (!IsValidKeyName(*name)) return Invalid("key has an invalid key name");
   if (!ParseKeyIdHex(text.substr(first + 1, second - first - 1), id)) {
@@ -256,7 +257,8 @@ Status NoteSigner::FromKey(std::string_view name, EvpPkeyPtr key,
   }
   std::string public_key = RawPublicKey(key.get());
   if (public_key.empty()) return {Code::kInternal, "cannot read the Ed25519 public key"};
-  out->reset(new NoteSigner(std::string(name), std::move(key), std::move(public_key)));
+  *out = std::unique_ptr<NoteSigner>(
+      new NoteSigner(std::string(name), std::move(key), std::move(public_key)));
   return Status::Ok();
 }
 
@@ -344,7 +346,7 @@ Status NoteVerifier::FromVerifierKey(std::string_view verifier_key,
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
       public_key.size()));
   if (key == nullptr) return Invalid("verifier key " + name + " is not a valid Ed25519 key");
-  out->reset(new NoteVerifier(std::move(name), std::move(key), id));
+  *out = std::unique_ptr<NoteVerifier>(new NoteVerifier(std::move(name), std::move(key), id));
   return Status::Ok();
 }
 
@@ -354,7 +356,8 @@ Status NoteVerifier::VerifyNote(std::string_view note, std::string* text) const 
   }
   // The text ends at the last blank line; signature lines cannot contain one.
   const size_t split = note.rfind("\n\n");
-  if (split == note.npos) return Invalid("note has no blank line before its signatures");
+  if (split == std::string_view::npos)
+    return Invalid("note has no blank line before its signatures");
   const std::string_view signed_text = note.substr(0, split + 1);
 
   std::vector<SignatureLine> lines;
@@ -374,7 +377,7 @@ Status NoteVerifier::VerifyNote(std::string_view note, std::string* text) const 
     const size_t space = line.find(' ');
     SignatureLine parsed;
     std::string decoded;
-    if (space == line.npos || !IsValidKeyName(line.substr(0, space)) ||
+    if (space == std::string_view::npos || !IsValidKeyName(line.substr(0, space)) ||
         !Base64Decode(line.substr(space + 1), &decoded) || decoded.size() < 5) {
       return Invalid("note has a malformed signature line");
     }
@@ -408,14 +411,14 @@ Status NoteVerifier::VerifyNote(std::string_view note, std::string* text) const 
 }
 
 Status Checkpoint::Format(std::string* text) const {
-  if (origin.empty() || origin.find('\n') != origin.npos) {
+  if (origin.empty() || origin.find('\n') != std::string_view::npos) {
     return Invalid("checkpoint origin must be one non-empty line");
   }
   if (root.size() != kHashSize) {
     return Invalid("checkpoint root hash must be " + std::to_string(kHashSize) + " bytes");
   }
   for (const std::string& line : extensions) {
-    if (line.empty() || line.find('\n') != line.npos) {
+    if (line.empty() || line.find('\n') != std::string_view::npos) {
       return Invalid("checkpoint extension lines must be non-empty single lines");
     }
   }

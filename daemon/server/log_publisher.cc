@@ -5,12 +5,13 @@
 namespace infoflyt {
 
 LogPublisher::LogPublisher(LogPublisherOptions options, std::unique_ptr<merkle::NoteSigner> signer,
-                           Store* store, GroupCommitter* committer, asio::any_io_executor executor)
+                           Store* store, GroupCommitter* committer,
+                           const asio::any_io_executor& executor)
     : options_(std::move(options)),
       signer_(std::move(signer)),
       store_(store),
       committer_(committer),
-      timer_(std::move(executor)) {}
+      timer_(executor) {}
 
 void LogPublisher::Start() {
   StoredCheckpoint latest;

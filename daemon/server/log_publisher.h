@@ -29,7 +29,7 @@ class LogPublisher {
   using Done = std::function<void(const Status&, const StoredCheckpoint&)>;
 
   LogPublisher(LogPublisherOptions options, std::unique_ptr<merkle::NoteSigner> signer,
-               Store* store, GroupCommitter* committer, asio::any_io_executor executor);
+               Store* store, GroupCommitter* committer, const asio::any_io_executor& executor);
   LogPublisher(const LogPublisher&) = delete;
   LogPublisher& operator=(const LogPublisher&) = delete;
 
