@@ -82,11 +82,31 @@ int64_t PgResult::Affected() const {
   return *n == '\0' ? 0 : std::stoll(n);
 }
 
-Status PgConn::Connect(const std::string& conninfo, const char* setup,
+Status CheckConnInfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* raw = PQconninfoParse(conninfo.c_str(), &error);
+  if (raw == nullptr) {
+    std::string why = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return {Code::kInvalidArgument, "not a PostgreSQL connection string: " + why};
+  }
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(raw, &PQconninfoFree);
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr && *o->val != '\0') {
+      return {Code::kInvalidArgument,
+              "holds a password: use a password file or libpq's PGPASSWORD or passfile instead"};
+    }
+  }
+  return Status::Ok();
+}
+
+Status PgConn::Connect(const std::string& conninfo, const std::string& password, const char* setup,
                        std::unique_ptr<PgConn>* out) {
   // The caller's conninfo is expanded in place of dbname; what follows it overrides it.
-  const char* keywords[] = {"dbname", "client_encoding", "fallback_application_name", nullptr};
-  const char* values[] = {conninfo.c_str(), "UTF8", "infoflytd", nullptr};
+  const char* keywords[] = {"dbname", "client_encoding", "fallback_application_name",
+                            password.empty() ? nullptr : "password", nullptr};
+  const char* values[] = {conninfo.c_str(), "UTF8", "infoflytd", password.c_str(), nullptr};
   std::unique_ptr<PgConn> conn(new PgConn());
   conn->conn_.reset(PQconnectdbParams(keywords, values, 1));
   if (!conn->conn_) return {Code::kUnavailable, "postgres: out of memory connecting"};

@@ -19,6 +19,10 @@
 
 namespace infoflyt {
 
+// OK if `conninfo` is a valid libpq connection string or URI without a password in it (a
+// configuration file is no place for one); INVALID_ARGUMENT saying why not otherwise.
+Status CheckConnInfo(const std::string& conninfo);
+
 // One bound parameter of a query.
 class PgParam {
  public:
@@ -62,10 +66,11 @@ class PgResult {
 class PgConn {
  public:
   // Connects with a libpq connection string or URI, in UTF-8, and runs `setup` (session
-  // settings, also run again after a reconnect) if given. UNAVAILABLE if it cannot connect;
-  // FAILED_PRECONDITION if the database cannot store UTF-8. Messages never repeat `conninfo` (it
-  // may hold a password).
-  static Status Connect(const std::string& conninfo, const char* setup,
+  // settings, also run again after a reconnect) if given. `password`, if not empty, overrides
+  // libpq's own sources (PGPASSWORD, the passfile). UNAVAILABLE if it cannot connect;
+  // FAILED_PRECONDITION if the database cannot store UTF-8. Messages never repeat `conninfo` or
+  // `password`.
+  static Status Connect(const std::string& conninfo, const std::string& password, const char* setup,
                         std::unique_ptr<PgConn>* out);
 
   // One or more statements with no parameters (transaction control, DDL).

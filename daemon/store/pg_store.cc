@@ -136,6 +136,12 @@ constexpr int64_t kSchemaVersion = std::size(kMigrations);
 // The advisory lock that makes daemons opening one database migrate it one at a time.
 constexpr int64_t kMigrationLock = 0x696e666c79740001;  // "inflyt" 0001
 
+// The writer gives up on a lock held for long (another daemon hung mid-batch: UNAVAILABLE, and
+// the batch is retried), and the server ends a session that sits in a transaction, so that one
+// hung daemon cannot stop the others' appends for good.
+constexpr const char* kWriterSetup =
+    "SET lock_timeout = '30s'; SET idle_in_transaction_session_timeout = '60s'";
+
 // Reader sessions cannot write, as SQLite's readers are query_only.
 constexpr const char* kReaderSetup = "SET default_transaction_read_only = on";
 
@@ -311,12 +317,16 @@ class PgStore::ReaderLease {
 
 Status PgStore::Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* out) {
   std::unique_ptr<PgStore> store(new PgStore(options));
-  if (Status s = PgConn::Connect(options.conninfo, nullptr, &store->writer_); !s.ok()) return s;
+  if (Status s = PgConn::Connect(options.conninfo, options.password, kWriterSetup, &store->writer_);
+      !s.ok())
+    return s;
   if (Status s = Migrate(*store->writer_); !s.ok()) return s;
   if (Status s = store->OpenLog(); !s.ok()) return s;
   for (int i = 0; i < std::max(options.readers, 1); ++i) {
     std::unique_ptr<PgConn> reader;
-    if (Status s = PgConn::Connect(options.conninfo, kReaderSetup, &reader); !s.ok()) return s;
+    if (Status s = PgConn::Connect(options.conninfo, options.password, kReaderSetup, &reader);
+        !s.ok())
+      return s;
     store->idle_readers_.push_back(std::move(reader));
   }
   *out = std::move(store);

@@ -28,9 +28,10 @@ namespace infoflyt {
 struct PgStoreOptions {
   // A libpq connection string or URI. Never logged: it may hold a password (prefer a passfile).
   std::string conninfo;
-  std::string instance;  // This daemon instance, recorded in every disclosure record.
-  std::string version;   // The daemon's version, likewise.
-  int readers = 4;       // Connections for reads, besides the one writer.
+  std::string instance;    // This daemon instance, recorded in every disclosure record.
+  std::string version;     // The daemon's version, likewise.
+  int readers = 4;         // Connections for reads, besides the one writer.
+  std::string password{};  // If not empty, overrides libpq's PGPASSWORD and passfile.
 };
 
 class PgStore final : public Store {

@@ -84,7 +84,7 @@ class StoreTestBase : public ::testing::Test {
       return s;
     }
     std::unique_ptr<PgConn> conn;
-    if (Status s = PgConn::Connect(ConnInfo(), nullptr, &conn); !s.ok()) return s;
+    if (Status s = PgConn::Connect(ConnInfo(), "", nullptr, &conn); !s.ok()) return s;
     return conn->Exec(sql.c_str());
   }
   // SELECT count(*) FROM `table_where` (a table and, optionally, a WHERE clause).
@@ -103,7 +103,7 @@ class StoreTestBase : public ::testing::Test {
     }
     std::unique_ptr<PgConn> conn;
     PgResult result;
-    Status s = PgConn::Connect(ConnInfo(), nullptr, &conn);
+    Status s = PgConn::Connect(ConnInfo(), "", nullptr, &conn);
     if (s.ok()) s = conn->QueryOnce(sql, {}, &result);
     EXPECT_TRUE(s.ok()) << s.message();
     return s.ok() ? result.Int(0, 0) : -1;
@@ -745,7 +745,7 @@ TEST_F(PgStoreTest, ALostConnectionIsUnavailableAndTheNextCallReconnects) {
   Post(Message("m1", "k1"));
   auto admin = [&](const std::string& sql) {
     std::unique_ptr<PgConn> conn;
-    Status s = PgConn::Connect(PgCluster::Shared().ConnInfo("postgres"), nullptr, &conn);
+    Status s = PgConn::Connect(PgCluster::Shared().ConnInfo("postgres"), "", nullptr, &conn);
     if (s.ok()) s = conn->Exec(sql.c_str());
     EXPECT_TRUE(s.ok()) << s.message();
   };
