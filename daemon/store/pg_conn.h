@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "base/status.h"
 
@@ -26,10 +27,10 @@ Status CheckConnInfo(const std::string& conninfo);
 // One bound parameter of a query.
 class PgParam {
  public:
-  static PgParam Int(int64_t value);  // bigint, or NULL if unset.
-  static PgParam Int(std::optional<int64_t> value);
-  static PgParam Text(std::string_view value);   // Type inferred by the server.
-  static PgParam Bytes(std::string_view value);  // bytea, sent as binary.
+  static PgParam Int(int64_t value);                 // bigint.
+  static PgParam Int(std::optional<int64_t> value);  // bigint, or NULL if unset.
+  static PgParam Text(std::string_view value);       // Type inferred by the server.
+  static PgParam Bytes(std::string_view value);      // bytea, sent as binary.
 
  private:
   friend class PgConn;
@@ -63,6 +64,10 @@ class PgResult {
   std::unique_ptr<PGresult, Clear> result_;
 };
 
+// One session, used by one thread at a time. A failed statement's Status says what to do about
+// it: ALREADY_EXISTS (a unique key taken) or INVALID_ARGUMENT (other values the database
+// refused) blame the values; INTERNAL blames our SQL; UNAVAILABLE (connection lost, server
+// shutting down, deadlock, serialisation failure, lock timeout) is worth retrying.
 class PgConn {
  public:
   // Connects with a libpq connection string or URI, in UTF-8, and runs `setup` (session
