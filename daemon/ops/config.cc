@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "base/clock.h"
+#include "store/pg_conn.h"
 
 namespace infoflyt {
 namespace {
@@ -143,6 +144,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
       {"store",
        {{"backend", text(&c->store)},
         {"sqlite_path", file(&c->sqlite_path)},
+        {"postgres_conninfo", text(&c->postgres_conninfo)},
+        {"postgres_password_file", file(&c->postgres_password_file)},
         {"commit_batch", size(&c->commit_batch)}}},
       {"data",
        {{"municipalities", file(&c->municipalities)},
@@ -206,8 +209,17 @@ Status CheckConfig(const Config& c) {
   for (const auto& [name, value] : required) {
     if (value->empty()) return {Code::kInvalidArgument, std::string(name) + " is required"};
   }
-  if (c.store != "sqlite") {
-    return {Code::kInvalidArgument, "store.backend must be \"sqlite\" (got \"" + c.store + "\")"};
+  if (c.store != "sqlite" && c.store != "postgres") {
+    return {Code::kInvalidArgument,
+            "store.backend must be \"sqlite\" or \"postgres\" (got \"" + c.store + "\")"};
+  }
+  if (c.store == "postgres") {
+    if (c.postgres_conninfo.empty()) {
+      return {Code::kInvalidArgument, "store.postgres_conninfo is required for postgres"};
+    }
+    if (Status s = CheckConnInfo(c.postgres_conninfo); !s.ok()) {
+      return {Code::kInvalidArgument, "store.postgres_conninfo: " + s.message()};
+    }
   }
   if (c.max_message_bytes < 1024 || c.max_message_bytes > size_t{4} * 1024 * 1024) {
     return {Code::kInvalidArgument, "server.max_message_bytes must be in [1024, 4194304]"};

@@ -23,8 +23,12 @@ struct Config {
   std::string client_ca;
   std::string trust_domain = "infoflyt.test";
   // [store]
-  std::string store = "sqlite";
+  std::string store = "sqlite";  // "sqlite" or "postgres".
   std::string sqlite_path = "infoflyt.db";
+  // libpq connection string or URI, with no password in it: that comes from
+  // postgres_password_file, or libpq's own PGPASSWORD or passfile. Never on the command line.
+  std::string postgres_conninfo;
+  std::string postgres_password_file;
   size_t commit_batch = 512;
   // [data]
   std::string municipalities;

@@ -14,6 +14,8 @@
 
 #include "base/crypto.h"
 #include "base/log.h"
+#include "store/pg_store.h"
+#include "store/sqlite_store.h"
 
 namespace infoflyt {
 namespace {
@@ -185,6 +187,34 @@ Status Daemon::WriteReadyFile(const std::string& grpc_address,
   return Status::Ok();
 }
 
+Status Daemon::OpenStore() {
+  if (config_.store == "postgres") {
+    PgStoreOptions options{config_.postgres_conninfo, config_.instance, INFOFLYT_VERSION, 4};
+    if (!config_.postgres_password_file.empty()) {
+      if (Status s = ReadFile(config_.postgres_password_file, &options.password); !s.ok()) {
+        return s;
+      }
+      // One line, as written by an editor or `echo`.
+      while (!options.password.empty() &&
+             (options.password.back() == '\n' || options.password.back() == '\r')) {
+        options.password.pop_back();
+      }
+    }
+    std::unique_ptr<PgStore> store;
+    if (Status s = PgStore::Open(options, &store); !s.ok()) return s;
+    store_ = std::move(store);
+    // Not the conninfo: it may name more than an operator wants in logs.
+    LogInfo("store postgres");
+    return Status::Ok();
+  }
+  SqliteStoreOptions options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
+  std::unique_ptr<SqliteStore> store;
+  if (Status s = SqliteStore::Open(options, &store); !s.ok()) return s;
+  store_ = std::move(store);
+  LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
+  return Status::Ok();
+}
+
 Status Daemon::Start() {
   if (Status s = CheckConfig(config_); !s.ok()) return s;
   std::shared_ptr<const Catalogs> catalogs;
@@ -197,9 +227,7 @@ Status Daemon::Start() {
   std::string subject_key;
   if (Status s = LoadSubjectKey(&subject_key); !s.ok()) return s;
 
-  SqliteStoreOptions store_options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
-  if (Status s = SqliteStore::Open(store_options, &store_); !s.ok()) return s;
-  LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
+  if (Status s = OpenStore(); !s.ok()) return s;
   committer_ =
       std::make_unique<GroupCommitter>(store_.get(), config_.commit_batch, [this](size_t ops) {
         metrics_.commit_batch_size.Observe(static_cast<double>(ops));

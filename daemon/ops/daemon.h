@@ -19,7 +19,7 @@
 #include "server/exchange_service.h"
 #include "server/log_publisher.h"
 #include "server/registry_service.h"
-#include "store/sqlite_store.h"
+#include "store/store.h"
 
 namespace infoflyt {
 
@@ -38,6 +38,8 @@ class Daemon {
  private:
   Status LoadCatalogs(std::shared_ptr<const Catalogs>* out) const;
   Status LoadSubjectKey(std::string* key) const;
+  // The configured backend, its schema brought up to date.
+  Status OpenStore();
   // The disclosure log's signing key: loaded, or made on first start; writes the .pub file.
   Status LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const;
   Status StartGrpc(std::string* bound);
@@ -54,7 +56,7 @@ class Daemon {
   Metrics metrics_;
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   SubscriptionHub hub_;
   // Declared before the committer: its commit callbacks use the escalator, and the committer is
   // stopped (committing what is queued) before the escalator goes.

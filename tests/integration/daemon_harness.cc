@@ -103,7 +103,8 @@ bool DaemonProcess::StartOnce() {
            << "http_listen = \"127.0.0.1:0\"\ninstance = \"test\"\n"
            << "[tls]\ncert = \"" << pki << "/server.pem\"\nkey = \"" << pki
            << "/server.key\"\nclient_ca = \"" << pki << "/ca.pem\"\n"
-           << "[store]\nsqlite_path = \"" << db_path() << "\"\n"
+           << "[store]\n"
+           << (store_config_.empty() ? "sqlite_path = \"" + db_path() + "\"\n" : store_config_)
            << "[data]\nmunicipalities = \"" << src << "/deploy/data/municipalities.csv\"\n"
            << "police_districts = \"" << src << "/deploy/data/police-districts.csv\"\n"
            << "parties = \"" << parties_path() << "\"\n"

@@ -36,6 +36,8 @@ class DaemonProcess {
 
   // TOML appended to the generated configuration at each start, e.g. short deadlines.
   void set_extra_config(std::string toml) { extra_config_ = std::move(toml); }
+  // The [store] section's keys in place of the SQLite file, e.g. a PostgreSQL backend.
+  void set_store_config(std::string toml) { store_config_ = std::move(toml); }
 
   // Starts the daemon and waits until it serves. A restart reuses the first start's port.
   // Returns false (and leaves the log) if it does not come up.
@@ -67,6 +69,7 @@ class DaemonProcess {
 
   std::string dir_;
   std::string extra_config_;
+  std::string store_config_;
   std::string address_;
   std::string http_address_;
   int port_ = 0;

@@ -81,6 +81,40 @@ TEST_F(ConfigFileTest, BadAcknowledgementSettingsNameTheLineAndKey) {
   EXPECT_NE(s.message().find("needs within or before_event"), std::string::npos) << s.message();
 }
 
+TEST_F(ConfigFileTest, PostgresNeedsAConnectionStringWithoutAPassword) {
+  Config base;
+  ASSERT_TRUE(
+      LoadConfigFile(std::string(INFOFLYT_SOURCE_DIR) + "/deploy/infoflytd.toml", &base).ok());
+  Config c = base;
+  c.store = "postgres";
+  EXPECT_NE(CheckConfig(c).message().find("store.postgres_conninfo is required"),
+            std::string::npos);
+  c.postgres_conninfo = "host=db.example.no dbname=infoflyt user=infoflytd sslmode=verify-full";
+  EXPECT_TRUE(CheckConfig(c).ok()) << CheckConfig(c).message();
+  c.postgres_conninfo = "postgresql://infoflytd@db.example.no/infoflyt";
+  EXPECT_TRUE(CheckConfig(c).ok()) << CheckConfig(c).message();
+  for (const char* with_password :
+       {"host=db dbname=infoflyt password=hunter2", "postgresql://infoflytd:hunter2@db/infoflyt"}) {
+    c.postgres_conninfo = with_password;
+    const Status s = CheckConfig(c);
+    EXPECT_NE(s.message().find("holds a password"), std::string::npos) << s.message();
+    EXPECT_EQ(s.message().find("hunter2"), std::string::npos) << s.message();
+  }
+  c.postgres_conninfo = "host=db nonsense=1";
+  EXPECT_EQ(CheckConfig(c).code(), Code::kInvalidArgument);
+  c.store = "mysql";
+  EXPECT_NE(CheckConfig(c).message().find("\"sqlite\" or \"postgres\""), std::string::npos);
+}
+
+TEST_F(ConfigFileTest, PostgresSettingsAreRead) {
+  ASSERT_TRUE(Load("[store]\nbackend = \"postgres\"\npostgres_conninfo = \"dbname=x\"\n"
+                   "postgres_password_file = \"/run/secrets/pg\"\n")
+                  .ok());
+  EXPECT_EQ(config_.store, "postgres");
+  EXPECT_EQ(config_.postgres_conninfo, "dbname=x");
+  EXPECT_EQ(config_.postgres_password_file, "/run/secrets/pg");
+}
+
 TEST_F(ConfigFileTest, ShippedConfigurationsLoadAndPassTheChecks) {
   for (const char* file : {"deploy/infoflytd.toml", "deploy/infoflytd.dev.toml"}) {
     Config config;

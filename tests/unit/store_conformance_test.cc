@@ -1,10 +1,10 @@
-// Store conformance: behaviour every Store implementation must have, run here on a real SQLite
-// file. Written against the Store interface so another backend can be added as a parameter.
-#include "store/sqlite_store.h"
-
+// Store conformance: behaviour every Store implementation must have, run on each backend (a
+// real SQLite file; a real PostgreSQL database in a throwaway cluster). Tests that only make
+// sense for one backend are TEST_Fs on SqliteStoreTest or PgStoreTest.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <barrier>
 #include <filesystem>
 #include <thread>
 
@@ -12,31 +12,106 @@
 #include "merkle/merkle_hash.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
+#include "pg_cluster.h"
 #include "store/group_committer.h"
+#include "store/pg_conn.h"
+#include "store/pg_store.h"
+#include "store/sqlite_store.h"
 
 namespace infoflyt {
 namespace {
 
 namespace fs = std::filesystem;
+using ::infoflyt::testing::PgCluster;
 
-class StoreTest : public ::testing::Test {
+enum class Backend { kSqlite, kPostgres };
+
+class StoreTestBase : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("infoflyt-store-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  void SetUpBackend(Backend backend) {
+    backend_ = backend;
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '_');
+    dir_ =
+        fs::temp_directory_path() / ("infoflyt-store-" + std::to_string(::getpid()) + "-" + name);
     fs::remove_all(dir_);
     fs::create_directories(dir_);
+    if (backend_ == Backend::kPostgres) {
+      // No PostgreSQL is a failure, not a skip: CI installs it (.ci/install-deps).
+      const Status& cluster = PgCluster::Shared().status();
+      ASSERT_TRUE(cluster.ok()) << cluster.message();
+      const Status s = PgCluster::Shared().CreateDatabase(&database_);
+      ASSERT_TRUE(s.ok()) << s.message();
+    }
     Reopen();
   }
   void TearDown() override {
     store_.reset();
     fs::remove_all(dir_);
   }
+
+  // A new store on this test's database, as another daemon would open it.
+  Status OpenStore(std::unique_ptr<Store>* out, int readers = 2) {
+    if (backend_ == Backend::kSqlite) {
+      std::unique_ptr<SqliteStore> store;
+      Status s = SqliteStore::Open({(dir_ / "db").string(), "test", "0", readers}, &store);
+      *out = std::move(store);
+      return s;
+    }
+    std::unique_ptr<PgStore> store;
+    Status s = PgStore::Open({ConnInfo(), "test", "0", readers}, &store);
+    *out = std::move(store);
+    return s;
+  }
   void Reopen() {
     store_.reset();
-    const Status s = SqliteStore::Open({(dir_ / "db").string(), "test", "0", 2}, &store_);
+    const Status s = OpenStore(&store_);
     ASSERT_TRUE(s.ok()) << s.message();
+  }
+  std::string ConnInfo() const { return PgCluster::Shared().ConnInfo(database_); }
+
+  // Runs `sql` on a connection of its own, as an administrator (or an intruder) would.
+  Status ExecRaw(const std::string& sql) {
+    if (backend_ == Backend::kSqlite) {
+      sqlite3* db = nullptr;
+      sqlite3_open((dir_ / "db").c_str(), &db);
+      char* error = nullptr;
+      const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+      Status s = rc == SQLITE_OK ? Status::Ok()
+                                 : Status(Code::kUnavailable, error ? error : "sqlite error");
+      sqlite3_free(error);
+      sqlite3_close(db);
+      return s;
+    }
+    std::unique_ptr<PgConn> conn;
+    if (Status s = PgConn::Connect(ConnInfo(), "", nullptr, &conn); !s.ok()) return s;
+    return conn->Exec(sql.c_str());
+  }
+  // SELECT count(*) FROM `table_where` (a table and, optionally, a WHERE clause).
+  int64_t Count(const std::string& table_where) {
+    const std::string sql = "SELECT count(*) FROM " + table_where;
+    if (backend_ == Backend::kSqlite) {
+      sqlite3* db = nullptr;
+      sqlite3_open((dir_ / "db").c_str(), &db);
+      sqlite3_stmt* stmt = nullptr;
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+      sqlite3_step(stmt);
+      const int64_t n = sqlite3_column_int64(stmt, 0);
+      sqlite3_finalize(stmt);
+      sqlite3_close(db);
+      return n;
+    }
+    std::unique_ptr<PgConn> conn;
+    PgResult result;
+    Status s = PgConn::Connect(ConnInfo(), "", nullptr, &conn);
+    if (s.ok()) s = conn->QueryOnce(sql, {}, &result);
+    EXPECT_TRUE(s.ok()) << s.message();
+    return s.ok() ? result.Int(0, 0) : -1;
+  }
+  // Makes the stored schema version one this binary does not know.
+  Status MarkSchemaNewer() {
+    return ExecRaw(backend_ == Backend::kSqlite ? "PRAGMA user_version = 99"
+                                                : "UPDATE schema_version SET version = 99");
   }
 
   static NewMessage Message(const std::string& id, const std::string& key,
@@ -60,17 +135,19 @@ class StoreTest : public ::testing::Test {
     return m;
   }
 
-  // Applies ops one batch; returns the transaction status.
-  Status Apply(std::vector<WriteOp>& ops, int64_t now = 1000) {
+  // Applies ops as one batch; returns the transaction status.
+  static Status ApplyTo(Store& store, std::vector<WriteOp>& ops, int64_t now = 1000) {
     std::vector<WriteOp*> ptrs;
     for (auto& op : ops) ptrs.push_back(&op);
-    return store_->Apply(ptrs, now);
+    return store.Apply(ptrs, now);
   }
-  PostOp Post(NewMessage m, int64_t now = 1000) {
+  Status Apply(std::vector<WriteOp>& ops, int64_t now = 1000) { return ApplyTo(*store_, ops, now); }
+  static PostOp PostTo(Store& store, NewMessage m, int64_t now = 1000) {
     std::vector<WriteOp> ops{PostOp{std::move(m), {}, {}}};
-    EXPECT_TRUE(Apply(ops, now).ok());
+    EXPECT_TRUE(ApplyTo(store, ops, now).ok());
     return std::get<PostOp>(ops[0]);
   }
+  PostOp Post(NewMessage m, int64_t now = 1000) { return PostTo(*store_, std::move(m), now); }
   AckOp Ack(const std::string& party, std::vector<uint64_t> ids) {
     std::vector<WriteOp> ops{AckOp{party, std::move(ids), {}, 0}};
     EXPECT_TRUE(Apply(ops).ok());
@@ -82,31 +159,21 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(store_->ReadDeliveries(party, from, unacked, 100, &out).ok());
     return out;
   }
-  int64_t Count(const char* table) {
-    sqlite3* db = nullptr;
-    sqlite3_open((dir_ / "db").c_str(), &db);
-    sqlite3_stmt* stmt = nullptr;
-    sqlite3_prepare_v2(db, (std::string("SELECT count(*) FROM ") + table).c_str(), -1, &stmt,
-                       nullptr);
-    sqlite3_step(stmt);
-    const int64_t n = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return n;
-  }
 
   // Signs nothing: the "note" names size and root, enough to check what was committed to.
-  StoredCheckpoint Checkpoint(int64_t now = 2000) {
+  static StoredCheckpoint CheckpointOf(Store& store, int64_t now = 2000) {
     CheckpointOp op;
     op.sign = [](uint64_t size, const std::string& root, std::string* note) {
       *note = std::to_string(size) + ":" + root;
       return Status::Ok();
     };
     std::vector<WriteOp> ops{std::move(op)};
-    EXPECT_TRUE(Apply(ops, now).ok());
-    EXPECT_TRUE(std::get<CheckpointOp>(ops[0]).status.ok());
+    EXPECT_TRUE(ApplyTo(store, ops, now).ok());
+    EXPECT_TRUE(std::get<CheckpointOp>(ops[0]).status.ok())
+        << std::get<CheckpointOp>(ops[0]).status.message();
     return std::get<CheckpointOp>(ops[0]).checkpoint;
   }
+  StoredCheckpoint Checkpoint(int64_t now = 2000) { return CheckpointOf(*store_, now); }
   std::vector<LogEntry> WholeLog() {
     std::vector<LogEntry> log;
     EXPECT_TRUE(store_->ReadLog(0, store_->LogSize(), 100000, &log).ok());
@@ -122,11 +189,35 @@ class StoreTest : public ::testing::Test {
     return range.Root();
   }
 
-  fs::path dir_;
-  std::unique_ptr<SqliteStore> store_;
+  Backend backend_ = Backend::kSqlite;
+  fs::path dir_;          // SQLite's database file.
+  std::string database_;  // PostgreSQL's database, in the shared cluster.
+  std::unique_ptr<Store> store_;
 };
 
-TEST_F(StoreTest, PostStoresOneDeliveryAndOneDisclosurePerRecipient) {
+// The conformance suite: every TEST_P runs on both backends.
+class StoreTest : public StoreTestBase, public ::testing::WithParamInterface<Backend> {
+ protected:
+  void SetUp() override { SetUpBackend(GetParam()); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         [](const ::testing::TestParamInfo<Backend>& param) {
+                           return param.param == Backend::kSqlite ? "Sqlite" : "Postgres";
+                         });
+
+class SqliteStoreTest : public StoreTestBase {
+ protected:
+  void SetUp() override { SetUpBackend(Backend::kSqlite); }
+};
+
+class PgStoreTest : public StoreTestBase {
+ protected:
+  void SetUp() override { SetUpBackend(Backend::kPostgres); }
+};
+
+TEST_P(StoreTest, PostStoresOneDeliveryAndOneDisclosurePerRecipient) {
   const PostOp op = Post(Message("m1", "k1"));
   ASSERT_TRUE(op.status.ok());
   EXPECT_FALSE(op.receipt.duplicate);
@@ -136,7 +227,7 @@ TEST_F(StoreTest, PostStoresOneDeliveryAndOneDisclosurePerRecipient) {
   EXPECT_EQ(Count("disclosures"), 2);
 }
 
-TEST_F(StoreTest, SameIdempotencyKeyReturnsTheFirstReceiptAndStoresNothing) {
+TEST_P(StoreTest, SameIdempotencyKeyReturnsTheFirstReceiptAndStoresNothing) {
   Post(Message("m1", "k1"), 1000);
   const PostOp again = Post(Message("m2", "k1"), 2000);
   ASSERT_TRUE(again.status.ok());
@@ -147,7 +238,7 @@ TEST_F(StoreTest, SameIdempotencyKeyReturnsTheFirstReceiptAndStoresNothing) {
   EXPECT_EQ(Count("disclosures"), 2);
 }
 
-TEST_F(StoreTest, ReusedKeyForADifferentMessageIsRefused) {
+TEST_P(StoreTest, ReusedKeyForADifferentMessageIsRefused) {
   Post(Message("m1", "k1"));
   NewMessage other = Message("m2", "k1");
   other.request_hash = "different";
@@ -156,7 +247,7 @@ TEST_F(StoreTest, ReusedKeyForADifferentMessageIsRefused) {
   EXPECT_EQ(Count("messages"), 1);
 }
 
-TEST_F(StoreTest, DuplicateWithinOneBatchIsDetected) {
+TEST_P(StoreTest, DuplicateWithinOneBatchIsDetected) {
   std::vector<WriteOp> ops{PostOp{Message("m1", "k1"), {}, {}},
                            PostOp{Message("m2", "k1"), {}, {}}};
   ASSERT_TRUE(Apply(ops).ok());
@@ -165,7 +256,7 @@ TEST_F(StoreTest, DuplicateWithinOneBatchIsDetected) {
   EXPECT_EQ(Count("messages"), 1);
 }
 
-TEST_F(StoreTest, DeliveriesComeInOrderPerRecipientAndAcksHideThem) {
+TEST_P(StoreTest, DeliveriesComeInOrderPerRecipientAndAcksHideThem) {
   Post(Message("m1", "k1"));
   Post(Message("m2", "k2", {"pst/pst"}));
   Post(Message("m3", "k3"));
@@ -191,7 +282,7 @@ TEST_F(StoreTest, DeliveriesComeInOrderPerRecipientAndAcksHideThem) {
   EXPECT_EQ(Read("pst/pst").size(), 3u);
 }
 
-TEST_F(StoreTest, AckOfAnotherPartysDeliveryChangesNothing) {
+TEST_P(StoreTest, AckOfAnotherPartysDeliveryChangesNothing) {
   Post(Message("m1", "k1"));
   const auto pst = Read("pst/pst");
   const auto oslo = Read("police/oslo");
@@ -201,7 +292,7 @@ TEST_F(StoreTest, AckOfAnotherPartysDeliveryChangesNothing) {
   EXPECT_EQ(Read("police/oslo").size(), 1u);  // The first id was rolled back too.
 }
 
-TEST_F(StoreTest, RefusedRecipientsGetARecordAndNoDelivery) {
+TEST_P(StoreTest, RefusedRecipientsGetARecordAndNoDelivery) {
   const PostOp op = Post(Message("m1", "k1", {"police/oslo"}, {"municipality/0301"}));
   ASSERT_TRUE(op.status.ok());
   EXPECT_EQ(op.receipt.recipients, std::vector<std::string>{"police/oslo"});
@@ -222,7 +313,7 @@ TEST_F(StoreTest, RefusedRecipientsGetARecordAndNoDelivery) {
   EXPECT_EQ(again.receipt.refusals[0].reason, "not allowed");
 }
 
-TEST_F(StoreTest, PostRefusedForEveryRecipientStoresOnlyTheRefusals) {
+TEST_P(StoreTest, PostRefusedForEveryRecipientStoresOnlyTheRefusals) {
   const PostOp op = Post(Message("m1", "k1", {}, {"police/oslo", "pst/pst"}));
   ASSERT_TRUE(op.status.ok());
   EXPECT_TRUE(op.receipt.recipients.empty());
@@ -231,7 +322,7 @@ TEST_F(StoreTest, PostRefusedForEveryRecipientStoresOnlyTheRefusals) {
   EXPECT_EQ(Count("disclosures WHERE outcome = 'refused'"), 2);
 }
 
-TEST_F(StoreTest, MessageStateIsOnlyForTheSender) {
+TEST_P(StoreTest, MessageStateIsOnlyForTheSender) {
   Post(Message("m1", "k1"));
   MessageState state;
   ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
@@ -246,37 +337,31 @@ TEST_F(StoreTest, MessageStateIsOnlyForTheSender) {
             Code::kNotFound);
 }
 
-TEST_F(StoreTest, CommittedDataSurvivesReopen) {
+TEST_P(StoreTest, CommittedDataSurvivesReopen) {
   Post(Message("m1", "k1"));
   Reopen();
   EXPECT_EQ(Read("police/oslo").size(), 1u);
   EXPECT_TRUE(Post(Message("m2", "k1")).receipt.duplicate);
 }
 
-TEST_F(StoreTest, DisclosureRecordsAreAppendOnly) {
+TEST_P(StoreTest, DisclosureRecordsAreAppendOnly) {
   Post(Message("m1", "k1"));
-  sqlite3* db = nullptr;
-  sqlite3_open((dir_ / "db").c_str(), &db);
-  EXPECT_NE(sqlite3_exec(db, "UPDATE disclosures SET recipient = 'x'", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM disclosures", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  EXPECT_FALSE(ExecRaw("UPDATE disclosures SET recipient = 'x'").ok());
+  EXPECT_FALSE(ExecRaw("DELETE FROM disclosures").ok());
   EXPECT_EQ(Count("disclosures"), 2);
+  EXPECT_EQ(Count("disclosures WHERE recipient = 'x'"), 0);
 }
 
-TEST_F(StoreTest, RefusesADatabaseFromANewerVersion) {
+TEST_P(StoreTest, RefusesADatabaseFromANewerVersion) {
   store_.reset();
-  sqlite3* db = nullptr;
-  sqlite3_open((dir_ / "db").c_str(), &db);
-  sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  std::unique_ptr<SqliteStore> store;
-  const Status s = SqliteStore::Open({(dir_ / "db").string(), "t", "0", 1}, &store);
+  ASSERT_TRUE(MarkSchemaNewer().ok());
+  std::unique_ptr<Store> store;
+  const Status s = OpenStore(&store, 1);
   EXPECT_EQ(s.code(), Code::kFailedPrecondition);
   EXPECT_NE(s.message().find("newer"), std::string::npos);
 }
 
-TEST_F(StoreTest, OverdueDeliveriesAreEscalatedExactlyOnce) {
+TEST_P(StoreTest, OverdueDeliveriesAreEscalatedExactlyOnce) {
   NewMessage m = Message("m1", "k1", {"municipality/0301", "police/oslo"});
   m.recipients[0].ack_deadline = 5000;
   Post(std::move(m), 1000);
@@ -324,7 +409,7 @@ TEST_F(StoreTest, OverdueDeliveriesAreEscalatedExactlyOnce) {
   EXPECT_FALSE(state.recipients[1].ack_deadline.has_value());
 }
 
-TEST_F(StoreTest, AcknowledgedDeliveriesAreNeverOverdue) {
+TEST_P(StoreTest, AcknowledgedDeliveriesAreNeverOverdue) {
   NewMessage m = Message("m1", "k1", {"municipality/0301"});
   m.recipients[0].ack_deadline = 5000;
   Post(std::move(m), 1000);
@@ -342,7 +427,7 @@ TEST_F(StoreTest, AcknowledgedDeliveriesAreNeverOverdue) {
   EXPECT_EQ(Count("messages"), 1);
 }
 
-TEST_F(StoreTest, EveryRecordIsALeafOfTheLogInOrder) {
+TEST_P(StoreTest, EveryRecordIsALeafOfTheLogInOrder) {
   Post(Message("m1", "k1", {"police/oslo", "pst/pst"}, {"municipality/0301"}));
   Post(Message("m2", "k2", {}, {"municipality/0301"}));  // Refused outright: a record still.
   std::vector<WriteOp> read{
@@ -371,7 +456,7 @@ TEST_F(StoreTest, EveryRecordIsALeafOfTheLogInOrder) {
   EXPECT_EQ(Count("checkpoints"), 1);
 }
 
-TEST_F(StoreTest, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
+TEST_P(StoreTest, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
   std::vector<StoredCheckpoint> checkpoints;
   for (int i = 0; i < 13; ++i) {
     Post(Message("m" + std::to_string(i), "k" + std::to_string(i)));
@@ -401,7 +486,7 @@ TEST_F(StoreTest, ProofsFromStoredNodesVerifyAgainstCheckpoints) {
   EXPECT_EQ(store_->GetCheckpoint(5, &found).code(), Code::kNotFound);
 }
 
-TEST_F(StoreTest, TheLogContinuesAcrossReopenAndItsNodesAreAppendOnly) {
+TEST_P(StoreTest, TheLogContinuesAcrossReopenAndItsNodesAreAppendOnly) {
   Post(Message("m1", "k1"));
   const StoredCheckpoint before = Checkpoint();
   Reopen();
@@ -412,15 +497,14 @@ TEST_F(StoreTest, TheLogContinuesAcrossReopenAndItsNodesAreAppendOnly) {
   std::vector<std::string> proof;
   ASSERT_TRUE(store_->ConsistencyProof(2, 4, &proof).ok());
   EXPECT_TRUE(merkle::VerifyConsistency(2, 4, proof, before.root, after.root).ok());
-  sqlite3* db = nullptr;
-  sqlite3_open((dir_ / "db").c_str(), &db);
-  EXPECT_NE(sqlite3_exec(db, "DELETE FROM merkle_nodes", nullptr, nullptr, nullptr), SQLITE_OK);
-  EXPECT_NE(sqlite3_exec(db, "UPDATE checkpoints SET note = ''", nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
+  EXPECT_FALSE(ExecRaw("DELETE FROM merkle_nodes").ok());
+  EXPECT_FALSE(ExecRaw("UPDATE merkle_nodes SET hash = hash").ok());
+  EXPECT_FALSE(ExecRaw("UPDATE checkpoints SET note = ''").ok());
+  EXPECT_FALSE(ExecRaw("DELETE FROM checkpoints").ok());
+  EXPECT_EQ(Count("merkle_nodes"), 7);  // 4 leaves, 2 pairs, 1 of four.
 }
 
-TEST_F(StoreTest, QueriesFilterByPersonPartyBasisTypeOutcomeAndTime) {
+TEST_P(StoreTest, QueriesFilterByPersonPartyBasisTypeOutcomeAndTime) {
   NewMessage other = Message("m2", "k2", {"police/vest"});
   other.subject_hash = "someone-else";
   Post(Message("m1", "k1", {"police/oslo", "pst/pst"}, {"municipality/0301"}), 1000);
@@ -460,11 +544,13 @@ TEST_F(StoreTest, QueriesFilterByPersonPartyBasisTypeOutcomeAndTime) {
   EXPECT_EQ(query({}, 3, 2), (std::vector<uint64_t>{3}));
 }
 
-TEST_F(StoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
+TEST_F(SqliteStoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
   store_.reset();
   SqliteStoreOptions options{(dir_ / "db").string(), "test", "0", 1};
   options.checkpoint_pages = 10;
-  ASSERT_TRUE(SqliteStore::Open(options, &store_).ok());
+  std::unique_ptr<SqliteStore> store;
+  ASSERT_TRUE(SqliteStore::Open(options, &store).ok());
+  store_ = std::move(store);
   const auto size_before = fs::file_size(dir_ / "db");
   for (int i = 0; i < 50; ++i) {
     Post(Message("m" + std::to_string(i), "k" + std::to_string(i)));
@@ -476,7 +562,7 @@ TEST_F(StoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
   EXPECT_GT(fs::file_size(dir_ / "db"), size_before);
 }
 
-TEST_F(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
+TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   std::mutex mu;
   std::vector<size_t> batches;
   std::atomic<int> done{0};
@@ -502,6 +588,212 @@ TEST_F(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   }
   EXPECT_EQ(total, 200u);
   EXPECT_LT(batches.size(), 200u);  // Submitted faster than fsync: ops shared commits.
+}
+
+// Several daemons on one database: each appends under the log lock, reloading the right edge
+// another left, so there is one log, in commit order, whichever daemon is asked.
+TEST_F(PgStoreTest, DaemonsTakingTurnsAppendToOneLog) {
+  std::unique_ptr<Store> other;
+  ASSERT_TRUE(OpenStore(&other).ok());
+  std::vector<StoredCheckpoint> checkpoints;
+  for (int i = 0; i < 6; ++i) {
+    Store& daemon = i % 2 == 0 ? *store_ : *other;
+    PostTo(daemon,
+           Message("m" + std::to_string(i), "k" + std::to_string(i), {"police/oslo"}, {"pst/pst"}));
+    checkpoints.push_back(CheckpointOf(daemon, 2000 + i));
+    EXPECT_EQ(checkpoints.back().tree_size, 2u * (i + 1));
+  }
+  std::vector<LogEntry> log;
+  ASSERT_TRUE(other->ReadLog(0, 12, 100, &log).ok());
+  ASSERT_EQ(log.size(), 12u);
+  for (uint64_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(log[i].record.index(), i);
+    EXPECT_EQ(log[i].leaf_hash, merkle::RecordLeafHash(log[i].record)) << i;
+  }
+  EXPECT_EQ(log[2].record.message_id(), "m1");  // Appended by the other daemon.
+  for (const StoredCheckpoint& c : checkpoints) {
+    EXPECT_EQ(c.root, RootOfRecords(log, c.tree_size));
+    // Either daemon proves what the other appended.
+    std::vector<std::string> proof;
+    ASSERT_TRUE(store_->InclusionProof(c.tree_size - 1, c.tree_size, &proof).ok());
+    EXPECT_TRUE(merkle::VerifyInclusion(log[c.tree_size - 1].leaf_hash, c.tree_size - 1,
+                                        c.tree_size, proof, c.root)
+                    .ok());
+    ASSERT_TRUE(store_->ConsistencyProof(c.tree_size, 12, &proof).ok());
+    EXPECT_TRUE(
+        merkle::VerifyConsistency(c.tree_size, 12, proof, c.root, checkpoints.back().root).ok());
+  }
+  // A daemon that has not written since sees the newest head once it commits.
+  EXPECT_EQ(store_->LogSize(), 10u);
+  EXPECT_EQ(Checkpoint(3000).tree_size, 12u);
+  EXPECT_EQ(store_->LogSize(), 12u);
+  EXPECT_EQ(Count("checkpoints"), 6);
+  EXPECT_EQ(Count("log_head WHERE size = 12"), 1);
+}
+
+TEST_F(PgStoreTest, DaemonsPostingAtOnceKeepTheLogWhole) {
+  std::unique_ptr<Store> other;
+  ASSERT_TRUE(OpenStore(&other).ok());
+  constexpr int kPerDaemon = 40;
+  auto run = [&](Store* daemon, const std::string& prefix) {
+    GroupCommitter committer(daemon, 8);
+    for (int i = 0; i < kPerDaemon; ++i) {
+      const std::string id = prefix + std::to_string(i);
+      committer.Submit(PostOp{Message(id, id), {}, {}},
+                       [](WriteOp& op) { EXPECT_TRUE(std::get<PostOp>(op).status.ok()); });
+    }
+  };
+  std::thread a(run, store_.get(), "a");
+  std::thread b(run, other.get(), "b");
+  a.join();
+  b.join();
+  EXPECT_EQ(Count("messages"), 2 * kPerDaemon);
+  const StoredCheckpoint c = Checkpoint(5000);
+  ASSERT_EQ(c.tree_size, 4u * kPerDaemon);
+  std::vector<LogEntry> log;
+  ASSERT_TRUE(other->ReadLog(0, c.tree_size, 1000, &log).ok());
+  ASSERT_EQ(log.size(), c.tree_size);
+  for (uint64_t i = 0; i < log.size(); ++i) {
+    EXPECT_EQ(log[i].record.index(), i);
+    EXPECT_EQ(log[i].leaf_hash, merkle::RecordLeafHash(log[i].record)) << i;
+  }
+  EXPECT_EQ(c.root, RootOfRecords(log, c.tree_size));
+  EXPECT_EQ(Count("merkle_nodes WHERE level = 0"), 4 * kPerDaemon);
+}
+
+TEST_F(PgStoreTest, TwoDaemonsEscalatingOneDeliveryAtOnceEscalateItOnce) {
+  std::unique_ptr<Store> other;
+  ASSERT_TRUE(OpenStore(&other).ok());
+  NewMessage m = Message("m1", "k1", {"municipality/0301"});
+  m.recipients[0].ack_deadline = 5000;
+  Post(std::move(m), 1000);
+  const uint64_t id = Read("municipality/0301").at(0).delivery_id;
+  auto escalation = [](const std::string& message_id) {
+    NewMessage e = Message(message_id, "escalation-" + message_id, {"police/oslo"});
+    e.sender = "infoflytd";
+    e.event = "escalate";
+    return e;
+  };
+  std::vector<WriteOp> first{EscalateOp{id, escalation("e1"), {}, {}}};
+  std::vector<WriteOp> second{EscalateOp{id, escalation("e2"), {}, {}}};
+  std::barrier start(2);
+  std::thread a([&] {
+    start.arrive_and_wait();
+    EXPECT_TRUE(ApplyTo(*store_, first, 6000).ok());
+  });
+  std::thread b([&] {
+    start.arrive_and_wait();
+    EXPECT_TRUE(ApplyTo(*other, second, 6000).ok());
+  });
+  a.join();
+  b.join();
+  const Status& s1 = std::get<EscalateOp>(first[0]).status;
+  const Status& s2 = std::get<EscalateOp>(second[0]).status;
+  EXPECT_NE(s1.ok(), s2.ok()) << s1.message() << " / " << s2.message();
+  EXPECT_EQ((s1.ok() ? s2 : s1).code(), Code::kFailedPrecondition);
+  EXPECT_EQ(Count("messages WHERE sender = 'infoflytd'"), 1);
+  EXPECT_EQ(Count("disclosures WHERE event = 'escalate'"), 1);
+  EXPECT_EQ(Count("deliveries WHERE escalated_at IS NOT NULL"), 1);
+}
+
+TEST_F(PgStoreTest, OneKeyPostedToTwoDaemonsAtOnceIsStoredOnce) {
+  std::unique_ptr<Store> other;
+  ASSERT_TRUE(OpenStore(&other).ok());
+  PostOp first;
+  PostOp second;
+  std::barrier start(2);
+  std::thread a([&] {
+    start.arrive_and_wait();
+    first = PostTo(*store_, Message("m1", "k1"));
+  });
+  std::thread b([&] {
+    start.arrive_and_wait();
+    second = PostTo(*other, Message("m2", "k1"));
+  });
+  a.join();
+  b.join();
+  ASSERT_TRUE(first.status.ok()) << first.status.message();
+  ASSERT_TRUE(second.status.ok()) << second.status.message();
+  EXPECT_NE(first.receipt.duplicate, second.receipt.duplicate);
+  EXPECT_EQ(first.receipt.message_id, second.receipt.message_id);
+  EXPECT_EQ(first.receipt.recipients, second.receipt.recipients);
+  EXPECT_EQ(Count("messages"), 1);
+  EXPECT_EQ(Count("disclosures"), 2);
+}
+
+TEST_F(PgStoreTest, DaemonsOpeningANewDatabaseAtOnceMigrateItOnce) {
+  store_.reset();
+  ASSERT_TRUE(PgCluster::Shared().CreateDatabase(&database_).ok());
+  std::unique_ptr<Store> a_store;
+  std::unique_ptr<Store> b_store;
+  Status a_status;
+  Status b_status;
+  std::thread a([&] { a_status = OpenStore(&a_store); });
+  std::thread b([&] { b_status = OpenStore(&b_store); });
+  a.join();
+  b.join();
+  ASSERT_TRUE(a_status.ok()) << a_status.message();
+  ASSERT_TRUE(b_status.ok()) << b_status.message();
+  EXPECT_EQ(Count("schema_version WHERE version = 1"), 1);
+  PostTo(*a_store, Message("m1", "k1"));
+  EXPECT_TRUE(PostTo(*b_store, Message("m2", "k1")).receipt.duplicate);
+}
+
+// A lost connection fails the batch as retryable and stores nothing; the next batch after the
+// server is back reconnects.
+TEST_F(PgStoreTest, ALostConnectionIsUnavailableAndTheNextCallReconnects) {
+  Post(Message("m1", "k1"));
+  auto admin = [&](const std::string& sql) {
+    std::unique_ptr<PgConn> conn;
+    Status s = PgConn::Connect(PgCluster::Shared().ConnInfo("postgres"), "", nullptr, &conn);
+    if (s.ok()) s = conn->Exec(sql.c_str());
+    EXPECT_TRUE(s.ok()) << s.message();
+  };
+  // Nobody may connect, and the store's sessions are ended.
+  admin("ALTER DATABASE " + database_ + " ALLOW_CONNECTIONS false");
+  admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + database_ +
+        "'");
+  std::vector<WriteOp> ops{PostOp{Message("m2", "k2"), {}, {}}};
+  EXPECT_EQ(Apply(ops).code(), Code::kUnavailable);
+  std::vector<StoredDelivery> deliveries;
+  EXPECT_EQ(store_->ReadDeliveries("police/oslo", 0, true, 10, &deliveries).code(),
+            Code::kUnavailable);
+  admin("ALTER DATABASE " + database_ + " ALLOW_CONNECTIONS true");
+  std::vector<WriteOp> again{PostOp{Message("m2", "k2"), {}, {}}};
+  ASSERT_TRUE(Apply(again).ok());
+  EXPECT_TRUE(std::get<PostOp>(again[0]).status.ok());
+  EXPECT_FALSE(std::get<PostOp>(again[0]).receipt.duplicate);
+  EXPECT_EQ(Read("police/oslo").size(), 2u);
+  EXPECT_EQ(Checkpoint().root, RootOfRecords(WholeLog(), 4));
+}
+
+TEST_F(PgStoreTest, ALogHeadOutOfStepWithTheRecordsIsRefusedAtOpen) {
+  Post(Message("m1", "k1"));
+  store_.reset();
+  ASSERT_TRUE(ExecRaw("UPDATE log_head SET size = 1").ok());
+  std::unique_ptr<Store> store;
+  const Status s = OpenStore(&store);
+  EXPECT_EQ(s.code(), Code::kInternal);
+  EXPECT_NE(s.message().find("out of step"), std::string::npos) << s.message();
+}
+
+TEST_F(PgStoreTest, TextAndBytesRoundTripExactly) {
+  NewMessage m = Message("m1", "k1", {"police/oslo"});
+  m.subject_hash = std::string("\0\xff\x01 subject", 11);  // Bytes, not text.
+  m.recipients[0].envelope = std::string("\0\x80\xfe envelope", 12);
+  m.recipients[0].content_hash = std::string(32, '\0');
+  Post(m);
+  const auto deliveries = Read("police/oslo");
+  ASSERT_EQ(deliveries.size(), 1u);
+  EXPECT_EQ(deliveries[0].envelope, m.recipients[0].envelope);
+  RecordFilter f;
+  f.subject_hash = m.subject_hash;
+  std::vector<v1::DisclosureRecord> records;
+  ASSERT_TRUE(store_->QueryRecords(f, 0, 10, &records).ok());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].subject_hash(), m.subject_hash);
+  EXPECT_EQ(records[0].content_hash(), m.recipients[0].content_hash);
+  EXPECT_EQ(records[0].legal_citation(), "straffegjennomføringsloven § 4 i");
 }
 
 }  // namespace

@@ -1,0 +1,230 @@
+#include "store/pg_conn.h"
+
+#include <cstring>
+#include <vector>
+
+#include "base/log.h"
+
+namespace infoflyt {
+namespace {
+
+// Type OIDs from PostgreSQL's pg_type.dat (stable across versions); the client headers that
+// define them (catalog/pg_type_d.h) come with the server's development package, not libpq's.
+constexpr Oid kBoolOid = 16;
+constexpr Oid kByteaOid = 17;
+constexpr Oid kInt8Oid = 20;
+
+// Server warnings go to our log; notices (e.g. "already exists, skipping") are noise.
+void OnNotice(void* /*arg*/, const PGresult* result) {
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity != nullptr && std::strcmp(severity, "WARNING") == 0) {
+    LogWarning(std::string("postgres: ") + PQresultErrorMessage(result));
+  }
+}
+
+// What the caller should do about a failed statement, from its SQLSTATE class: errors caused
+// by the values in it (the op's own data) fail that op; a bug in our SQL is internal; anything
+// else (connection lost, server shutting down, deadlock, serialisation failure, out of
+// resources) is worth retrying.
+Code CodeOf(const char* sqlstate) {
+  if (sqlstate == nullptr || std::strlen(sqlstate) != 5) return Code::kUnavailable;
+  const std::string_view state(sqlstate);
+  if (state == "23505") return Code::kAlreadyExists;  // unique_violation
+  const std::string_view error_class = state.substr(0, 2);
+  if (error_class == "22" || error_class == "23") return Code::kInvalidArgument;
+  if (error_class == "42" || error_class == "XX") return Code::kInternal;
+  return Code::kUnavailable;
+}
+
+void PutBigEndian64(uint64_t v, char* out) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+}  // namespace
+
+PgParam PgParam::Int(int64_t value) {
+  std::string bytes(8, '\0');
+  PutBigEndian64(static_cast<uint64_t>(value), bytes.data());
+  return {kInt8Oid, 1, std::move(bytes)};
+}
+
+PgParam PgParam::Int(std::optional<int64_t> value) {
+  return value ? Int(*value) : PgParam(kInt8Oid, 1, std::nullopt);
+}
+
+PgParam PgParam::Text(std::string_view value) { return {0, 0, std::string(value)}; }
+
+PgParam PgParam::Bytes(std::string_view value) { return {kByteaOid, 1, std::string(value)}; }
+
+int64_t PgResult::Int(int row, int column) const {
+  if (IsNull(row, column)) return 0;
+  const auto* bytes =
+      reinterpret_cast<const unsigned char*>(PQgetvalue(result_.get(), row, column));
+  const int length = PQgetlength(result_.get(), row, column);
+  if (PQftype(result_.get(), column) == kBoolOid) return bytes[0] != 0;
+  // Big-endian two's complement of 2, 4 or 8 bytes, sign-extended.
+  uint64_t v = (bytes[0] & 0x80) ? ~uint64_t{0} : 0;
+  for (int i = 0; i < length; ++i) v = (v << 8) | bytes[i];
+  return static_cast<int64_t>(v);
+}
+
+std::string PgResult::Text(int row, int column) const {
+  if (IsNull(row, column)) return {};
+  return std::string(PQgetvalue(result_.get(), row, column),
+                     static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+}
+
+int64_t PgResult::Affected() const {
+  const char* n = result_ ? PQcmdTuples(result_.get()) : "";
+  return *n == '\0' ? 0 : std::stoll(n);
+}
+
+Status CheckConnInfo(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* raw = PQconninfoParse(conninfo.c_str(), &error);
+  if (raw == nullptr) {
+    std::string why = error ? error : "out of memory";
+    PQfreemem(error);
+    while (!why.empty() && why.back() == '\n') why.pop_back();
+    return {Code::kInvalidArgument, "not a PostgreSQL connection string: " + why};
+  }
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(raw, &PQconninfoFree);
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr && *o->val != '\0') {
+      return {Code::kInvalidArgument,
+              "holds a password: use a password file or libpq's PGPASSWORD or passfile instead"};
+    }
+  }
+  return Status::Ok();
+}
+
+Status PgConn::Connect(const std::string& conninfo, const std::string& password, const char* setup,
+                       std::unique_ptr<PgConn>* out) {
+  // The caller's conninfo is expanded in place of dbname; what follows it overrides it.
+  const char* keywords[] = {"dbname", "client_encoding", "fallback_application_name",
+                            password.empty() ? nullptr : "password", nullptr};
+  const char* values[] = {conninfo.c_str(), "UTF8", "infoflytd", password.c_str(), nullptr};
+  std::unique_ptr<PgConn> conn(new PgConn());
+  conn->conn_.reset(PQconnectdbParams(keywords, values, 1));
+  if (!conn->conn_) return {Code::kUnavailable, "postgres: out of memory connecting"};
+  if (PQstatus(conn->conn_.get()) != CONNECTION_OK) {
+    return {Code::kUnavailable,
+            std::string("postgres: cannot connect: ") + PQerrorMessage(conn->conn_.get())};
+  }
+  // Text columns are returned as UTF-8 bytes; a database in another encoding could not store
+  // every value the daemon writes.
+  const char* encoding = PQparameterStatus(conn->conn_.get(), "server_encoding");
+  if (encoding == nullptr || std::string_view(encoding) != "UTF8") {
+    return {Code::kFailedPrecondition,
+            std::string("postgres: the database must use UTF8 encoding, not ") +
+                (encoding ? encoding : "unknown")};
+  }
+  PQsetNoticeReceiver(conn->conn_.get(), &OnNotice, nullptr);
+  conn->setup_ = setup;
+  if (setup != nullptr) {
+    if (Status s = conn->Exec(setup); !s.ok()) return s;
+  }
+  *out = std::move(conn);
+  return Status::Ok();
+}
+
+Status PgConn::Check(PGresult* raw, std::string_view what, PgResult* out) {
+  PgResult result;
+  result.result_.reset(raw);
+  const ExecStatusType st = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    if (out != nullptr) *out = std::move(result);
+    return Status::Ok();
+  }
+  const char* sqlstate = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
+  std::string message = raw ? PQresultErrorMessage(raw) : "";
+  if (message.empty()) message = PQerrorMessage(conn_.get());
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  const Code code = PQstatus(conn_.get()) == CONNECTION_OK ? CodeOf(sqlstate) : Code::kUnavailable;
+  // Statements are long; their start says which one failed.
+  if (what.size() > 72) what = what.substr(0, 72);
+  return {code, "postgres: " + std::string(what) + ": " + message +
+                    (sqlstate ? " (SQLSTATE " + std::string(sqlstate) + ")" : "")};
+}
+
+Status PgConn::Exec(const char* sql) { return Check(PQexec(conn_.get(), sql), sql, nullptr); }
+
+Status PgConn::Run(const char* name, const std::string& sql, std::span<const PgParam> params,
+                   PgResult* out) {
+  std::vector<Oid> types;
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  for (const PgParam& p : params) {
+    types.push_back(p.type_);
+    values.push_back(p.value_ ? p.value_->data() : nullptr);
+    lengths.push_back(p.value_ ? static_cast<int>(p.value_->size()) : 0);
+    formats.push_back(p.format_);
+  }
+  const int n = static_cast<int>(params.size());
+  if (name == nullptr) {
+    return Check(PQexecParams(conn_.get(), sql.c_str(), n, types.data(), values.data(),
+                              lengths.data(), formats.data(), 1),
+                 sql, out);
+  }
+  return Check(
+      PQexecPrepared(conn_.get(), name, n, values.data(), lengths.data(), formats.data(), 1), sql,
+      out);
+}
+
+Status PgConn::Query(const char* sql, std::initializer_list<PgParam> params, PgResult* out) {
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    std::string name = "s" + std::to_string(prepared_.size());
+    // Parameter types come from the first use: each literal is always bound the same way.
+    std::vector<Oid> types;
+    for (const PgParam& p : params) types.push_back(p.type_);
+    if (Status s = Check(
+            PQprepare(conn_.get(), name.c_str(), sql, static_cast<int>(types.size()), types.data()),
+            sql, nullptr);
+        !s.ok()) {
+      return s;
+    }
+    it = prepared_.emplace(sql, std::move(name)).first;
+  }
+  return Run(it->second.c_str(), sql, std::span(params.begin(), params.size()), out);
+}
+
+Status PgConn::QueryOnce(const std::string& sql, std::span<const PgParam> params, PgResult* out) {
+  return Run(nullptr, sql, params, out);
+}
+
+Status PgConn::Commit() {
+  if (PQtransactionStatus(conn_.get()) == PQTRANS_INERROR) {
+    Rollback();
+    return {Code::kInternal, "postgres: a failed statement aborted the transaction"};
+  }
+  return Exec("COMMIT");
+}
+
+void PgConn::Rollback() {
+  if (PQstatus(conn_.get()) != CONNECTION_OK) return;
+  const PGTransactionStatusType t = PQtransactionStatus(conn_.get());
+  if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) PQclear(PQexec(conn_.get(), "ROLLBACK"));
+}
+
+Status PgConn::EnsureConnected() {
+  // Reads, without blocking, what the server sent while we were idle: one that ended the
+  // session (shutdown, pg_terminate_backend) closed the socket, and the loss shows now rather
+  // than in the middle of the next transaction.
+  if (connected()) (void)PQconsumeInput(conn_.get());
+  if (connected()) return Status::Ok();
+  // A new session: statements prepared on the old one are gone.
+  prepared_.clear();
+  PQreset(conn_.get());
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    return {Code::kUnavailable,
+            std::string("postgres: cannot reconnect: ") + PQerrorMessage(conn_.get())};
+  }
+  return setup_ != nullptr ? Exec(setup_) : Status::Ok();
+}
+
+}  // namespace infoflyt

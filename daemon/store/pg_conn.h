@@ -1,0 +1,114 @@
+// Thin RAII wrappers over libpq, as sqlite_db.h is for SQLite: a connection with a cache of
+// prepared statements, bound parameters and a result with typed column helpers. Values are
+// always sent as bound parameters (blobs as binary bytea), never spliced into SQL. Results come
+// back in binary format, so text and bytea columns are returned byte for byte.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "base/status.h"
+
+namespace infoflyt {
+
+// OK if `conninfo` is a valid libpq connection string or URI without a password in it (a
+// configuration file is no place for one); INVALID_ARGUMENT saying why not otherwise.
+Status CheckConnInfo(const std::string& conninfo);
+
+// One bound parameter of a query.
+class PgParam {
+ public:
+  static PgParam Int(int64_t value);                 // bigint.
+  static PgParam Int(std::optional<int64_t> value);  // bigint, or NULL if unset.
+  static PgParam Text(std::string_view value);       // Type inferred by the server.
+  static PgParam Bytes(std::string_view value);      // bytea, sent as binary.
+
+ private:
+  friend class PgConn;
+  PgParam(Oid type, int format, std::optional<std::string> value)
+      : type_(type), format_(format), value_(std::move(value)) {}
+
+  Oid type_;
+  int format_;  // 0: text, 1: binary.
+  std::optional<std::string> value_;
+};
+
+// The rows of a query, in binary format.
+class PgResult {
+ public:
+  PgResult() = default;
+
+  int rows() const { return result_ ? PQntuples(result_.get()) : 0; }
+  bool IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  // An integer or boolean column (0 if NULL).
+  int64_t Int(int row, int column) const;
+  // A text or bytea column's bytes ("" if NULL).
+  std::string Text(int row, int column) const;
+  // Rows changed by an INSERT, UPDATE or DELETE.
+  int64_t Affected() const;
+
+ private:
+  friend class PgConn;
+  struct Clear {
+    void operator()(PGresult* r) const { PQclear(r); }
+  };
+  std::unique_ptr<PGresult, Clear> result_;
+};
+
+// One session, used by one thread at a time. A failed statement's Status says what to do about
+// it: ALREADY_EXISTS (a unique key taken) or INVALID_ARGUMENT (other values the database
+// refused) blame the values; INTERNAL blames our SQL; UNAVAILABLE (connection lost, server
+// shutting down, deadlock, serialisation failure, lock timeout) is worth retrying.
+class PgConn {
+ public:
+  // Connects with a libpq connection string or URI, in UTF-8, and runs `setup` (session
+  // settings, also run again after a reconnect) if given. `password`, if not empty, overrides
+  // libpq's own sources (PGPASSWORD, the passfile). UNAVAILABLE if it cannot connect;
+  // FAILED_PRECONDITION if the database cannot store UTF-8. Messages never repeat `conninfo` or
+  // `password`.
+  static Status Connect(const std::string& conninfo, const std::string& password, const char* setup,
+                        std::unique_ptr<PgConn>* out);
+
+  // One or more statements with no parameters (transaction control, DDL).
+  Status Exec(const char* sql);
+  // A cached prepared statement. `sql` must be a literal: the cache is keyed by its address.
+  Status Query(const char* sql, std::initializer_list<PgParam> params, PgResult* out = nullptr);
+  // An unprepared statement, for SQL assembled at run time from fixed fragments.
+  Status QueryOnce(const std::string& sql, std::span<const PgParam> params,
+                   PgResult* out = nullptr);
+
+  // Commits the open transaction. INTERNAL, rolling back, if a statement in it failed (the
+  // server would turn COMMIT into ROLLBACK without an error).
+  Status Commit();
+  // Rolls back the open transaction, if any; a no-op on a broken connection.
+  void Rollback();
+  // Reconnects if the connection was lost (prepared statements are then prepared again).
+  Status EnsureConnected();
+  // False once the connection is known to be lost.
+  bool connected() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+
+ private:
+  struct Finish {
+    void operator()(PGconn* c) const { PQfinish(c); }
+  };
+  PgConn() = default;
+  // Turns a finished command into a Status; `what` names it in errors.
+  Status Check(PGresult* result, std::string_view what, PgResult* out);
+  Status Run(const char* name, const std::string& sql, std::span<const PgParam> params,
+             PgResult* out);
+
+  std::unique_ptr<PGconn, Finish> conn_;
+  const char* setup_ = nullptr;
+  std::map<const char*, std::string> prepared_;  // SQL literal -> statement name.
+};
+
+}  // namespace infoflyt

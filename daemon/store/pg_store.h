@@ -1,0 +1,114 @@
+// The PostgreSQL store: the same promises as SqliteStore, on a database several daemons can
+// share. Each batch is one transaction with a savepoint per op; a commit is durable when Apply
+// returns (as durable as the server's settings make it).
+//
+// Several daemons on one database: disclosure-log appends are serialised by a row lock on the
+// one-row log_head table, taken at the start of every batch that may append. Under that lock
+// each daemon reloads the log's right edge if another daemon appended since, assigns leaf
+// indexes from the log head (stored in disclosures.leaf_index, because sequences have gaps), and
+// moves the head in the same transaction. So record order is commit order and the tree is one.
+// Escalation stays exactly-once: its conditional UPDATE takes the delivery's row lock.
+//
+// A lost connection fails the batch with UNAVAILABLE (retryable); the next call reconnects.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "merkle/compact_range.h"
+#include "store/pg_conn.h"
+#include "store/store.h"
+
+namespace infoflyt {
+
+struct PgStoreOptions {
+  // A libpq connection string or URI. Never logged: it may hold a password (prefer a passfile).
+  std::string conninfo;
+  std::string instance;    // This daemon instance, recorded in every disclosure record.
+  std::string version;     // The daemon's version, likewise.
+  int readers = 4;         // Connections for reads, besides the one writer.
+  std::string password{};  // If not empty, overrides libpq's PGPASSWORD and passfile.
+};
+
+class PgStore final : public Store {
+ public:
+  // Connects and brings the schema to the current version (one daemon at a time: migrations
+  // hold an advisory lock). Refuses a database whose schema is newer than this binary knows.
+  static Status Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* out);
+  ~PgStore() override = default;
+  PgStore(const PgStore&) = delete;
+  PgStore& operator=(const PgStore&) = delete;
+
+  Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
+  Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
+                        std::vector<StoredDelivery>* out) override;
+  Status GetMessageState(std::string_view message_id, std::string_view sender,
+                         MessageState* out) override;
+  Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
+                   std::vector<FlagInfo>* out) override;
+  Status ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) override;
+  Status NextDeadline(std::optional<int64_t>* out) override;
+  Status QueryRecords(const RecordFilter& filter, uint64_t from_index, size_t limit,
+                      std::vector<v1::DisclosureRecord>* out) override;
+  Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
+                 std::vector<LogEntry>* out) override;
+  Status GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) override;
+  // Proofs may cover records other daemons appended: sizes are checked against the stored head.
+  Status InclusionProof(uint64_t index, uint64_t tree_size,
+                        std::vector<std::string>* proof) override;
+  Status ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std::string>* proof) override;
+  // As of this daemon's last commit or log reload; others may have appended since.
+  uint64_t LogSize() const override { return log_size_.load(); }
+
+ private:
+  explicit PgStore(PgStoreOptions options) : options_(std::move(options)) {}
+
+  Status ApplyOne(WriteOp& op, int64_t now);
+  Status ApplyPost(PostOp& op, int64_t now);
+  Status ApplyAck(AckOp& op, int64_t now);
+  Status ApplyReceived(ReceivedOp& op, int64_t now);
+  Status ApplyFlag(FlagOp& op, int64_t now);
+  Status ApplyUnflag(UnflagOp& op, int64_t now);
+  Status ApplyEscalate(EscalateOp& op, int64_t now);
+  Status ApplyAuditRead(AuditReadOp& op, int64_t now);
+  Status ApplyCheckpoint(CheckpointOp& op, int64_t now);
+  // Loads the log's right edge as committed.
+  Status OpenLog();
+  // Inside a transaction: locks the log head until commit and brings log_ up to it.
+  Status LockLog();
+  // Stores a new message: its refusal records and, if it has recipients, the message with one
+  // delivery and disclosure record per recipient.
+  Status InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt);
+  Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
+  struct RecordRow;
+  // Inserts a disclosure record as the next leaf and appends it to the log.
+  Status InsertRecord(const RecordRow& row, int64_t now, uint64_t* index = nullptr);
+  // One disclosure record: a disclosure with its delivery, or a refusal.
+  // `basis` overrides the message's legal basis when its legal_basis is set.
+  Status InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
+                                int64_t delivery_id, const RecipientDisclosure& basis,
+                                const std::string& recipient, const std::string& view,
+                                const std::string& content_hash, const std::string& reason);
+  // The committed log size, read through `conn`.
+  Status StoredLogSize(PgConn& conn, uint64_t* size);
+
+  // Borrows a reader connection for the lifetime of the lease.
+  class ReaderLease;
+
+  PgStoreOptions options_;
+  std::unique_ptr<PgConn> writer_;
+  // The log's right edge as of the open transaction; writer only. Restored when a transaction
+  // or an op's savepoint rolls back, and reloaded under the log lock if another daemon appended.
+  merkle::CompactRange log_;
+  bool log_locked_ = false;            // The open transaction holds the log lock; writer only.
+  std::atomic<uint64_t> log_size_{0};  // Committed size, as this daemon last saw it.
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;
+  std::vector<std::unique_ptr<PgConn>> idle_readers_;
+};
+
+}  // namespace infoflyt

@@ -1,0 +1,111 @@
+// The real daemon on the PostgreSQL store, in a throwaway cluster (tests/pg_cluster.h): a post,
+// its delivery and acknowledgement, a restart, the disclosure log exported and verified
+// offline; and two daemons on one database.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "integration/daemon_harness.h"
+#include "integration/subscriber.h"
+#include "pg_cluster.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kAuditor = "auditor-datatilsynet";
+
+class PostgresDaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // No PostgreSQL is a failure, not a skip: CI installs it (.ci/install-deps).
+    const Status& cluster = PgCluster::Shared().status();
+    ASSERT_TRUE(cluster.ok()) << cluster.message();
+    ASSERT_TRUE(PgCluster::Shared().CreateDatabase(&database_).ok());
+  }
+  // The [store] section of a daemon on this test's database.
+  std::string StoreConfig() const {
+    return "backend = \"postgres\"\npostgres_conninfo = \"" +
+           PgCluster::Shared().ConnInfo(database_) + "\"\n";
+  }
+  static v1::Receipt Post(DaemonProcess& daemon, const v1::Envelope& envelope) {
+    v1::Receipt receipt;
+    const grpc::Status s = daemon.Client("correctional-oslo-fengsel")->Post(envelope, &receipt);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return receipt;
+  }
+
+  std::string database_;
+};
+
+TEST_F(PostgresDaemonTest, PostDeliverAckRestartAndVerifyTheLog) {
+  DaemonProcess daemon;
+  daemon.set_store_config(StoreConfig());
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  EXPECT_NE(daemon.Log().find("store postgres"), std::string::npos) << daemon.Log();
+
+  auto police = daemon.Client("police-oslo");
+  const v1::Envelope notice = ReleaseNotice("pg-1");
+  const v1::Receipt receipt = Post(daemon, notice);
+  {
+    Subscriber subscriber(police.get());
+    ASSERT_TRUE(subscriber.WaitForMessage(receipt.message_id()));
+    v1::AckResponse ack;
+    ASSERT_TRUE(police->Ack({subscriber.deliveries().front().delivery_id()}, &ack).ok());
+  }
+  ASSERT_EQ(daemon.Terminate(), 0) << daemon.Log();
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+
+  // Committed before the restart: the same receipt for the same key, the ack kept.
+  const v1::Receipt again = Post(daemon, notice);
+  EXPECT_TRUE(again.duplicate());
+  EXPECT_EQ(again.message_id(), receipt.message_id());
+  v1::MessageStatus status;
+  ASSERT_TRUE(daemon.Client("correctional-oslo-fengsel")
+                  ->GetMessageStatus(receipt.message_id(), &status)
+                  .ok());
+  ASSERT_EQ(status.recipients_size(), 2);
+  EXPECT_TRUE(status.recipients(0).has_acknowledged_at());  // police/oslo
+
+  const std::string dir = fs::path(daemon.db_path()).parent_path();
+  CliResult r = daemon.Cli(kAuditor, "audit export --out " + dir + "/log.jsonl --checkpoint-out " +
+                                         dir + "/checkpoint.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = daemon.Cli(kAuditor, "audit verify --log " + dir + "/log.jsonl --checkpoint " + dir +
+                               "/checkpoint.txt --key " + daemon.log_key_path() + ".pub");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+// The first step towards several daemons on one database: what one stored, the other serves.
+TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
+  DaemonProcess a;
+  DaemonProcess b;
+  a.set_store_config(StoreConfig());
+  b.set_store_config(StoreConfig());
+  ASSERT_TRUE(a.Start()) << a.Log();
+  ASSERT_TRUE(b.Start()) << b.Log();
+
+  const v1::Envelope notice = ReleaseNotice("shared-1");
+  const v1::Receipt receipt = Post(a, notice);
+  // A retry that reaches the other daemon gets the first receipt.
+  const v1::Receipt retry = Post(b, notice);
+  EXPECT_TRUE(retry.duplicate());
+  EXPECT_EQ(retry.message_id(), receipt.message_id());
+
+  // A subscriber at the other daemon is sent the stored delivery and acknowledges it there.
+  auto police = b.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  ASSERT_TRUE(subscriber.WaitForMessage(receipt.message_id()));
+  v1::AckResponse ack;
+  ASSERT_TRUE(police->Ack({subscriber.deliveries().front().delivery_id()}, &ack).ok());
+  EXPECT_EQ(ack.newly_acknowledged(), 1u);
+  v1::MessageStatus status;
+  ASSERT_TRUE(
+      a.Client("correctional-oslo-fengsel")->GetMessageStatus(receipt.message_id(), &status).ok());
+  EXPECT_TRUE(status.recipients(0).has_acknowledged_at());
+}
+
+}  // namespace
+}  // namespace infoflyt::testing
