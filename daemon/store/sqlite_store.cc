@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
@@ -415,7 +416,31 @@ Status SqliteStore::InsertRecord(const RecordRow& row, int64_t now, int64_t* rec
   if (q.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting disclosure record");
   const int64_t id = writer_->LastInsertRowid();
   if (record_id != nullptr) *record_id = id;
-  return AppendToLog(id);
+  // The leaf is made from the values just bound, as RecordFromRow reads them back (the store
+  // tests check that every stored leaf equals the hash of its record as read back).
+  v1::DisclosureRecord record;
+  record.set_index(static_cast<uint64_t>(id - 1));
+  record.mutable_occurred_at()->set_seconds(now / kMicrosPerSecond);
+  record.mutable_occurred_at()->set_nanos(static_cast<int32_t>(now % kMicrosPerSecond) * 1000);
+  record.set_event(row.event);
+  record.set_outcome(row.outcome);
+  record.set_message_id(row.message_id);
+  if (row.delivery_id) record.set_delivery_id(static_cast<uint64_t>(*row.delivery_id));
+  record.set_sender(row.sender);
+  record.set_sender_certificate_subject(row.certificate_subject);
+  record.set_sender_certificate_fingerprint(row.certificate_fingerprint);
+  record.set_recipient(row.recipient);
+  record.set_subject_hash(row.subject_hash);
+  record.set_message_type(row.message_type);
+  record.set_view(row.view);
+  record.set_content_hash(row.content_hash);
+  record.set_legal_basis(row.legal_basis);
+  record.set_legal_citation(row.legal_citation);
+  record.set_handling(row.handling);
+  record.set_reason(row.reason);
+  record.set_instance(options_.instance);
+  record.set_version(options_.version);
+  return AppendToLog(record);
 }
 
 Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
@@ -443,7 +468,7 @@ Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, boo
   return InsertRecord(row, now);
 }
 
-Status SqliteStore::AppendToLog(int64_t record_id) {
+Status SqliteStore::AppendStoredToLog(int64_t record_id) {
   auto& q = writer_->Prepare(
       "SELECT id, occurred_at, event, outcome, message_id, delivery_id, sender, "
       "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
@@ -451,9 +476,12 @@ Status SqliteStore::AppendToLog(int64_t record_id) {
       "version FROM disclosures WHERE id = ?");
   q.Bind(1, record_id);
   if (q.Step() != SQLITE_ROW) return Unavailable(*writer_, "reading back a disclosure record");
-  // The leaf is made from the record as stored, exactly as exports will read it.
   const v1::DisclosureRecord record = RecordFromRow(q);
   q.Reset();
+  return AppendToLog(record);
+}
+
+Status SqliteStore::AppendToLog(const v1::DisclosureRecord& record) {
   if (record.index() != log_.size()) {
     return {Code::kInternal, "disclosure log out of step: record " +
                                  std::to_string(record.index()) + " but log size " +
@@ -491,7 +519,7 @@ Status SqliteStore::OpenLog() {
     const merkle::CompactRange before = log_;
     if (Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
     for (int64_t id : ids) {
-      if (Status s = AppendToLog(id); !s.ok()) {
+      if (Status s = AppendStoredToLog(id); !s.ok()) {
         (void)w.Exec("ROLLBACK");
         log_ = before;
         return s;

@@ -72,8 +72,10 @@ class SqliteStore final : public Store {
   Status ApplyCheckpoint(CheckpointOp& op, int64_t now);
   // Loads the log's right edge and appends records written before the log existed.
   Status OpenLog();
-  // Appends disclosure record `record_id` (just inserted) to the log.
-  Status AppendToLog(int64_t record_id);
+  // Appends `record` (just inserted, its index the next leaf's) to the log.
+  Status AppendToLog(const v1::DisclosureRecord& record);
+  // Appends stored disclosure record `record_id`, as it reads back.
+  Status AppendStoredToLog(int64_t record_id);
   // Stores a new message: its refusal records and, if it has recipients, the message with one
   // delivery and disclosure record per recipient.
   Status InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt);
