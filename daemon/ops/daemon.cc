@@ -63,6 +63,7 @@ Daemon::Daemon(Config config)
 }
 
 Daemon::~Daemon() {
+  listener_.reset();  // No more wake-ups from other daemons.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (http_) asio::post(io_, [this] { http_->Close(); });
   if (log_publisher_) asio::post(io_, [this] { log_publisher_->Stop(); });
@@ -189,17 +190,18 @@ Status Daemon::WriteReadyFile(const std::string& grpc_address,
 
 Status Daemon::OpenStore() {
   if (config_.store == "postgres") {
-    PgStoreOptions options{config_.postgres_conninfo, config_.instance, INFOFLYT_VERSION, 4};
     if (!config_.postgres_password_file.empty()) {
-      if (Status s = ReadFile(config_.postgres_password_file, &options.password); !s.ok()) {
+      if (Status s = ReadFile(config_.postgres_password_file, &postgres_password_); !s.ok()) {
         return s;
       }
       // One line, as written by an editor or `echo`.
-      while (!options.password.empty() &&
-             (options.password.back() == '\n' || options.password.back() == '\r')) {
-        options.password.pop_back();
+      while (!postgres_password_.empty() &&
+             (postgres_password_.back() == '\n' || postgres_password_.back() == '\r')) {
+        postgres_password_.pop_back();
       }
     }
+    PgStoreOptions options{config_.postgres_conninfo, config_.instance, INFOFLYT_VERSION, 4,
+                           postgres_password_};
     std::unique_ptr<PgStore> store;
     if (Status s = PgStore::Open(options, &store); !s.ok()) return s;
     store_ = std::move(store);
@@ -212,6 +214,27 @@ Status Daemon::OpenStore() {
   if (Status s = SqliteStore::Open(options, &store); !s.ok()) return s;
   store_ = std::move(store);
   LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
+  return Status::Ok();
+}
+
+Status Daemon::StartListener() {
+  if (config_.store != "postgres") return Status::Ok();
+  // Runs on the listener's thread; both calls only post work to the executor.
+  auto on_notice = [this](const CommitNotice& notice) {
+    if (notice.all) {
+      hub_.NotifyAll();
+      escalator_->Rearm();
+      return;
+    }
+    hub_.Notify(notice.parties);
+    if (notice.earliest_deadline) escalator_->Watch(*notice.earliest_deadline);
+  };
+  if (Status s =
+          PgListener::Start(config_.postgres_conninfo, postgres_password_, on_notice, &listener_);
+      !s.ok()) {
+    return s;
+  }
+  LogInfo(std::string("listening for other daemons' commits on channel ") + kCommitChannel);
   return Status::Ok();
 }
 
@@ -255,6 +278,7 @@ Status Daemon::Start() {
   if (Status s = ParsePeerCertificate(own_pem, &own_certificate); !s.ok()) return s;
   escalator_ = std::make_unique<Escalator>(services, own_certificate);
   services.watch_deadline = [e = escalator_.get()](int64_t deadline) { e->Watch(deadline); };
+  if (Status s = StartListener(); !s.ok()) return s;
   exchange_ = std::make_unique<ExchangeService>(services);
   registry_ = std::make_unique<RegistryService>(services);
   audit_ = std::make_unique<AuditService>(services, log_publisher_.get());

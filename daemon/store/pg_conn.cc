@@ -103,10 +103,19 @@ Status CheckConnInfo(const std::string& conninfo) {
 
 Status PgConn::Connect(const std::string& conninfo, const std::string& password, const char* setup,
                        std::unique_ptr<PgConn>* out) {
-  // The caller's conninfo is expanded in place of dbname; what follows it overrides it.
-  const char* keywords[] = {"dbname", "client_encoding", "fallback_application_name",
-                            password.empty() ? nullptr : "password", nullptr};
-  const char* values[] = {conninfo.c_str(), "UTF8", "infoflytd", password.c_str(), nullptr};
+  // The caller's conninfo is expanded in place of dbname: it overrides what precedes it (our
+  // defaults) and is overridden by what follows it.
+  const char* keywords[] = {"connect_timeout",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "dbname",
+                            "client_encoding",
+                            "fallback_application_name",
+                            password.empty() ? nullptr : "password",
+                            nullptr};
+  const char* values[] = {
+      "10", "30", "10", "3", conninfo.c_str(), "UTF8", "infoflytd", password.c_str(), nullptr};
   std::unique_ptr<PgConn> conn(new PgConn());
   conn->conn_.reset(PQconnectdbParams(keywords, values, 1));
   if (!conn->conn_) return {Code::kUnavailable, "postgres: out of memory connecting"};
@@ -209,6 +218,28 @@ void PgConn::Rollback() {
   if (PQstatus(conn_.get()) != CONNECTION_OK) return;
   const PGTransactionStatusType t = PQtransactionStatus(conn_.get());
   if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) PQclear(PQexec(conn_.get(), "ROLLBACK"));
+}
+
+Status PgConn::TakeNotifications(std::string_view channel, std::vector<std::string>* payloads) {
+  if (PQconsumeInput(conn_.get()) == 0 || !connected()) {
+    // libpq's message spans lines; ours is one.
+    std::string why;
+    for (const char* c = PQerrorMessage(conn_.get()); *c != '\0'; ++c) {
+      const bool space = *c == '\n' || *c == '\t' || *c == ' ';
+      if (!space) {
+        why += *c;
+      } else if (!why.empty() && why.back() != ' ') {
+        why += ' ';
+      }
+    }
+    while (!why.empty() && why.back() == ' ') why.pop_back();
+    return {Code::kUnavailable, "postgres: listening session lost: " + why};
+  }
+  while (PGnotify* n = PQnotifies(conn_.get())) {
+    if (channel == n->relname) payloads->emplace_back(n->extra);
+    PQfreemem(n);
+  }
+  return Status::Ok();
 }
 
 Status PgConn::EnsureConnected() {

@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
+#include "store/pg_listener.h"
 
 namespace infoflyt {
 namespace {
@@ -426,11 +427,45 @@ Status PgStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
       return abort(s);
     }
   }
+  if (Status s = NotifyCommit(ops); !s.ok()) return abort(s);
   // If COMMIT's answer is lost the outcome is unknown; log_ goes back to before, and the next
   // batch's LockLog reloads it from the database either way.
   if (Status s = w.Commit(); !s.ok()) return abort(s);
   log_locked_ = false;
   log_size_.store(log_.size());
+  return Status::Ok();
+}
+
+Status PgStore::NotifyCommit(std::span<WriteOp* const> ops) {
+  CommitNotice notice;
+  for (const WriteOp* op : ops) {
+    if (const auto* post = std::get_if<PostOp>(op);
+        post != nullptr && post->status.ok() && !post->receipt.duplicate) {
+      notice.parties.insert(notice.parties.end(), post->receipt.recipients.begin(),
+                            post->receipt.recipients.end());
+      for (const RecipientDisclosure& r : post->message.recipients) {
+        if (r.ack_deadline &&
+            (!notice.earliest_deadline || *r.ack_deadline < *notice.earliest_deadline)) {
+          notice.earliest_deadline = r.ack_deadline;
+        }
+      }
+    } else if (const auto* escalate = std::get_if<EscalateOp>(op);
+               escalate != nullptr && escalate->status.ok()) {
+      notice.parties.insert(notice.parties.end(), escalate->receipt.recipients.begin(),
+                            escalate->receipt.recipients.end());
+    }
+  }
+  if (notice.parties.empty()) return Status::Ok();
+  std::sort(notice.parties.begin(), notice.parties.end());
+  notice.parties.erase(std::unique(notice.parties.begin(), notice.parties.end()),
+                       notice.parties.end());
+  for (const std::string& payload : EncodeCommitNotice(notice)) {
+    if (Status s = writer_->Query("SELECT pg_notify($1, $2)",
+                                  {PgParam::Text(kCommitChannel), PgParam::Text(payload)});
+        !s.ok()) {
+      return s;
+    }
+  }
   return Status::Ok();
 }
 

@@ -9,6 +9,9 @@
 // moves the head in the same transaction. So record order is commit order and the tree is one.
 // Escalation stays exactly-once: its conditional UPDATE takes the delivery's row lock.
 //
+// Live subscriptions across daemons: each batch that stores deliveries notifies every daemon
+// listening on the database when it commits (pg_listener.h).
+//
 // A lost connection fails the batch with UNAVAILABLE (retryable); the next call reconnects.
 #pragma once
 
@@ -68,6 +71,9 @@ class PgStore final : public Store {
   explicit PgStore(PgStoreOptions options) : options_(std::move(options)) {}
 
   Status ApplyOne(WriteOp& op, int64_t now);
+  // Inside the batch's transaction: a NOTIFY naming the recipients of the deliveries it stored
+  // and the earliest deadline (see pg_listener.h), sent by the server on commit only.
+  Status NotifyCommit(std::span<WriteOp* const> ops);
   Status ApplyPost(PostOp& op, int64_t now);
   Status ApplyAck(AckOp& op, int64_t now);
   Status ApplyReceived(ReceivedOp& op, int64_t now);

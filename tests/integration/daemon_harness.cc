@@ -83,6 +83,13 @@ DaemonProcess::~DaemonProcess() {
   fs::remove_all(dir_, ignored);
 }
 
+void DaemonProcess::CopyKeysFrom(const DaemonProcess& other) {
+  for (const auto& [from, to] : {std::pair{other.subject_key_path(), subject_key_path()},
+                                 std::pair{other.log_key_path(), log_key_path()}}) {
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  }
+}
+
 bool DaemonProcess::Start() {
   // A restart reuses the port, which another process on this machine may briefly hold (as the
   // local end of an outgoing connection): the daemon then exits at once, and is tried again.
@@ -109,7 +116,7 @@ bool DaemonProcess::StartOnce() {
            << "police_districts = \"" << src << "/deploy/data/police-districts.csv\"\n"
            << "parties = \"" << parties_path() << "\"\n"
            << "legal_bases = \"" << src << "/deploy/legal-bases.toml\"\n"
-           << "[audit]\nsubject_key_file = \"" << dir_ << "/subject.key\"\n"
+           << "[audit]\nsubject_key_file = \"" << subject_key_path() << "\"\n"
            << "[log]\nkey_file = \"" << log_key_path() << "\"\ncheckpoint_interval = \"1s\"\n"
            << extra_config_;
   }

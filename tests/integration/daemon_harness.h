@@ -39,6 +39,10 @@ class DaemonProcess {
   // The [store] section's keys in place of the SQLite file, e.g. a PostgreSQL backend.
   void set_store_config(std::string toml) { store_config_ = std::move(toml); }
 
+  // Copies `other`'s subject key and log key (made at its first start) into this daemon's
+  // state directory: daemons sharing a database must share them.
+  void CopyKeysFrom(const DaemonProcess& other);
+
   // Starts the daemon and waits until it serves. A restart reuses the first start's port.
   // Returns false (and leaves the log) if it does not come up.
   bool Start();
@@ -52,6 +56,7 @@ class DaemonProcess {
   std::string db_path() const { return dir_ + "/infoflyt.db"; }
   // The log's signing key; its verifier key is in log_key_path() + ".pub".
   std::string log_key_path() const { return dir_ + "/log.key"; }
+  std::string subject_key_path() const { return dir_ + "/subject.key"; }
   // The daemon's own copy of deploy/parties.toml, for tests that edit it and send SIGHUP.
   std::string parties_path() const { return dir_ + "/parties.toml"; }
   std::string Log() const;  // Everything the daemon wrote to stderr.

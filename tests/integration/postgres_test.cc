@@ -3,7 +3,9 @@
 // offline; and two daemons on one database.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "integration/daemon_harness.h"
 #include "integration/subscriber.h"
@@ -29,6 +31,14 @@ class PostgresDaemonTest : public ::testing::Test {
   std::string StoreConfig() const {
     return "backend = \"postgres\"\npostgres_conninfo = \"" +
            PgCluster::Shared().ConnInfo(database_) + "\"\n";
+  }
+  // Starts `a`, then `b` with a's keys, both on this test's database.
+  void StartTwo(DaemonProcess& a, DaemonProcess& b) {
+    a.set_store_config(StoreConfig());
+    b.set_store_config(StoreConfig());
+    ASSERT_TRUE(a.Start()) << a.Log();
+    b.CopyKeysFrom(a);
+    ASSERT_TRUE(b.Start()) << b.Log();
   }
   static v1::Receipt Post(DaemonProcess& daemon, const v1::Envelope& envelope) {
     v1::Receipt receipt;
@@ -82,10 +92,7 @@ TEST_F(PostgresDaemonTest, PostDeliverAckRestartAndVerifyTheLog) {
 TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
   DaemonProcess a;
   DaemonProcess b;
-  a.set_store_config(StoreConfig());
-  b.set_store_config(StoreConfig());
-  ASSERT_TRUE(a.Start()) << a.Log();
-  ASSERT_TRUE(b.Start()) << b.Log();
+  StartTwo(a, b);
 
   const v1::Envelope notice = ReleaseNotice("shared-1");
   const v1::Receipt receipt = Post(a, notice);
@@ -105,6 +112,33 @@ TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
   ASSERT_TRUE(
       a.Client("correctional-oslo-fengsel")->GetMessageStatus(receipt.message_id(), &status).ok());
   EXPECT_TRUE(status.recipients(0).has_acknowledged_at());
+}
+
+// A live stream at one daemon is woken by a post through another (LISTEN/NOTIFY): the
+// subscriber stays connected and gets the message at once, not when it next reconnects.
+TEST_F(PostgresDaemonTest, APostThroughOneDaemonReachesALiveSubscriberOfAnother) {
+  DaemonProcess a;
+  DaemonProcess b;
+  StartTwo(a, b);
+  EXPECT_NE(b.Log().find("listening for other daemons' commits"), std::string::npos) << b.Log();
+  auto police = b.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  // The stream is live once it has delivered something posted through its own daemon.
+  const v1::Receipt first = Post(b, ReleaseNotice("live-0"));
+  ASSERT_TRUE(subscriber.WaitForMessage(first.message_id()));
+  for (int i = 1; i <= 3; ++i) {
+    // Idle a while first: nothing but the notification can wake the stream.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto start = std::chrono::steady_clock::now();
+    const v1::Receipt receipt = Post(a, ReleaseNotice("live-" + std::to_string(i)));
+    ASSERT_TRUE(subscriber.WaitForMessage(receipt.message_id(), std::chrono::seconds(2)))
+        << "post " << i << " through daemon A did not reach the subscriber at daemon B\n"
+        << b.Log();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  }
+  // One stream throughout: it never ended, so nothing came by reconnecting.
+  EXPECT_FALSE(subscriber.WaitEnded(std::chrono::seconds(0)));
+  EXPECT_EQ(subscriber.deliveries().size(), 4u);
 }
 
 }  // namespace
