@@ -2,6 +2,7 @@
 // its delivery and acknowledgement, a restart, the disclosure log exported and verified
 // offline; and two daemons on one database.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <chrono>
 #include <filesystem>
@@ -39,6 +40,18 @@ class PostgresDaemonTest : public ::testing::Test {
     ASSERT_TRUE(a.Start()) << a.Log();
     b.CopyKeysFrom(a);
     ASSERT_TRUE(b.Start()) << b.Log();
+  }
+  // SELECT count(*) FROM `table_where` on this test's database; -1 on error.
+  int64_t Count(const std::string& table_where) const {
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
+        PQconnectdb(PgCluster::Shared().ConnInfo(database_).c_str()), &PQfinish);
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(
+        PQexec(conn.get(), ("SELECT count(*) FROM " + table_where).c_str()), &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      ADD_FAILURE() << PQerrorMessage(conn.get());
+      return -1;
+    }
+    return std::stoll(PQgetvalue(result.get(), 0, 0));
   }
   static v1::Receipt Post(DaemonProcess& daemon, const v1::Envelope& envelope) {
     v1::Receipt receipt;
@@ -139,6 +152,107 @@ TEST_F(PostgresDaemonTest, APostThroughOneDaemonReachesALiveSubscriberOfAnother)
   // One stream throughout: it never ended, so nothing came by reconnecting.
   EXPECT_FALSE(subscriber.WaitEnded(std::chrono::seconds(0)));
   EXPECT_EQ(subscriber.deliveries().size(), 4u);
+}
+
+// Escalation with two daemons on one database (see escalation_test.cc for one daemon).
+class PostgresEscalationTest : public PostgresDaemonTest {
+ protected:
+  static constexpr int kDeadlineSeconds = 3;
+
+  void SetUp() override {
+    PostgresDaemonTest::SetUp();
+    for (DaemonProcess* d : {&a_, &b_}) {
+      d->set_extra_config("[acknowledgement.return_notice]\nwithin = \"" +
+                          std::to_string(kDeadlineSeconds) + "s\"\n");
+    }
+    StartTwo(a_, b_);
+  }
+
+  // PST tells Oslo (and the Oslo police district) through `daemon` that a person has returned.
+  static v1::Receipt PostReturnNotice(DaemonProcess& daemon, const std::string& key) {
+    v1::Receipt receipt;
+    EXPECT_TRUE(
+        daemon.Client("pst-pst")->Post(ReturnNotice(key, kOtherValidFnr, "0301"), &receipt).ok());
+    EXPECT_EQ(std::vector<std::string>(receipt.recipients().begin(), receipt.recipients().end()),
+              (std::vector<std::string>{"municipality/0301", "police/oslo"}));
+    return receipt;
+  }
+
+  // Escalation notices about `message_id` that `party` is sent by `daemon`, read from the start
+  // until `expect` have come or `wait` has passed.
+  static std::vector<v1::Delivery> EscalationsSeenBy(DaemonProcess& daemon,
+                                                     const std::string& party,
+                                                     const std::string& message_id, size_t expect,
+                                                     std::chrono::seconds wait) {
+    auto client = daemon.Client(party);
+    Subscriber sub(client.get(), 1);
+    std::vector<v1::Delivery> found;
+    const auto until = std::chrono::steady_clock::now() + wait;
+    do {
+      sub.WaitFor(found.size() + 1, std::chrono::seconds(1));
+      found.clear();
+      for (const auto& d : sub.deliveries()) {
+        if (d.envelope().has_escalation_notice() &&
+            d.envelope().escalation_notice().message_id() == message_id) {
+          found.push_back(d);
+        }
+      }
+    } while (found.size() < expect && std::chrono::steady_clock::now() < until);
+    return found;
+  }
+
+  // Escalation messages stored for the municipality's delivery of `message_id`.
+  int64_t EscalationMessages(const std::string& message_id) const {
+    return Count(
+        "messages WHERE sender = 'infoflytd' AND idempotency_key = (SELECT 'escalation-' || d.id "
+        "FROM deliveries d JOIN messages m ON m.id = d.message WHERE m.message_id = '" +
+        message_id + "' AND d.recipient = 'municipality/0301')");
+  }
+
+  static int Escalated(const DaemonProcess& daemon) {
+    const std::string log = daemon.Log();
+    int n = 0;
+    for (size_t at = log.find("escalated delivery="); at != std::string::npos;
+         at = log.find("escalated delivery=", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  DaemonProcess a_;
+  DaemonProcess b_;
+};
+
+// Both daemons watch the deadline (b_ learns it from a_'s notification) and race for it; the
+// store lets one win, so each party is told once.
+TEST_F(PostgresEscalationTest, WhileBothRunAMissedDeadlineIsEscalatedOnce) {
+  const v1::Receipt receipt = PostReturnNotice(a_, "both-running");
+  using std::chrono::seconds;
+  const auto police = EscalationsSeenBy(a_, "police-oslo", receipt.message_id(), 1, seconds(15));
+  const auto pst = EscalationsSeenBy(b_, "pst-pst", receipt.message_id(), 1, seconds(5));
+  ASSERT_EQ(police.size(), 1u) << a_.Log() << "\n" << b_.Log();
+  ASSERT_EQ(pst.size(), 1u) << a_.Log() << "\n" << b_.Log();
+  EXPECT_EQ(police[0].envelope().escalation_notice().municipality(), "municipality/0301");
+  // Give a second escalation every chance to appear, then look everywhere for it.
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(EscalationsSeenBy(b_, "police-oslo", receipt.message_id(), 2, seconds(1)).size(), 1u);
+  EXPECT_EQ(EscalationsSeenBy(a_, "pst-pst", receipt.message_id(), 2, seconds(1)).size(), 1u);
+  EXPECT_EQ(EscalationMessages(receipt.message_id()), 1);
+  EXPECT_EQ(Count("disclosures WHERE event = 'escalate'"), 2);  // One per recipient.
+  EXPECT_EQ(Escalated(a_) + Escalated(b_), 1) << a_.Log() << "\n" << b_.Log();
+}
+
+// A deadline stored through a daemon that dies before it is due is escalated by the other,
+// which learnt it from the dead daemon's notification.
+TEST_F(PostgresEscalationTest, ADeadlineStoredByADaemonThatDiedIsEscalatedByAnother) {
+  const v1::Receipt receipt = PostReturnNotice(a_, "a-dies");
+  a_.Kill();
+  using std::chrono::seconds;
+  const auto police = EscalationsSeenBy(b_, "police-oslo", receipt.message_id(), 1, seconds(15));
+  ASSERT_EQ(police.size(), 1u) << b_.Log();
+  EXPECT_EQ(EscalationsSeenBy(b_, "pst-pst", receipt.message_id(), 1, seconds(5)).size(), 1u);
+  EXPECT_EQ(Escalated(b_), 1) << b_.Log();
+  EXPECT_EQ(EscalationMessages(receipt.message_id()), 1);
 }
 
 }  // namespace
