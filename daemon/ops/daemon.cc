@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "store/pg_store.h"
@@ -204,6 +205,7 @@ Status Daemon::OpenStore() {
                            postgres_password_};
     std::unique_ptr<PgStore> store;
     if (Status s = PgStore::Open(options, &store); !s.ok()) return s;
+    pg_store_ = store.get();
     store_ = std::move(store);
     // Not the conninfo: it may name more than an operator wants in logs.
     LogInfo("store postgres");
@@ -214,6 +216,37 @@ Status Daemon::OpenStore() {
   if (Status s = SqliteStore::Open(options, &store); !s.ok()) return s;
   store_ = std::move(store);
   LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
+  return Status::Ok();
+}
+
+Status Daemon::CheckSharedKeys(const std::string& subject_key) const {
+  if (pg_store_ == nullptr) return Status::Ok();
+  // A value anyone may see that only the same key reproduces.
+  const SharedKeys mine{config_.log_origin, log_publisher_->VerifierKey(),
+                        HmacSha256(subject_key, "infoflyt subject key check v1")};
+  SharedKeys recorded;
+  if (Status s = pg_store_->RecordSharedKeys(mine, NowMicros(), &recorded); !s.ok()) return s;
+  const std::string hint =
+      ": daemons sharing a database must share their keys (copy the file from the daemon that "
+      "first started on it)";
+  if (recorded.log_origin != mine.log_origin) {
+    return {Code::kFailedPrecondition, "log.origin \"" + mine.log_origin +
+                                           "\" differs from the database's log, \"" +
+                                           recorded.log_origin + "\"" + hint};
+  }
+  if (recorded.log_verifier_key != mine.log_verifier_key) {
+    return {Code::kFailedPrecondition,
+            "log.key_file " + config_.log_key_file +
+                " differs from the key that signs the database's log (the database records "
+                "verifier key " +
+                recorded.log_verifier_key + ", this file's is " + mine.log_verifier_key + ")" +
+                hint};
+  }
+  if (recorded.subject_key_check != mine.subject_key_check) {
+    return {Code::kFailedPrecondition,
+            "audit.subject_key_file " + config_.subject_key_file +
+                " differs from the key the database's records are hashed with" + hint};
+  }
   return Status::Ok();
 }
 
@@ -265,6 +298,7 @@ Status Daemon::Start() {
                           config_.checkpoint_records},
       std::move(log_key), store_.get(), committer_.get(), io_.get_executor());
   log_publisher_ready_.store(log_publisher_.get());
+  if (Status s = CheckSharedKeys(subject_key); !s.ok()) return s;
   LogInfo(
       "disclosure log origin=" + config_.log_origin + " size=" + std::to_string(store_->LogSize()) +
       " verifier_key=" + log_publisher_->VerifierKey() + " (in " + config_.log_key_file + ".pub)");

@@ -20,6 +20,7 @@
 #include "server/log_publisher.h"
 #include "server/registry_service.h"
 #include "store/pg_listener.h"
+#include "store/pg_store.h"
 #include "store/store.h"
 
 namespace infoflyt {
@@ -43,6 +44,8 @@ class Daemon {
   Status OpenStore();
   // On PostgreSQL: listens for other daemons' commits (pg_listener.h).
   Status StartListener();
+  // On PostgreSQL: refuses keys other than those the database's first daemon had.
+  Status CheckSharedKeys(const std::string& subject_key) const;
   // The disclosure log's signing key: loaded, or made on first start; writes the .pub file.
   Status LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const;
   Status StartGrpc(std::string* bound);
@@ -61,6 +64,7 @@ class Daemon {
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;
   std::unique_ptr<Store> store_;
+  PgStore* pg_store_ = nullptr;  // store_, if it is PostgreSQL.
   SubscriptionHub hub_;
   // Declared before the committer: its commit callbacks use the escalator, and the committer is
   // stopped (committing what is queued) before the escalator goes.

@@ -130,8 +130,22 @@ CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints FOR EACH S
   EXECUTE FUNCTION infoflyt_refuse_change('checkpoints are append-only');
 )sql";
 
+// Version 2: the keys every daemon on the database must share, as the first daemon to start
+// had them (only their public halves: the log's verifier key, naming its origin, and a check
+// value of the subject key).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE shared_keys (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  log_origin text NOT NULL,
+  log_verifier_key text NOT NULL,
+  subject_key_check bytea NOT NULL,
+  recorded_at bigint NOT NULL,
+  recorded_by text NOT NULL
+);
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction.
-constexpr const char* kMigrations[] = {kSchemaV1};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // The advisory lock that makes daemons opening one database migrate it one at a time.
@@ -331,6 +345,31 @@ Status PgStore::Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* ou
     store->idle_readers_.push_back(std::move(reader));
   }
   *out = std::move(store);
+  return Status::Ok();
+}
+
+Status PgStore::RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) {
+  PgConn& w = *writer_;
+  if (Status s = w.EnsureConnected(); !s.ok()) return s;
+  // The first daemon's insert wins; a concurrent first start of another waits for it on the
+  // primary key, then inserts nothing and reads the winner's keys.
+  if (Status s =
+          w.Query("INSERT INTO shared_keys (log_origin, log_verifier_key, subject_key_check, "
+                  "recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                  {PgParam::Text(mine.log_origin), PgParam::Text(mine.log_verifier_key),
+                   PgParam::Bytes(mine.subject_key_check), PgParam::Int(now),
+                   PgParam::Text(options_.instance)});
+      !s.ok()) {
+    return s;
+  }
+  PgResult q;
+  if (Status s = w.Query("SELECT log_origin, log_verifier_key, subject_key_check FROM shared_keys",
+                         {}, &q);
+      !s.ok()) {
+    return s;
+  }
+  if (q.rows() != 1) return {Code::kInternal, "shared_keys has no row"};
+  *recorded = {q.Text(0, 0), q.Text(0, 1), q.Text(0, 2)};
   return Status::Ok();
 }
 

@@ -127,6 +127,36 @@ TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
   EXPECT_TRUE(status.recipients(0).has_acknowledged_at());
 }
 
+// Daemons on one database must share the log key and the subject key: one with other keys
+// refuses to start, naming the file that differs.
+TEST_F(PostgresDaemonTest, ADaemonWithOtherKeysThanTheDatabaseRecordsRefusesToStart) {
+  DaemonProcess a;
+  a.set_store_config(StoreConfig());
+  ASSERT_TRUE(a.Start()) << a.Log();
+  EXPECT_EQ(Count("shared_keys"), 1);
+
+  DaemonProcess b;  // Makes keys of its own at its first start.
+  b.set_store_config(StoreConfig());
+  ASSERT_FALSE(b.Start());
+  std::string log = b.Log();
+  EXPECT_NE(log.find("log.key_file " + b.log_key_path() + " differs"), std::string::npos) << log;
+
+  // The right log key, but still its own subject key.
+  fs::copy_file(a.log_key_path(), b.log_key_path(), fs::copy_options::overwrite_existing);
+  ASSERT_FALSE(b.Start());
+  log = b.Log();
+  EXPECT_NE(log.find("audit.subject_key_file " + b.subject_key_path() + " differs"),
+            std::string::npos)
+      << log;
+
+  b.CopyKeysFrom(a);
+  ASSERT_TRUE(b.Start()) << b.Log();
+  EXPECT_EQ(Count("shared_keys"), 1);
+  // And the first daemon restarts as before.
+  ASSERT_EQ(a.Terminate(), 0);
+  ASSERT_TRUE(a.Start()) << a.Log();
+}
+
 // A live stream at one daemon is woken by a post through another (LISTEN/NOTIFY): the
 // subscriber stays connected and gets the message at once, not when it next reconnects.
 TEST_F(PostgresDaemonTest, APostThroughOneDaemonReachesALiveSubscriberOfAnother) {
