@@ -271,6 +271,13 @@ Status Daemon::StartListener() {
   return Status::Ok();
 }
 
+Status Daemon::MigrateOnly() {
+  if (Status s = CheckConfig(config_); !s.ok()) return s;
+  if (Status s = OpenStore(); !s.ok()) return s;
+  LogInfo("store schema is up to date");
+  return Status::Ok();
+}
+
 Status Daemon::Start() {
   if (Status s = CheckConfig(config_); !s.ok()) return s;
   std::shared_ptr<const Catalogs> catalogs;

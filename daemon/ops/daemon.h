@@ -36,6 +36,9 @@ class Daemon {
   Status Start();
   // Blocks until a termination signal, then drains and stops.
   void Wait();
+  // Instead of Start: opens the store, bringing its schema up to date (on PostgreSQL, and
+  // granting the daemon role its privileges: see deploy/postgres/roles.sql), and returns.
+  Status MigrateOnly();
 
  private:
   Status LoadCatalogs(std::shared_ptr<const Catalogs>* out) const;

@@ -250,6 +250,43 @@ class PgNodeReader final : public merkle::NodeReader {
   PgConn* conn_;
 };
 
+// A failed migration from `version`; says what to do if the session may not change the schema.
+Status Migrating(const Status& s, int64_t version) {
+  std::string message = "migrating the database schema from version " + std::to_string(version) +
+                        " to " + std::to_string(kSchemaVersion) + ": " + s.message();
+  if (s.message().find("SQLSTATE 42501") != std::string::npos) {  // insufficient_privilege
+    message +=
+        "; this role may not change the schema: run `infoflytd --migrate-only` connected as the "
+        "database's owner (see deploy/postgres/roles.sql)";
+    return {Code::kFailedPrecondition, message};
+  }
+  return {s.code(), message};
+}
+
+// The privileges of the group role the daemons log in as, when roles are split (see
+// deploy/postgres/roles.sql): exactly what they need, and no UPDATE, DELETE or TRUNCATE on the
+// append-only tables, so the database itself refuses to let a daemon rewrite history. Run by the
+// tables' owner after each migration (everything revoked, then granted again: what it holds is
+// always this, whatever was granted before); skipped if the role does not exist or the session
+// cannot grant (a daemon role itself).
+constexpr const char* kGrants = R"sql(
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'infoflyt_daemon') AND
+     pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'disclosures'::regclass), 'USAGE')
+  THEN
+    REVOKE ALL ON schema_version, messages, deliveries, disclosures, flags, merkle_nodes,
+      checkpoints, log_head, shared_keys FROM infoflyt_daemon;
+    GRANT SELECT ON schema_version TO infoflyt_daemon;
+    GRANT SELECT, INSERT ON messages, disclosures, merkle_nodes, checkpoints, shared_keys
+      TO infoflyt_daemon;
+    GRANT SELECT, INSERT, UPDATE ON deliveries, flags TO infoflyt_daemon;
+    GRANT SELECT, UPDATE ON log_head TO infoflyt_daemon;
+  END IF;
+END
+$$;
+)sql";
+
 Status Migrate(PgConn& db) {
   while (true) {
     if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
@@ -263,23 +300,37 @@ Status Migrate(PgConn& db) {
         !s.ok()) {
       return fail(s);
     }
-    if (Status s =
-            db.Exec("CREATE TABLE IF NOT EXISTS schema_version ("
-                    "one boolean PRIMARY KEY DEFAULT true CHECK (one), version integer NOT NULL);"
-                    "INSERT INTO schema_version (version) VALUES (0) ON CONFLICT DO NOTHING");
+    // Looked for before it is made: a daemon role may read the schema but not create tables.
+    PgResult exists;
+    if (Status s = db.Query("SELECT to_regclass('schema_version') IS NOT NULL", {}, &exists);
         !s.ok()) {
       return fail(s);
     }
-    PgResult q;
-    if (Status s = db.Query("SELECT version FROM schema_version", {}, &q); !s.ok()) return fail(s);
-    const int64_t version = q.Int(0, 0);
+    int64_t version = 0;
+    if (exists.Int(0, 0) == 0) {
+      if (Status s = db.Exec(
+              "CREATE TABLE schema_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+              "version integer NOT NULL); INSERT INTO schema_version (version) VALUES (0)");
+          !s.ok()) {
+        return fail(Migrating(s, 0));
+      }
+    } else {
+      PgResult q;
+      if (Status s = db.Query("SELECT version FROM schema_version", {}, &q); !s.ok()) {
+        return fail(s);
+      }
+      version = q.Int(0, 0);
+    }
     if (version > kSchemaVersion) {
       return fail({Code::kFailedPrecondition, "database schema version " + std::to_string(version) +
                                                   " is newer than this binary knows (" +
                                                   std::to_string(kSchemaVersion) + ")"});
     }
-    if (version == kSchemaVersion) return db.Commit();
-    if (Status s = db.Exec(kMigrations[version]); !s.ok()) return fail(s);
+    if (version == kSchemaVersion) {
+      if (Status s = db.Exec(kGrants); !s.ok()) return fail(s);
+      return db.Commit();
+    }
+    if (Status s = db.Exec(kMigrations[version]); !s.ok()) return fail(Migrating(s, version));
     if (Status s = db.Query("UPDATE schema_version SET version = $1", {PgParam::Int(version + 1)});
         !s.ok()) {
       return fail(s);

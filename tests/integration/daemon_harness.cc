@@ -101,11 +101,11 @@ bool DaemonProcess::Start() {
   return false;
 }
 
-bool DaemonProcess::StartOnce() {
+void DaemonProcess::WriteConfig() const {
   const std::string src = INFOFLYT_SOURCE_DIR;
   const std::string& pki = Pki().dir;
   {
-    std::ofstream config(dir_ + "/infoflytd.toml");
+    std::ofstream config(config_path());
     config << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\n"
            << "http_listen = \"127.0.0.1:0\"\ninstance = \"test\"\n"
            << "[tls]\ncert = \"" << pki << "/server.pem\"\nkey = \"" << pki
@@ -120,10 +120,14 @@ bool DaemonProcess::StartOnce() {
            << "[log]\nkey_file = \"" << log_key_path() << "\"\ncheckpoint_interval = \"1s\"\n"
            << extra_config_;
   }
+}
+
+bool DaemonProcess::StartOnce() {
+  WriteConfig();
   const std::string ready = dir_ + "/ready.json";
   fs::remove(ready);
-  const std::string config_path = dir_ + "/infoflytd.toml";
-  std::vector<std::string> args = {INFOFLYTD_PATH, "--config", config_path, "--ready-file", ready};
+  std::vector<std::string> args = {INFOFLYTD_PATH, "--config", config_path(), "--ready-file",
+                                   ready};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -209,6 +213,19 @@ std::unique_ptr<client::ExchangeClient> DaemonProcess::Client(const std::string&
     throw std::runtime_error("cannot set up client for " + party);
   }
   return client;
+}
+
+CliResult DaemonProcess::RunOnce(const std::string& args) const {
+  WriteConfig();
+  const std::string cmd = INFOFLYTD_PATH " --config " + config_path() + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  CliResult r{-1, ""};
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 CliResult DaemonProcess::Cli(const std::string& party, const std::string& args,

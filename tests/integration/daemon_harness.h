@@ -46,6 +46,9 @@ class DaemonProcess {
   // Starts the daemon and waits until it serves. A restart reuses the first start's port.
   // Returns false (and leaves the log) if it does not come up.
   bool Start();
+  // Runs infoflytd to completion with this daemon's configuration and `args` (e.g.
+  // "--migrate-only"), as a one-off command rather than the serving daemon.
+  CliResult RunOnce(const std::string& args) const;
   void Kill();      // SIGKILL, then reap.
   int Terminate();  // SIGTERM, then reap; returns the exit status.
   void Signal(int signal) const;
@@ -71,6 +74,8 @@ class DaemonProcess {
 
  private:
   bool StartOnce();
+  void WriteConfig() const;
+  std::string config_path() const { return dir_ + "/infoflytd.toml"; }
 
   std::string dir_;
   std::string extra_config_;

@@ -157,6 +157,97 @@ TEST_F(PostgresDaemonTest, ADaemonWithOtherKeysThanTheDatabaseRecordsRefusesToSt
   ASSERT_TRUE(a.Start()) << a.Log();
 }
 
+// One session on a database, for statements whose outcome is all that matters.
+class Session {
+ public:
+  explicit Session(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str()), &PQfinish) {
+    EXPECT_EQ(PQstatus(conn_.get()), CONNECTION_OK) << PQerrorMessage(conn_.get());
+  }
+  // "" if `sql` succeeded, else its SQLSTATE.
+  std::string Run(const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn_.get(), sql.c_str()),
+                                                         &PQclear);
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return "";
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    return state != nullptr ? state : "?";
+  }
+
+ private:
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+};
+
+// deploy/postgres/roles.sql as the README says to use it: the owner role migrates, the daemons
+// serve as infoflytd, and the database refuses that role any change to the disclosure log.
+TEST_F(PostgresDaemonTest, TheDaemonRoleMayAppendToTheLogButNeitherChangeNorDeleteIt) {
+  const std::string roles = INFOFLYT_SOURCE_DIR "/deploy/postgres/roles.sql";
+  std::string out;
+  ASSERT_TRUE(PgCluster::Shared().Psql("postgres", roles, &out).ok()) << out;
+  ASSERT_TRUE(PgCluster::Shared().Psql("postgres", roles, &out).ok()) << out;  // Rerunnable.
+  const std::string as_daemon = PgCluster::Shared().ConnInfo("infoflyt", "infoflytd");
+  const std::string as_owner = PgCluster::Shared().ConnInfo("infoflyt", "infoflyt_owner");
+
+  DaemonProcess daemon;
+  daemon.set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" + as_daemon + "\"\n");
+  // The daemon role cannot make the schema, and says who can.
+  ASSERT_FALSE(daemon.Start());
+  EXPECT_NE(daemon.Log().find("infoflytd --migrate-only"), std::string::npos) << daemon.Log();
+  const CliResult migrated =
+      daemon.RunOnce("--migrate-only --postgres-conninfo '" + as_owner + "'");
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.out;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+
+  // Serving as infoflytd: posts append, acknowledgements update deliveries.
+  const v1::Receipt receipt = Post(daemon, ReleaseNotice("roles-1"));
+  auto police = daemon.Client("police-oslo");
+  {
+    Subscriber subscriber(police.get());
+    ASSERT_TRUE(subscriber.WaitForMessage(receipt.message_id()));
+    v1::AckResponse ack;
+    ASSERT_TRUE(police->Ack({subscriber.deliveries().front().delivery_id()}, &ack).ok());
+  }
+
+  Session session(as_daemon);
+  constexpr const char* kDenied = "42501";  // insufficient_privilege
+  for (const std::string table : {"disclosures", "merkle_nodes", "checkpoints"}) {
+    const std::string first = table == "disclosures"    ? "leaf_index = 0"
+                              : table == "merkle_nodes" ? "level = 0 AND idx = 0"
+                                                        : "true";
+    EXPECT_EQ(session.Run("UPDATE " + table + " SET " +
+                          (table == "disclosures"    ? "reason = 'rewritten'"
+                           : table == "merkle_nodes" ? "hash = hash"
+                                                     : "root = root") +
+                          " WHERE " + first),
+              kDenied)
+        << table;
+    EXPECT_EQ(session.Run("DELETE FROM " + table + " WHERE " + first), kDenied) << table;
+    EXPECT_EQ(session.Run("TRUNCATE " + table), kDenied) << table;
+  }
+  // INSERT is what the daemon does; shown here in a transaction rolled back, since a record
+  // appended behind the daemon's back would not be a leaf of the log.
+  ASSERT_EQ(session.Run("BEGIN"), "");
+  EXPECT_EQ(session.Run("INSERT INTO disclosures SELECT leaf_index + 1000000, occurred_at, event, "
+                        "outcome, message_id, delivery_id, sender, recipient, subject_hash, "
+                        "message_type, legal_basis, legal_citation, handling, view, "
+                        "content_hash, reason, sender_certificate_subject, "
+                        "sender_certificate_fingerprint, instance, version FROM disclosures "
+                        "WHERE leaf_index = 0"),
+            "");
+  EXPECT_EQ(session.Run("ROLLBACK"), "");
+  // The owner may not change records either: the triggers refuse (restrict_violation).
+  EXPECT_EQ(Session(as_owner).Run("UPDATE disclosures SET reason = 'x' WHERE leaf_index = 0"),
+            "23001");
+
+  // The log is intact and verifies.
+  const std::string dir = fs::path(daemon.db_path()).parent_path();
+  CliResult r = daemon.Cli(kAuditor, "audit export --out " + dir + "/log.jsonl --checkpoint-out " +
+                                         dir + "/checkpoint.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = daemon.Cli(kAuditor, "audit verify --log " + dir + "/log.jsonl --checkpoint " + dir +
+                               "/checkpoint.txt --key " + daemon.log_key_path() + ".pub");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
 // A live stream at one daemon is woken by a post through another (LISTEN/NOTIFY): the
 // subscriber stays connected and gets the message at once, not when it next reconnects.
 TEST_F(PostgresDaemonTest, APostThroughOneDaemonReachesALiveSubscriberOfAnother) {
