@@ -14,11 +14,25 @@ constexpr Oid kBoolOid = 16;
 constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
 
+// libpq's messages span lines and end in one; ours (and log lines) are one line each.
+std::string OneLine(const char* message) {
+  std::string line;
+  for (const char* c = message; c != nullptr && *c != '\0'; ++c) {
+    if (*c != '\n' && *c != '\t' && *c != ' ') {
+      line += *c;
+    } else if (!line.empty() && line.back() != ' ') {
+      line += ' ';
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 // Server warnings go to our log; notices (e.g. "already exists, skipping") are noise.
 void OnNotice(void* /*arg*/, const PGresult* result) {
   const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
   if (severity != nullptr && std::strcmp(severity, "WARNING") == 0) {
-    LogWarning(std::string("postgres: ") + PQresultErrorMessage(result));
+    LogWarning("postgres: " + OneLine(PQresultErrorMessage(result)));
   }
 }
 
@@ -121,7 +135,7 @@ Status PgConn::Connect(const std::string& conninfo, const std::string& password,
   if (!conn->conn_) return {Code::kUnavailable, "postgres: out of memory connecting"};
   if (PQstatus(conn->conn_.get()) != CONNECTION_OK) {
     return {Code::kUnavailable,
-            std::string("postgres: cannot connect: ") + PQerrorMessage(conn->conn_.get())};
+            "postgres: cannot connect: " + OneLine(PQerrorMessage(conn->conn_.get()))};
   }
   // Text columns are returned as UTF-8 bytes; a database in another encoding could not store
   // every value the daemon writes.
@@ -149,9 +163,8 @@ Status PgConn::Check(PGresult* raw, std::string_view what, PgResult* out) {
     return Status::Ok();
   }
   const char* sqlstate = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = raw ? PQresultErrorMessage(raw) : "";
-  if (message.empty()) message = PQerrorMessage(conn_.get());
-  while (!message.empty() && message.back() == '\n') message.pop_back();
+  std::string message = raw ? OneLine(PQresultErrorMessage(raw)) : "";
+  if (message.empty()) message = OneLine(PQerrorMessage(conn_.get()));
   const Code code = PQstatus(conn_.get()) == CONNECTION_OK ? CodeOf(sqlstate) : Code::kUnavailable;
   // Statements are long; their start says which one failed.
   if (what.size() > 72) what = what.substr(0, 72);
@@ -222,18 +235,8 @@ void PgConn::Rollback() {
 
 Status PgConn::TakeNotifications(std::string_view channel, std::vector<std::string>* payloads) {
   if (PQconsumeInput(conn_.get()) == 0 || !connected()) {
-    // libpq's message spans lines; ours is one.
-    std::string why;
-    for (const char* c = PQerrorMessage(conn_.get()); *c != '\0'; ++c) {
-      const bool space = *c == '\n' || *c == '\t' || *c == ' ';
-      if (!space) {
-        why += *c;
-      } else if (!why.empty() && why.back() != ' ') {
-        why += ' ';
-      }
-    }
-    while (!why.empty() && why.back() == ' ') why.pop_back();
-    return {Code::kUnavailable, "postgres: listening session lost: " + why};
+    return {Code::kUnavailable,
+            "postgres: listening session lost: " + OneLine(PQerrorMessage(conn_.get()))};
   }
   while (PGnotify* n = PQnotifies(conn_.get())) {
     if (channel == n->relname) payloads->emplace_back(n->extra);
@@ -253,7 +256,7 @@ Status PgConn::EnsureConnected() {
   PQreset(conn_.get());
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     return {Code::kUnavailable,
-            std::string("postgres: cannot reconnect: ") + PQerrorMessage(conn_.get())};
+            "postgres: cannot reconnect: " + OneLine(PQerrorMessage(conn_.get()))};
   }
   return setup_ != nullptr ? Exec(setup_) : Status::Ok();
 }
