@@ -50,6 +50,9 @@ class PgStore final : public Store {
  public:
   // Connects and brings the schema to the current version (one daemon at a time: migrations
   // hold an advisory lock). Refuses a database whose schema is newer than this binary knows.
+  // A role that may not change the schema (deploy/postgres/roles.sql) needs it current, and is
+  // FAILED_PRECONDITION, saying who may migrate, if it is not. Run by the tables' owner, it also
+  // grants the role infoflyt_daemon, if it exists, exactly what a serving daemon needs.
   static Status Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* out);
   ~PgStore() override = default;
   PgStore(const PgStore&) = delete;
