@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -186,9 +187,10 @@ Status PgCluster::StartServer(int port) {
   if (port == 0) return {Code::kUnavailable, "no free loopback port"};
   port_ = port;
   const fs::path log = dir_ / "server.log";
+  const std::string durable = durable_ ? "on" : "off";
   server_ = Spawn({(bindir_ / "postgres").string(), "-D", (dir_ / "data").string(), "-k",
                    dir_.string(), "-p", std::to_string(port), "-c", "listen_addresses=127.0.0.1",
-                   "-c", "fsync=off", "-c", "full_page_writes=off"},
+                   "-c", "fsync=" + durable, "-c", "full_page_writes=" + durable},
                   uid_, gid_, log, dir_, true);
   if (server_ < 0) return {Code::kInternal, "cannot start postgres"};
   const std::string ping = ConnInfo("postgres") + " connect_timeout=2";
@@ -210,22 +212,34 @@ Status PgCluster::StartServer(int port) {
   return {Code::kInternal, "postgres did not accept connections within 60 s: " + ReadLog(log)};
 }
 
-void PgCluster::Stop() {
-  if (server_ > 0) {
-    // Fast shutdown; immediate if it takes long (nothing here needs to survive).
-    ::kill(server_, SIGINT);
-    const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
-    int wstatus = 0;
-    while (::waitpid(server_, &wstatus, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        ::kill(server_, SIGKILL);
-        ::waitpid(server_, &wstatus, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+Status PgCluster::StopServer() {
+  if (server_ <= 0) return {Code::kFailedPrecondition, "postgres is not running"};
+  // Fast shutdown; immediate if it takes long.
+  ::kill(server_, SIGINT);
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
+  int wstatus = 0;
+  Status status = Status::Ok();
+  while (::waitpid(server_, &wstatus, WNOHANG) == 0) {
+    if (Clock::now() > deadline) {
+      ::kill(server_, SIGKILL);
+      ::waitpid(server_, &wstatus, 0);
+      status = {Code::kUnavailable, "postgres did not stop within 10 s: killed"};
+      break;
     }
-    server_ = -1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  server_ = -1;
+  return status;
+}
+
+Status PgCluster::RestartServer() {
+  if (!status_.ok()) return status_;
+  if (server_ > 0) return {Code::kFailedPrecondition, "postgres is running"};
+  return StartServer(port_);
+}
+
+void PgCluster::Stop() {
+  if (server_ > 0) (void)StopServer();  // Nothing here needs to survive.
   if (!dir_.empty()) {
     std::error_code ec;
     fs::remove_all(dir_, ec);
@@ -233,8 +247,22 @@ void PgCluster::Stop() {
   }
 }
 
-std::string PgCluster::ConnInfo(const std::string& name) const {
-  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=infoflyt dbname=" + name;
+std::string PgCluster::ConnInfo(const std::string& name, const std::string& user) const {
+  return "host=127.0.0.1 port=" + std::to_string(port_) + " user=" + user + " dbname=" + name;
+}
+
+Status PgCluster::Psql(const std::string& name, const std::string& file, std::string* output) {
+  if (!status_.ok()) return status_;
+  const std::string command = (bindir_ / "psql").string() + " -X -q -v ON_ERROR_STOP=1 '" +
+                              ConnInfo(name) + "' -f '" + file + "' 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return {Code::kInternal, "cannot run psql"};
+  output->clear();
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) output->append(buf, n);
+  const int rc = ::pclose(pipe);
+  if (rc != 0) return {Code::kInternal, "psql -f " + file + " failed: " + *output};
+  return Status::Ok();
 }
 
 Status PgCluster::CreateDatabase(std::string* name_out) {

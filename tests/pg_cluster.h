@@ -22,7 +22,9 @@ class PgCluster {
   // is not retried: every later call sees the same status.
   static PgCluster& Shared();
 
-  PgCluster() = default;
+  // `durable`: fsync and full-page writes on, as in production (for benchmarks); off by
+  // default, which tests do not need and which makes them faster.
+  explicit PgCluster(bool durable = false) : durable_(durable) {}
   ~PgCluster();
   PgCluster(const PgCluster&) = delete;
   PgCluster& operator=(const PgCluster&) = delete;
@@ -32,8 +34,17 @@ class PgCluster {
 
   // Creates an empty database, named uniquely in this cluster.
   Status CreateDatabase(std::string* name);
-  // The conninfo of database `name` ("postgres" always exists), as the superuser.
-  std::string ConnInfo(const std::string& name) const;
+  // The conninfo of database `name` ("postgres" always exists), as `user` (by default the
+  // superuser; the server trusts every local connection).
+  std::string ConnInfo(const std::string& name, const std::string& user = "infoflyt") const;
+  // Runs the SQL script `file` with psql as the superuser, starting in database `name`;
+  // psql's output is in `output`.
+  Status Psql(const std::string& name, const std::string& file, std::string* output);
+
+  // Stops the server (fast shutdown: sessions are ended, committed data is kept), and starts it
+  // again on the same port and data directory.
+  Status StopServer();
+  Status RestartServer();
 
   // How long initdb and the server's start took, in milliseconds.
   double initdb_ms() const { return initdb_ms_; }
@@ -44,6 +55,7 @@ class PgCluster {
   Status StartServer(int port);
   void Stop();
 
+  const bool durable_ = false;
   Status status_{Code::kUnavailable, "postgres test cluster not started"};
   std::filesystem::path bindir_;
   std::filesystem::path dir_;  // Owned by the server's user: data/ and the server's log.

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "store/pg_store.h"
@@ -63,6 +64,7 @@ Daemon::Daemon(Config config)
 }
 
 Daemon::~Daemon() {
+  listener_.reset();  // No more wake-ups from other daemons.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (http_) asio::post(io_, [this] { http_->Close(); });
   if (log_publisher_) asio::post(io_, [this] { log_publisher_->Stop(); });
@@ -189,19 +191,21 @@ Status Daemon::WriteReadyFile(const std::string& grpc_address,
 
 Status Daemon::OpenStore() {
   if (config_.store == "postgres") {
-    PgStoreOptions options{config_.postgres_conninfo, config_.instance, INFOFLYT_VERSION, 4};
     if (!config_.postgres_password_file.empty()) {
-      if (Status s = ReadFile(config_.postgres_password_file, &options.password); !s.ok()) {
+      if (Status s = ReadFile(config_.postgres_password_file, &postgres_password_); !s.ok()) {
         return s;
       }
       // One line, as written by an editor or `echo`.
-      while (!options.password.empty() &&
-             (options.password.back() == '\n' || options.password.back() == '\r')) {
-        options.password.pop_back();
+      while (!postgres_password_.empty() &&
+             (postgres_password_.back() == '\n' || postgres_password_.back() == '\r')) {
+        postgres_password_.pop_back();
       }
     }
+    PgStoreOptions options{config_.postgres_conninfo, config_.instance, INFOFLYT_VERSION, 4,
+                           postgres_password_};
     std::unique_ptr<PgStore> store;
     if (Status s = PgStore::Open(options, &store); !s.ok()) return s;
+    pg_store_ = store.get();
     store_ = std::move(store);
     // Not the conninfo: it may name more than an operator wants in logs.
     LogInfo("store postgres");
@@ -212,6 +216,65 @@ Status Daemon::OpenStore() {
   if (Status s = SqliteStore::Open(options, &store); !s.ok()) return s;
   store_ = std::move(store);
   LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
+  return Status::Ok();
+}
+
+Status Daemon::CheckSharedKeys(const std::string& subject_key) const {
+  if (pg_store_ == nullptr) return Status::Ok();
+  // A value anyone may see that only the same key reproduces.
+  const SharedKeys mine{config_.log_origin, log_publisher_->VerifierKey(),
+                        HmacSha256(subject_key, "infoflyt subject key check v1")};
+  SharedKeys recorded;
+  if (Status s = pg_store_->RecordSharedKeys(mine, NowMicros(), &recorded); !s.ok()) return s;
+  const std::string hint =
+      ": daemons sharing a database must share their keys (copy the file from the daemon that "
+      "first started on it)";
+  if (recorded.log_origin != mine.log_origin) {
+    return {Code::kFailedPrecondition, "log.origin \"" + mine.log_origin +
+                                           "\" differs from the database's log, \"" +
+                                           recorded.log_origin + "\"" + hint};
+  }
+  if (recorded.log_verifier_key != mine.log_verifier_key) {
+    return {Code::kFailedPrecondition,
+            "log.key_file " + config_.log_key_file +
+                " differs from the key that signs the database's log (the database records "
+                "verifier key " +
+                recorded.log_verifier_key + ", this file's is " + mine.log_verifier_key + ")" +
+                hint};
+  }
+  if (recorded.subject_key_check != mine.subject_key_check) {
+    return {Code::kFailedPrecondition,
+            "audit.subject_key_file " + config_.subject_key_file +
+                " differs from the key the database's records are hashed with" + hint};
+  }
+  return Status::Ok();
+}
+
+Status Daemon::StartListener() {
+  if (config_.store != "postgres") return Status::Ok();
+  // Runs on the listener's thread; both calls only post work to the executor.
+  auto on_notice = [this](const CommitNotice& notice) {
+    if (notice.all) {
+      hub_.NotifyAll();
+      escalator_->Rearm();
+      return;
+    }
+    hub_.Notify(notice.parties);
+    if (notice.earliest_deadline) escalator_->Watch(*notice.earliest_deadline);
+  };
+  if (Status s =
+          PgListener::Start(config_.postgres_conninfo, postgres_password_, on_notice, &listener_);
+      !s.ok()) {
+    return s;
+  }
+  LogInfo(std::string("listening for other daemons' commits on channel ") + kCommitChannel);
+  return Status::Ok();
+}
+
+Status Daemon::MigrateOnly() {
+  if (Status s = CheckConfig(config_); !s.ok()) return s;
+  if (Status s = OpenStore(); !s.ok()) return s;
+  LogInfo("store schema is up to date");
   return Status::Ok();
 }
 
@@ -242,6 +305,7 @@ Status Daemon::Start() {
                           config_.checkpoint_records},
       std::move(log_key), store_.get(), committer_.get(), io_.get_executor());
   log_publisher_ready_.store(log_publisher_.get());
+  if (Status s = CheckSharedKeys(subject_key); !s.ok()) return s;
   LogInfo(
       "disclosure log origin=" + config_.log_origin + " size=" + std::to_string(store_->LogSize()) +
       " verifier_key=" + log_publisher_->VerifierKey() + " (in " + config_.log_key_file + ".pub)");
@@ -255,6 +319,7 @@ Status Daemon::Start() {
   if (Status s = ParsePeerCertificate(own_pem, &own_certificate); !s.ok()) return s;
   escalator_ = std::make_unique<Escalator>(services, own_certificate);
   services.watch_deadline = [e = escalator_.get()](int64_t deadline) { e->Watch(deadline); };
+  if (Status s = StartListener(); !s.ok()) return s;
   exchange_ = std::make_unique<ExchangeService>(services);
   registry_ = std::make_unique<RegistryService>(services);
   audit_ = std::make_unique<AuditService>(services, log_publisher_.get());

@@ -19,6 +19,8 @@
 #include "server/exchange_service.h"
 #include "server/log_publisher.h"
 #include "server/registry_service.h"
+#include "store/pg_listener.h"
+#include "store/pg_store.h"
 #include "store/store.h"
 
 namespace infoflyt {
@@ -34,12 +36,19 @@ class Daemon {
   Status Start();
   // Blocks until a termination signal, then drains and stops.
   void Wait();
+  // Instead of Start: opens the store, bringing its schema up to date (on PostgreSQL, and
+  // granting the daemon role its privileges: see deploy/postgres/roles.sql), and returns.
+  Status MigrateOnly();
 
  private:
   Status LoadCatalogs(std::shared_ptr<const Catalogs>* out) const;
   Status LoadSubjectKey(std::string* key) const;
   // The configured backend, its schema brought up to date.
   Status OpenStore();
+  // On PostgreSQL: listens for other daemons' commits (pg_listener.h).
+  Status StartListener();
+  // On PostgreSQL: refuses keys other than those the database's first daemon had.
+  Status CheckSharedKeys(const std::string& subject_key) const;
   // The disclosure log's signing key: loaded, or made on first start; writes the .pub file.
   Status LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const;
   Status StartGrpc(std::string* bound);
@@ -48,6 +57,7 @@ class Daemon {
   void Reload();
 
   Config config_;
+  std::string postgres_password_;  // From store.postgres_password_file, if set.
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::signal_set signals_;
@@ -57,10 +67,14 @@ class Daemon {
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;
   std::unique_ptr<Store> store_;
+  PgStore* pg_store_ = nullptr;  // store_, if it is PostgreSQL.
   SubscriptionHub hub_;
   // Declared before the committer: its commit callbacks use the escalator, and the committer is
   // stopped (committing what is queued) before the escalator goes.
   std::unique_ptr<Escalator> escalator_;
+  // On PostgreSQL: what other daemons sharing the database commit, passed to the hub and the
+  // escalator. Declared after both, so it stops before they go.
+  std::unique_ptr<PgListener> listener_;
   std::unique_ptr<LogPublisher> log_publisher_;
   std::atomic<LogPublisher*> log_publisher_ready_{nullptr};  // Read on the committer thread.
   std::unique_ptr<GroupCommitter> committer_;

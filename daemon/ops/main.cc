@@ -18,6 +18,14 @@ int main(int argc, char** argv) {
                               "metrics/health HTTP address host:port, \"\" to disable");
   auto* db = app.add_option("--sqlite-path", flags.sqlite_path, "SQLite database file");
   auto* instance = app.add_option("--instance", flags.instance, "instance name in records");
+  auto* conninfo = app.add_option("--postgres-conninfo", flags.postgres_conninfo,
+                                  "PostgreSQL connection string (no password in it)");
+  auto* password_file = app.add_option("--postgres-password-file", flags.postgres_password_file,
+                                       "file holding the PostgreSQL password");
+  bool migrate_only = false;
+  app.add_flag("--migrate-only", migrate_only,
+               "bring the store's schema up to date and exit (on PostgreSQL: connected as the "
+               "database owner; this also grants the infoflyt_daemon role its privileges)");
   app.add_option("--ready-file", flags.ready_file,
                  "write {\"grpc\":...,\"http\":...} here once serving");
   CLI11_PARSE(app, argc, argv);
@@ -33,9 +41,18 @@ int main(int argc, char** argv) {
   if (http->count()) config.http_listen = flags.http_listen;
   if (db->count()) config.sqlite_path = flags.sqlite_path;
   if (instance->count()) config.instance = flags.instance;
+  if (conninfo->count()) config.postgres_conninfo = flags.postgres_conninfo;
+  if (password_file->count()) config.postgres_password_file = flags.postgres_password_file;
   config.ready_file = flags.ready_file;
 
   infoflyt::Daemon daemon(std::move(config));
+  if (migrate_only) {
+    if (auto s = daemon.MigrateOnly(); !s.ok()) {
+      infoflyt::LogError("migration failed: " + s.message());
+      return s.code() == infoflyt::Code::kInvalidArgument ? 78 : 69;
+    }
+    return 0;
+  }
   if (auto s = daemon.Start(); !s.ok()) {
     infoflyt::LogError("startup failed: " + s.message());
     return s.code() == infoflyt::Code::kInvalidArgument ? 78 : 69;  // EX_CONFIG, EX_UNAVAILABLE

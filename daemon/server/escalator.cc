@@ -38,6 +38,12 @@ void Escalator::Watch(int64_t deadline) {
   });
 }
 
+void Escalator::Rearm() {
+  asio::post(strand_, [this] {
+    if (in_flight_ == 0) Arm();  // Otherwise Arm runs once they are committed.
+  });
+}
+
 void Escalator::Arm(bool after_empty_sweep) {
   std::optional<int64_t> next;
   if (Status s = ctx_.store->NextDeadline(&next); !s.ok()) {

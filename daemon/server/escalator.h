@@ -4,6 +4,11 @@
 // live in the store, so after a restart the timer is re-armed from there and what fell due while
 // the daemon was down is escalated at once; the store's EscalateOp makes each escalation happen
 // exactly once however often a sweep runs.
+//
+// Several daemons on one database each watch every deadline: their own, those in the store at
+// start, and those the others store (Watch, from the store's commit notifications; Rearm after
+// notifications may have been missed). So while all run they race for each escalation, which
+// the store lets exactly one win, and when one dies the others escalate what it stored.
 #pragma once
 
 #include <asio/strand.hpp>
@@ -23,8 +28,13 @@ class Escalator {
 
   // Arms the timer from the store (escalating at once what is overdue). Call once serving.
   void Start();
-  // A deadline was stored; re-arms the timer if it is earlier than the one watched. Any thread.
+  // A deadline was stored (by this daemon or, told by the store's notifications, another one
+  // sharing the database); re-arms the timer if it is earlier than the one watched. Any thread.
   void Watch(int64_t deadline);
+  // Re-arms from the store's earliest deadline: for when deadlines may have been stored that
+  // this daemon was not told of (its notifications from other daemons were interrupted). Any
+  // thread.
+  void Rearm();
 
  private:
   // On the strand: arm for the store's next deadline. After a sweep that found nothing due, a

@@ -32,4 +32,9 @@ void SubscriptionHub::Notify(const std::vector<std::string>& parties) {
   }
 }
 
+void SubscriptionHub::NotifyAll() {
+  std::lock_guard lock(mu_);
+  for (auto& [handle, entry] : entries_) entry.wake();
+}
+
 }  // namespace infoflyt

@@ -21,6 +21,8 @@ class SubscriptionHub {
   // After Remove returns, the wake function is not called again.
   void Remove(uint64_t handle);
   void Notify(const std::vector<std::string>& parties);
+  // Wakes every stream: for when what was committed is not known (notifications were missed).
+  void NotifyAll();
 
  private:
   struct Entry {

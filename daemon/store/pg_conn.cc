@@ -14,11 +14,25 @@ constexpr Oid kBoolOid = 16;
 constexpr Oid kByteaOid = 17;
 constexpr Oid kInt8Oid = 20;
 
+// libpq's messages span lines and end in one; ours (and log lines) are one line each.
+std::string OneLine(const char* message) {
+  std::string line;
+  for (const char* c = message; c != nullptr && *c != '\0'; ++c) {
+    if (*c != '\n' && *c != '\t' && *c != ' ') {
+      line += *c;
+    } else if (!line.empty() && line.back() != ' ') {
+      line += ' ';
+    }
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
 // Server warnings go to our log; notices (e.g. "already exists, skipping") are noise.
 void OnNotice(void* /*arg*/, const PGresult* result) {
   const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
   if (severity != nullptr && std::strcmp(severity, "WARNING") == 0) {
-    LogWarning(std::string("postgres: ") + PQresultErrorMessage(result));
+    LogWarning("postgres: " + OneLine(PQresultErrorMessage(result)));
   }
 }
 
@@ -103,16 +117,25 @@ Status CheckConnInfo(const std::string& conninfo) {
 
 Status PgConn::Connect(const std::string& conninfo, const std::string& password, const char* setup,
                        std::unique_ptr<PgConn>* out) {
-  // The caller's conninfo is expanded in place of dbname; what follows it overrides it.
-  const char* keywords[] = {"dbname", "client_encoding", "fallback_application_name",
-                            password.empty() ? nullptr : "password", nullptr};
-  const char* values[] = {conninfo.c_str(), "UTF8", "infoflytd", password.c_str(), nullptr};
+  // The caller's conninfo is expanded in place of dbname: it overrides what precedes it (our
+  // defaults) and is overridden by what follows it.
+  const char* keywords[] = {"connect_timeout",
+                            "keepalives_idle",
+                            "keepalives_interval",
+                            "keepalives_count",
+                            "dbname",
+                            "client_encoding",
+                            "fallback_application_name",
+                            password.empty() ? nullptr : "password",
+                            nullptr};
+  const char* values[] = {
+      "10", "30", "10", "3", conninfo.c_str(), "UTF8", "infoflytd", password.c_str(), nullptr};
   std::unique_ptr<PgConn> conn(new PgConn());
   conn->conn_.reset(PQconnectdbParams(keywords, values, 1));
   if (!conn->conn_) return {Code::kUnavailable, "postgres: out of memory connecting"};
   if (PQstatus(conn->conn_.get()) != CONNECTION_OK) {
     return {Code::kUnavailable,
-            std::string("postgres: cannot connect: ") + PQerrorMessage(conn->conn_.get())};
+            "postgres: cannot connect: " + OneLine(PQerrorMessage(conn->conn_.get()))};
   }
   // Text columns are returned as UTF-8 bytes; a database in another encoding could not store
   // every value the daemon writes.
@@ -140,9 +163,8 @@ Status PgConn::Check(PGresult* raw, std::string_view what, PgResult* out) {
     return Status::Ok();
   }
   const char* sqlstate = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = raw ? PQresultErrorMessage(raw) : "";
-  if (message.empty()) message = PQerrorMessage(conn_.get());
-  while (!message.empty() && message.back() == '\n') message.pop_back();
+  std::string message = raw ? OneLine(PQresultErrorMessage(raw)) : "";
+  if (message.empty()) message = OneLine(PQerrorMessage(conn_.get()));
   const Code code = PQstatus(conn_.get()) == CONNECTION_OK ? CodeOf(sqlstate) : Code::kUnavailable;
   // Statements are long; their start says which one failed.
   if (what.size() > 72) what = what.substr(0, 72);
@@ -211,6 +233,18 @@ void PgConn::Rollback() {
   if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) PQclear(PQexec(conn_.get(), "ROLLBACK"));
 }
 
+Status PgConn::TakeNotifications(std::string_view channel, std::vector<std::string>* payloads) {
+  if (PQconsumeInput(conn_.get()) == 0 || !connected()) {
+    return {Code::kUnavailable,
+            "postgres: listening session lost: " + OneLine(PQerrorMessage(conn_.get()))};
+  }
+  while (PGnotify* n = PQnotifies(conn_.get())) {
+    if (channel == n->relname) payloads->emplace_back(n->extra);
+    PQfreemem(n);
+  }
+  return Status::Ok();
+}
+
 Status PgConn::EnsureConnected() {
   // Reads, without blocking, what the server sent while we were idle: one that ended the
   // session (shutdown, pg_terminate_backend) closed the socket, and the loss shows now rather
@@ -222,7 +256,7 @@ Status PgConn::EnsureConnected() {
   PQreset(conn_.get());
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     return {Code::kUnavailable,
-            std::string("postgres: cannot reconnect: ") + PQerrorMessage(conn_.get())};
+            "postgres: cannot reconnect: " + OneLine(PQerrorMessage(conn_.get()))};
   }
   return setup_ != nullptr ? Exec(setup_) : Status::Ok();
 }

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -71,10 +72,12 @@ class PgResult {
 class PgConn {
  public:
   // Connects with a libpq connection string or URI, in UTF-8, and runs `setup` (session
-  // settings, also run again after a reconnect) if given. `password`, if not empty, overrides
-  // libpq's own sources (PGPASSWORD, the passfile). UNAVAILABLE if it cannot connect;
-  // FAILED_PRECONDITION if the database cannot store UTF-8. Messages never repeat `conninfo` or
-  // `password`.
+  // settings, also run again after a reconnect) if given. Unless `conninfo` says otherwise, a
+  // connection attempt gives up after 10 s and TCP keepalives notice a dead peer within about
+  // a minute, so that a session to a vanished server fails rather than hangs. `password`, if not
+  // empty, overrides libpq's own sources (PGPASSWORD, the passfile). UNAVAILABLE if it cannot
+  // connect; FAILED_PRECONDITION if the database cannot store UTF-8. Messages never repeat
+  // `conninfo` or `password`.
   static Status Connect(const std::string& conninfo, const std::string& password, const char* setup,
                         std::unique_ptr<PgConn>* out);
 
@@ -95,6 +98,12 @@ class PgConn {
   Status EnsureConnected();
   // False once the connection is known to be lost.
   bool connected() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+
+  // For a session that LISTENs: the socket to wait on for notifications, and the payloads of
+  // those that have arrived on `channel`, read without blocking. UNAVAILABLE once the
+  // connection is lost.
+  int socket() const { return PQsocket(conn_.get()); }
+  Status TakeNotifications(std::string_view channel, std::vector<std::string>* payloads);
 
  private:
   struct Finish {

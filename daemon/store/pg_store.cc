@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
+#include "store/pg_listener.h"
 
 namespace infoflyt {
 namespace {
@@ -129,8 +130,22 @@ CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints FOR EACH S
   EXECUTE FUNCTION infoflyt_refuse_change('checkpoints are append-only');
 )sql";
 
+// Version 2: the keys every daemon on the database must share, as the first daemon to start
+// had them (only their public halves: the log's verifier key, naming its origin, and a check
+// value of the subject key).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE shared_keys (
+  one boolean PRIMARY KEY DEFAULT true CHECK (one),
+  log_origin text NOT NULL,
+  log_verifier_key text NOT NULL,
+  subject_key_check bytea NOT NULL,
+  recorded_at bigint NOT NULL,
+  recorded_by text NOT NULL
+);
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction.
-constexpr const char* kMigrations[] = {kSchemaV1};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // The advisory lock that makes daemons opening one database migrate it one at a time.
@@ -235,6 +250,43 @@ class PgNodeReader final : public merkle::NodeReader {
   PgConn* conn_;
 };
 
+// A failed migration from `version`; says what to do if the session may not change the schema.
+Status Migrating(const Status& s, int64_t version) {
+  std::string message = "migrating the database schema from version " + std::to_string(version) +
+                        " to " + std::to_string(kSchemaVersion) + ": " + s.message();
+  if (s.message().find("SQLSTATE 42501") != std::string::npos) {  // insufficient_privilege
+    message +=
+        "; this role may not change the schema: run `infoflytd --migrate-only` connected as the "
+        "database's owner (see deploy/postgres/roles.sql)";
+    return {Code::kFailedPrecondition, message};
+  }
+  return {s.code(), message};
+}
+
+// The privileges of the group role the daemons log in as, when roles are split (see
+// deploy/postgres/roles.sql): exactly what they need, and no UPDATE, DELETE or TRUNCATE on the
+// append-only tables, so the database itself refuses to let a daemon rewrite history. Run by the
+// tables' owner after each migration (everything revoked, then granted again: what it holds is
+// always this, whatever was granted before); skipped if the role does not exist or the session
+// cannot grant (a daemon role itself).
+constexpr const char* kGrants = R"sql(
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'infoflyt_daemon') AND
+     pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'disclosures'::regclass), 'USAGE')
+  THEN
+    REVOKE ALL ON schema_version, messages, deliveries, disclosures, flags, merkle_nodes,
+      checkpoints, log_head, shared_keys FROM infoflyt_daemon;
+    GRANT SELECT ON schema_version TO infoflyt_daemon;
+    GRANT SELECT, INSERT ON messages, disclosures, merkle_nodes, checkpoints, shared_keys
+      TO infoflyt_daemon;
+    GRANT SELECT, INSERT, UPDATE ON deliveries, flags TO infoflyt_daemon;
+    GRANT SELECT, UPDATE ON log_head TO infoflyt_daemon;
+  END IF;
+END
+$$;
+)sql";
+
 Status Migrate(PgConn& db) {
   while (true) {
     if (Status s = db.Exec("BEGIN"); !s.ok()) return s;
@@ -248,23 +300,37 @@ Status Migrate(PgConn& db) {
         !s.ok()) {
       return fail(s);
     }
-    if (Status s =
-            db.Exec("CREATE TABLE IF NOT EXISTS schema_version ("
-                    "one boolean PRIMARY KEY DEFAULT true CHECK (one), version integer NOT NULL);"
-                    "INSERT INTO schema_version (version) VALUES (0) ON CONFLICT DO NOTHING");
+    // Looked for before it is made: a daemon role may read the schema but not create tables.
+    PgResult exists;
+    if (Status s = db.Query("SELECT to_regclass('schema_version') IS NOT NULL", {}, &exists);
         !s.ok()) {
       return fail(s);
     }
-    PgResult q;
-    if (Status s = db.Query("SELECT version FROM schema_version", {}, &q); !s.ok()) return fail(s);
-    const int64_t version = q.Int(0, 0);
+    int64_t version = 0;
+    if (exists.Int(0, 0) == 0) {
+      if (Status s = db.Exec(
+              "CREATE TABLE schema_version (one boolean PRIMARY KEY DEFAULT true CHECK (one), "
+              "version integer NOT NULL); INSERT INTO schema_version (version) VALUES (0)");
+          !s.ok()) {
+        return fail(Migrating(s, 0));
+      }
+    } else {
+      PgResult q;
+      if (Status s = db.Query("SELECT version FROM schema_version", {}, &q); !s.ok()) {
+        return fail(s);
+      }
+      version = q.Int(0, 0);
+    }
     if (version > kSchemaVersion) {
       return fail({Code::kFailedPrecondition, "database schema version " + std::to_string(version) +
                                                   " is newer than this binary knows (" +
                                                   std::to_string(kSchemaVersion) + ")"});
     }
-    if (version == kSchemaVersion) return db.Commit();
-    if (Status s = db.Exec(kMigrations[version]); !s.ok()) return fail(s);
+    if (version == kSchemaVersion) {
+      if (Status s = db.Exec(kGrants); !s.ok()) return fail(s);
+      return db.Commit();
+    }
+    if (Status s = db.Exec(kMigrations[version]); !s.ok()) return fail(Migrating(s, version));
     if (Status s = db.Query("UPDATE schema_version SET version = $1", {PgParam::Int(version + 1)});
         !s.ok()) {
       return fail(s);
@@ -330,6 +396,31 @@ Status PgStore::Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* ou
     store->idle_readers_.push_back(std::move(reader));
   }
   *out = std::move(store);
+  return Status::Ok();
+}
+
+Status PgStore::RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) {
+  PgConn& w = *writer_;
+  if (Status s = w.EnsureConnected(); !s.ok()) return s;
+  // The first daemon's insert wins; a concurrent first start of another waits for it on the
+  // primary key, then inserts nothing and reads the winner's keys.
+  if (Status s =
+          w.Query("INSERT INTO shared_keys (log_origin, log_verifier_key, subject_key_check, "
+                  "recorded_at, recorded_by) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                  {PgParam::Text(mine.log_origin), PgParam::Text(mine.log_verifier_key),
+                   PgParam::Bytes(mine.subject_key_check), PgParam::Int(now),
+                   PgParam::Text(options_.instance)});
+      !s.ok()) {
+    return s;
+  }
+  PgResult q;
+  if (Status s = w.Query("SELECT log_origin, log_verifier_key, subject_key_check FROM shared_keys",
+                         {}, &q);
+      !s.ok()) {
+    return s;
+  }
+  if (q.rows() != 1) return {Code::kInternal, "shared_keys has no row"};
+  *recorded = {q.Text(0, 0), q.Text(0, 1), q.Text(0, 2)};
   return Status::Ok();
 }
 
@@ -426,11 +517,45 @@ Status PgStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
       return abort(s);
     }
   }
+  if (Status s = NotifyCommit(ops); !s.ok()) return abort(s);
   // If COMMIT's answer is lost the outcome is unknown; log_ goes back to before, and the next
   // batch's LockLog reloads it from the database either way.
   if (Status s = w.Commit(); !s.ok()) return abort(s);
   log_locked_ = false;
   log_size_.store(log_.size());
+  return Status::Ok();
+}
+
+Status PgStore::NotifyCommit(std::span<WriteOp* const> ops) {
+  CommitNotice notice;
+  for (const WriteOp* op : ops) {
+    if (const auto* post = std::get_if<PostOp>(op);
+        post != nullptr && post->status.ok() && !post->receipt.duplicate) {
+      notice.parties.insert(notice.parties.end(), post->receipt.recipients.begin(),
+                            post->receipt.recipients.end());
+      for (const RecipientDisclosure& r : post->message.recipients) {
+        if (r.ack_deadline &&
+            (!notice.earliest_deadline || *r.ack_deadline < *notice.earliest_deadline)) {
+          notice.earliest_deadline = r.ack_deadline;
+        }
+      }
+    } else if (const auto* escalate = std::get_if<EscalateOp>(op);
+               escalate != nullptr && escalate->status.ok()) {
+      notice.parties.insert(notice.parties.end(), escalate->receipt.recipients.begin(),
+                            escalate->receipt.recipients.end());
+    }
+  }
+  if (notice.parties.empty()) return Status::Ok();
+  std::sort(notice.parties.begin(), notice.parties.end());
+  notice.parties.erase(std::unique(notice.parties.begin(), notice.parties.end()),
+                       notice.parties.end());
+  for (const std::string& payload : EncodeCommitNotice(notice)) {
+    if (Status s = writer_->Query("SELECT pg_notify($1, $2)",
+                                  {PgParam::Text(kCommitChannel), PgParam::Text(payload)});
+        !s.ok()) {
+      return s;
+    }
+  }
   return Status::Ok();
 }
 

@@ -9,6 +9,9 @@
 // moves the head in the same transaction. So record order is commit order and the tree is one.
 // Escalation stays exactly-once: its conditional UPDATE takes the delivery's row lock.
 //
+// Live subscriptions across daemons: each batch that stores deliveries notifies every daemon
+// listening on the database when it commits (pg_listener.h).
+//
 // A lost connection fails the batch with UNAVAILABLE (retryable); the next call reconnects.
 #pragma once
 
@@ -34,14 +37,30 @@ struct PgStoreOptions {
   std::string password{};  // If not empty, overrides libpq's PGPASSWORD and passfile.
 };
 
+// The keys all daemons on one database must share: the disclosure log's signing key (else
+// their checkpoints would not verify as one log) and the subject key (else records could not
+// all be found by identity number). Only public values are stored.
+struct SharedKeys {
+  std::string log_origin;
+  std::string log_verifier_key;   // Note verifier-key format.
+  std::string subject_key_check;  // HMAC-SHA-256 of a fixed string under the subject key.
+};
+
 class PgStore final : public Store {
  public:
   // Connects and brings the schema to the current version (one daemon at a time: migrations
   // hold an advisory lock). Refuses a database whose schema is newer than this binary knows.
+  // A role that may not change the schema (deploy/postgres/roles.sql) needs it current, and is
+  // FAILED_PRECONDITION, saying who may migrate, if it is not. Run by the tables' owner, it also
+  // grants the role infoflyt_daemon, if it exists, exactly what a serving daemon needs.
   static Status Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* out);
   ~PgStore() override = default;
   PgStore(const PgStore&) = delete;
   PgStore& operator=(const PgStore&) = delete;
+
+  // Records `mine` if the database has no shared keys yet (the first daemon to start wins),
+  // and returns those it records: `mine` unless another daemon's came first.
+  Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded);
 
   Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
   Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
@@ -68,6 +87,9 @@ class PgStore final : public Store {
   explicit PgStore(PgStoreOptions options) : options_(std::move(options)) {}
 
   Status ApplyOne(WriteOp& op, int64_t now);
+  // Inside the batch's transaction: a NOTIFY naming the recipients of the deliveries it stored
+  // and the earliest deadline (see pg_listener.h), sent by the server on commit only.
+  Status NotifyCommit(std::span<WriteOp* const> ops);
   Status ApplyPost(PostOp& op, int64_t now);
   Status ApplyAck(AckOp& op, int64_t now);
   Status ApplyReceived(ReceivedOp& op, int64_t now);

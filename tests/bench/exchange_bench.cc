@@ -1,8 +1,9 @@
 // Exchange benchmark (not a test). Starts a bare mTLS gRPC echo server (same API, same TLS
 // settings, a Post that stores nothing) in this process and the real infoflytd as a child
-// process, drives each with the same number of concurrent clients posting ~1 KiB release
-// notices, and prints posts/s for each and their ratio. Runs alternate between the two targets
-// so machine noise hits both alike; medians of the runs are reported.
+// process on SQLite, on PostgreSQL (a throwaway cluster, fsync on by default so that both
+// stores are durable alike) or both, drives each with the same number of concurrent clients
+// posting ~1 KiB release notices, and prints posts/s for each and their ratio to the echo's.
+// Runs alternate between the targets so machine noise hits all alike; medians are reported.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -14,11 +15,13 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <thread>
 #include <vector>
 
 #include "integration/daemon_harness.h"
+#include "pg_cluster.h"
 #include "test_util.h"
 #include "unit/test_envelopes.h"
 
@@ -139,46 +142,97 @@ int main(int argc, char** argv) {
   CLI::App app{"exchange_bench: infoflytd posts/s against a bare mTLS gRPC echo server"};
   int clients = 32, runs = 5;
   double seconds = 3;
+  std::string backend = "both";
+  bool pg_fsync = true;
   app.add_option("--clients", clients, "concurrent clients")->capture_default_str();
   app.add_option("--runs", runs, "runs per target (median reported)")->capture_default_str();
   app.add_option("--seconds", seconds, "length of each run")->capture_default_str();
+  app.add_option("--backend", backend, "the daemon's store")
+      ->check(CLI::IsMember({"sqlite", "postgres", "both"}))
+      ->capture_default_str();
+  app.add_option("--pg-fsync", pg_fsync,
+                 "PostgreSQL with fsync and full_page_writes on (off: not durable, like tests)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
+  struct Target {
+    std::string name;
+    std::unique_ptr<infoflyt::testing::DaemonProcess> daemon;  // None for the echo.
+    std::vector<std::unique_ptr<infoflyt::v1::Exchange::Stub>> stubs;
+    std::vector<double> rates;
+  };
+  std::vector<Target> targets;
   EchoExchange echo_service;
   std::string echo_address;
   auto echo = StartEcho(&echo_service, &echo_address);
-  infoflyt::testing::DaemonProcess daemon;
-  if (!daemon.Start()) {
-    std::fprintf(stderr, "infoflytd did not start:\n%s\n", daemon.Log().c_str());
-    return 1;
-  }
-  auto echo_stubs = Stubs(echo_address, clients);
-  auto daemon_stubs = Stubs(daemon.address(), clients);
+  targets.push_back({"echo", nullptr, Stubs(echo_address, clients), {}});
+
   std::printf("exchange_bench: %d clients, %d runs of %.1f s each, %zu-byte posts\n", clients, runs,
               seconds, Request("x").ByteSizeLong());
-  std::printf("daemon: SQLite WAL synchronous=FULL at %s (every post durable before its receipt)\n",
-              daemon.db_path().c_str());
-  // Warm-up: connections, TLS handshakes, page cache.
-  Drive(echo_stubs, "warm-echo", 0.5);
-  Drive(daemon_stubs, "warm-daemon", 0.5);
+  if (backend != "postgres") {
+    auto daemon = std::make_unique<infoflyt::testing::DaemonProcess>();
+    if (!daemon->Start()) {
+      std::fprintf(stderr, "infoflytd (sqlite) did not start:\n%s\n", daemon->Log().c_str());
+      return 1;
+    }
+    std::printf("sqlite:   WAL synchronous=FULL at %s (every post durable before its receipt)\n",
+                daemon->db_path().c_str());
+    auto stubs = Stubs(daemon->address(), clients);
+    targets.push_back({"sqlite", std::move(daemon), std::move(stubs), {}});
+  }
+  // Declared before the daemon that uses it, so it outlives it.
+  std::unique_ptr<infoflyt::testing::PgCluster> cluster;
+  if (backend != "sqlite") {
+    cluster = std::make_unique<infoflyt::testing::PgCluster>(pg_fsync);
+    std::string database;
+    infoflyt::Status s = cluster->Start();
+    if (s.ok()) s = cluster->CreateDatabase(&database);
+    if (!s.ok()) {
+      std::fprintf(stderr, "postgres cluster: %s\n", s.message().c_str());
+      return 1;
+    }
+    auto daemon = std::make_unique<infoflyt::testing::DaemonProcess>();
+    daemon->set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" +
+                             cluster->ConnInfo(database) + "\"\n");
+    if (!daemon->Start()) {
+      std::fprintf(stderr, "infoflytd (postgres) did not start:\n%s\n", daemon->Log().c_str());
+      return 1;
+    }
+    std::printf(
+        "postgres: local server over TCP, fsync=%s full_page_writes=%s "
+        "synchronous_commit=on%s\n",
+        pg_fsync ? "on" : "off", pg_fsync ? "on" : "off",
+        pg_fsync ? " (every post durable before its receipt)" : " (NOT durable)");
+    auto stubs = Stubs(daemon->address(), clients);
+    targets.push_back({"postgres", std::move(daemon), std::move(stubs), {}});
+  }
+  // Warm-up: connections, TLS handshakes, caches.
+  for (Target& t : targets) Drive(t.stubs, "warm-" + t.name, 0.5);
 
-  std::vector<double> echo_rates, daemon_rates;
   uint64_t failures = 0;
   for (int r = 0; r < runs; ++r) {
-    const RunResult e = Drive(echo_stubs, "echo-" + std::to_string(r), seconds);
-    const RunResult d = Drive(daemon_stubs, "run-" + std::to_string(r), seconds);
-    echo_rates.push_back(e.posts_per_second);
-    daemon_rates.push_back(d.posts_per_second);
-    failures += e.failures + d.failures;
-    std::printf("run %d: echo %8.0f posts/s   infoflytd %8.0f posts/s   ratio %.2f\n", r + 1,
-                e.posts_per_second, d.posts_per_second, d.posts_per_second / e.posts_per_second);
+    std::printf("run %d:", r + 1);
+    for (Target& t : targets) {
+      const RunResult result = Drive(t.stubs, t.name + "-" + std::to_string(r), seconds);
+      t.rates.push_back(result.posts_per_second);
+      failures += result.failures;
+      std::printf("  %s %7.0f posts/s", t.name.c_str(), result.posts_per_second);
+    }
+    std::printf("\n");
   }
-  const double echo_median = Median(echo_rates), daemon_median = Median(daemon_rates);
-  std::printf("median: echo %.0f posts/s, infoflytd %.0f posts/s, ratio %.2f (failures: %llu)\n",
-              echo_median, daemon_median, daemon_median / echo_median,
-              static_cast<unsigned long long>(failures));
-  std::printf("group commit: %.1f posts per fsynced transaction on average\n",
-              MeanCommitBatch(daemon.http_address()));
+  const double echo_median = Median(targets[0].rates);
+  std::printf("median: echo %.0f posts/s", echo_median);
+  for (size_t i = 1; i < targets.size(); ++i) {
+    const double median = Median(targets[i].rates);
+    std::printf(", infoflytd on %s %.0f posts/s (ratio %.2f)", targets[i].name.c_str(), median,
+                median / echo_median);
+  }
+  std::printf(" (failures: %llu)\n", static_cast<unsigned long long>(failures));
+  for (size_t i = 1; i < targets.size(); ++i) {
+    std::printf("group commit on %s: %.1f posts per durable transaction on average\n",
+                targets[i].name.c_str(), MeanCommitBatch(targets[i].daemon->http_address()));
+  }
+  for (Target& t : targets) t.daemon.reset();  // Before the cluster they may use.
   echo->Shutdown();
   return failures == 0 ? 0 : 1;
 }

@@ -83,6 +83,13 @@ DaemonProcess::~DaemonProcess() {
   fs::remove_all(dir_, ignored);
 }
 
+void DaemonProcess::CopyKeysFrom(const DaemonProcess& other) {
+  for (const auto& [from, to] : {std::pair{other.subject_key_path(), subject_key_path()},
+                                 std::pair{other.log_key_path(), log_key_path()}}) {
+    fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  }
+}
+
 bool DaemonProcess::Start() {
   // A restart reuses the port, which another process on this machine may briefly hold (as the
   // local end of an outgoing connection): the daemon then exits at once, and is tried again.
@@ -94,11 +101,11 @@ bool DaemonProcess::Start() {
   return false;
 }
 
-bool DaemonProcess::StartOnce() {
+void DaemonProcess::WriteConfig() const {
   const std::string src = INFOFLYT_SOURCE_DIR;
   const std::string& pki = Pki().dir;
   {
-    std::ofstream config(dir_ + "/infoflytd.toml");
+    std::ofstream config(config_path());
     config << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\n"
            << "http_listen = \"127.0.0.1:0\"\ninstance = \"test\"\n"
            << "[tls]\ncert = \"" << pki << "/server.pem\"\nkey = \"" << pki
@@ -109,14 +116,18 @@ bool DaemonProcess::StartOnce() {
            << "police_districts = \"" << src << "/deploy/data/police-districts.csv\"\n"
            << "parties = \"" << parties_path() << "\"\n"
            << "legal_bases = \"" << src << "/deploy/legal-bases.toml\"\n"
-           << "[audit]\nsubject_key_file = \"" << dir_ << "/subject.key\"\n"
+           << "[audit]\nsubject_key_file = \"" << subject_key_path() << "\"\n"
            << "[log]\nkey_file = \"" << log_key_path() << "\"\ncheckpoint_interval = \"1s\"\n"
            << extra_config_;
   }
+}
+
+bool DaemonProcess::StartOnce() {
+  WriteConfig();
   const std::string ready = dir_ + "/ready.json";
   fs::remove(ready);
-  const std::string config_path = dir_ + "/infoflytd.toml";
-  std::vector<std::string> args = {INFOFLYTD_PATH, "--config", config_path, "--ready-file", ready};
+  std::vector<std::string> args = {INFOFLYTD_PATH, "--config", config_path(), "--ready-file",
+                                   ready};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -202,6 +213,19 @@ std::unique_ptr<client::ExchangeClient> DaemonProcess::Client(const std::string&
     throw std::runtime_error("cannot set up client for " + party);
   }
   return client;
+}
+
+CliResult DaemonProcess::RunOnce(const std::string& args) const {
+  WriteConfig();
+  const std::string cmd = INFOFLYTD_PATH " --config " + config_path() + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  CliResult r{-1, ""};
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
 }
 
 CliResult DaemonProcess::Cli(const std::string& party, const std::string& args,

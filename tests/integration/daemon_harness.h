@@ -39,9 +39,16 @@ class DaemonProcess {
   // The [store] section's keys in place of the SQLite file, e.g. a PostgreSQL backend.
   void set_store_config(std::string toml) { store_config_ = std::move(toml); }
 
+  // Copies `other`'s subject key and log key (made at its first start) into this daemon's
+  // state directory: daemons sharing a database must share them.
+  void CopyKeysFrom(const DaemonProcess& other);
+
   // Starts the daemon and waits until it serves. A restart reuses the first start's port.
   // Returns false (and leaves the log) if it does not come up.
   bool Start();
+  // Runs infoflytd to completion with this daemon's configuration and `args` (e.g.
+  // "--migrate-only"), as a one-off command rather than the serving daemon.
+  CliResult RunOnce(const std::string& args) const;
   void Kill();      // SIGKILL, then reap.
   int Terminate();  // SIGTERM, then reap; returns the exit status.
   void Signal(int signal) const;
@@ -52,6 +59,7 @@ class DaemonProcess {
   std::string db_path() const { return dir_ + "/infoflyt.db"; }
   // The log's signing key; its verifier key is in log_key_path() + ".pub".
   std::string log_key_path() const { return dir_ + "/log.key"; }
+  std::string subject_key_path() const { return dir_ + "/subject.key"; }
   // The daemon's own copy of deploy/parties.toml, for tests that edit it and send SIGHUP.
   std::string parties_path() const { return dir_ + "/parties.toml"; }
   std::string Log() const;  // Everything the daemon wrote to stderr.
@@ -66,6 +74,8 @@ class DaemonProcess {
 
  private:
   bool StartOnce();
+  void WriteConfig() const;
+  std::string config_path() const { return dir_ + "/infoflytd.toml"; }
 
   std::string dir_;
   std::string extra_config_;

@@ -2,8 +2,15 @@
 // its delivery and acknowledgement, a restart, the disclosure log exported and verified
 // offline; and two daemons on one database.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "integration/daemon_harness.h"
 #include "integration/subscriber.h"
@@ -29,6 +36,26 @@ class PostgresDaemonTest : public ::testing::Test {
   std::string StoreConfig() const {
     return "backend = \"postgres\"\npostgres_conninfo = \"" +
            PgCluster::Shared().ConnInfo(database_) + "\"\n";
+  }
+  // Starts `a`, then `b` with a's keys, both on this test's database.
+  void StartTwo(DaemonProcess& a, DaemonProcess& b) {
+    a.set_store_config(StoreConfig());
+    b.set_store_config(StoreConfig());
+    ASSERT_TRUE(a.Start()) << a.Log();
+    b.CopyKeysFrom(a);
+    ASSERT_TRUE(b.Start()) << b.Log();
+  }
+  // SELECT count(*) FROM `table_where` on this test's database; -1 on error.
+  int64_t Count(const std::string& table_where) const {
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(
+        PQconnectdb(PgCluster::Shared().ConnInfo(database_).c_str()), &PQfinish);
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(
+        PQexec(conn.get(), ("SELECT count(*) FROM " + table_where).c_str()), &PQclear);
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
+      ADD_FAILURE() << PQerrorMessage(conn.get());
+      return -1;
+    }
+    return std::stoll(PQgetvalue(result.get(), 0, 0));
   }
   static v1::Receipt Post(DaemonProcess& daemon, const v1::Envelope& envelope) {
     v1::Receipt receipt;
@@ -82,10 +109,7 @@ TEST_F(PostgresDaemonTest, PostDeliverAckRestartAndVerifyTheLog) {
 TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
   DaemonProcess a;
   DaemonProcess b;
-  a.set_store_config(StoreConfig());
-  b.set_store_config(StoreConfig());
-  ASSERT_TRUE(a.Start()) << a.Log();
-  ASSERT_TRUE(b.Start()) << b.Log();
+  StartTwo(a, b);
 
   const v1::Envelope notice = ReleaseNotice("shared-1");
   const v1::Receipt receipt = Post(a, notice);
@@ -105,6 +129,342 @@ TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
   ASSERT_TRUE(
       a.Client("correctional-oslo-fengsel")->GetMessageStatus(receipt.message_id(), &status).ok());
   EXPECT_TRUE(status.recipients(0).has_acknowledged_at());
+}
+
+// Daemons on one database must share the log key and the subject key: one with other keys
+// refuses to start, naming the file that differs.
+TEST_F(PostgresDaemonTest, ADaemonWithOtherKeysThanTheDatabaseRecordsRefusesToStart) {
+  DaemonProcess a;
+  a.set_store_config(StoreConfig());
+  ASSERT_TRUE(a.Start()) << a.Log();
+  EXPECT_EQ(Count("shared_keys"), 1);
+
+  DaemonProcess b;  // Makes keys of its own at its first start.
+  b.set_store_config(StoreConfig());
+  ASSERT_FALSE(b.Start());
+  std::string log = b.Log();
+  EXPECT_NE(log.find("log.key_file " + b.log_key_path() + " differs"), std::string::npos) << log;
+
+  // The right log key, but still its own subject key.
+  fs::copy_file(a.log_key_path(), b.log_key_path(), fs::copy_options::overwrite_existing);
+  ASSERT_FALSE(b.Start());
+  log = b.Log();
+  EXPECT_NE(log.find("audit.subject_key_file " + b.subject_key_path() + " differs"),
+            std::string::npos)
+      << log;
+
+  b.CopyKeysFrom(a);
+  ASSERT_TRUE(b.Start()) << b.Log();
+  EXPECT_EQ(Count("shared_keys"), 1);
+  // And the first daemon restarts as before.
+  ASSERT_EQ(a.Terminate(), 0);
+  ASSERT_TRUE(a.Start()) << a.Log();
+}
+
+// One session on a database, for statements whose outcome is all that matters.
+class Session {
+ public:
+  explicit Session(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str()), &PQfinish) {
+    EXPECT_EQ(PQstatus(conn_.get()), CONNECTION_OK) << PQerrorMessage(conn_.get());
+  }
+  // "" if `sql` succeeded, else its SQLSTATE.
+  std::string Run(const std::string& sql) {
+    std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn_.get(), sql.c_str()),
+                                                         &PQclear);
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return "";
+    const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+    return state != nullptr ? state : "?";
+  }
+
+ private:
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
+};
+
+// deploy/postgres/roles.sql as the README says to use it: the owner role migrates, the daemons
+// serve as infoflytd, and the database refuses that role any change to the disclosure log.
+TEST_F(PostgresDaemonTest, TheDaemonRoleMayAppendToTheLogButNeitherChangeNorDeleteIt) {
+  const std::string roles = INFOFLYT_SOURCE_DIR "/deploy/postgres/roles.sql";
+  std::string out;
+  ASSERT_TRUE(PgCluster::Shared().Psql("postgres", roles, &out).ok()) << out;
+  ASSERT_TRUE(PgCluster::Shared().Psql("postgres", roles, &out).ok()) << out;  // Rerunnable.
+  const std::string as_daemon = PgCluster::Shared().ConnInfo("infoflyt", "infoflytd");
+  const std::string as_owner = PgCluster::Shared().ConnInfo("infoflyt", "infoflyt_owner");
+
+  DaemonProcess daemon;
+  daemon.set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" + as_daemon + "\"\n");
+  // The daemon role cannot make the schema, and says who can.
+  ASSERT_FALSE(daemon.Start());
+  EXPECT_NE(daemon.Log().find("infoflytd --migrate-only"), std::string::npos) << daemon.Log();
+  const CliResult migrated =
+      daemon.RunOnce("--migrate-only --postgres-conninfo '" + as_owner + "'");
+  ASSERT_EQ(migrated.exit_code, 0) << migrated.out;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+
+  // Serving as infoflytd: posts append, acknowledgements update deliveries.
+  const v1::Receipt receipt = Post(daemon, ReleaseNotice("roles-1"));
+  auto police = daemon.Client("police-oslo");
+  {
+    Subscriber subscriber(police.get());
+    ASSERT_TRUE(subscriber.WaitForMessage(receipt.message_id()));
+    v1::AckResponse ack;
+    ASSERT_TRUE(police->Ack({subscriber.deliveries().front().delivery_id()}, &ack).ok());
+  }
+
+  Session session(as_daemon);
+  constexpr const char* kDenied = "42501";  // insufficient_privilege
+  for (const std::string table : {"disclosures", "merkle_nodes", "checkpoints"}) {
+    const std::string first = table == "disclosures"    ? "leaf_index = 0"
+                              : table == "merkle_nodes" ? "level = 0 AND idx = 0"
+                                                        : "true";
+    EXPECT_EQ(session.Run("UPDATE " + table + " SET " +
+                          (table == "disclosures"    ? "reason = 'rewritten'"
+                           : table == "merkle_nodes" ? "hash = hash"
+                                                     : "root = root") +
+                          " WHERE " + first),
+              kDenied)
+        << table;
+    EXPECT_EQ(session.Run("DELETE FROM " + table + " WHERE " + first), kDenied) << table;
+    EXPECT_EQ(session.Run("TRUNCATE " + table), kDenied) << table;
+  }
+  // INSERT is what the daemon does; shown here in a transaction rolled back, since a record
+  // appended behind the daemon's back would not be a leaf of the log.
+  ASSERT_EQ(session.Run("BEGIN"), "");
+  EXPECT_EQ(session.Run("INSERT INTO disclosures SELECT leaf_index + 1000000, occurred_at, event, "
+                        "outcome, message_id, delivery_id, sender, recipient, subject_hash, "
+                        "message_type, legal_basis, legal_citation, handling, view, "
+                        "content_hash, reason, sender_certificate_subject, "
+                        "sender_certificate_fingerprint, instance, version FROM disclosures "
+                        "WHERE leaf_index = 0"),
+            "");
+  EXPECT_EQ(session.Run("ROLLBACK"), "");
+  // The owner may not change records either: the triggers refuse (restrict_violation).
+  EXPECT_EQ(Session(as_owner).Run("UPDATE disclosures SET reason = 'x' WHERE leaf_index = 0"),
+            "23001");
+
+  // The log is intact and verifies.
+  const std::string dir = fs::path(daemon.db_path()).parent_path();
+  CliResult r = daemon.Cli(kAuditor, "audit export --out " + dir + "/log.jsonl --checkpoint-out " +
+                                         dir + "/checkpoint.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = daemon.Cli(kAuditor, "audit verify --log " + dir + "/log.jsonl --checkpoint " + dir +
+                               "/checkpoint.txt --key " + daemon.log_key_path() + ".pub");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+// A live stream at one daemon is woken by a post through another (LISTEN/NOTIFY): the
+// subscriber stays connected and gets the message at once, not when it next reconnects.
+TEST_F(PostgresDaemonTest, APostThroughOneDaemonReachesALiveSubscriberOfAnother) {
+  DaemonProcess a;
+  DaemonProcess b;
+  StartTwo(a, b);
+  EXPECT_NE(b.Log().find("listening for other daemons' commits"), std::string::npos) << b.Log();
+  auto police = b.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  // The stream is live once it has delivered something posted through its own daemon.
+  const v1::Receipt first = Post(b, ReleaseNotice("live-0"));
+  ASSERT_TRUE(subscriber.WaitForMessage(first.message_id()));
+  for (int i = 1; i <= 3; ++i) {
+    // Idle a while first: nothing but the notification can wake the stream.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto start = std::chrono::steady_clock::now();
+    const v1::Receipt receipt = Post(a, ReleaseNotice("live-" + std::to_string(i)));
+    ASSERT_TRUE(subscriber.WaitForMessage(receipt.message_id(), std::chrono::seconds(2)))
+        << "post " << i << " through daemon A did not reach the subscriber at daemon B\n"
+        << b.Log();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  }
+  // One stream throughout: it never ended, so nothing came by reconnecting.
+  EXPECT_FALSE(subscriber.WaitEnded(std::chrono::seconds(0)));
+  EXPECT_EQ(subscriber.deliveries().size(), 4u);
+}
+
+// Escalation with two daemons on one database (see escalation_test.cc for one daemon).
+class PostgresEscalationTest : public PostgresDaemonTest {
+ protected:
+  static constexpr int kDeadlineSeconds = 3;
+
+  void SetUp() override {
+    PostgresDaemonTest::SetUp();
+    for (DaemonProcess* d : {&a_, &b_}) {
+      d->set_extra_config("[acknowledgement.return_notice]\nwithin = \"" +
+                          std::to_string(kDeadlineSeconds) + "s\"\n");
+    }
+    StartTwo(a_, b_);
+  }
+
+  // PST tells Oslo (and the Oslo police district) through `daemon` that a person has returned.
+  static v1::Receipt PostReturnNotice(DaemonProcess& daemon, const std::string& key) {
+    v1::Receipt receipt;
+    EXPECT_TRUE(
+        daemon.Client("pst-pst")->Post(ReturnNotice(key, kOtherValidFnr, "0301"), &receipt).ok());
+    EXPECT_EQ(std::vector<std::string>(receipt.recipients().begin(), receipt.recipients().end()),
+              (std::vector<std::string>{"municipality/0301", "police/oslo"}));
+    return receipt;
+  }
+
+  // Escalation notices about `message_id` that `party` is sent by `daemon`, read from the start
+  // until `expect` have come or `wait` has passed.
+  static std::vector<v1::Delivery> EscalationsSeenBy(DaemonProcess& daemon,
+                                                     const std::string& party,
+                                                     const std::string& message_id, size_t expect,
+                                                     std::chrono::seconds wait) {
+    auto client = daemon.Client(party);
+    Subscriber sub(client.get(), 1);
+    std::vector<v1::Delivery> found;
+    const auto until = std::chrono::steady_clock::now() + wait;
+    do {
+      sub.WaitFor(found.size() + 1, std::chrono::seconds(1));
+      found.clear();
+      for (const auto& d : sub.deliveries()) {
+        if (d.envelope().has_escalation_notice() &&
+            d.envelope().escalation_notice().message_id() == message_id) {
+          found.push_back(d);
+        }
+      }
+    } while (found.size() < expect && std::chrono::steady_clock::now() < until);
+    return found;
+  }
+
+  // Escalation messages stored for the municipality's delivery of `message_id`.
+  int64_t EscalationMessages(const std::string& message_id) const {
+    return Count(
+        "messages WHERE sender = 'infoflytd' AND idempotency_key = (SELECT 'escalation-' || d.id "
+        "FROM deliveries d JOIN messages m ON m.id = d.message WHERE m.message_id = '" +
+        message_id + "' AND d.recipient = 'municipality/0301')");
+  }
+
+  static int Escalated(const DaemonProcess& daemon) {
+    const std::string log = daemon.Log();
+    int n = 0;
+    for (size_t at = log.find("escalated delivery="); at != std::string::npos;
+         at = log.find("escalated delivery=", at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
+  DaemonProcess a_;
+  DaemonProcess b_;
+};
+
+// Both daemons watch the deadline (b_ learns it from a_'s notification) and race for it; the
+// store lets one win, so each party is told once.
+TEST_F(PostgresEscalationTest, WhileBothRunAMissedDeadlineIsEscalatedOnce) {
+  const v1::Receipt receipt = PostReturnNotice(a_, "both-running");
+  using std::chrono::seconds;
+  const auto police = EscalationsSeenBy(a_, "police-oslo", receipt.message_id(), 1, seconds(15));
+  const auto pst = EscalationsSeenBy(b_, "pst-pst", receipt.message_id(), 1, seconds(5));
+  ASSERT_EQ(police.size(), 1u) << a_.Log() << "\n" << b_.Log();
+  ASSERT_EQ(pst.size(), 1u) << a_.Log() << "\n" << b_.Log();
+  EXPECT_EQ(police[0].envelope().escalation_notice().municipality(), "municipality/0301");
+  // Give a second escalation every chance to appear, then look everywhere for it.
+  std::this_thread::sleep_for(seconds(2));
+  EXPECT_EQ(EscalationsSeenBy(b_, "police-oslo", receipt.message_id(), 2, seconds(1)).size(), 1u);
+  EXPECT_EQ(EscalationsSeenBy(a_, "pst-pst", receipt.message_id(), 2, seconds(1)).size(), 1u);
+  EXPECT_EQ(EscalationMessages(receipt.message_id()), 1);
+  EXPECT_EQ(Count("disclosures WHERE event = 'escalate'"), 2);  // One per recipient.
+  EXPECT_EQ(Escalated(a_) + Escalated(b_), 1) << a_.Log() << "\n" << b_.Log();
+}
+
+// A deadline stored through a daemon that dies before it is due is escalated by the other,
+// which learnt it from the dead daemon's notification.
+TEST_F(PostgresEscalationTest, ADeadlineStoredByADaemonThatDiedIsEscalatedByAnother) {
+  const v1::Receipt receipt = PostReturnNotice(a_, "a-dies");
+  a_.Kill();
+  using std::chrono::seconds;
+  const auto police = EscalationsSeenBy(b_, "police-oslo", receipt.message_id(), 1, seconds(15));
+  ASSERT_EQ(police.size(), 1u) << b_.Log();
+  EXPECT_EQ(EscalationsSeenBy(b_, "pst-pst", receipt.message_id(), 1, seconds(5)).size(), 1u);
+  EXPECT_EQ(Escalated(b_), 1) << b_.Log();
+  EXPECT_EQ(EscalationMessages(receipt.message_id()), 1);
+}
+
+// PostgreSQL stops mid-stream (fast shutdown) and comes back on the same port: posts in flight
+// fail as UNAVAILABLE and are retried with their keys; no receipt is given for anything not
+// committed; both daemons reconnect by themselves (stores, readers and listeners); nothing
+// receipted is lost, and the log still verifies.
+TEST_F(PostgresDaemonTest, ADatabaseRestartFailsPostsAsUnavailableAndLosesNothing) {
+  constexpr int kPosts = 160;
+  constexpr int kPostsBeforeStop = 50;
+  DaemonProcess a;
+  DaemonProcess b;
+  StartTwo(a, b);
+  auto to_a = a.Client("correctional-oslo-fengsel");
+  auto to_b = b.Client("correctional-oslo-fengsel");
+  // A live stream at b that nothing wakes during the outage (no post is for it), so it must
+  // come through it and be woken by a post through a afterwards.
+  auto vest = b.Client("police-vest");
+  Subscriber subscriber(vest.get());
+
+  std::mutex mu;
+  std::set<std::string> receipted;
+  std::map<grpc::StatusCode, int> failures;
+  std::string last_error;
+  int duplicates = 0;  // Retries answered with the receipt of a commit whose answer was lost.
+  std::atomic<int> done{0};
+  std::thread poster([&] {
+    for (int i = 0; i < kPosts; ++i) {
+      client::ExchangeClient* via = i % 2 ? to_a.get() : to_b.get();
+      const v1::Envelope envelope = ReleaseNotice("fault-" + std::to_string(i));
+      // Retried with the same key, as clients are told to, until it is receipted.
+      for (int attempt = 0; attempt < 500; ++attempt) {
+        v1::Receipt receipt;
+        const grpc::Status s = via->Post(envelope, &receipt);
+        std::lock_guard lock(mu);
+        if (s.ok()) {
+          receipted.insert(receipt.message_id());
+          duplicates += receipt.duplicate();
+          break;
+        }
+        ++failures[s.error_code()];
+        last_error = s.error_message();
+        if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+        mu.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        mu.lock();
+      }
+      ++done;
+    }
+  });
+  while (done < kPostsBeforeStop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(PgCluster::Shared().StopServer().ok());
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const Status restarted = PgCluster::Shared().RestartServer();
+  poster.join();
+  ASSERT_TRUE(restarted.ok()) << restarted.message();
+
+  std::lock_guard lock(mu);
+  EXPECT_EQ(receipted.size(), static_cast<size_t>(kPosts)) << last_error;
+  std::cerr << "posts failed as UNAVAILABLE and retried: "
+            << failures[grpc::StatusCode::UNAVAILABLE]
+            << "; retries answered as duplicates: " << duplicates << "\n";
+  EXPECT_GT(failures[grpc::StatusCode::UNAVAILABLE], 0) << "the outage went unnoticed";
+  for (const auto& [code, n] : failures) {
+    EXPECT_EQ(code, grpc::StatusCode::UNAVAILABLE) << n << " failed otherwise: " << last_error;
+  }
+  // Every receipt names a stored message, and every post is stored once.
+  std::string ids;
+  for (const std::string& id : receipted) ids += (ids.empty() ? "'" : ",'") + id + "'";
+  EXPECT_EQ(Count("messages WHERE message_id IN (" + ids + ")"), kPosts);
+  EXPECT_EQ(Count("messages"), kPosts);
+  EXPECT_EQ(Count("disclosures"), 2 * kPosts);
+
+  // Neither daemon was restarted; both serve, and b's stream is woken by a post through a.
+  ASSERT_TRUE(a.running() && b.running());
+  const v1::Receipt bergen = Post(a, ReleaseNotice("after-restart", kValidFnr, "4601"));
+  EXPECT_TRUE(subscriber.WaitForMessage(bergen.message_id(), std::chrono::seconds(5))) << b.Log();
+  EXPECT_FALSE(subscriber.WaitEnded(std::chrono::seconds(0)))
+      << subscriber.status().error_message();
+  EXPECT_NE(b.Log().find("listening for commits again"), std::string::npos) << b.Log();
+
+  const std::string dir = fs::path(a.db_path()).parent_path();
+  CliResult r = a.Cli(kAuditor, "audit export --out " + dir + "/log.jsonl --checkpoint-out " + dir +
+                                    "/checkpoint.txt");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = a.Cli(kAuditor, "audit verify --log " + dir + "/log.jsonl --checkpoint " + dir +
+                          "/checkpoint.txt --key " + a.log_key_path() + ".pub");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
 }  // namespace

@@ -734,7 +734,7 @@ TEST_F(PgStoreTest, DaemonsOpeningANewDatabaseAtOnceMigrateItOnce) {
   b.join();
   ASSERT_TRUE(a_status.ok()) << a_status.message();
   ASSERT_TRUE(b_status.ok()) << b_status.message();
-  EXPECT_EQ(Count("schema_version WHERE version = 1"), 1);
+  EXPECT_EQ(Count("schema_version"), 1);
   PostTo(*a_store, Message("m1", "k1"));
   EXPECT_TRUE(PostTo(*b_store, Message("m2", "k1")).receipt.duplicate);
 }
