@@ -55,6 +55,9 @@ grpc::Status ExchangeClient::Connect(const ClientOptions& options,
   }
   grpc::ChannelArguments args;
   if (!options.server_name.empty()) args.SetSslTargetNameOverride(options.server_name);
+  // gRPC backs reconnects off up to 120 s; a party's client has one daemon to talk to and should
+  // be back within seconds of that daemon restarting, not minutes.
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
   auto channel = grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), args);
   *out = std::unique_ptr<ExchangeClient>(new ExchangeClient(options, std::move(channel)));
   return grpc::Status::OK;

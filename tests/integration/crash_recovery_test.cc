@@ -26,10 +26,12 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
   std::atomic<bool> stop{false};
 
   // The subscriber acknowledges as it goes and, like any real client, reconnects after the
-  // stream breaks, resuming from its first unacknowledged delivery.
+  // stream breaks, resuming from its first unacknowledged delivery. Each attempt is bounded, so
+  // an attempt waiting for a daemon that is gone (the final kill) cannot keep the thread alive.
   std::thread subscriber([&] {
     while (!stop) {
       grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
       std::atomic<bool>* stop_flag = &stop;
       police->Subscribe(0, &context, [&](const v1::Delivery& d) {
         {
