@@ -1,5 +1,7 @@
 #include "store/sqlite_store.h"
 
+#include <pthread.h>
+
 #include <string>
 
 #include "base/clock.h"
@@ -288,6 +290,7 @@ int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, 
 }
 
 void SqliteStore::RunCheckpointer() {
+  pthread_setname_np(pthread_self(), "wal-checkpoint");  // Named for top -H, perf and gdb.
   while (true) {
     {
       std::unique_lock lock(checkpoint_mu_);
