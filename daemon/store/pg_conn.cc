@@ -87,8 +87,8 @@ int64_t PgResult::Int(int row, int column) const {
 
 std::string PgResult::Text(int row, int column) const {
   if (IsNull(row, column)) return {};
-  return std::string(PQgetvalue(result_.get(), row, column),
-                     static_cast<size_t>(PQgetlength(result_.get(), row, column)));
+  return {PQgetvalue(result_.get(), row, column),
+          static_cast<size_t>(PQgetlength(result_.get(), row, column))};
 }
 
 int64_t PgResult::Affected() const {

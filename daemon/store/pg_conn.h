@@ -111,7 +111,7 @@ class PgConn {
   };
   PgConn() = default;
   // Turns a finished command into a Status; `what` names it in errors.
-  Status Check(PGresult* result, std::string_view what, PgResult* out);
+  Status Check(PGresult* raw, std::string_view what, PgResult* out);
   Status Run(const char* name, const std::string& sql, std::span<const PgParam> params,
              PgResult* out);
 

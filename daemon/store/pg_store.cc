@@ -914,7 +914,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                                size_t limit, std::vector<StoredDelivery>* out) {
   PgResult q;
   // Two literal queries rather than one with a flag, so the planner can use the partial index.
-  const Status s = ReaderLease(this).Read([&](PgConn& r) {
+  Status s = ReaderLease(this).Read([&](PgConn& r) {
     const std::initializer_list<PgParam> params = {
         PgParam::Text(party), PgParam::Int(Clamp(from_id)), PgParam::Int(Clamp(limit))};
     return unacked_only
@@ -1022,7 +1022,7 @@ Status PgStore::NextDeadline(std::optional<int64_t>* out) {
 Status PgStore::ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
                           std::vector<FlagInfo>* out) {
   PgResult q;
-  const Status s = ReaderLease(this).Read([&](PgConn& r) {
+  Status s = ReaderLease(this).Read([&](PgConn& r) {
     return subject_hash.empty()
                ? r.Query(
                      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
@@ -1102,7 +1102,7 @@ Status PgStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
 
 Status PgStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
   PgResult q;
-  const Status s = ReaderLease(this).Read([&](PgConn& r) {
+  Status s = ReaderLease(this).Read([&](PgConn& r) {
     return tree_size == 0 ? r.Query(
                                 "SELECT tree_size, root, note, signed_at FROM checkpoints "
                                 "ORDER BY tree_size DESC LIMIT 1",

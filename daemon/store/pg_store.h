@@ -116,7 +116,7 @@ class PgStore final : public Store {
                                 const std::string& recipient, const std::string& view,
                                 const std::string& content_hash, const std::string& reason);
   // The committed log size, read through `conn`.
-  Status StoredLogSize(PgConn& conn, uint64_t* size);
+  static Status StoredLogSize(PgConn& conn, uint64_t* size);
 
   // Borrows a reader connection for the lifetime of the lease.
   class ReaderLease;
