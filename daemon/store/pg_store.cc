@@ -560,29 +560,7 @@ Status PgStore::NotifyCommit(std::span<WriteOp* const> ops) {
 }
 
 Status PgStore::ApplyOne(WriteOp& op, int64_t now) {
-  return std::visit(
-      [&](auto& o) -> Status {
-        using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, PostOp>) {
-          o.status = ApplyPost(o, now);
-        } else if constexpr (std::is_same_v<T, AckOp>) {
-          o.status = ApplyAck(o, now);
-        } else if constexpr (std::is_same_v<T, FlagOp>) {
-          o.status = ApplyFlag(o, now);
-        } else if constexpr (std::is_same_v<T, UnflagOp>) {
-          o.status = ApplyUnflag(o, now);
-        } else if constexpr (std::is_same_v<T, EscalateOp>) {
-          o.status = ApplyEscalate(o, now);
-        } else if constexpr (std::is_same_v<T, AuditReadOp>) {
-          o.status = ApplyAuditRead(o, now);
-        } else if constexpr (std::is_same_v<T, CheckpointOp>) {
-          o.status = ApplyCheckpoint(o, now);
-        } else {
-          o.status = ApplyReceived(o, now);
-        }
-        return o.status;
-      },
-      op);
+  return std::visit([&](auto& o) { return o.status = ApplyOp(o, now); }, op);
 }
 
 Status PgStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
@@ -707,7 +685,7 @@ Status PgStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool di
   return InsertRecord(row, now);
 }
 
-Status PgStore::ApplyAuditRead(AuditReadOp& op, int64_t now) {
+Status PgStore::ApplyOp(AuditReadOp& op, int64_t now) {
   RecordRow row;
   row.event = "read";
   row.outcome = "read";
@@ -720,7 +698,7 @@ Status PgStore::ApplyAuditRead(AuditReadOp& op, int64_t now) {
   return InsertRecord(row, now, &op.index);
 }
 
-Status PgStore::ApplyCheckpoint(CheckpointOp& op, int64_t now) {
+Status PgStore::ApplyOp(CheckpointOp& op, int64_t now) {
   if (!log_locked_) return {Code::kInternal, "disclosure log: signing without its lock"};
   PgConn& w = *writer_;
   PgResult last;
@@ -748,7 +726,7 @@ Status PgStore::ApplyCheckpoint(CheckpointOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status PgStore::ApplyPost(PostOp& op, int64_t now) {
+Status PgStore::ApplyOp(PostOp& op, int64_t now) {
   PgConn& w = *writer_;
   const NewMessage& m = op.message;
   // No other daemon can store this key between the look and the insert: a batch with a post
@@ -818,7 +796,7 @@ Status PgStore::InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* r
   return Status::Ok();
 }
 
-Status PgStore::ApplyEscalate(EscalateOp& op, int64_t now) {
+Status PgStore::ApplyOp(EscalateOp& op, int64_t now) {
   // Atomic across daemons: a concurrent escalation of the same delivery waits for this row
   // lock, then re-checks the condition on the committed row and changes nothing.
   PgResult q;
@@ -837,7 +815,7 @@ Status PgStore::ApplyEscalate(EscalateOp& op, int64_t now) {
   return InsertMessage(op.escalation, now, &op.receipt);
 }
 
-Status PgStore::ApplyAck(AckOp& op, int64_t now) {
+Status PgStore::ApplyOp(AckOp& op, int64_t now) {
   PgConn& w = *writer_;
   op.newly_acknowledged = 0;
   for (size_t i = 0; i < op.delivery_ids.size(); ++i) {
@@ -868,14 +846,14 @@ Status PgStore::ApplyAck(AckOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status PgStore::ApplyReceived(ReceivedOp& op, int64_t now) {
+Status PgStore::ApplyOp(ReceivedOp& op, int64_t now) {
   return writer_->Query(
       "UPDATE deliveries SET received_at = $1 "
       "WHERE id = $2 AND recipient = $3 AND received_at IS NULL",
       {PgParam::Int(now), PgParam::Int(Clamp(op.delivery_id)), PgParam::Text(op.party)});
 }
 
-Status PgStore::ApplyFlag(FlagOp& op, int64_t now) {
+Status PgStore::ApplyOp(FlagOp& op, int64_t now) {
   const FlagInfo& f = op.flag;
   if (Status s = writer_->Query(
           "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, "
@@ -890,7 +868,7 @@ Status PgStore::ApplyFlag(FlagOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status PgStore::ApplyUnflag(UnflagOp& op, int64_t now) {
+Status PgStore::ApplyOp(UnflagOp& op, int64_t now) {
   PgConn& w = *writer_;
   if (Status s = w.Query("UPDATE flags SET unflagged_at = $1, unflagged_by = $2 "
                          "WHERE flag_id = $3 AND unflagged_at IS NULL",

@@ -90,14 +90,15 @@ class PgStore final : public Store {
   // Inside the batch's transaction: a NOTIFY naming the recipients of the deliveries it stored
   // and the earliest deadline (see pg_listener.h), sent by the server on commit only.
   Status NotifyCommit(std::span<WriteOp* const> ops);
-  Status ApplyPost(PostOp& op, int64_t now);
-  Status ApplyAck(AckOp& op, int64_t now);
-  Status ApplyReceived(ReceivedOp& op, int64_t now);
-  Status ApplyFlag(FlagOp& op, int64_t now);
-  Status ApplyUnflag(UnflagOp& op, int64_t now);
-  Status ApplyEscalate(EscalateOp& op, int64_t now);
-  Status ApplyAuditRead(AuditReadOp& op, int64_t now);
-  Status ApplyCheckpoint(CheckpointOp& op, int64_t now);
+  // One overload per op type; ApplyOne picks it and stores the result in the op.
+  Status ApplyOp(PostOp& op, int64_t now);
+  Status ApplyOp(AckOp& op, int64_t now);
+  Status ApplyOp(ReceivedOp& op, int64_t now);
+  Status ApplyOp(FlagOp& op, int64_t now);
+  Status ApplyOp(UnflagOp& op, int64_t now);
+  Status ApplyOp(EscalateOp& op, int64_t now);
+  Status ApplyOp(AuditReadOp& op, int64_t now);
+  Status ApplyOp(CheckpointOp& op, int64_t now);
   // Loads the log's right edge as committed.
   Status OpenLog();
   // Inside a transaction: locks the log head until commit and brings log_ up to it.

@@ -244,9 +244,9 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   SqliteDb& w = *store->writer_;
   // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
   // receipt is only sent for data that survives power loss.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA cache_size=-65536",
-                             "PRAGMA temp_store=MEMORY"}) {
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"}) {
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
   if (Status s = Migrate(w); !s.ok()) return s;
@@ -340,29 +340,7 @@ Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
 }
 
 Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
-  return std::visit(
-      [&](auto& o) -> Status {
-        using T = std::decay_t<decltype(o)>;
-        if constexpr (std::is_same_v<T, PostOp>) {
-          o.status = ApplyPost(o, now);
-        } else if constexpr (std::is_same_v<T, AckOp>) {
-          o.status = ApplyAck(o, now);
-        } else if constexpr (std::is_same_v<T, FlagOp>) {
-          o.status = ApplyFlag(o, now);
-        } else if constexpr (std::is_same_v<T, UnflagOp>) {
-          o.status = ApplyUnflag(o, now);
-        } else if constexpr (std::is_same_v<T, EscalateOp>) {
-          o.status = ApplyEscalate(o, now);
-        } else if constexpr (std::is_same_v<T, AuditReadOp>) {
-          o.status = ApplyAuditRead(o, now);
-        } else if constexpr (std::is_same_v<T, CheckpointOp>) {
-          o.status = ApplyCheckpoint(o, now);
-        } else {
-          o.status = ApplyReceived(o, now);
-        }
-        return o.status;
-      },
-      op);
+  return std::visit([&](auto& o) { return o.status = ApplyOp(o, now); }, op);
 }
 
 Status SqliteStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
@@ -535,7 +513,7 @@ Status SqliteStore::OpenLog() {
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyAuditRead(AuditReadOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(AuditReadOp& op, int64_t now) {
   RecordRow row;
   row.event = "read";
   row.outcome = "read";
@@ -551,7 +529,7 @@ Status SqliteStore::ApplyAuditRead(AuditReadOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyCheckpoint(CheckpointOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(CheckpointOp& op, int64_t now) {
   auto& last = writer_->Prepare(
       "SELECT tree_size, root, note, signed_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1");
   const int rc = last.Step();
@@ -573,7 +551,7 @@ Status SqliteStore::ApplyCheckpoint(CheckpointOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyPost(PostOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(PostOp& op, int64_t now) {
   SqliteDb& w = *writer_;
   const NewMessage& m = op.message;
   auto& existing = w.Prepare(
@@ -638,7 +616,7 @@ Status SqliteStore::InsertMessage(const NewMessage& m, int64_t now, StoredReceip
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyEscalate(EscalateOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(EscalateOp& op, int64_t now) {
   auto& mark = writer_->Prepare(
       "UPDATE deliveries SET escalated_at = ? WHERE id = ? AND ack_deadline IS NOT NULL "
       "AND acked_at IS NULL AND escalated_at IS NULL");
@@ -652,7 +630,7 @@ Status SqliteStore::ApplyEscalate(EscalateOp& op, int64_t now) {
   return InsertMessage(op.escalation, now, &op.receipt);
 }
 
-Status SqliteStore::ApplyAck(AckOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(AckOp& op, int64_t now) {
   SqliteDb& w = *writer_;
   op.newly_acknowledged = 0;
   for (size_t i = 0; i < op.delivery_ids.size(); ++i) {
@@ -678,7 +656,7 @@ Status SqliteStore::ApplyAck(AckOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyReceived(ReceivedOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(ReceivedOp& op, int64_t now) {
   auto& update = writer_->Prepare(
       "UPDATE deliveries SET received_at = ? "
       "WHERE id = ? AND recipient = ? AND received_at IS NULL");
@@ -803,7 +781,7 @@ FlagInfo FlagFromRow(const SqliteStatement& q) {
 
 }  // namespace
 
-Status SqliteStore::ApplyFlag(FlagOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(FlagOp& op, int64_t now) {
   auto& insert = writer_->Prepare(
       "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, flagged_at, "
       "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -820,7 +798,7 @@ Status SqliteStore::ApplyFlag(FlagOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyUnflag(UnflagOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(UnflagOp& op, int64_t now) {
   auto& update = writer_->Prepare(
       "UPDATE flags SET unflagged_at = ?, unflagged_by = ? "
       "WHERE flag_id = ? AND unflagged_at IS NULL");

@@ -62,14 +62,15 @@ class SqliteStore final : public Store {
   explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
 
   Status ApplyOne(WriteOp& op, int64_t now);
-  Status ApplyPost(PostOp& op, int64_t now);
-  Status ApplyAck(AckOp& op, int64_t now);
-  Status ApplyReceived(ReceivedOp& op, int64_t now);
-  Status ApplyFlag(FlagOp& op, int64_t now);
-  Status ApplyUnflag(UnflagOp& op, int64_t now);
-  Status ApplyEscalate(EscalateOp& op, int64_t now);
-  Status ApplyAuditRead(AuditReadOp& op, int64_t now);
-  Status ApplyCheckpoint(CheckpointOp& op, int64_t now);
+  // One overload per op type; ApplyOne picks it and stores the result in the op.
+  Status ApplyOp(PostOp& op, int64_t now);
+  Status ApplyOp(AckOp& op, int64_t now);
+  Status ApplyOp(ReceivedOp& op, int64_t now);
+  Status ApplyOp(FlagOp& op, int64_t now);
+  Status ApplyOp(UnflagOp& op, int64_t now);
+  Status ApplyOp(EscalateOp& op, int64_t now);
+  Status ApplyOp(AuditReadOp& op, int64_t now);
+  Status ApplyOp(CheckpointOp& op, int64_t now);
   // Loads the log's right edge and appends records written before the log existed.
   Status OpenLog();
   // Appends `record` (just inserted, its index the next leaf's) to the log.
