@@ -249,6 +249,10 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
         "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"}) {
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
+  // A burst (or a long reader) can leave a large WAL; trim it when it restarts.
+  const std::string wal_limit =
+      "PRAGMA journal_size_limit=" + std::to_string(int64_t{2} * options.checkpoint_pages * 4096);
+  if (Status s = w.Exec(wal_limit.c_str()); !s.ok()) return s;
   if (Status s = Migrate(w); !s.ok()) return s;
   if (Status s = store->OpenLog(); !s.ok()) return s;
   if (Status s = SqliteDb::Open(options.path, &store->checkpointer_db_); !s.ok()) return s;
@@ -278,33 +282,61 @@ SqliteStore::~SqliteStore() {
 }
 
 int SqliteStore::OnWalCommit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
-  auto* store = static_cast<SqliteStore*>(self);
-  if (pages >= store->options_.checkpoint_pages) {
-    {
-      std::lock_guard lock(store->checkpoint_mu_);
-      store->checkpoint_wanted_ = true;
-    }
-    store->checkpoint_cv_.notify_one();
-  }
+  static_cast<SqliteStore*>(self)->AfterCommit(pages);
   return SQLITE_OK;
+}
+
+// A checkpoint running beside the writer never catches up with it: new frames arrive while it
+// copies, the WAL is never wholly copied, so it is never restarted and grows by every commit
+// (hundreds of MB a minute under load, each commit then extending the file). So the background
+// connection copies the bulk, and the writer, between transactions where no frame can arrive,
+// copies the remainder; its next commit then starts the WAL over from the beginning.
+void SqliteStore::AfterCommit(int wal_pages) {
+  if (wal_pages < last_wal_pages_) {
+    // Restarted (also when the background checkpoint caught up while the writer was idle).
+    std::lock_guard lock(checkpoint_mu_);
+    backfilled_frames_ = 0;
+    ++wal_restarts_;
+  }
+  // The writer copies at most an eighth of the threshold plus about one commit's frames.
+  const int writer_share = options_.checkpoint_pages / 8 + (wal_pages - last_wal_pages_);
+  last_wal_pages_ = wal_pages;
+  if (wal_pages < options_.checkpoint_pages) return;
+  {
+    std::lock_guard lock(checkpoint_mu_);
+    if (wal_pages - backfilled_frames_ > writer_share) {
+      checkpoint_wanted_ = true;
+      checkpoint_cv_.notify_one();
+      return;
+    }
+  }
+  const int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                           nullptr, nullptr);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    LogWarning("sqlite checkpoint failed: " + writer_->LastError());
+  }
 }
 
 void SqliteStore::RunCheckpointer() {
   pthread_setname_np(pthread_self(), "wal-checkpoint");  // Named for top -H, perf and gdb.
   while (true) {
+    uint64_t wal = 0;
     {
       std::unique_lock lock(checkpoint_mu_);
       checkpoint_cv_.wait(lock, [&] { return stopping_ || checkpoint_wanted_; });
       if (stopping_) return;
       checkpoint_wanted_ = false;
+      wal = wal_restarts_;
     }
-    // PASSIVE never blocks the writer or readers; the writer restarts the WAL from the
-    // beginning once a checkpoint has caught up with it.
-    int wal_pages = 0;
-    int checkpointed = 0;
+    // PASSIVE never blocks the writer or readers.
+    int wal_frames = 0;
+    int copied = 0;
     const int rc = sqlite3_wal_checkpoint_v2(checkpointer_db_->handle(), nullptr,
-                                             SQLITE_CHECKPOINT_PASSIVE, &wal_pages, &checkpointed);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+                                             SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
+    if (rc == SQLITE_OK) {
+      std::lock_guard lock(checkpoint_mu_);
+      if (wal == wal_restarts_) backfilled_frames_ = copied;
+    } else if (rc != SQLITE_BUSY) {
       LogWarning("sqlite checkpoint failed: " + checkpointer_db_->LastError());
     }
   }

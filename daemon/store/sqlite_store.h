@@ -2,7 +2,8 @@
 // on disk when Apply returns. One writer connection (writes are serialised by the group
 // committer anyway) and a small pool of reader connections; WAL lets readers run beside it.
 // WAL checkpoints run on a background connection, woken by the writer's WAL hook, so commits
-// never wait for the database file to be updated.
+// rarely wait for the database file to be updated; the writer itself copies only the last few
+// frames, so that the WAL is fully checkpointed and restarts from its beginning.
 #pragma once
 
 #include <atomic>
@@ -95,6 +96,9 @@ class SqliteStore final : public Store {
 
   // Called by SQLite after each commit with the WAL's size in pages.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  // After a commit that left `wal_pages` in the WAL: wakes the background checkpointer, or, once
+  // it has copied nearly all of them, copies the rest on the writer.
+  void AfterCommit(int wal_pages);
   void RunCheckpointer();
 
   SqliteStoreOptions options_;
@@ -112,6 +116,12 @@ class SqliteStore final : public Store {
   std::condition_variable checkpoint_cv_;
   bool checkpoint_wanted_ = false;
   bool stopping_ = false;
+  // WAL frames the background checkpointer has copied into the database, counted in the WAL as
+  // it was when the writer last restarted it (wal_restarts_), so a late report cannot count frames
+  // of an older WAL.
+  int backfilled_frames_ = 0;
+  uint64_t wal_restarts_ = 0;
+  int last_wal_pages_ = 0;  // Writer only: the WAL's size after the previous commit.
   std::thread checkpointer_;
 };
 
