@@ -71,6 +71,14 @@ Status SqliteDb::Exec(const char* sql) {
   return Status::Ok();
 }
 
+Status SqliteDb::Run(const char* sql) {
+  SqliteStatement& statement = Prepare(sql);
+  const int rc = statement.Step();
+  statement.Reset();
+  if (rc != SQLITE_DONE) return {Code::kUnavailable, "sqlite: " + LastError()};
+  return Status::Ok();
+}
+
 SqliteStatement SqliteDb::PrepareOnce(const std::string& sql) {
   sqlite3_stmt* stmt = nullptr;
   if (sqlite3_prepare_v2(db_.get(), sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {

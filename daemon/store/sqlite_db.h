@@ -44,6 +44,9 @@ class SqliteDb {
   static Status Open(const std::string& path, std::unique_ptr<SqliteDb>* out);
 
   Status Exec(const char* sql);
+  // Runs one statement that returns no rows through the statement cache: for the transaction
+  // and savepoint statements run for every op, where parsing each time would show.
+  Status Run(const char* sql);
   // A cached prepared statement, reset and with bindings cleared. `sql` must be a literal.
   SqliteStatement& Prepare(const char* sql);
   // An uncached statement, for SQL assembled at run time from fixed fragments (values are always

@@ -346,14 +346,14 @@ Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
   SqliteDb& w = *writer_;
   const merkle::CompactRange log_before = log_;
   auto abort = [&](Status s) {
-    (void)w.Exec("ROLLBACK");
+    (void)w.Run("ROLLBACK");
     log_ = log_before;
     return s;
   };
-  if (Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  if (Status s = w.Run("BEGIN IMMEDIATE"); !s.ok()) return s;
   for (WriteOp* op : ops) {
     // Each op in its own savepoint: a refused op rolls back alone, the batch goes on.
-    if (Status s = w.Exec("SAVEPOINT op"); !s.ok()) return abort(s);
+    if (Status s = w.Run("SAVEPOINT op"); !s.ok()) return abort(s);
     const merkle::CompactRange log_before_op = log_;
     Status op_status = ApplyOne(*op, now);
     // The database itself failed, or the log is out of step with it.
@@ -361,12 +361,12 @@ Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
       return abort(op_status);
     }
     if (!op_status.ok()) {
-      if (!w.Exec("ROLLBACK TO op").ok()) return abort(Unavailable(w, "rolling back an op"));
+      if (!w.Run("ROLLBACK TO op").ok()) return abort(Unavailable(w, "rolling back an op"));
       log_ = log_before_op;
     }
-    if (Status s = w.Exec("RELEASE op"); !s.ok()) return abort(s);
+    if (Status s = w.Run("RELEASE op"); !s.ok()) return abort(s);
   }
-  if (Status s = w.Exec("COMMIT"); !s.ok()) return abort(s);
+  if (Status s = w.Run("COMMIT"); !s.ok()) return abort(s);
   log_size_.store(log_.size());
   return Status::Ok();
 }

@@ -153,6 +153,10 @@ int main(int argc, char** argv) {
   app.add_option("--pg-fsync", pg_fsync,
                  "PostgreSQL with fsync and full_page_writes on (off: not durable, like tests)")
       ->capture_default_str();
+  std::string variant;
+  app.add_option("--sqlite-variant", variant,
+                 "[store] settings for a second SQLite daemon driven alongside the first, to "
+                 "compare settings in the same runs (e.g. \"commit_delay_us = 0\")");
   CLI11_PARSE(app, argc, argv);
 
   struct Target {
@@ -169,16 +173,24 @@ int main(int argc, char** argv) {
 
   std::printf("exchange_bench: %d clients, %d runs of %.1f s each, %zu-byte posts\n", clients, runs,
               seconds, Request("x").ByteSizeLong());
-  if (backend != "postgres") {
+  std::vector<std::pair<std::string, std::string>> sqlite_targets;  // Name, extra settings.
+  if (backend != "postgres") sqlite_targets.emplace_back("sqlite", "");
+  if (backend != "postgres" && !variant.empty()) sqlite_targets.emplace_back("variant", variant);
+  for (const auto& [name, settings] : sqlite_targets) {
     auto daemon = std::make_unique<infoflyt::testing::DaemonProcess>();
+    if (!settings.empty()) {
+      daemon->set_store_config("sqlite_path = \"" + daemon->db_path() + "\"\n" + settings + "\n");
+    }
     if (!daemon->Start()) {
-      std::fprintf(stderr, "infoflytd (sqlite) did not start:\n%s\n", daemon->Log().c_str());
+      std::fprintf(stderr, "infoflytd (%s) did not start:\n%s\n", name.c_str(),
+                   daemon->Log().c_str());
       return 1;
     }
-    std::printf("sqlite:   WAL synchronous=FULL at %s (every post durable before its receipt)\n",
-                daemon->db_path().c_str());
+    std::printf("%s: WAL synchronous=FULL at %s (every post durable before its receipt)%s%s\n",
+                name.c_str(), daemon->db_path().c_str(), settings.empty() ? "" : ", with ",
+                settings.c_str());
     auto stubs = Stubs(daemon->address(), clients);
-    targets.push_back({"sqlite", std::move(daemon), std::move(stubs), {}});
+    targets.push_back({name, std::move(daemon), std::move(stubs), {}});
   }
   // Declared before the daemon that uses it, so it outlives it.
   std::unique_ptr<infoflyt::testing::PgCluster> cluster;
