@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <string>
 
 #include "base/clock.h"
@@ -122,8 +123,15 @@ CREATE INDEX disclosures_by_recipient ON disclosures (recipient);
 CREATE INDEX disclosures_by_time ON disclosures (occurred_at);
 )sql";
 
+// Version 4: recipients given the same bytes (police and PST both see a release notice whole)
+// share one stored copy, which is most of a post's size: a delivery with same_as set has an
+// empty envelope and reads that delivery's, of the same message.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE deliveries ADD COLUMN same_as INTEGER REFERENCES deliveries(id);
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 Status Unavailable(SqliteDb& db, std::string_view what) {
@@ -628,16 +636,28 @@ Status SqliteStore::InsertMessage(const NewMessage& m, int64_t now, StoredReceip
   if (insert.Step() != SQLITE_DONE) return Unavailable(w, "inserting message");
   const int64_t message_pk = w.LastInsertRowid();
 
+  // Recipients with the same bytes: the first one's delivery id.
+  std::vector<std::pair<const std::string*, int64_t>> stored_envelopes;
   for (const RecipientDisclosure& r : m.recipients) {
     auto& delivery = w.Prepare(
-        "INSERT INTO deliveries (message, recipient, envelope, ack_deadline) VALUES (?, ?, ?, ?)");
-    delivery.Bind(1, message_pk).Bind(2, r.party).BindBlob(3, r.envelope);
+        "INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
+        "VALUES (?, ?, ?, ?, ?)");
+    delivery.Bind(1, message_pk).Bind(2, r.party);
+    const auto same = std::find_if(stored_envelopes.begin(), stored_envelopes.end(),
+                                   [&](const auto& e) { return *e.first == r.envelope; });
+    if (same == stored_envelopes.end()) {
+      delivery.BindBlob(3, r.envelope).BindNull(5);
+    } else {
+      delivery.BindBlob(3, std::string_view("", 0)).Bind(5, same->second);
+    }
     if (r.ack_deadline) {
       delivery.Bind(4, *r.ack_deadline);
     } else {
       delivery.BindNull(4);
     }
     if (delivery.Step() != SQLITE_DONE) return Unavailable(w, "inserting delivery");
+    if (same == stored_envelopes.end())
+      stored_envelopes.emplace_back(&r.envelope, w.LastInsertRowid());
     if (Status s = InsertDisclosureRecord(m, now, true, w.LastInsertRowid(), r, r.party, r.view,
                                           r.content_hash, r.note);
         !s.ok()) {
@@ -706,14 +726,17 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
   SqliteDb& r = lease.db();
   // Two literal queries rather than one with a flag, so SQLite can use the partial index.
   auto& q = unacked_only ? r.Prepare(
-                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, d.envelope, 0 "
+                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                               "coalesce(s.envelope, d.envelope), 0 "
                                "FROM deliveries d JOIN messages m ON m.id = d.message "
+                               "LEFT JOIN deliveries s ON s.id = d.same_as "
                                "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
                                "ORDER BY d.id LIMIT ?")
                          : r.Prepare(
-                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, d.envelope, "
-                               "d.acked_at IS NOT NULL "
+                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                               "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL "
                                "FROM deliveries d JOIN messages m ON m.id = d.message "
+                               "LEFT JOIN deliveries s ON s.id = d.same_as "
                                "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
   q.Bind(1, party).Bind(2, static_cast<int64_t>(from_id)).Bind(3, static_cast<int64_t>(limit));
   int rc;

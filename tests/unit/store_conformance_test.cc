@@ -545,6 +545,33 @@ TEST_P(StoreTest, QueriesFilterByPersonPartyBasisTypeOutcomeAndTime) {
   EXPECT_EQ(query({}, 3, 2), (std::vector<uint64_t>{3}));
 }
 
+TEST_F(SqliteStoreTest, RecipientsGivenTheSameBytesShareOneStoredCopy) {
+  NewMessage m = Message("m1", "k1", {"police/oslo", "pst/pst", "municipality/0301"});
+  m.recipients[2].envelope = "municipal view";
+  Post(std::move(m));
+  EXPECT_EQ(Read("police/oslo").at(0).envelope, "envelope-m1");
+  EXPECT_EQ(Read("pst/pst").at(0).envelope, "envelope-m1");
+  EXPECT_EQ(Read("municipality/0301").at(0).envelope, "municipal view");
+  EXPECT_EQ(Read("pst/pst", 0, false).at(0).envelope, "envelope-m1");  // Also when replaying.
+  EXPECT_EQ(Count("deliveries WHERE length(envelope) > 0"), 2);
+  EXPECT_EQ(Count("deliveries WHERE same_as IS NOT NULL"), 1);
+}
+
+// A database written before envelopes were shared (schema version 3) is migrated on open and
+// reads back as it was.
+TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
+  Post(Message("m1", "k1"));
+  store_.reset();
+  ASSERT_TRUE(ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; PRAGMA user_version = 3").ok());
+  ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
+  ASSERT_TRUE(OpenStore(&store_).ok());
+  EXPECT_EQ(Read("police/oslo").at(0).envelope, "envelope-m1");
+  EXPECT_EQ(Read("pst/pst").at(0).envelope, "envelope-m1");
+  Post(Message("m2", "k2"));
+  EXPECT_EQ(Read("pst/pst").at(1).envelope, "envelope-m2");
+  EXPECT_EQ(Count("deliveries WHERE same_as IS NOT NULL"), 1);
+}
+
 TEST_F(SqliteStoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
   store_.reset();
   SqliteStoreOptions options{(dir_ / "db").string(), "test", "0", 1};
