@@ -4,6 +4,9 @@
 // stores are durable alike) or both, drives each with the same number of concurrent clients
 // posting ~1 KiB release notices, and prints posts/s for each and their ratio to the echo's.
 // Runs alternate between the targets so machine noise hits all alike; medians are reported.
+// The ratio is the median of each run's own ratio (daemon / echo of the same run, seconds
+// apart): the machine's speed drifts by tens of percent over a minute, which a ratio of
+// medians taken from different moments would carry.
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -235,9 +238,12 @@ int main(int argc, char** argv) {
   const double echo_median = Median(targets[0].rates);
   std::printf("median: echo %.0f posts/s", echo_median);
   for (size_t i = 1; i < targets.size(); ++i) {
-    const double median = Median(targets[i].rates);
-    std::printf(", infoflytd on %s %.0f posts/s (ratio %.2f)", targets[i].name.c_str(), median,
-                median / echo_median);
+    std::vector<double> ratios;
+    for (int r = 0; r < runs; ++r) ratios.push_back(targets[i].rates[r] / targets[0].rates[r]);
+    std::printf(", infoflytd on %s %.0f posts/s (ratio %.2f, runs %.2f-%.2f)",
+                targets[i].name.c_str(), Median(targets[i].rates), Median(ratios),
+                *std::min_element(ratios.begin(), ratios.end()),
+                *std::max_element(ratios.begin(), ratios.end()));
   }
   std::printf(" (failures: %llu)\n", static_cast<unsigned long long>(failures));
   for (size_t i = 1; i < targets.size(); ++i) {
