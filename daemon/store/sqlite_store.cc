@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "merkle/merkle_hash.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
 
@@ -93,8 +94,9 @@ CREATE INDEX deliveries_watched ON deliveries (ack_deadline)
 )sql";
 
 // Version 3: the disclosure log. Record id - 1 is the record's leaf index (ids are contiguous:
-// AUTOINCREMENT, and rolled-back inserts roll the sequence back too). merkle_nodes holds every
-// complete perfect subtree (level 0: leaf hashes); checkpoints the signed tree heads. Indexes
+// AUTOINCREMENT, and rolled-back inserts roll the sequence back too). merkle_nodes holds the
+// complete perfect subtrees (level 0: leaf hashes; since version 4 not those of levels 1 to 3,
+// see StoresLevel); checkpoints the signed tree heads. Indexes
 // serve auditors' queries by person, party and time.
 constexpr const char* kSchemaV3 = R"sql(
 CREATE TABLE merkle_nodes (
@@ -123,11 +125,14 @@ CREATE INDEX disclosures_by_recipient ON disclosures (recipient);
 CREATE INDEX disclosures_by_time ON disclosures (occurred_at);
 )sql";
 
-// Version 4: recipients given the same bytes (police and PST both see a release notice whole)
-// share one stored copy, which is most of a post's size: a delivery with same_as set has an
-// empty envelope and reads that delivery's, of the same message.
+// Version 4, less written per post. Recipients given the same bytes (police and PST both see a
+// release notice whole) share one stored copy, which is most of a post's size: a delivery with
+// same_as set has an empty envelope and reads that delivery's, of the same message. A message's
+// deliveries are found through its disclosure records (by message id, each naming its
+// delivery), so deliveries need no index by message.
 constexpr const char* kSchemaV4 = R"sql(
 ALTER TABLE deliveries ADD COLUMN same_as INTEGER REFERENCES deliveries(id);
+DROP INDEX deliveries_by_message;
 )sql";
 
 // Migration i brings the schema from version i to i + 1, each in its own transaction.
@@ -173,7 +178,14 @@ v1::DisclosureRecord RecordFromRow(const SqliteStatement& q) {
   return r;
 }
 
-// Stored log nodes, read through one connection.
+// Subtrees of 2 to 8 leaves (levels 1 to 3) are not stored: each commit would otherwise rewrite
+// the last page of each of those levels, and their hashes are cheap to recompute from the
+// leaves (at most 8 reads and 7 hashes) when a proof needs one. Databases from before kept them;
+// they are simply not read.
+constexpr int kFirstStoredInteriorLevel = 4;
+bool StoresLevel(int level) { return level == 0 || level >= kFirstStoredInteriorLevel; }
+
+// Log nodes, read through one connection.
 class SqliteNodeReader final : public merkle::NodeReader {
  public:
   explicit SqliteNodeReader(SqliteDb& db) : db_(db) {}
@@ -181,18 +193,47 @@ class SqliteNodeReader final : public merkle::NodeReader {
                   std::vector<std::string>* hashes) const override {
     hashes->clear();
     for (const merkle::NodeId& id : ids) {
-      auto& q = db_.Prepare("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?");
-      q.Bind(1, int64_t{id.level}).Bind(2, static_cast<int64_t>(id.index));
-      const int rc = q.Step();
-      if (rc == SQLITE_DONE) return {Code::kNotFound, "log node not stored"};
-      if (rc != SQLITE_ROW) return Unavailable(db_, "reading log nodes");
-      hashes->push_back(q.Text(0));
-      q.Reset();
+      std::string hash;
+      Status s = StoresLevel(id.level) ? ReadStored(id, &hash) : Recompute(id, &hash);
+      if (!s.ok()) return s;
+      hashes->push_back(std::move(hash));
     }
     return Status::Ok();
   }
 
  private:
+  Status ReadStored(const merkle::NodeId& id, std::string* hash) const {
+    auto& q = db_.Prepare("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?");
+    q.Bind(1, int64_t{id.level}).Bind(2, static_cast<int64_t>(id.index));
+    const int rc = q.Step();
+    if (rc == SQLITE_DONE) return {Code::kNotFound, "log node not stored"};
+    if (rc != SQLITE_ROW) return Unavailable(db_, "reading log nodes");
+    *hash = q.Text(0);
+    q.Reset();
+    return Status::Ok();
+  }
+
+  Status Recompute(const merkle::NodeId& id, std::string* hash) const {
+    const uint64_t width = uint64_t{1} << id.level;
+    auto& q = db_.Prepare(
+        "SELECT hash FROM merkle_nodes WHERE level = 0 AND idx >= ? AND idx < ? ORDER BY idx");
+    q.Bind(1, static_cast<int64_t>(id.index * width))
+        .Bind(2, static_cast<int64_t>((id.index + 1) * width));
+    std::vector<std::string> level;
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) level.push_back(q.Text(0));
+    q.Reset();
+    if (rc != SQLITE_DONE) return Unavailable(db_, "reading log leaves");
+    if (level.size() != width) return {Code::kNotFound, "log node not stored"};
+    for (; level.size() > 1; level.resize(level.size() / 2)) {
+      for (size_t i = 0; i < level.size() / 2; ++i) {
+        level[i] = merkle::NodeHash(level[2 * i], level[2 * i + 1]);
+      }
+    }
+    *hash = std::move(level[0]);
+    return Status::Ok();
+  }
+
   SqliteDb& db_;
 };
 
@@ -383,10 +424,11 @@ Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
   return std::visit([&](auto& o) { return o.status = ApplyOp(o, now); }, op);
 }
 
-Status SqliteStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
-  auto& q =
-      writer_->Prepare("SELECT recipient FROM deliveries WHERE message = ? ORDER BY recipient");
-  q.Bind(1, message_pk);
+Status SqliteStore::LoadReceipt(StoredReceipt* receipt) {
+  auto& q = writer_->Prepare(
+      "SELECT recipient FROM disclosures WHERE message_id = ? "
+      "AND delivery_id IS NOT NULL ORDER BY recipient");
+  q.Bind(1, receipt->message_id);
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
   if (rc != SQLITE_DONE) return Unavailable(*writer_, "reading recipients");
@@ -511,6 +553,7 @@ Status SqliteStore::AppendToLog(const v1::DisclosureRecord& record) {
   std::vector<merkle::Node> completed;
   if (Status s = log_.Append(merkle::RecordLeafHash(record), &completed); !s.ok()) return s;
   for (const merkle::Node& node : completed) {
+    if (!StoresLevel(node.id.level)) continue;
     auto& insert = writer_->Prepare("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)");
     insert.Bind(1, int64_t{node.id.level}).Bind(2, static_cast<int64_t>(node.id.index));
     insert.BindBlob(3, node.hash);
@@ -595,21 +638,20 @@ Status SqliteStore::ApplyOp(PostOp& op, int64_t now) {
   SqliteDb& w = *writer_;
   const NewMessage& m = op.message;
   auto& existing = w.Prepare(
-      "SELECT id, message_id, request_hash, accepted_at FROM messages "
+      "SELECT message_id, request_hash, accepted_at FROM messages "
       "WHERE sender = ? AND idempotency_key = ?");
   existing.Bind(1, m.sender).Bind(2, m.idempotency_key);
   const int rc = existing.Step();
   if (rc == SQLITE_ROW) {
-    if (existing.Text(2) != m.request_hash) {
+    if (existing.Text(1) != m.request_hash) {
       return {Code::kFailedPrecondition,
               "envelope.idempotency_key: already used by this party for a different message"};
     }
-    op.receipt.message_id = existing.Text(1);
-    op.receipt.accepted_at = existing.Int(3);
+    op.receipt.message_id = existing.Text(0);
+    op.receipt.accepted_at = existing.Int(2);
     op.receipt.duplicate = true;
-    const int64_t pk = existing.Int(0);
     existing.Reset();
-    return LoadReceipt(pk, &op.receipt);
+    return LoadReceipt(&op.receipt);
   }
   if (rc != SQLITE_DONE) return Unavailable(w, "looking up idempotency key");
   return InsertMessage(m, now, &op.receipt);
@@ -754,7 +796,8 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   SqliteDb& r = lease.db();
   auto& q = r.Prepare(
       "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
-      "d.ack_deadline, d.escalated_at FROM messages m JOIN deliveries d ON d.message = m.id "
+      "d.ack_deadline, d.escalated_at FROM messages m "
+      "JOIN disclosures x ON x.message_id = m.message_id JOIN deliveries d ON d.id = x.delivery_id "
       "WHERE m.message_id = ? AND m.sender = ? ORDER BY d.recipient");
   q.Bind(1, message_id).Bind(2, sender);
   MessageState state;

@@ -81,7 +81,8 @@ class SqliteStore final : public Store {
   // Stores a new message: its refusal records and, if it has recipients, the message with one
   // delivery and disclosure record per recipient.
   Status InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt);
-  Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
+  // Fills in the recipients and refusals of stored message receipt->message_id.
+  Status LoadReceipt(StoredReceipt* receipt);
   struct RecordRow;
   Status InsertRecord(const RecordRow& row, int64_t now, int64_t* record_id = nullptr);
   // One disclosure record: a disclosure with its delivery, or a refusal.
