@@ -1,5 +1,8 @@
 #include "server/exchange_service.h"
 
+#include <optional>
+#include <vector>
+
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "core/disclosure_view.h"
@@ -15,12 +18,12 @@ namespace {
 
 constexpr int kMaxAckIds = 1000;
 
-// Decides what `recipient` is given of `delivered`: under the cited `basis`, or, for a
-// municipality the cited basis does not reach, under an active flag's basis as the flagging
-// party's disclosure. False if nothing allows it.
-bool Disclose(const Catalogs& catalogs, PartyKind sender, const LegalBasis& basis,
-              const std::string& type, const std::vector<FlagInfo>& flags, const Party& recipient,
-              const v1::Envelope& delivered, RecipientDisclosure* out) {
+// Decides the flow under which `recipient` is given the message: the cited `basis`'s, or, for a
+// municipality the cited basis does not reach, an active flag's basis's as the flagging party's
+// disclosure (recorded in `out`). Null if nothing allows it.
+const Flow* DecideFlow(const Catalogs& catalogs, PartyKind sender, const LegalBasis& basis,
+                       const std::string& type, const std::vector<FlagInfo>& flags,
+                       const Party& recipient, RecipientDisclosure* out) {
   const Flow* flow = catalogs.legal_bases.Decide(basis.id, sender, recipient.kind, type);
   for (size_t f = 0;
        flow == nullptr && recipient.kind == PartyKind::kMunicipality && f < flags.size(); ++f) {
@@ -34,16 +37,46 @@ bool Disclose(const Catalogs& catalogs, PartyKind sender, const LegalBasis& basi
       out->note = "flag " + flags[f].flag_id + " by " + flags[f].flagged_by;
     }
   }
-  if (flow == nullptr) return false;
-  out->party = recipient.Key();
-  v1::Envelope view = ApplyView(delivered, *flow);
-  // The recipient sees the basis its copy was actually disclosed under.
-  if (!out->legal_basis.empty()) view.set_legal_basis(out->legal_basis);
-  out->envelope = view.SerializeAsString();
-  out->view = flow->ViewString();
-  out->content_hash = Sha256(out->envelope);
-  return true;
+  return flow;
 }
+
+// The bytes each recipient is given: `source` cut to the flow's view. Recipients given the same
+// view of the same source under the same basis (police and PST, typically) share one rendering,
+// so each distinct copy is serialised and hashed once.
+class ViewRenderer {
+ public:
+  void Render(const v1::Envelope& source, const Flow& flow, RecipientDisclosure* out) {
+    std::string view_paths = flow.ViewString();
+    for (const Rendered& r : rendered_) {
+      if (r.source == &source && r.view == view_paths && r.legal_basis == out->legal_basis) {
+        Fill(r, out);
+        return;
+      }
+    }
+    v1::Envelope view = ApplyView(source, flow);
+    // The recipient sees the basis its copy was actually disclosed under.
+    if (!out->legal_basis.empty()) view.set_legal_basis(out->legal_basis);
+    Rendered r{&source, out->legal_basis, view.SerializeAsString(), std::move(view_paths), ""};
+    r.content_hash = Sha256(r.envelope);
+    Fill(r, out);
+    rendered_.push_back(std::move(r));
+  }
+
+ private:
+  struct Rendered {
+    const v1::Envelope* source;
+    std::string legal_basis;
+    std::string envelope;
+    std::string view;
+    std::string content_hash;
+  };
+  static void Fill(const Rendered& r, RecipientDisclosure* out) {
+    out->envelope = r.envelope;
+    out->view = r.view;
+    out->content_hash = r.content_hash;
+  }
+  std::vector<Rendered> rendered_;
+};
 
 // A municipality is told whom to contact at its police district, not at the sending unit.
 v1::Envelope WithPoliceContact(const v1::Envelope& delivered, const Catalogs& catalogs) {
@@ -112,12 +145,16 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->sender_certificate_fingerprint = caller.certificate.fingerprint;
   v1::Envelope delivered = envelope;
   delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
-  const v1::Envelope for_municipality = WithPoliceContact(delivered, catalogs);
+  std::optional<v1::Envelope> for_municipality;  // Made when first needed.
+  ViewRenderer renderer;
   for (const Party* p : recipients) {
     RecipientDisclosure disclosure;
     const bool municipal = p->kind == PartyKind::kMunicipality;
-    if (Disclose(catalogs, caller.party.kind, basis, message->message_type, flags, *p,
-                 municipal ? for_municipality : delivered, &disclosure)) {
+    if (const Flow* flow = DecideFlow(catalogs, caller.party.kind, basis, message->message_type,
+                                      flags, *p, &disclosure)) {
+      disclosure.party = p->Key();
+      if (municipal && !for_municipality) for_municipality = WithPoliceContact(delivered, catalogs);
+      renderer.Render(municipal ? *for_municipality : delivered, *flow, &disclosure);
       if (municipal) disclosure.ack_deadline = ack_deadline;
       message->recipients.push_back(std::move(disclosure));
     } else {
