@@ -21,6 +21,11 @@ SqliteStatement& SqliteStatement::BindBlob(int index, std::string_view bytes) {
   return *this;
 }
 
+SqliteStatement& SqliteStatement::BindEmptyBlob(int index) {
+  sqlite3_bind_zeroblob(stmt_.get(), index, 0);
+  return *this;
+}
+
 SqliteStatement& SqliteStatement::BindNull(int index) {
   sqlite3_bind_null(stmt_.get(), index);
   return *this;

@@ -22,6 +22,7 @@ class SqliteStatement {
   SqliteStatement& Bind(int index, int64_t value);
   SqliteStatement& Bind(int index, std::string_view text);
   SqliteStatement& BindBlob(int index, std::string_view bytes);
+  SqliteStatement& BindEmptyBlob(int index);  // A blob of no bytes, which is not NULL.
   SqliteStatement& BindNull(int index);
   // SQLITE_ROW: a row is ready; SQLITE_DONE: finished; anything else is an error.
   int Step();

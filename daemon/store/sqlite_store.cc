@@ -421,7 +421,7 @@ Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
 }
 
 Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
-  return std::visit([&](auto& o) { return o.status = ApplyOp(o, now); }, op);
+  return std::visit([this, now](auto& o) { return o.status = this->ApplyOp(o, now); }, op);
 }
 
 Status SqliteStore::LoadReceipt(StoredReceipt* receipt) {
@@ -690,7 +690,7 @@ Status SqliteStore::InsertMessage(const NewMessage& m, int64_t now, StoredReceip
     if (same == stored_envelopes.end()) {
       delivery.BindBlob(3, r.envelope).BindNull(5);
     } else {
-      delivery.BindBlob(3, std::string_view("", 0)).Bind(5, same->second);
+      delivery.BindEmptyBlob(3).Bind(5, same->second);
     }
     if (r.ack_deadline) {
       delivery.Bind(4, *r.ack_deadline);
