@@ -211,6 +211,16 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
 class SqliteStoreTest : public StoreTestBase {
  protected:
   void SetUp() override { SetUpBackend(Backend::kSqlite); }
+  // Reopens the store waking its checkpointer at `checkpoint_pages` WAL pages.
+  Status ReopenCheckpointingAt(int checkpoint_pages) {
+    store_.reset();
+    SqliteStoreOptions options{(dir_ / "db").string(), "test", "0", 1};
+    options.checkpoint_pages = checkpoint_pages;
+    std::unique_ptr<SqliteStore> store;
+    Status s = SqliteStore::Open(options, &store);
+    store_ = std::move(store);
+    return s;
+  }
 };
 
 class PgStoreTest : public StoreTestBase {
@@ -577,12 +587,7 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
 }
 
 TEST_F(SqliteStoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
-  store_.reset();
-  SqliteStoreOptions options{(dir_ / "db").string(), "test", "0", 1};
-  options.checkpoint_pages = 10;
-  std::unique_ptr<SqliteStore> store;
-  ASSERT_TRUE(SqliteStore::Open(options, &store).ok());
-  store_ = std::move(store);
+  ASSERT_TRUE(ReopenCheckpointingAt(10).ok());
   const auto size_before = fs::file_size(dir_ / "db");
   for (int i = 0; i < 50; ++i) {
     Post(Message("m" + std::to_string(i), "k" + std::to_string(i)));
@@ -598,12 +603,8 @@ TEST_F(SqliteStoreTest, TheWalIsCheckpointedIntoTheDatabaseInTheBackground) {
 // writer finishing it lets the WAL restart, so the file stays near checkpoint_pages instead of
 // growing by every commit.
 TEST_F(SqliteStoreTest, TheWalStaysBoundedUnderSteadyWrites) {
-  store_.reset();
-  SqliteStoreOptions options{(dir_ / "db").string(), "test", "0", 1};
-  options.checkpoint_pages = 200;
-  std::unique_ptr<SqliteStore> store;
-  ASSERT_TRUE(SqliteStore::Open(options, &store).ok());
-  store_ = std::move(store);
+  constexpr int kCheckpointPages = 200;
+  ASSERT_TRUE(ReopenCheckpointingAt(kCheckpointPages).ok());
   uintmax_t largest = 0;
   for (int i = 0; i < 1000; ++i) {
     Post(Message("m" + std::to_string(i), "k" + std::to_string(i)));
@@ -613,7 +614,7 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedUnderSteadyWrites) {
   // 1000 posts write about 20,000 frames (80 MB) into a WAL that is never restarted; restarted,
   // it stays within a few times checkpoint_pages (the background pass lags the writer).
   constexpr uintmax_t kFrameBytes = 24 + 4096;
-  EXPECT_LT(largest, 8 * options.checkpoint_pages * kFrameBytes) << "WAL grew to " << largest;
+  EXPECT_LT(largest, 8 * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
 }
 
 TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
