@@ -617,6 +617,30 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedUnderSteadyWrites) {
   EXPECT_LT(largest, 8 * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
 }
 
+// Readers hold snapshots that keep a checkpoint from finishing and the WAL from restarting;
+// between their reads both happen. (A reader that never pauses starves any WAL: SQLite's rule.)
+TEST_F(SqliteStoreTest, TheWalStaysBoundedWhileSubscribersRead) {
+  constexpr int kCheckpointPages = 200;
+  ASSERT_TRUE(ReopenCheckpointingAt(kCheckpointPages).ok());
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop) {
+      std::vector<StoredDelivery> out;
+      EXPECT_TRUE(store_->ReadDeliveries("pst/pst", 0, true, 10, &out).ok());
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  uintmax_t largest = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Post(Message("m" + std::to_string(i), "k" + std::to_string(i)));
+    largest = std::max(largest, fs::file_size(dir_ / "db-wal"));
+  }
+  stop = true;
+  reader.join();
+  constexpr uintmax_t kFrameBytes = 24 + 4096;
+  EXPECT_LT(largest, 16 * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
+}
+
 TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   std::mutex mu;
   std::vector<size_t> batches;
