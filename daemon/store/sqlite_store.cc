@@ -304,6 +304,7 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   if (Status s = w.Exec(wal_limit.c_str()); !s.ok()) return s;
   if (Status s = Migrate(w); !s.ok()) return s;
   if (Status s = store->OpenLog(); !s.ok()) return s;
+  if (Status s = store->LoadFlaggedSubjects(); !s.ok()) return s;
   if (Status s = SqliteDb::Open(options.path, &store->checkpointer_db_); !s.ok()) return s;
   // A connection only learns the database is in WAL mode once it has read it; until then a
   // checkpoint through it silently does nothing.
@@ -564,6 +565,15 @@ Status SqliteStore::AppendToLog(const v1::DisclosureRecord& record) {
     if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting log node");
   }
   return Status::Ok();
+}
+
+Status SqliteStore::LoadFlaggedSubjects() {
+  auto& q = writer_->Prepare("SELECT DISTINCT subject_hash FROM flags");
+  int rc;
+  std::lock_guard lock(flagged_mu_);
+  while ((rc = q.Step()) == SQLITE_ROW) flagged_subjects_.insert(q.Text(0));
+  q.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "reading flagged subjects");
 }
 
 Status SqliteStore::OpenLog() {
@@ -896,6 +906,11 @@ Status SqliteStore::ApplyOp(FlagOp& op, int64_t now) {
     insert.BindNull(7);
   }
   if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting flag");
+  {
+    // Before the commit makes the flag visible; if it rolls back, the set only holds one more.
+    std::lock_guard lock(flagged_mu_);
+    flagged_subjects_.insert(op.subject_hash);
+  }
   op.flag.flagged_at = now;
   return Status::Ok();
 }
@@ -920,6 +935,10 @@ Status SqliteStore::ApplyOp(UnflagOp& op, int64_t now) {
 
 Status SqliteStore::ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
                               std::vector<FlagInfo>* out) {
+  if (!subject_hash.empty()) {
+    std::lock_guard lock(flagged_mu_);
+    if (!flagged_subjects_.contains(std::string(subject_hash))) return Status::Ok();
+  }
   ReaderLease lease(this);
   SqliteDb& r = lease.db();
   auto& q = subject_hash.empty()

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "merkle/compact_range.h"
@@ -72,6 +73,7 @@ class SqliteStore final : public Store {
   Status ApplyOp(EscalateOp& op, int64_t now);
   Status ApplyOp(AuditReadOp& op, int64_t now);
   Status ApplyOp(CheckpointOp& op, int64_t now);
+  Status LoadFlaggedSubjects();
   // Loads the log's right edge and appends records written before the log existed.
   Status OpenLog();
   // Appends `record` (just inserted, its index the next leaf's) to the log.
@@ -111,6 +113,11 @@ class SqliteStore final : public Store {
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
+
+  // Every subject that has or had a flag, so that a post about anyone else (nearly every post)
+  // needs no flag lookup. Flags are never deleted, so it only grows.
+  std::mutex flagged_mu_;
+  std::unordered_set<std::string> flagged_subjects_;
 
   std::unique_ptr<SqliteDb> checkpointer_db_;
   std::mutex checkpoint_mu_;

@@ -641,6 +641,31 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedWhileSubscribersRead) {
   EXPECT_LT(largest, 16 * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
 }
 
+TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
+  std::vector<WriteOp> ops{
+      FlagOp{{"f1", "FOREIGN_FIGHTER", "pst/pst", "pst-7", 0, std::nullopt, std::nullopt, ""},
+             "flagged-subject",
+             {}}};
+  ASSERT_TRUE(Apply(ops).ok());
+  ASSERT_TRUE(std::get<FlagOp>(ops[0]).status.ok());
+  auto flags_of = [&](const std::string& subject, bool include_inactive = false) {
+    std::vector<FlagInfo> out;
+    EXPECT_TRUE(store_->ListFlags(subject, include_inactive, 2000, &out).ok());
+    std::vector<std::string> ids;
+    for (const FlagInfo& f : out) ids.push_back(f.flag_id);
+    return ids;
+  };
+  EXPECT_EQ(flags_of("flagged-subject"), (std::vector<std::string>{"f1"}));
+  EXPECT_TRUE(flags_of("someone-else").empty());
+  Reopen();
+  EXPECT_EQ(flags_of("flagged-subject"), (std::vector<std::string>{"f1"}));
+  EXPECT_TRUE(flags_of("someone-else").empty());
+  std::vector<WriteOp> unflag{UnflagOp{"f1", "pst/pst", {}, {}}};
+  ASSERT_TRUE(Apply(unflag).ok());
+  EXPECT_TRUE(flags_of("flagged-subject").empty());
+  EXPECT_EQ(flags_of("flagged-subject", true), (std::vector<std::string>{"f1"}));
+}
+
 TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   std::mutex mu;
   std::vector<size_t> batches;
