@@ -146,7 +146,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"sqlite_path", file(&c->sqlite_path)},
         {"postgres_conninfo", text(&c->postgres_conninfo)},
         {"postgres_password_file", file(&c->postgres_password_file)},
-        {"commit_batch", size(&c->commit_batch)}}},
+        {"commit_batch", size(&c->commit_batch)},
+        {"sqlite_cache_mib", size(&c->sqlite_cache_mib)}}},
       {"data",
        {{"municipalities", file(&c->municipalities)},
         {"police_districts", file(&c->police_districts)},
@@ -225,6 +226,9 @@ Status CheckConfig(const Config& c) {
     return {Code::kInvalidArgument, "server.max_message_bytes must be in [1024, 4194304]"};
   }
   if (c.commit_batch == 0) return {Code::kInvalidArgument, "store.commit_batch must be > 0"};
+  if (c.sqlite_cache_mib == 0 || c.sqlite_cache_mib > 65536) {
+    return {Code::kInvalidArgument, "store.sqlite_cache_mib must be in [1, 65536]"};
+  }
   if (c.checkpoint_interval < kMicrosPerSecond || c.checkpoint_records == 0) {
     return {Code::kInvalidArgument,
             "log.checkpoint_interval must be at least 1s and log.checkpoint_records > 0"};

@@ -30,6 +30,7 @@ struct Config {
   std::string postgres_conninfo;
   std::string postgres_password_file;
   size_t commit_batch = 512;
+  size_t sqlite_cache_mib = 16;  // The writer's and each reader's page cache.
   // [data]
   std::string municipalities;
   std::string police_districts;

@@ -212,10 +212,12 @@ Status Daemon::OpenStore() {
     return Status::Ok();
   }
   SqliteStoreOptions options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
+  options.cache_mib = static_cast<int>(config_.sqlite_cache_mib);
   std::unique_ptr<SqliteStore> store;
   if (Status s = SqliteStore::Open(options, &store); !s.ok()) return s;
   store_ = std::move(store);
-  LogInfo("store sqlite path=" + config_.sqlite_path + " journal=wal synchronous=full");
+  LogInfo("store sqlite path=" + config_.sqlite_path +
+          " journal=wal synchronous=full cache_mib=" + std::to_string(options.cache_mib));
   return Status::Ok();
 }
 

@@ -237,6 +237,12 @@ class SqliteNodeReader final : public merkle::NodeReader {
   SqliteDb& db_;
 };
 
+// A negative cache_size is in KiB. The OS keeps the file's pages cached too; SQLite's own cache
+// saves the copy from it and holds dirty pages until commit.
+Status SetCacheSize(SqliteDb& db, int mib) {
+  return db.Exec(("PRAGMA cache_size=-" + std::to_string(int64_t{mib} * 1024)).c_str());
+}
+
 Status Migrate(SqliteDb& db) {
   auto& version_stmt = db.Prepare("PRAGMA user_version");
   if (version_stmt.Step() != SQLITE_ROW) return Unavailable(db, "reading schema version");
@@ -293,11 +299,11 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   SqliteDb& w = *store->writer_;
   // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
   // receipt is only sent for data that survives power loss.
-  for (const char* pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
-        "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"}) {
+  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                             "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
+  if (Status s = SetCacheSize(w, options.cache_mib); !s.ok()) return s;
   // A burst (or a long reader) can leave a large WAL; trim it when it restarts.
   const std::string wal_limit =
       "PRAGMA journal_size_limit=" + std::to_string(int64_t{2} * options.checkpoint_pages * 4096);
@@ -316,6 +322,7 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
     std::unique_ptr<SqliteDb> reader;
     if (Status s = SqliteDb::Open(options.path, &reader); !s.ok()) return s;
     if (Status s = reader->Exec("PRAGMA query_only=ON"); !s.ok()) return s;
+    if (Status s = SetCacheSize(*reader, options.cache_mib); !s.ok()) return s;
     store->idle_readers_.push_back(std::move(reader));
   }
   *out = std::move(store);

@@ -26,6 +26,7 @@ struct SqliteStoreOptions {
   std::string instance;  // This daemon instance, recorded in every disclosure record.
   std::string version;   // The daemon's version, likewise.
   int readers = 4;
+  int cache_mib = 16;  // Page cache of each connection.
   // WAL size (pages) at which the background checkpointer is woken. The default (~32 MiB) is
   // larger than SQLite's own (1000): a hot index page changed many times is then copied into
   // the database once.

@@ -106,6 +106,15 @@ TEST_F(ConfigFileTest, PostgresNeedsAConnectionStringWithoutAPassword) {
   EXPECT_NE(CheckConfig(c).message().find("\"sqlite\" or \"postgres\""), std::string::npos);
 }
 
+TEST_F(ConfigFileTest, SqliteCacheIsReadAndBounded) {
+  ASSERT_TRUE(Load("[store]\nsqlite_cache_mib = 48\n").ok());
+  EXPECT_EQ(config_.sqlite_cache_mib, 48u);
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(std::string(INFOFLYT_SOURCE_DIR) + "/deploy/infoflytd.toml", &c).ok());
+  c.sqlite_cache_mib = 0;
+  EXPECT_NE(CheckConfig(c).message().find("store.sqlite_cache_mib"), std::string::npos);
+}
+
 TEST_F(ConfigFileTest, PostgresSettingsAreRead) {
   ASSERT_TRUE(Load("[store]\nbackend = \"postgres\"\npostgres_conninfo = \"dbname=x\"\n"
                    "postgres_password_file = \"/run/secrets/pg\"\n")
