@@ -76,6 +76,12 @@ Status SqliteDb::Exec(const char* sql) {
   return Status::Ok();
 }
 
+void SqliteDb::ResetStatements() {
+  for (auto& entry : statements_) {
+    if (entry.second.Busy()) entry.second.Reset();
+  }
+}
+
 Status SqliteDb::Run(const char* sql) {
   SqliteStatement& statement = Prepare(sql);
   const int rc = statement.Step();

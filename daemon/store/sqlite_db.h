@@ -27,6 +27,7 @@ class SqliteStatement {
   // SQLITE_ROW: a row is ready; SQLITE_DONE: finished; anything else is an error.
   int Step();
   void Reset();
+  bool Busy() const { return sqlite3_stmt_busy(stmt_.get()) != 0; }
 
   int64_t Int(int column) const;
   bool IsNull(int column) const;
@@ -50,6 +51,8 @@ class SqliteDb {
   Status Run(const char* sql);
   // A cached prepared statement, reset and with bindings cleared. `sql` must be a literal.
   SqliteStatement& Prepare(const char* sql);
+  // Resets every cached statement still part-way through its rows.
+  void ResetStatements();
   // An uncached statement, for SQL assembled at run time from fixed fragments (values are always
   // bound, never spliced in).
   SqliteStatement PrepareOnce(const std::string& sql);

@@ -312,6 +312,15 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   if (Status s = store->OpenLog(); !s.ok()) return s;
   if (Status s = store->LoadFlaggedSubjects(); !s.ok()) return s;
   if (Status s = SqliteDb::Open(options.path, &store->checkpointer_db_); !s.ok()) return s;
+  // Copy what a crash or OpenLog left in the WAL, and start the writer's count of WAL pages from
+  // what remains (none if all was copied: the next commit restarts the WAL).
+  int wal_frames = 0;
+  int copied = 0;
+  if (sqlite3_wal_checkpoint_v2(w.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &wal_frames,
+                                &copied) == SQLITE_OK &&
+      copied < wal_frames) {
+    store->last_wal_pages_ = wal_frames;
+  }
   // A connection only learns the database is in WAL mode once it has read it; until then a
   // checkpoint through it silently does nothing.
   if (Status s = store->checkpointer_db_->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
@@ -352,30 +361,45 @@ void SqliteStore::AfterCommit(int wal_pages) {
   if (wal_pages < last_wal_pages_) {
     // Restarted (also when the background checkpoint caught up while the writer was idle).
     std::lock_guard lock(checkpoint_mu_);
-    backfilled_frames_ = 0;
-    ++wal_restarts_;
+    NoteWalRestart();
   }
-  // The writer copies at most an eighth of the threshold plus about one commit's frames.
-  const int writer_share = options_.checkpoint_pages / 8 + (wal_pages - last_wal_pages_);
+  // The writer copies at most an eighth of the threshold plus about one commit's frames, unless
+  // the background passes do not keep up (a slow disk): past four times the threshold it copies
+  // whatever is left after each pass, so the WAL is bounded either way.
+  const int writer_share = wal_pages >= 4 * options_.checkpoint_pages
+                               ? wal_pages
+                               : options_.checkpoint_pages / 8 + (wal_pages - last_wal_pages_);
   last_wal_pages_ = wal_pages;
   if (wal_pages < options_.checkpoint_pages) return;
   {
     std::lock_guard lock(checkpoint_mu_);
-    if (wal_pages - backfilled_frames_ > writer_share) {
+    if (!background_reported_ || wal_pages - backfilled_frames_ > writer_share) {
       checkpoint_wanted_ = true;
       checkpoint_cv_.notify_one();
       return;
     }
+    // If readers keep this from finishing, the background connection copies what they release
+    // and the writer tries again only after that pass: at most one database fsync per pass.
+    background_reported_ = false;
   }
+  int wal_frames = 0;
+  int copied = 0;
   const int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                           nullptr, nullptr);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+                                           &wal_frames, &copied);
+  if (rc == SQLITE_OK && copied == wal_frames) {
+    // The next commit restarts the WAL, however many frames it writes.
+    std::lock_guard lock(checkpoint_mu_);
+    NoteWalRestart();
+    last_wal_pages_ = 0;
+  } else if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     LogWarning("sqlite checkpoint failed: " + writer_->LastError());
   }
-  // If readers kept it from finishing, the background connection copies what they release, and
-  // the writer tries again only after that pass: at most one fsync of the database per pass.
-  std::lock_guard lock(checkpoint_mu_);
+}
+
+void SqliteStore::NoteWalRestart() {
   backfilled_frames_ = 0;
+  background_reported_ = false;
+  ++wal_restarts_;
 }
 
 void SqliteStore::RunCheckpointer() {
@@ -396,7 +420,10 @@ void SqliteStore::RunCheckpointer() {
                                              SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
     if (rc == SQLITE_OK) {
       std::lock_guard lock(checkpoint_mu_);
-      if (wal == wal_restarts_) backfilled_frames_ = copied;
+      if (wal == wal_restarts_) {
+        backfilled_frames_ = copied;
+        background_reported_ = true;
+      }
     } else if (rc != SQLITE_BUSY) {
       LogWarning("sqlite checkpoint failed: " + checkpointer_db_->LastError());
     }
@@ -427,6 +454,9 @@ Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
     }
     if (Status s = w.Run("RELEASE op"); !s.ok()) return abort(s);
   }
+  // A statement stepped to a row and not reset would keep a read snapshot open on the writer
+  // past the commit, holding back every checkpoint from then on.
+  w.ResetStatements();
   if (Status s = w.Run("COMMIT"); !s.ok()) return abort(s);
   log_size_.store(log_.size());
   return Status::Ok();
@@ -665,6 +695,7 @@ Status SqliteStore::ApplyOp(PostOp& op, int64_t now) {
   const int rc = existing.Step();
   if (rc == SQLITE_ROW) {
     if (existing.Text(1) != m.request_hash) {
+      existing.Reset();
       return {Code::kFailedPrecondition,
               "envelope.idempotency_key: already used by this party for a different message"};
     }
@@ -762,6 +793,7 @@ Status SqliteStore::ApplyOp(AckOp& op, int64_t now) {
     auto& exists = w.Prepare("SELECT 1 FROM deliveries WHERE id = ? AND recipient = ?");
     exists.Bind(1, id).Bind(2, op.party);
     const int rc = exists.Step();
+    exists.Reset();
     if (rc == SQLITE_DONE) {
       return {Code::kNotFound, "delivery_ids[" + std::to_string(i) + "]: no delivery " +
                                    std::to_string(id) + " addressed to this party"};

@@ -103,6 +103,7 @@ class SqliteStore final : public Store {
   // After a commit that left `wal_pages` in the WAL: wakes the background checkpointer, or, once
   // it has copied nearly all of them, copies the rest on the writer.
   void AfterCommit(int wal_pages);
+  void NoteWalRestart();  // With checkpoint_mu_ held.
   void RunCheckpointer();
 
   SqliteStoreOptions options_;
@@ -116,7 +117,9 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
 
   // Every subject that has or had a flag, so that a post about anyone else (nearly every post)
-  // needs no flag lookup. Flags are never deleted, so it only grows.
+  // needs no flag lookup. Flags are never deleted, so it only grows. Only this store writes the
+  // file (one daemon per SQLite database); a flag written behind its back, with the sqlite3
+  // shell say, is seen after a restart.
   std::mutex flagged_mu_;
   std::unordered_set<std::string> flagged_subjects_;
 
@@ -129,6 +132,7 @@ class SqliteStore final : public Store {
   // it was when the writer last restarted it (wal_restarts_), so a late report cannot count frames
   // of an older WAL.
   int backfilled_frames_ = 0;
+  bool background_reported_ = false;  // A background pass ended since the writer last tried.
   uint64_t wal_restarts_ = 0;
   int last_wal_pages_ = 0;  // Writer only: the WAL's size after the previous commit.
   std::thread checkpointer_;
