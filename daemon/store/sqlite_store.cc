@@ -278,6 +278,8 @@ class SqliteStore::ReaderLease {
     store_->idle_readers_.pop_back();
   }
   ~ReaderLease() {
+    // An idle reader must hold no snapshot: it would keep checkpoints from the WAL's end.
+    db_->ResetStatements();
     {
       std::lock_guard lock(store_->readers_mu_);
       store_->idle_readers_.push_back(std::move(db_));
