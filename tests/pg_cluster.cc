@@ -6,13 +6,13 @@
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -89,6 +89,7 @@ pid_t Spawn(const std::vector<std::string>& argv, uid_t uid, gid_t gid, const fs
             const fs::path& cwd, bool server) {
   // Everything the child needs is made before fork: after it, only system calls.
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const std::string cwd_str = cwd.string();

@@ -82,7 +82,8 @@ v1::PostRequest Request(const std::string& key) {
   v1::PostRequest request;
   *request.mutable_envelope() = testing::ReleaseNotice(key);
   auto* note = request.mutable_envelope()->mutable_release_notice()->mutable_note();
-  note->resize(note->size() + std::max<int>(0, 1024 - request.ByteSizeLong()), '.');
+  const size_t size = request.ByteSizeLong();
+  if (size < 1024) note->resize(note->size() + (1024 - size), '.');
   return request;
 }
 
@@ -94,7 +95,8 @@ struct RunResult {
 // All clients post as fast as they can for `seconds`; counts posts that got a receipt.
 RunResult Drive(std::vector<std::unique_ptr<v1::Exchange::Stub>>& stubs, const std::string& tag,
                 double seconds) {
-  std::atomic<uint64_t> ok{0}, failed{0};
+  std::atomic<uint64_t> ok{0};
+  std::atomic<uint64_t> failed{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (size_t c = 0; c < stubs.size(); ++c) {
@@ -137,13 +139,10 @@ double Median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-}  // namespace
-}  // namespace infoflyt::bench
-
-int main(int argc, char** argv) {
-  using namespace infoflyt::bench;
+int Main(int argc, char** argv) {
   CLI::App app{"exchange_bench: infoflytd posts/s against a bare mTLS gRPC echo server"};
-  int clients = 32, runs = 5;
+  int clients = 32;
+  int runs = 5;
   double seconds = 3;
   std::string backend = "both";
   bool pg_fsync = true;
@@ -239,6 +238,7 @@ int main(int argc, char** argv) {
   std::printf("median: echo %.0f posts/s", echo_median);
   for (size_t i = 1; i < targets.size(); ++i) {
     std::vector<double> ratios;
+    ratios.reserve(runs);
     for (int r = 0; r < runs; ++r) ratios.push_back(targets[i].rates[r] / targets[0].rates[r]);
     std::printf(", infoflytd on %s %.0f posts/s (ratio %.2f, runs %.2f-%.2f)",
                 targets[i].name.c_str(), Median(targets[i].rates), Median(ratios),
@@ -254,3 +254,8 @@ int main(int argc, char** argv) {
   echo->Shutdown();
   return failures == 0 ? 0 : 1;
 }
+
+}  // namespace
+}  // namespace infoflyt::bench
+
+int main(int argc, char** argv) { return infoflyt::bench::Main(argc, argv); }

@@ -107,7 +107,7 @@ bool Run(const fs::path& dir, uint64_t records, size_t batch, int proofs, std::m
     return Status::Ok();
   };
   std::vector<WriteOp> cp{std::move(checkpoint)};
-  WriteOp* cp_ptr = &cp[0];
+  WriteOp* cp_ptr = cp.data();
   if (!Check(store->Apply({&cp_ptr, 1}, 0), "checkpoint")) return false;
   const StoredCheckpoint head = std::get<CheckpointOp>(cp[0]).checkpoint;
 
@@ -173,7 +173,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   std::mt19937_64 random(42);
-  std::vector<double> appends, baseline, inclusion, verify;
+  std::vector<double> appends;
+  std::vector<double> baseline;
+  std::vector<double> inclusion;
+  std::vector<double> verify;
   size_t hashes = 0;
   for (int r = 0; r < runs; ++r) {
     infoflyt::RunResult result;

@@ -68,10 +68,12 @@ bool Run(uint64_t records, int proofs, std::mt19937_64* random, RunResult* resul
       return false;
     }
   }
-  result->appends_per_second = records / Seconds(start);
+  result->appends_per_second = static_cast<double>(records) / Seconds(start);
   const std::string root = range.Root();
 
-  std::vector<double> generate, verify, total;
+  std::vector<double> generate;
+  std::vector<double> verify;
+  std::vector<double> total;
   std::vector<std::string> proof;
   std::uniform_int_distribution<uint64_t> any_leaf(0, records - 1);
   for (int q = 0; q < proofs; ++q) {
@@ -135,14 +137,11 @@ bool Run(uint64_t records, int proofs, std::mt19937_64* random, RunResult* resul
   return true;
 }
 
-}  // namespace
-}  // namespace infoflyt::merkle
-
-int main(int argc, char** argv) {
-  using namespace infoflyt::merkle;
+int Main(int argc, char** argv) {
   CLI::App app{"merkle_bench: transparency-log append, proof and audit costs"};
   uint64_t records = 1'000'000;
-  int runs = 3, proofs = 1000;
+  int runs = 3;
+  int proofs = 1000;
   app.add_option("--records", records, "leaves to append")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -168,6 +167,7 @@ int main(int argc, char** argv) {
   }
   auto median = [&](double RunResult::*field) {
     std::vector<double> v;
+    v.reserve(results.size());
     for (const RunResult& x : results) v.push_back(x.*field);
     return Median(v);
   };
@@ -183,6 +183,11 @@ int main(int argc, char** argv) {
               median(&RunResult::consistency_verify_us));
   std::printf("  full root recomputation from all leaves: %.3f s (%.0f leaves/s)\n",
               median(&RunResult::recompute_seconds),
-              records / median(&RunResult::recompute_seconds));
+              static_cast<double>(records) / median(&RunResult::recompute_seconds));
   return 0;
 }
+
+}  // namespace
+}  // namespace infoflyt::merkle
+
+int main(int argc, char** argv) { return infoflyt::merkle::Main(argc, argv); }

@@ -22,7 +22,8 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
   auto police = daemon.Client("police-oslo");
 
   std::mutex mu;
-  std::set<std::string> receipted, received;
+  std::set<std::string> receipted;
+  std::set<std::string> received;
   std::atomic<bool> stop{false};
 
   // The subscriber acknowledges as it goes and, like any real client, reconnects after the
@@ -49,7 +50,8 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
   });
 
   // Retried posts reuse their idempotency key, as clients are told to.
-  int sent = 0, failures = 0;
+  int sent = 0;
+  int failures = 0;
   grpc::Status last_error;
   auto post_until = [&](int target) {
     while (sent < target) {

@@ -1,13 +1,13 @@
 #include "integration/daemon_harness.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -17,8 +17,6 @@
 #include <thread>
 
 #include "test_util.h"
-
-extern char** environ;
 
 namespace infoflyt::testing {
 namespace {
@@ -83,7 +81,7 @@ DaemonProcess::~DaemonProcess() {
   fs::remove_all(dir_, ignored);
 }
 
-void DaemonProcess::CopyKeysFrom(const DaemonProcess& other) {
+void DaemonProcess::CopyKeysFrom(const DaemonProcess& other) const {
   for (const auto& [from, to] : {std::pair{other.subject_key_path(), subject_key_path()},
                                  std::pair{other.log_key_path(), log_key_path()}}) {
     fs::copy_file(from, to, fs::copy_options::overwrite_existing);
@@ -129,6 +127,7 @@ bool DaemonProcess::StartOnce() {
   std::vector<std::string> args = {INFOFLYTD_PATH, "--config", config_path(), "--ready-file",
                                    ready};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;

@@ -41,7 +41,7 @@ class DaemonProcess {
 
   // Copies `other`'s subject key and log key (made at its first start) into this daemon's
   // state directory: daemons sharing a database must share them.
-  void CopyKeysFrom(const DaemonProcess& other);
+  void CopyKeysFrom(const DaemonProcess& other) const;
 
   // Starts the daemon and waits until it serves. A restart reuses the first start's port.
   // Returns false (and leaves the log) if it does not come up.

@@ -33,8 +33,10 @@ TEST_F(ExchangeTest, PostReachesExactlyTheRightSubscribers) {
   auto pst = daemon_->Client("pst-pst");
   auto vest = daemon_->Client("police-vest");
   auto prison = daemon_->Client("correctional-oslo-fengsel");
-  Subscriber oslo_sub(oslo.get()), pst_sub(pst.get()), vest_sub(vest.get()),
-      prison_sub(prison.get());
+  Subscriber oslo_sub(oslo.get());
+  Subscriber pst_sub(pst.get());
+  Subscriber vest_sub(vest.get());
+  Subscriber prison_sub(prison.get());
 
   v1::Receipt receipt;
   ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kValidFnr, "0301"), &receipt).ok());
@@ -144,7 +146,8 @@ TEST_F(ExchangeTest, OnlyTheSenderSeesStatusAndOnlyTheRecipientAcks) {
 TEST_F(ExchangeTest, IdempotentRetryReturnsTheFirstReceiptAndStoresNothingNew) {
   auto prison = daemon_->Client("correctional-oslo-fengsel");
   const v1::Envelope envelope = ReleaseNotice(Key());
-  v1::Receipt first, second;
+  v1::Receipt first;
+  v1::Receipt second;
   ASSERT_TRUE(prison->Post(envelope, &first).ok());
   EXPECT_FALSE(first.duplicate());
   const auto before = StoredRows();
@@ -225,7 +228,7 @@ TEST_F(ExchangeTest, AFlowTheCitedBasisDoesNotAllowIsRefusedAndRecorded) {
 TEST_F(ExchangeTest, OversizedRequestIsRefused) {
   auto prison = daemon_->Client("correctional-oslo-fengsel");
   v1::Envelope e = ReleaseNotice(Key());
-  e.mutable_release_notice()->set_note(std::string(100 * 1024, 'x'));
+  e.mutable_release_notice()->set_note(std::string(size_t{100} * 1024, 'x'));
   v1::Receipt receipt;
   EXPECT_EQ(prison->Post(e, &receipt).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }

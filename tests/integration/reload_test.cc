@@ -1,8 +1,8 @@
 // SIGHUP reloads the parties registry (and places and legal bases) without a restart and
 // without dropping connections; a broken file keeps the running configuration.
 #include <gtest/gtest.h>
-#include <signal.h>
 
+#include <csignal>
 #include <fstream>
 #include <sstream>
 #include <thread>

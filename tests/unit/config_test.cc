@@ -20,7 +20,7 @@ TEST(DurationTest, ParsesUnitsAndCombinations) {
   ASSERT_TRUE(ParseDuration("90s", &us).ok());
   EXPECT_EQ(us, 90 * kMicrosPerSecond);
   ASSERT_TRUE(ParseDuration("1h30m", &us).ok());
-  EXPECT_EQ(us, 90 * 60 * kMicrosPerSecond);
+  EXPECT_EQ(us, 90 * (60 * kMicrosPerSecond));
   ASSERT_TRUE(ParseDuration("2d", &us).ok());
   EXPECT_EQ(us, 48 * kHour);
   for (const char* bad : {"", "24", "h", "24x", "1h30", "-5m", "1.5h", "9999999h"}) {
@@ -33,13 +33,14 @@ TEST(AckDeadlinesTest, EarliestOfWithinAndBeforeEventButNeverSoonerThanAtLeast) 
   deadlines.Set("release_notice", {48 * kHour, 24 * kHour, 2 * kHour});
   v1::Envelope release = testing::ReleaseNotice("k");
   const int64_t posted = release.release_notice().planned_at().seconds() * kMicrosPerSecond -
-                         10 * 24 * kHour;                          // Ten days before the release.
+                         10 * (24 * kHour);                        // Ten days before the release.
   EXPECT_EQ(deadlines.For(release, posted), posted + 48 * kHour);  // within is earlier.
   // Release in 20 hours: the day-before deadline has passed, at_least gives two hours.
-  EXPECT_EQ(deadlines.For(release, posted + 9 * 24 * kHour + 4 * kHour),
-            posted + 9 * 24 * kHour + 6 * kHour);
+  EXPECT_EQ(deadlines.For(release, posted + 9 * (24 * kHour) + 4 * kHour),
+            posted + 9 * (24 * kHour) + 6 * kHour);
   // Release in 30 hours: the day before is sooner than within.
-  EXPECT_EQ(deadlines.For(release, posted + 9 * 24 * kHour - 6 * kHour), posted + 9 * 24 * kHour);
+  EXPECT_EQ(deadlines.For(release, posted + 9 * (24 * kHour) - 6 * kHour),
+            posted + 9 * (24 * kHour));
   // No rule for the type: no deadline.
   EXPECT_FALSE(deadlines.For(testing::ReturnNotice("k"), posted).has_value());
 }

@@ -5,8 +5,8 @@
 
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -89,7 +89,8 @@ std::string RootOf(const std::vector<v1::LogEntry>& log, uint64_t size) {
 std::string SignCheckpoint(const merkle::NoteSigner& signer, uint64_t size, const std::string& root,
                            const std::string& origin = kOrigin) {
   merkle::Checkpoint checkpoint{origin, size, root, {}};
-  std::string text, note;
+  std::string text;
+  std::string note;
   EXPECT_TRUE(checkpoint.Format(&text).ok());
   EXPECT_TRUE(signer.SignNote(text, &note).ok());
   return note;
@@ -245,7 +246,8 @@ TEST_F(LogVerifyTest, AChangedRecordIsNamedByItsIndex) {
   EXPECT_EQ(VerifyLog(log, note_, key_).first_bad_index, 3u);
   // The stored leaf hash altered instead of the record: equally a mismatch.
   log = log_;
-  (*log[22].mutable_leaf_hash())[0] ^= 0x80;
+  char& first = (*log[22].mutable_leaf_hash())[0];
+  first = static_cast<char>(first ^ 0x80);
   EXPECT_EQ(VerifyLog(log, note_, key_).first_bad_index, 22u);
 }
 
@@ -466,8 +468,7 @@ TEST_F(LogVerifyTest, ReadersRejectDamagedFiles) {
 TEST_F(LogVerifyTest, JsonExportRefusesRecordsWithFieldsItWouldDrop) {
   v1::LogEntry entry = log_[0];
   // Field 99: what a newer daemon's record would carry.
-  entry.mutable_record()
-      ->GetReflection()
+  v1::DisclosureRecord::GetReflection()
       ->MutableUnknownFields(entry.mutable_record())
       ->AddVarint(99, 1);
   std::stringstream out;

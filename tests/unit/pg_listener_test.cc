@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -61,12 +62,7 @@ class Heard {
   template <typename Pred>
   bool WaitFor(Pred pred, seconds timeout = seconds(10)) {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] {
-      for (const CommitNotice& n : notices_) {
-        if (pred(n)) return true;
-      }
-      return false;
-    });
+    return cv_.wait_for(lock, timeout, [&] { return std::ranges::any_of(notices_, pred); });
   }
   size_t size() {
     std::lock_guard lock(mu_);
@@ -91,7 +87,8 @@ class PgListenerTest : public ::testing::Test {
   std::string ConnInfo() const { return PgCluster::Shared().ConnInfo(database_); }
 
   // Posts a message to `recipients`, the first with an acknowledgement deadline.
-  Status Post(const std::string& key, std::vector<std::string> recipients, int64_t deadline) {
+  Status Post(const std::string& key, const std::vector<std::string>& recipients,
+              int64_t deadline) {
     PostOp op;
     NewMessage& m = op.message;
     m.message_id = "m-" + key;
@@ -106,7 +103,7 @@ class PgListenerTest : public ::testing::Test {
     }
     m.recipients[0].ack_deadline = deadline;
     std::vector<WriteOp> ops{std::move(op)};
-    std::vector<WriteOp*> ptrs{&ops[0]};
+    std::vector<WriteOp*> ptrs{ops.data()};
     if (Status s = store_->Apply(ptrs, 1000); !s.ok()) return s;
     return std::get<PostOp>(ops[0]).status;
   }

@@ -43,6 +43,7 @@ class RoutingTest : public ::testing::Test {
     const Status s = Route(sender, e, places_, parties_, &recipients);
     EXPECT_TRUE(s.ok()) << s.message();
     std::vector<std::string> keys;
+    keys.reserve(recipients.size());
     for (const Party* p : recipients) keys.push_back(p->Key());
     return keys;
   }
@@ -80,7 +81,8 @@ TEST_F(RoutingTest, ReturnNoticeGoesToTheHomeDistrictAndMunicipalityForEveryMuni
     ASSERT_TRUE(Route(*pst, testing::ReturnNotice("k", testing::kValidFnr, number), places_,
                       parties_, &recipients, false, &unconnected)
                     .ok());
-    std::vector<std::string> police, municipalities;
+    std::vector<std::string> police;
+    std::vector<std::string> municipalities;
     for (const Party* p : recipients) {
       (p->kind == PartyKind::kPolice ? police : municipalities).push_back(p->Key());
     }
@@ -105,6 +107,7 @@ TEST_F(RoutingTest, ReleaseNoticeAboutAFlaggedPersonAlsoGoesToTheMunicipality) {
                     parties_, &recipients, true, &unconnected)
                   .ok());
   std::vector<std::string> keys;
+  keys.reserve(recipients.size());
   for (const Party* p : recipients) keys.push_back(p->Key());
   EXPECT_EQ(keys, (std::vector<std::string>{"municipality/0301", "police/oslo", "pst/pst"}));
   ASSERT_TRUE(Route(*prison, testing::ReleaseNotice("k", testing::kValidFnr, "1101"), places_,

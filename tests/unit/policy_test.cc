@@ -19,8 +19,9 @@ constexpr const char* kMunicipalReturn = "person,returned_at,home_municipality,c
 // "basis from to message" -> view, for every allowed disclosure; everything else is refused.
 std::map<std::string, std::string> DocumentedDecisions() {
   std::map<std::string, std::string> allowed;
-  auto allow = [&](const std::string& basis, std::set<std::string> from, std::set<std::string> to,
-                   std::set<std::string> messages, const std::string& view) {
+  auto allow = [&](const std::string& basis, const std::set<std::string>& from,
+                   const std::set<std::string>& to, const std::set<std::string>& messages,
+                   const std::string& view) {
     for (const auto& f : from)
       for (const auto& t : to)
         for (const auto& m : messages) allowed[basis + " " + f + " " + t + " " + m] = view;

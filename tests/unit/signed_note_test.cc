@@ -246,7 +246,9 @@ TEST(SignedNoteTest, UnknownKeysAreIgnoredButNeverEnough) {
   ASSERT_TRUE(NoteSigner::Generate("example.com/witness", &witness).ok());
   ASSERT_TRUE(NoteSigner::Generate("example.com/log", &impostor).ok());
   const std::string body = Checkpoint8();
-  std::string by_log, by_witness, by_impostor;
+  std::string by_log;
+  std::string by_witness;
+  std::string by_impostor;
   ASSERT_TRUE(log->SignNote(body, &by_log).ok());
   ASSERT_TRUE(witness->SignNote(body, &by_witness).ok());
   ASSERT_TRUE(impostor->SignNote(body, &by_impostor).ok());
@@ -278,7 +280,8 @@ TEST(SignedNoteTest, PrivateKeyRoundTrips) {
   EXPECT_EQ(loaded->key_id(), signer->key_id());
   EXPECT_EQ(loaded->VerifierKey(), signer->VerifierKey());
   EXPECT_EQ(loaded->PrivateKey(), private_key);
-  std::string a, b;
+  std::string a;
+  std::string b;
   ASSERT_TRUE(signer->SignNote("hello\n", &a).ok());
   ASSERT_TRUE(loaded->SignNote("hello\n", &b).ok());
   EXPECT_EQ(a, b);

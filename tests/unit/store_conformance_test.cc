@@ -116,8 +116,8 @@ class StoreTestBase : public ::testing::Test {
   }
 
   static NewMessage Message(const std::string& id, const std::string& key,
-                            std::vector<std::string> recipients = {"police/oslo", "pst/pst"},
-                            std::vector<std::string> refused = {}) {
+                            const std::vector<std::string>& recipients = {"police/oslo", "pst/pst"},
+                            const std::vector<std::string>& refused = {}) {
     NewMessage m;
     m.message_id = id;
     m.sender = "correctional/oslo-fengsel";
@@ -130,15 +130,16 @@ class StoreTestBase : public ::testing::Test {
     m.subject_hash = "subject";
     m.sender_certificate_subject = "CN=oslo-fengsel";
     m.sender_certificate_fingerprint = "ab12";
-    for (auto& r : recipients)
+    for (const auto& r : recipients)
       m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id, "", "", "", std::nullopt});
-    for (auto& r : refused) m.refusals.push_back({r, "not allowed"});
+    for (const auto& r : refused) m.refusals.push_back({r, "not allowed"});
     return m;
   }
 
   // Applies ops as one batch; returns the transaction status.
   static Status ApplyTo(Store& store, std::vector<WriteOp>& ops, int64_t now = 1000) {
     std::vector<WriteOp*> ptrs;
+    ptrs.reserve(ops.size());
     for (auto& op : ops) ptrs.push_back(&op);
     return store.Apply(ptrs, now);
   }
@@ -521,10 +522,11 @@ TEST_P(StoreTest, QueriesFilterByPersonPartyBasisTypeOutcomeAndTime) {
   other.subject_hash = "someone-else";
   Post(Message("m1", "k1", {"police/oslo", "pst/pst"}, {"municipality/0301"}), 1000);
   Post(std::move(other), 2000);
-  auto query = [&](RecordFilter f, uint64_t from = 0, size_t limit = 100) {
+  auto query = [&](const RecordFilter& f, uint64_t from = 0, size_t limit = 100) {
     std::vector<v1::DisclosureRecord> out;
     EXPECT_TRUE(store_->QueryRecords(f, from, limit, &out).ok());
     std::vector<uint64_t> indexes;
+    indexes.reserve(out.size());
     for (const auto& r : out) indexes.push_back(r.index());
     return indexes;
   };
@@ -625,7 +627,7 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedUnderSteadyWrites) {
   // 1000 posts write about 20,000 frames (80 MB) into a WAL that is never restarted; restarted,
   // it stays within a few times checkpoint_pages (the background pass lags the writer).
   constexpr uintmax_t kFrameBytes = 24 + 4096;
-  EXPECT_LT(largest, 8 * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
+  EXPECT_LT(largest, uintmax_t{8} * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
 }
 
 // Readers hold snapshots that keep a checkpoint from finishing and the WAL from restarting;
@@ -649,7 +651,7 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedWhileSubscribersRead) {
   stop = true;
   reader.join();
   constexpr uintmax_t kFrameBytes = 24 + 4096;
-  EXPECT_LT(largest, 16 * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
+  EXPECT_LT(largest, uintmax_t{16} * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
 }
 
 TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
@@ -663,6 +665,7 @@ TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
     std::vector<FlagInfo> out;
     EXPECT_TRUE(store_->ListFlags(subject, include_inactive, 2000, &out).ok());
     std::vector<std::string> ids;
+    ids.reserve(out.size());
     for (const FlagInfo& f : out) ids.push_back(f.flag_id);
     return ids;
   };

@@ -32,7 +32,7 @@ v1::Envelope ReleaseNotice(const std::string& key, const std::string& national_i
   auto* b = e.mutable_release_notice();
   FillCommon(b, national_id, municipality);
   b->set_kind(v1::RELEASE_KIND_PAROLE);
-  b->mutable_planned_at()->set_seconds(NowSeconds() + 10 * 86400);
+  b->mutable_planned_at()->set_seconds(NowSeconds() + int64_t{10} * 86400);
   b->set_note("Risk assessment attached to case 2026/17.");
   return e;
 }

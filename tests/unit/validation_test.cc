@@ -24,7 +24,7 @@ class ValidationTest : public ::testing::Test {
   Status Validate(const v1::Envelope& e) {
     return ValidateEnvelope(e, places_, bases_, NowMicros());
   }
-  std::vector<std::string> Fields(const Status& s) {
+  static std::vector<std::string> Fields(const Status& s) {
     std::vector<std::string> fields;
     for (const auto& v : s.violations()) fields.push_back(v.field);
     return fields;
@@ -86,7 +86,8 @@ TEST_F(ValidationTest, TimesOutsideTheSaneWindowAreRefused) {
   e.mutable_release_notice()->mutable_planned_at()->set_seconds(4102444800);  // 2100.
   EXPECT_EQ(Fields(Validate(e)), std::vector<std::string>{"envelope.release_notice.planned_at"});
   v1::Envelope r = testing::ReturnNotice("k");
-  r.mutable_return_notice()->mutable_returned_at()->set_seconds(NowMicros() / 1000000 + 7 * 86400);
+  r.mutable_return_notice()->mutable_returned_at()->set_seconds(NowMicros() / 1000000 +
+                                                                int64_t{7} * 86400);
   EXPECT_EQ(Fields(Validate(r)), std::vector<std::string>{"envelope.return_notice.returned_at"});
 }
 
