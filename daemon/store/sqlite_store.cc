@@ -96,8 +96,8 @@ CREATE INDEX deliveries_watched ON deliveries (ack_deadline)
 // Version 3: the disclosure log. Record id - 1 is the record's leaf index (ids are contiguous:
 // AUTOINCREMENT, and rolled-back inserts roll the sequence back too). merkle_nodes holds the
 // complete perfect subtrees (level 0: leaf hashes; since version 4 not those of levels 1 to 3,
-// see StoresLevel); checkpoints the signed tree heads. Indexes
-// serve auditors' queries by person, party and time.
+// see StoresLevel); checkpoints the signed tree heads. Indexes serve auditors' queries by
+// person, party and time.
 constexpr const char* kSchemaV3 = R"sql(
 CREATE TABLE merkle_nodes (
   level INTEGER NOT NULL,

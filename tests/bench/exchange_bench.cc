@@ -158,7 +158,7 @@ int Main(int argc, char** argv) {
   std::string variant;
   app.add_option("--sqlite-variant", variant,
                  "[store] settings for a second SQLite daemon driven alongside the first, to "
-                 "compare settings in the same runs (e.g. \"commit_delay_us = 0\")");
+                 "compare settings in the same runs (e.g. \"sqlite_cache_mib = 64\")");
   CLI11_PARSE(app, argc, argv);
 
   struct Target {
@@ -176,8 +176,10 @@ int Main(int argc, char** argv) {
   std::printf("exchange_bench: %d clients, %d runs of %.1f s each, %zu-byte posts\n", clients, runs,
               seconds, Request("x").ByteSizeLong());
   std::vector<std::pair<std::string, std::string>> sqlite_targets;  // Name, extra settings.
-  if (backend != "postgres") sqlite_targets.emplace_back("sqlite", "");
-  if (backend != "postgres" && !variant.empty()) sqlite_targets.emplace_back("variant", variant);
+  if (backend != "postgres") {
+    sqlite_targets.emplace_back("sqlite", "");
+    if (!variant.empty()) sqlite_targets.emplace_back("variant", variant);
+  }
   for (const auto& [name, settings] : sqlite_targets) {
     auto daemon = std::make_unique<infoflyt::testing::DaemonProcess>();
     if (!settings.empty()) {
@@ -240,10 +242,10 @@ int Main(int argc, char** argv) {
     std::vector<double> ratios;
     ratios.reserve(runs);
     for (int r = 0; r < runs; ++r) ratios.push_back(targets[i].rates[r] / targets[0].rates[r]);
+    const auto [lowest, highest] = std::minmax_element(ratios.begin(), ratios.end());
     std::printf(", infoflytd on %s %.0f posts/s (ratio %.2f, runs %.2f-%.2f)",
-                targets[i].name.c_str(), Median(targets[i].rates), Median(ratios),
-                *std::min_element(ratios.begin(), ratios.end()),
-                *std::max_element(ratios.begin(), ratios.end()));
+                targets[i].name.c_str(), Median(targets[i].rates), Median(ratios), *lowest,
+                *highest);
   }
   std::printf(" (failures: %llu)\n", static_cast<unsigned long long>(failures));
   for (size_t i = 1; i < targets.size(); ++i) {
