@@ -49,14 +49,20 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
     }
   });
 
-  // Retried posts reuse their idempotency key, as clients are told to.
+  // A retry resends the same request, idempotency key and all, as clients are told to. (A post
+  // committed just before the kill loses its response; its retry must match it byte for byte, so
+  // the envelopes are made once, not again at each attempt with a later planned time.)
+  std::vector<v1::Envelope> envelopes;
+  envelopes.reserve(kPostsInAll);
+  for (int i = 0; i < kPostsInAll; ++i)
+    envelopes.push_back(ReleaseNotice("crash-" + std::to_string(i)));
   int sent = 0;
   int failures = 0;
   grpc::Status last_error;
   auto post_until = [&](int target) {
     while (sent < target) {
       v1::Receipt receipt;
-      const grpc::Status s = prison->Post(ReleaseNotice("crash-" + std::to_string(sent)), &receipt);
+      const grpc::Status s = prison->Post(envelopes[sent], &receipt);
       if (s.ok()) {
         std::lock_guard lock(mu);
         receipted.insert(receipt.message_id());
@@ -80,10 +86,25 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
   }
   daemon.Kill();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  // Ends the subscription for good; also before failing, so no thread outlives the test.
+  auto stop_subscriber = [&] {
+    stop = true;
+    daemon.Kill();
+    subscriber.join();
+  };
+  const bool restarted = daemon.Start();
   poster.join();
+  if (!restarted) {
+    stop_subscriber();
+    FAIL() << "restart: " << daemon.Log();
+  }
   post_until(kPostsInAll);
-  ASSERT_EQ(sent, kPostsInAll) << last_error.error_message() << "\n" << daemon.Log();
+  if (sent != kPostsInAll) {
+    stop_subscriber();
+    FAIL() << sent << " of " << kPostsInAll
+           << " posts receipted; last error: " << last_error.error_message() << "\n"
+           << daemon.Log();
+  }
 
   // Every receipted message reaches the subscriber.
   for (int i = 0; i < 1500; ++i) {
@@ -95,9 +116,7 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  stop = true;
-  daemon.Kill();  // Ends the stream so the subscriber thread exits.
-  subscriber.join();
+  stop_subscriber();
   std::lock_guard lock(mu);
   EXPECT_EQ(receipted.size(), static_cast<size_t>(kPostsInAll));
   std::vector<std::string> missing;
