@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "integration/daemon_harness.h"
+#include "integration/test_daemon.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -58,7 +58,7 @@ class AuditTest : public ::testing::Test {
                                      (previous.empty() ? "" : " --previous " + previous));
   }
 
-  DaemonProcess daemon_;
+  TestDaemon daemon_;
 };
 
 TEST_F(AuditTest, QueryByIdentityNumberFindsExactlyThatPersonsDisclosures) {
@@ -227,7 +227,7 @@ TEST_F(AuditTest, TruncatedOrForkedLogsFailAgainstAnEarlierCheckpoint) {
 
   // Forked: a second daemon holding the same log key, with a different history, signs a
   // checkpoint that verifies on its own but does not extend the kept one.
-  DaemonProcess fork;
+  TestDaemon fork;
   fs::copy_file(daemon_.log_key_path(), fork.log_key_path());
   ASSERT_TRUE(fork.Start()) << fork.Log();
   v1::Receipt receipt;

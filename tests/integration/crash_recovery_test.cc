@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-#include "integration/daemon_harness.h"
+#include "integration/test_daemon.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -16,7 +16,7 @@ constexpr int kPostsBeforeCrash = 60;
 constexpr int kPostsInAll = 120;
 
 TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
-  DaemonProcess daemon;
+  TestDaemon daemon;
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
   auto prison = daemon.Client("correctional-oslo-fengsel");
   auto police = daemon.Client("police-oslo");
@@ -130,7 +130,7 @@ TEST(CrashRecoveryTest, EveryReceiptedMessageIsDeliveredAfterKill9AndRestart) {
 }
 
 TEST(CrashRecoveryTest, SigtermDrainsAndExitsCleanly) {
-  DaemonProcess daemon;
+  TestDaemon daemon;
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
   auto prison = daemon.Client("correctional-oslo-fengsel");
   v1::Receipt receipt;

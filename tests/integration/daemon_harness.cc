@@ -1,11 +1,12 @@
 #include "integration/daemon_harness.h"
 
 #include <fcntl.h>
-#include <spawn.h>
 #include <sqlite3.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -72,7 +73,12 @@ const TestPki& Pki() {
 
 DaemonProcess::DaemonProcess() : dir_(MakeTempDir("infoflytd-")) {
   Pki();
-  fs::copy_file(INFOFLYT_SOURCE_DIR "/deploy/parties.toml", parties_path());
+  for (const auto& [from, to] :
+       {std::pair{"parties.toml", parties_path()}, std::pair{"legal-bases.toml", legal_bases_path()},
+        std::pair{"data/municipalities.csv", municipalities_path()},
+        std::pair{"data/police-districts.csv", police_districts_path()}}) {
+    fs::copy_file(std::string(INFOFLYT_SOURCE_DIR "/deploy/") + from, to);
+  }
 }
 
 DaemonProcess::~DaemonProcess() {
@@ -92,15 +98,15 @@ bool DaemonProcess::Start() {
   // A restart reuses the port, which another process on this machine may briefly hold (as the
   // local end of an outgoing connection): the daemon then exits at once, and is tried again.
   for (int attempt = 0; attempt < 10; ++attempt) {
-    if (StartOnce()) return true;
-    if (port_ == 0) return false;
+    bool exited = false;
+    if (StartOnce(&exited)) return true;
+    if (port_ == 0 || !exited) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   return false;
 }
 
 void DaemonProcess::WriteConfig() const {
-  const std::string src = INFOFLYT_SOURCE_DIR;
   const std::string& pki = Pki().dir;
   {
     std::ofstream config(config_path());
@@ -110,17 +116,17 @@ void DaemonProcess::WriteConfig() const {
            << "/server.key\"\nclient_ca = \"" << pki << "/ca.pem\"\n"
            << "[store]\n"
            << (store_config_.empty() ? "sqlite_path = \"" + db_path() + "\"\n" : store_config_)
-           << "[data]\nmunicipalities = \"" << src << "/deploy/data/municipalities.csv\"\n"
-           << "police_districts = \"" << src << "/deploy/data/police-districts.csv\"\n"
+           << "[data]\nmunicipalities = \"" << municipalities_path() << "\"\n"
+           << "police_districts = \"" << police_districts_path() << "\"\n"
            << "parties = \"" << parties_path() << "\"\n"
-           << "legal_bases = \"" << src << "/deploy/legal-bases.toml\"\n"
+           << "legal_bases = \"" << legal_bases_path() << "\"\n"
            << "[audit]\nsubject_key_file = \"" << subject_key_path() << "\"\n"
            << "[log]\nkey_file = \"" << log_key_path() << "\"\ncheckpoint_interval = \"1s\"\n"
            << extra_config_;
   }
 }
 
-bool DaemonProcess::StartOnce() {
+bool DaemonProcess::StartOnce(bool* exited) {
   WriteConfig();
   const std::string ready = dir_ + "/ready.json";
   fs::remove(ready);
@@ -130,19 +136,38 @@ bool DaemonProcess::StartOnce() {
   argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   const std::string log = dir_ + "/daemon.log";
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_APPEND, 0600);
-  const int rc = posix_spawn(&pid_, INFOFLYTD_PATH, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return false;
+  const pid_t parent = getpid();
+  // fork and exec rather than posix_spawn, to set the parent-death signal in the child; only
+  // async-signal-safe calls between the two.
+  pid_ = fork();
+  if (pid_ < 0) {
+    Note("cannot fork the daemon");
+    return false;
+  }
+  if (pid_ == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(127);
+    execv(INFOFLYTD_PATH, argv.data());
+    _exit(127);
+  }
   // Wait for the daemon to say it serves (it writes the ready file last).
-  for (int i = 0; i < 1000 && !fs::exists(ready); ++i) {
+  constexpr auto kReadyWithin = std::chrono::seconds(20);
+  const auto until = std::chrono::steady_clock::now() + kReadyWithin;
+  while (!fs::exists(ready)) {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      *exited = true;
+      Note("infoflytd exited before it was ready, " +
+           std::string(WIFEXITED(status) ? "status " + std::to_string(WEXITSTATUS(status))
+                                         : "signal " + std::to_string(WTERMSIG(status))));
+      return false;
+    }
+    if (std::chrono::steady_clock::now() > until) {
+      Kill();
+      Note("infoflytd was not ready within 20 s; killed it");
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -150,8 +175,21 @@ bool DaemonProcess::StartOnce() {
   const std::string json = ReadFile(ready);
   address_ = JsonField(json, "grpc");
   http_address_ = JsonField(json, "http");
-  port_ = std::stoi(address_.substr(address_.rfind(':') + 1));
-  return !address_.empty();
+  const size_t colon = address_.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos ||
+      std::from_chars(address_.data() + colon + 1, address_.data() + address_.size(), port).ec !=
+          std::errc()) {
+    Kill();
+    Note("unreadable ready file: " + json);
+    return false;
+  }
+  port_ = port;
+  return true;
+}
+
+void DaemonProcess::Note(const std::string& line) const {
+  std::ofstream(dir_ + "/daemon.log", std::ios::app) << "harness: " << line << "\n";
 }
 
 void DaemonProcess::Kill() {
@@ -214,9 +252,14 @@ std::unique_ptr<client::ExchangeClient> DaemonProcess::Client(const std::string&
   return client;
 }
 
-CliResult DaemonProcess::RunOnce(const std::string& args) const {
-  WriteConfig();
-  const std::string cmd = INFOFLYTD_PATH " --config " + config_path() + " " + args + " 2>&1";
+CliResult DaemonProcess::RunCaptured(const std::string& command, const std::string& what,
+                                     bool disclosed_payload) const {
+  std::string err_file;
+  {
+    std::lock_guard lock(captured_mu_);
+    err_file = dir_ + "/stderr-" + std::to_string(runs_++);
+  }
+  const std::string cmd = command + " 2>" + err_file;
   FILE* pipe = popen(cmd.c_str(), "r");
   CliResult r{-1, ""};
   if (pipe == nullptr) return r;
@@ -224,7 +267,21 @@ CliResult DaemonProcess::RunOnce(const std::string& args) const {
   for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
   const int status = pclose(pipe);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const std::string err = ReadFile(err_file);
+  fs::remove(err_file);
+  {
+    std::lock_guard lock(captured_mu_);
+    captured_.push_back({"stdout of `" + what + "`", r.out, disclosed_payload});
+    captured_.push_back({"stderr of `" + what + "`", err, false});
+  }
+  r.out += err;
   return r;
+}
+
+CliResult DaemonProcess::RunOnce(const std::string& args) const {
+  WriteConfig();
+  return RunCaptured(INFOFLYTD_PATH " --config " + config_path() + " " + args,
+                     "infoflytd " + args, false);
 }
 
 CliResult DaemonProcess::Cli(const std::string& party, const std::string& args,
@@ -233,15 +290,34 @@ CliResult DaemonProcess::Cli(const std::string& party, const std::string& args,
   const std::string cmd = "INFOFLYT_SERVER=" + o.server + " INFOFLYT_CERT=" + o.cert +
                           " INFOFLYT_KEY=" + o.key + " INFOFLYT_CA=" + o.ca +
                           " INFOFLYT_SERVER_NAME=localhost " + env + " " INFOFLYT_CLI_PATH " " +
-                          args + " 2>&1";
+                          args;
+  return RunCaptured(cmd, "infoflyt " + args, true);
+}
+
+std::string DaemonProcess::Metrics() const {
+  if (http_address_.empty()) return "";
+  const std::string cmd = "curl -sf --max-time 5 http://" + http_address_ + "/metrics";
   FILE* pipe = popen(cmd.c_str(), "r");
-  CliResult r{-1, ""};
-  if (pipe == nullptr) return r;
+  if (pipe == nullptr) return "";
+  std::string body;
   char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) body.append(buf, n);
+  return pclose(pipe) == 0 ? body : "";
+}
+
+std::vector<CapturedOutput> DaemonProcess::TakeOutputs() {
+  std::vector<CapturedOutput> out;
+  {
+    std::lock_guard lock(captured_mu_);
+    out.swap(captured_);
+  }
+  const std::string log = Log();
+  if (log.size() > log_taken_) {
+    out.push_back({"the daemon's log", log.substr(log_taken_)});
+    log_taken_ = log.size();
+  }
+  if (running()) out.push_back({"/metrics", Metrics()});
+  return out;
 }
 
 }  // namespace infoflyt::testing

@@ -6,7 +6,9 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "infoflyt_client.h"
 
@@ -24,7 +26,14 @@ const TestPki& Pki();
 // What a run of the infoflyt CLI printed and how it exited.
 struct CliResult {
   int exit_code;
-  std::string out;  // stdout and stderr together.
+  std::string out;  // stdout, then stderr.
+};
+
+// One piece of text a test made the daemon or the CLI print, for the identity-number guard.
+struct CapturedOutput {
+  std::string where;  // e.g. "stderr of `infoflyt post release ...`".
+  std::string text;
+  bool disclosed_payload = false;  // CLI stdout: may print what was disclosed to its party.
 };
 
 class DaemonProcess {
@@ -43,8 +52,10 @@ class DaemonProcess {
   // state directory: daemons sharing a database must share them.
   void CopyKeysFrom(const DaemonProcess& other) const;
 
-  // Starts the daemon and waits until it serves. A restart reuses the first start's port.
-  // Returns false (and leaves the log) if it does not come up.
+  // Starts the daemon and waits (at most 20 s) until it serves. A restart reuses the first
+  // start's port. Returns false if it does not come up, with the reason appended to Log(); a
+  // daemon that never became ready is killed. The daemon is killed too if the thread that
+  // started it exits (PR_SET_PDEATHSIG), so a test process that dies leaves no daemon behind.
   bool Start();
   // Runs infoflytd to completion with this daemon's configuration and `args` (e.g.
   // "--migrate-only"), as a one-off command rather than the serving daemon.
@@ -60,10 +71,19 @@ class DaemonProcess {
   // The log's signing key; its verifier key is in log_key_path() + ".pub".
   std::string log_key_path() const { return dir_ + "/log.key"; }
   std::string subject_key_path() const { return dir_ + "/subject.key"; }
-  // The daemon's own copy of deploy/parties.toml, for tests that edit it and send SIGHUP.
+  // The daemon's own copies of deploy/parties.toml, legal-bases.toml and data/*.csv, for
+  // tests that edit them and send SIGHUP.
   std::string parties_path() const { return dir_ + "/parties.toml"; }
-  std::string Log() const;  // Everything the daemon wrote to stderr.
+  std::string legal_bases_path() const { return dir_ + "/legal-bases.toml"; }
+  std::string municipalities_path() const { return dir_ + "/municipalities.csv"; }
+  std::string police_districts_path() const { return dir_ + "/police-districts.csv"; }
+  std::string Log() const;  // Everything the daemon wrote to stderr, and the harness's notes.
+  // GET /metrics on the ops port; "" if it cannot be fetched.
+  std::string Metrics() const;
   int64_t CountRows(const std::string& table) const;
+  // Everything printed since the last call: the daemon's log, every CLI run's stdout and
+  // stderr and every RunOnce's output; and /metrics now, if the daemon runs.
+  std::vector<CapturedOutput> TakeOutputs();
 
   // Client options for a party, by certificate name "<kind>-<id>", e.g. "police-oslo".
   client::ClientOptions Options(const std::string& party, bool rogue_ca = false) const;
@@ -73,8 +93,13 @@ class DaemonProcess {
                 const std::string& env = "") const;
 
  private:
-  bool StartOnce();
+  // One attempt; `exited`: the daemon exited by itself (e.g. its port was briefly taken).
+  bool StartOnce(bool* exited);
   void WriteConfig() const;
+  void Note(const std::string& line) const;  // Appends a harness line to the daemon's log.
+  // Runs a shell command; stdout and stderr are captured for the guard.
+  CliResult RunCaptured(const std::string& command, const std::string& what,
+                        bool disclosed_payload) const;
   std::string config_path() const { return dir_ + "/infoflytd.toml"; }
 
   std::string dir_;
@@ -84,6 +109,10 @@ class DaemonProcess {
   std::string http_address_;
   int port_ = 0;
   pid_t pid_ = -1;
+  size_t log_taken_ = 0;  // How much of the log TakeOutputs has returned.
+  mutable std::mutex captured_mu_;
+  mutable std::vector<CapturedOutput> captured_;
+  mutable int runs_ = 0;  // Names each capture's stderr file.
 };
 
 }  // namespace infoflyt::testing

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <thread>
 
-#include "integration/daemon_harness.h"
+#include "integration/test_daemon.h"
 #include "integration/subscriber.h"
 #include "unit/test_envelopes.h"
 
@@ -64,7 +64,7 @@ class EscalationTest : public ::testing::Test {
         message_id + "' AND d.recipient = 'municipality/0301')");
   }
 
-  DaemonProcess daemon_;
+  TestDaemon daemon_;
 };
 
 TEST_F(EscalationTest, MissedDeadlineIsEscalatedOnceToSenderAndDistrictPolice) {

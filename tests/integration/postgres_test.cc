@@ -12,7 +12,7 @@
 #include <set>
 #include <thread>
 
-#include "integration/daemon_harness.h"
+#include "integration/test_daemon.h"
 #include "integration/subscriber.h"
 #include "pg_cluster.h"
 #include "unit/test_envelopes.h"
@@ -38,7 +38,7 @@ class PostgresDaemonTest : public ::testing::Test {
            PgCluster::Shared().ConnInfo(database_) + "\"\n";
   }
   // Starts `a`, then `b` with a's keys, both on this test's database.
-  void StartTwo(DaemonProcess& a, DaemonProcess& b) {
+  void StartTwo(TestDaemon& a, TestDaemon& b) {
     a.set_store_config(StoreConfig());
     b.set_store_config(StoreConfig());
     ASSERT_TRUE(a.Start()) << a.Log();
@@ -57,7 +57,7 @@ class PostgresDaemonTest : public ::testing::Test {
     }
     return std::stoll(PQgetvalue(result.get(), 0, 0));
   }
-  static v1::Receipt Post(DaemonProcess& daemon, const v1::Envelope& envelope) {
+  static v1::Receipt Post(TestDaemon& daemon, const v1::Envelope& envelope) {
     v1::Receipt receipt;
     const grpc::Status s = daemon.Client("correctional-oslo-fengsel")->Post(envelope, &receipt);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -68,7 +68,7 @@ class PostgresDaemonTest : public ::testing::Test {
 };
 
 TEST_F(PostgresDaemonTest, PostDeliverAckRestartAndVerifyTheLog) {
-  DaemonProcess daemon;
+  TestDaemon daemon;
   daemon.set_store_config(StoreConfig());
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
   EXPECT_NE(daemon.Log().find("store postgres"), std::string::npos) << daemon.Log();
@@ -107,8 +107,8 @@ TEST_F(PostgresDaemonTest, PostDeliverAckRestartAndVerifyTheLog) {
 
 // The first step towards several daemons on one database: what one stored, the other serves.
 TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
-  DaemonProcess a;
-  DaemonProcess b;
+  TestDaemon a;
+  TestDaemon b;
   StartTwo(a, b);
 
   const v1::Envelope notice = ReleaseNotice("shared-1");
@@ -134,12 +134,12 @@ TEST_F(PostgresDaemonTest, TwoDaemonsOnOneDatabaseShareMessagesAndKeys) {
 // Daemons on one database must share the log key and the subject key: one with other keys
 // refuses to start, naming the file that differs.
 TEST_F(PostgresDaemonTest, ADaemonWithOtherKeysThanTheDatabaseRecordsRefusesToStart) {
-  DaemonProcess a;
+  TestDaemon a;
   a.set_store_config(StoreConfig());
   ASSERT_TRUE(a.Start()) << a.Log();
   EXPECT_EQ(Count("shared_keys"), 1);
 
-  DaemonProcess b;  // Makes keys of its own at its first start.
+  TestDaemon b;  // Makes keys of its own at its first start.
   b.set_store_config(StoreConfig());
   ASSERT_FALSE(b.Start());
   std::string log = b.Log();
@@ -191,7 +191,7 @@ TEST_F(PostgresDaemonTest, TheDaemonRoleMayAppendToTheLogButNeitherChangeNorDele
   const std::string as_daemon = PgCluster::Shared().ConnInfo("infoflyt", "infoflytd");
   const std::string as_owner = PgCluster::Shared().ConnInfo("infoflyt", "infoflyt_owner");
 
-  DaemonProcess daemon;
+  TestDaemon daemon;
   daemon.set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" + as_daemon + "\"\n");
   // The daemon role cannot make the schema, and says who can.
   ASSERT_FALSE(daemon.Start());
@@ -255,8 +255,8 @@ TEST_F(PostgresDaemonTest, TheDaemonRoleMayAppendToTheLogButNeitherChangeNorDele
 // A live stream at one daemon is woken by a post through another (LISTEN/NOTIFY): the
 // subscriber stays connected and gets the message at once, not when it next reconnects.
 TEST_F(PostgresDaemonTest, APostThroughOneDaemonReachesALiveSubscriberOfAnother) {
-  DaemonProcess a;
-  DaemonProcess b;
+  TestDaemon a;
+  TestDaemon b;
   StartTwo(a, b);
   EXPECT_NE(b.Log().find("listening for other daemons' commits"), std::string::npos) << b.Log();
   auto police = b.Client("police-oslo");
@@ -286,7 +286,7 @@ class PostgresEscalationTest : public PostgresDaemonTest {
 
   void SetUp() override {
     PostgresDaemonTest::SetUp();
-    for (DaemonProcess* d : {&a_, &b_}) {
+    for (TestDaemon* d : {&a_, &b_}) {
       d->set_extra_config("[acknowledgement.return_notice]\nwithin = \"" +
                           std::to_string(kDeadlineSeconds) + "s\"\n");
     }
@@ -294,7 +294,7 @@ class PostgresEscalationTest : public PostgresDaemonTest {
   }
 
   // PST tells Oslo (and the Oslo police district) through `daemon` that a person has returned.
-  static v1::Receipt PostReturnNotice(DaemonProcess& daemon, const std::string& key) {
+  static v1::Receipt PostReturnNotice(TestDaemon& daemon, const std::string& key) {
     v1::Receipt receipt;
     EXPECT_TRUE(
         daemon.Client("pst-pst")->Post(ReturnNotice(key, kOtherValidFnr, "0301"), &receipt).ok());
@@ -305,7 +305,7 @@ class PostgresEscalationTest : public PostgresDaemonTest {
 
   // Escalation notices about `message_id` that `party` is sent by `daemon`, read from the start
   // until `expect` have come or `wait` has passed.
-  static std::vector<v1::Delivery> EscalationsSeenBy(DaemonProcess& daemon,
+  static std::vector<v1::Delivery> EscalationsSeenBy(TestDaemon& daemon,
                                                      const std::string& party,
                                                      const std::string& message_id, size_t expect,
                                                      std::chrono::seconds wait) {
@@ -334,7 +334,7 @@ class PostgresEscalationTest : public PostgresDaemonTest {
         message_id + "' AND d.recipient = 'municipality/0301')");
   }
 
-  static int Escalated(const DaemonProcess& daemon) {
+  static int Escalated(const TestDaemon& daemon) {
     const std::string log = daemon.Log();
     int n = 0;
     for (size_t at = log.find("escalated delivery="); at != std::string::npos;
@@ -344,8 +344,8 @@ class PostgresEscalationTest : public PostgresDaemonTest {
     return n;
   }
 
-  DaemonProcess a_;
-  DaemonProcess b_;
+  TestDaemon a_;
+  TestDaemon b_;
 };
 
 // Both daemons watch the deadline (b_ learns it from a_'s notification) and race for it; the
@@ -387,8 +387,8 @@ TEST_F(PostgresEscalationTest, ADeadlineStoredByADaemonThatDiedIsEscalatedByAnot
 TEST_F(PostgresDaemonTest, ADatabaseRestartFailsPostsAsUnavailableAndLosesNothing) {
   constexpr int kPosts = 160;
   constexpr int kPostsBeforeStop = 50;
-  DaemonProcess a;
-  DaemonProcess b;
+  TestDaemon a;
+  TestDaemon b;
   StartTwo(a, b);
   auto to_a = a.Client("correctional-oslo-fengsel");
   auto to_b = b.Client("correctional-oslo-fengsel");

@@ -7,13 +7,13 @@
 #include <sstream>
 #include <thread>
 
-#include "integration/daemon_harness.h"
+#include "integration/test_daemon.h"
 
 namespace infoflyt::testing {
 namespace {
 
 // Waits until the daemon's log has `count` occurrences of `text`.
-bool WaitForLog(const DaemonProcess& daemon, const std::string& text, int count) {
+bool WaitForLog(const TestDaemon& daemon, const std::string& text, int count) {
   for (int i = 0; i < 500; ++i) {
     const std::string log = daemon.Log();
     int found = 0;
@@ -25,7 +25,7 @@ bool WaitForLog(const DaemonProcess& daemon, const std::string& text, int count)
 }
 
 TEST(ReloadTest, SighupRevokesARemovedPartyOnItsOpenConnection) {
-  DaemonProcess daemon;
+  TestDaemon daemon;
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
   auto bergen = daemon.Client("municipality-4601");
   v1::MessageStatus status;
