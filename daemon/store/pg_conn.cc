@@ -28,11 +28,49 @@ std::string OneLine(const char* message) {
   return line;
 }
 
+// SQLSTATE classes whose primary messages name only parts of the schema and of our SQL, never
+// a value bound to the statement. (Data exceptions, class 22, quote the value: "invalid input
+// syntax for type bigint: \"...\"".)
+bool PrimaryMessageIsValueFree(std::string_view sqlstate) {
+  static constexpr std::string_view kClasses[] = {"08", "23", "25", "40", "42",
+                                                  "53", "55", "57", "58", "XX"};
+  for (std::string_view c : kClasses) {
+    if (sqlstate.substr(0, 2) == c) return true;
+  }
+  return false;
+}
+
+// The part of a server error that may go to logs and to callers. A bound value may be personal
+// data, and the server quotes them: in DETAIL ("Key (subject_hash)=(...) already exists",
+// "Failing row contains (...)"), in CONTEXT, and in some primary messages. So the whole message
+// is never passed on (PQresultErrorMessage would); kept are only the SQLSTATE, the primary
+// message of the classes above, and the names of the table, column and constraint involved.
+std::string ValueFreeError(const PGresult* result) {
+  const char* field = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  const std::string sqlstate = field != nullptr ? field : "";
+  std::string line;
+  if (const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+      primary != nullptr && PrimaryMessageIsValueFree(sqlstate)) {
+    line = OneLine(primary);
+  } else {
+    line = "server error (message withheld: it may quote a value)";
+  }
+  for (auto [name, code] : {std::pair{"table", PG_DIAG_TABLE_NAME},
+                            std::pair{"column", PG_DIAG_COLUMN_NAME},
+                            std::pair{"constraint", PG_DIAG_CONSTRAINT_NAME}}) {
+    if (const char* value = PQresultErrorField(result, code); value != nullptr && *value) {
+      line += std::string(" ") + name + "=" + value;
+    }
+  }
+  if (!sqlstate.empty()) line += " (SQLSTATE " + sqlstate + ")";
+  return line;
+}
+
 // Server warnings go to our log; notices (e.g. "already exists, skipping") are noise.
 void OnNotice(void* /*arg*/, const PGresult* result) {
   const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
   if (severity != nullptr && std::strcmp(severity, "WARNING") == 0) {
-    LogWarning("postgres: " + OneLine(PQresultErrorMessage(result)));
+    LogWarning("postgres: " + ValueFreeError(result));
   }
 }
 
@@ -163,13 +201,14 @@ Status PgConn::Check(PGresult* raw, std::string_view what, PgResult* out) {
     return Status::Ok();
   }
   const char* sqlstate = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-  std::string message = raw ? OneLine(PQresultErrorMessage(raw)) : "";
-  if (message.empty()) message = OneLine(PQerrorMessage(conn_.get()));
+  // No SQLSTATE: the failure is libpq's own (e.g. the connection was lost), and its message
+  // speaks of the connection, not of the statement's values.
+  const std::string message =
+      sqlstate != nullptr ? ValueFreeError(raw) : OneLine(PQerrorMessage(conn_.get()));
   const Code code = PQstatus(conn_.get()) == CONNECTION_OK ? CodeOf(sqlstate) : Code::kUnavailable;
   // Statements are long; their start says which one failed.
   if (what.size() > 72) what = what.substr(0, 72);
-  return {code, "postgres: " + std::string(what) + ": " + message +
-                    (sqlstate ? " (SQLSTATE " + std::string(sqlstate) + ")" : "")};
+  return {code, "postgres: " + std::string(what) + ": " + message};
 }
 
 Status PgConn::Exec(const char* sql) { return Check(PQexec(conn_.get(), sql), sql, nullptr); }

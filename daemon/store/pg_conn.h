@@ -69,6 +69,11 @@ class PgResult {
 // it: ALREADY_EXISTS (a unique key taken) or INVALID_ARGUMENT (other values the database
 // refused) blame the values; INTERNAL blames our SQL; UNAVAILABLE (connection lost, server
 // shutting down, deadlock, serialisation failure, lock timeout) is worth retrying.
+//
+// Error messages (and the server warnings this logs) never carry a value bound to a statement,
+// which may be personal data: they hold the statement's start, the SQLSTATE, the names of the
+// table, column and constraint, and the server's primary message only where that cannot quote
+// a value (never its DETAIL or CONTEXT).
 class PgConn {
  public:
   // Connects with a libpq connection string or URI, in UTF-8, and runs `setup` (session

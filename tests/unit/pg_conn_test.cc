@@ -1,0 +1,81 @@
+// PgConn's errors and logged warnings never carry a bound value: the server quotes values in
+// DETAIL, CONTEXT and some primary messages, and a value may be an identity number.
+#include "store/pg_conn.h"
+
+#include <gtest/gtest.h>
+
+#include "pg_cluster.h"
+
+namespace infoflyt {
+namespace {
+
+using ::infoflyt::testing::PgCluster;
+
+constexpr const char* kNumber = "15076500565";
+
+class PgConnErrorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Status& cluster = PgCluster::Shared().status();
+    ASSERT_TRUE(cluster.ok()) << cluster.message();
+    std::string database;
+    ASSERT_TRUE(PgCluster::Shared().CreateDatabase(&database).ok());
+    ASSERT_TRUE(PgConn::Connect(PgCluster::Shared().ConnInfo(database), "", nullptr, &conn_).ok());
+    ASSERT_TRUE(conn_
+                    ->Exec("CREATE TABLE people (id text CONSTRAINT people_id_key UNIQUE, "
+                           "n bigint, note text CONSTRAINT short_note CHECK (length(note) < 5)); "
+                           "CREATE FUNCTION complain(t text) RETURNS void AS $$ BEGIN "
+                           "RAISE WARNING 'about %', t; RAISE EXCEPTION 'refused %', t; "
+                           "END $$ LANGUAGE plpgsql")
+                    .ok());
+  }
+  Status Insert(const std::string& id, const std::string& n, const std::string& note) {
+    const PgParam params[] = {PgParam::Text(id), PgParam::Text(n), PgParam::Text(note)};
+    return conn_->QueryOnce("INSERT INTO people (id, n, note) VALUES ($1, $2::bigint, $3)",
+                            params);
+  }
+
+  std::unique_ptr<PgConn> conn_;
+};
+
+TEST_F(PgConnErrorTest, AUniqueViolationNamesTheConstraintNotTheKey) {
+  ASSERT_TRUE(Insert(kNumber, "1", "a").ok());
+  const Status s = Insert(kNumber, "1", "a");  // DETAIL: Key (id)=(15076500565) already exists.
+  EXPECT_EQ(s.code(), Code::kAlreadyExists);
+  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("duplicate key value violates unique constraint"), std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("constraint=people_id_key"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("(SQLSTATE 23505)"), std::string::npos) << s.message();
+}
+
+TEST_F(PgConnErrorTest, ACheckViolationDoesNotShowTheFailingRow) {
+  const Status s = Insert(kNumber, "1", "much too long");  // DETAIL: Failing row contains (...).
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("constraint=short_note"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("(SQLSTATE 23514)"), std::string::npos) << s.message();
+}
+
+TEST_F(PgConnErrorTest, ADataExceptionWithholdsThePrimaryMessageThatQuotesTheValue) {
+  // Primary message: invalid input syntax for type bigint: "15076500565x".
+  const Status s = Insert("x", std::string(kNumber) + "x", "a");
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("(SQLSTATE 22P02)"), std::string::npos) << s.message();
+}
+
+TEST_F(PgConnErrorTest, RaisedErrorsAndLoggedWarningsDoNotQuoteTheirArguments) {
+  const PgParam params[] = {PgParam::Text(kNumber)};
+  ::testing::internal::CaptureStderr();
+  const Status s = conn_->QueryOnce("SELECT complain($1)", params);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("(SQLSTATE P0001)"), std::string::npos) << s.message();
+  EXPECT_NE(log.find("postgres: "), std::string::npos) << log;  // The warning was logged...
+  EXPECT_EQ(log.find(kNumber), std::string::npos) << log;       // ...without the value.
+}
+
+}  // namespace
+}  // namespace infoflyt
