@@ -129,6 +129,9 @@ Status LoadConfigFile(const std::string& path, Config* c) {
   auto size = [](size_t* out) {
     return [out](const toml::node& v) { *out = static_cast<size_t>(v.value_or(int64_t{0})); };
   };
+  auto flag = [](bool* out) {
+    return [out](const toml::node& v) { *out = v.value_or(false); };
+  };
   using Setter = std::function<void(const toml::node&)>;
   const std::map<std::string, std::map<std::string, Setter>> schema = {
       {"server",
@@ -146,6 +149,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"sqlite_path", file(&c->sqlite_path)},
         {"postgres_conninfo", text(&c->postgres_conninfo)},
         {"postgres_password_file", file(&c->postgres_password_file)},
+        {"postgres_allow_fsync_off", flag(&c->postgres_allow_fsync_off)},
         {"commit_batch", size(&c->commit_batch)},
         {"sqlite_cache_mib", size(&c->sqlite_cache_mib)}}},
       {"data",

@@ -29,6 +29,9 @@ struct Config {
   // postgres_password_file, or libpq's own PGPASSWORD or passfile. Never on the command line.
   std::string postgres_conninfo;
   std::string postgres_password_file;
+  // Serve although the server runs with fsync or full_page_writes off (its commits then do not
+  // survive a power loss): for throwaway test clusters only.
+  bool postgres_allow_fsync_off = false;
   size_t commit_batch = 512;
   size_t sqlite_cache_mib = 16;  // The writer's and each reader's page cache.
   // [data]

@@ -50,6 +50,13 @@ Status WriteFileAtomically(const std::string& path, const std::string& bytes, bo
   return Status::Ok();
 }
 
+// " name=value" for each setting the store's durability rests on, as the store read it back.
+std::string DurabilityText(const Store& store) {
+  std::string text;
+  for (const DurabilitySetting& s : store.durability()) text += " " + s.name + "=" + s.value;
+  return text;
+}
+
 std::string HostName() {
   char buf[256] = {};
   gethostname(buf, sizeof buf - 1);
@@ -202,13 +209,13 @@ Status Daemon::OpenStore() {
       }
     }
     PgStoreOptions options{config_.postgres_conninfo, config_.instance, INFOFLYT_VERSION, 4,
-                           postgres_password_};
+                           postgres_password_, config_.postgres_allow_fsync_off};
     std::unique_ptr<PgStore> store;
     if (Status s = PgStore::Open(options, &store); !s.ok()) return s;
     pg_store_ = store.get();
     store_ = std::move(store);
     // Not the conninfo: it may name more than an operator wants in logs.
-    LogInfo("store postgres");
+    LogInfo("store postgres" + DurabilityText(*store_));
     return Status::Ok();
   }
   SqliteStoreOptions options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
@@ -216,8 +223,8 @@ Status Daemon::OpenStore() {
   std::unique_ptr<SqliteStore> store;
   if (Status s = SqliteStore::Open(options, &store); !s.ok()) return s;
   store_ = std::move(store);
-  LogInfo("store sqlite path=" + config_.sqlite_path +
-          " journal=wal synchronous=full cache_mib=" + std::to_string(options.cache_mib));
+  LogInfo("store sqlite path=" + config_.sqlite_path + DurabilityText(*store_) +
+          " cache_mib=" + std::to_string(options.cache_mib));
   return Status::Ok();
 }
 

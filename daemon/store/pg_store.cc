@@ -386,6 +386,7 @@ Status PgStore::Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* ou
   if (Status s = PgConn::Connect(options.conninfo, options.password, kWriterSetup, &store->writer_);
       !s.ok())
     return s;
+  if (Status s = store->ReadBackDurability(); !s.ok()) return s;
   if (Status s = Migrate(*store->writer_); !s.ok()) return s;
   if (Status s = store->OpenLog(); !s.ok()) return s;
   for (int i = 0; i < std::max(options.readers, 1); ++i) {
@@ -396,6 +397,25 @@ Status PgStore::Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* ou
     store->idle_readers_.push_back(std::move(reader));
   }
   *out = std::move(store);
+  return Status::Ok();
+}
+
+Status PgStore::ReadBackDurability() {
+  durability_.clear();
+  for (const char* name : {"synchronous_commit", "fsync", "full_page_writes"}) {
+    PgResult q;
+    if (Status s = writer_->QueryOnce(std::string("SHOW ") + name, {}, &q); !s.ok()) return s;
+    durability_.push_back({name, q.rows() == 1 ? q.Text(0, 0) : ""});
+  }
+  for (const DurabilitySetting& setting : durability_) {
+    // Any synchronous_commit but off waits for the local flush (remote_* also for standbys).
+    const bool server_wide = setting.name != "synchronous_commit";
+    if (setting.value != "off" || (server_wide && options_.allow_fsync_off)) continue;
+    return {Code::kFailedPrecondition,
+            "postgres: " + setting.name + " is off: commits would not survive a crash" +
+                (server_wide ? " (store.postgres_allow_fsync_off allows this on a test cluster)"
+                             : " (set it on for this role or database)")};
+  }
   return Status::Ok();
 }
 

@@ -35,6 +35,9 @@ struct PgStoreOptions {
   std::string version;     // The daemon's version, likewise.
   int readers = 4;         // Connections for reads, besides the one writer.
   std::string password{};  // If not empty, overrides libpq's PGPASSWORD and passfile.
+  // Open on a server with fsync or full_page_writes off (test clusters); never synchronous_commit
+  // off, which would send receipts before the commit is on disk.
+  bool allow_fsync_off = false;
 };
 
 // The keys all daemons on one database must share: the disclosure log's signing key (else
@@ -53,6 +56,8 @@ class PgStore final : public Store {
   // A role that may not change the schema (deploy/postgres/roles.sql) needs it current, and is
   // FAILED_PRECONDITION, saying who may migrate, if it is not. Run by the tables' owner, it also
   // grants the role infoflyt_daemon, if it exists, exactly what a serving daemon needs.
+  // FAILED_PRECONDITION, naming the setting, if commits would not be durable (see
+  // PgStoreOptions::allow_fsync_off).
   static Status Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* out);
   ~PgStore() override = default;
   PgStore(const PgStore&) = delete;
@@ -63,6 +68,8 @@ class PgStore final : public Store {
   Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded);
 
   Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
+  // synchronous_commit, fsync and full_page_writes, as the writer's session shows them.
+  const std::vector<DurabilitySetting>& durability() const override { return durability_; }
   Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
                         std::vector<StoredDelivery>* out) override;
   Status GetMessageState(std::string_view message_id, std::string_view sender,
@@ -101,6 +108,8 @@ class PgStore final : public Store {
   Status ApplyOp(CheckpointOp& op, int64_t now);
   // Loads the log's right edge as committed.
   Status OpenLog();
+  // Reads synchronous_commit, fsync and full_page_writes from the writer's session.
+  Status ReadBackDurability();
   // Inside a transaction: locks the log head until commit and brings log_ up to it.
   Status LockLog();
   // Stores a new message: its refusal records and, if it has recipients, the message with one
@@ -127,6 +136,7 @@ class PgStore final : public Store {
   // The log's right edge as of the open transaction; writer only. Restored when a transaction
   // or an op's savepoint rolls back, and reloaded under the log lock if another daemon appended.
   merkle::CompactRange log_;
+  std::vector<DurabilitySetting> durability_;  // Read back at open.
   bool log_locked_ = false;            // The open transaction holds the log lock; writer only.
   std::atomic<uint64_t> log_size_{0};  // Committed size, as this daemon last saw it.
   std::mutex readers_mu_;

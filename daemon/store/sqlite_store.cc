@@ -267,6 +267,18 @@ Status Migrate(SqliteDb& db) {
   return Status::Ok();
 }
 
+// A pragma's current value on `db`, as text ("" if it cannot be read).
+std::string PragmaValue(SqliteDb& db, const std::string& name) {
+  SqliteStatement q = db.PrepareOnce("PRAGMA " + name);
+  return q.Step() == SQLITE_ROW ? q.Text(0) : "";
+}
+
+// PRAGMA synchronous answers with a number.
+std::string SynchronousName(const std::string& value) {
+  static constexpr const char* kNames[] = {"off", "normal", "full", "extra"};
+  return value.size() == 1 && value[0] >= '0' && value[0] <= '3' ? kNames[value[0] - '0'] : value;
+}
+
 }  // namespace
 
 class SqliteStore::ReaderLease {
@@ -326,6 +338,9 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   // A connection only learns the database is in WAL mode once it has read it; until then a
   // checkpoint through it silently does nothing.
   if (Status s = store->checkpointer_db_->Exec("PRAGMA journal_mode=WAL"); !s.ok()) return s;
+  // It fsyncs the database file before the WAL may be overwritten: as durable as the writer.
+  if (Status s = store->checkpointer_db_->Exec("PRAGMA synchronous=FULL"); !s.ok()) return s;
+  if (Status s = store->ReadBackDurability(); !s.ok()) return s;
   sqlite3_wal_autocheckpoint(w.handle(), 0);
   sqlite3_wal_hook(w.handle(), &SqliteStore::OnWalCommit, store.get());
   store->checkpointer_ = std::thread([s = store.get()] { s->RunCheckpointer(); });
@@ -337,6 +352,23 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
     store->idle_readers_.push_back(std::move(reader));
   }
   *out = std::move(store);
+  return Status::Ok();
+}
+
+Status SqliteStore::ReadBackDurability() {
+  // Asked, not assumed: journal_mode=WAL silently stays what it was where WAL cannot work.
+  durability_ = {{"journal_mode", PragmaValue(*writer_, "journal_mode")},
+                 {"synchronous", SynchronousName(PragmaValue(*writer_, "synchronous"))},
+                 {"checkpoint_synchronous",
+                  SynchronousName(PragmaValue(*checkpointer_db_, "synchronous"))}};
+  for (const DurabilitySetting& setting : durability_) {
+    const char* wanted = setting.name == "journal_mode" ? "wal" : "full";
+    if (setting.value != wanted) {
+      return {Code::kFailedPrecondition, "sqlite " + options_.path + ": " + setting.name + " is " +
+                                             setting.value + ", not " + wanted +
+                                             ": commits would not be durable"};
+    }
+  }
   return Status::Ok();
 }
 

@@ -37,12 +37,18 @@ class SqliteStore final : public Store {
  public:
   // Opens or creates the database and brings its schema to the current version. Refuses a
   // database whose schema is newer than this binary knows.
+  // Refuses (FAILED_PRECONDITION) a file where SQLite does not keep WAL mode and full syncs,
+  // e.g. on a file system without the shared memory WAL needs.
   static Status Open(const SqliteStoreOptions& options, std::unique_ptr<SqliteStore>* out);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
+  // journal_mode (the writer's: "wal"), synchronous (the writer's, which fsyncs each commit) and
+  // checkpoint_synchronous (the background checkpointer's, which fsyncs the database before
+  // the WAL may restart): all "full".
+  const std::vector<DurabilitySetting>& durability() const override { return durability_; }
   Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
                         std::vector<StoredDelivery>* out) override;
   Status GetMessageState(std::string_view message_id, std::string_view sender,
@@ -77,6 +83,8 @@ class SqliteStore final : public Store {
   Status LoadFlaggedSubjects();
   // Loads the log's right edge and appends records written before the log existed.
   Status OpenLog();
+  // Reads journal_mode and synchronous back from the writer and the checkpointer.
+  Status ReadBackDurability();
   // Appends `record` (just inserted, its index the next leaf's) to the log.
   Status AppendToLog(const v1::DisclosureRecord& record);
   // Appends stored disclosure record `record_id`, as it reads back.
@@ -135,6 +143,7 @@ class SqliteStore final : public Store {
   bool background_reported_ = false;  // A background pass ended since the writer last tried.
   uint64_t wal_restarts_ = 0;
   int last_wal_pages_ = 0;  // Writer only: the WAL's size after the previous commit.
+  std::vector<DurabilitySetting> durability_;  // Read back at open.
   std::thread checkpointer_;
 };
 

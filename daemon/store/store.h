@@ -209,15 +209,27 @@ struct MessageState {
   std::vector<RecipientState> recipients;
 };
 
+// A setting a commit's durability rests on, as the session that commits reported it.
+struct DurabilitySetting {
+  std::string name;   // e.g. "synchronous"
+  std::string value;  // e.g. "full"
+  bool operator==(const DurabilitySetting&) const = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Applies `ops` in one transaction. A post with no allowed recipient stores only its refusal
-  // records (no message, so its idempotency key stays free). that is durable when this returns, at
-  // time `now`. Each op gets its own status. A non-OK return means the transaction failed and no op
-  // took effect.
+  // Applies `ops` at time `now` in one transaction, durable when this returns. Each op gets its
+  // own status; a post with no allowed recipient stores only its refusal records (no message, so
+  // its idempotency key stays free). A non-OK return means the transaction failed and no op took
+  // effect.
   virtual Status Apply(std::span<WriteOp* const> ops, int64_t now) = 0;
+
+  // What Apply's durability rests on, read back from the committing sessions when the store was
+  // opened (after every setting was made; nothing changes them later), not taken from the
+  // configuration. Open refuses a store whose settings are weaker than a receipt promises.
+  virtual const std::vector<DurabilitySetting>& durability() const = 0;
 
   // Up to `limit` of `party`'s deliveries with id >= `from_id`, in id order; only
   // unacknowledged ones if `unacked_only`.

@@ -209,7 +209,8 @@ int Main(int argc, char** argv) {
     }
     auto daemon = std::make_unique<infoflyt::testing::DaemonProcess>();
     daemon->set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" +
-                             cluster->ConnInfo(database) + "\"\n");
+                             cluster->ConnInfo(database) + "\"\n" +
+                             (pg_fsync ? "" : "postgres_allow_fsync_off = true\n"));
     if (!daemon->Start()) {
       std::fprintf(stderr, "infoflytd (postgres) did not start:\n%s\n", daemon->Log().c_str());
       return 1;

@@ -272,6 +272,28 @@ TEST_F(ExchangeTest, DisclosureRecordsHoldNoIdentityNumberInClear) {
       << fingerprint;
 }
 
+// The record's subject hash is an HMAC-SHA-256 under the daemon's subject key (computed here by
+// openssl, not by the daemon's code): a plain SHA-256 of an 11-digit number would be reversed by
+// trying them all.
+TEST_F(ExchangeTest, TheSubjectHashIsKeyedWithTheDaemonsSubjectKey) {
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kOtherValidFnr), &receipt).ok());
+  const std::string key_hex =
+      Command("od -An -v -tx1 " + daemon_->subject_key_path() + " | tr -d ' \\n'");
+  ASSERT_EQ(key_hex.size(), 64u) << key_hex;
+  const std::string printf = std::string("printf %s ") + kOtherValidFnr;
+  const std::string hmac = Command(
+      printf + " | openssl dgst -sha256 -mac HMAC -macopt hexkey:" + key_hex + " | sed 's/.* //'");
+  const std::string plain = Command(printf + " | openssl dgst -sha256 | sed 's/.* //'");
+  ASSERT_EQ(hmac.size(), 64u) << hmac;
+  ASSERT_NE(hmac, plain);
+  const std::string records = "disclosures WHERE message_id = '" + receipt.message_id() + "'";
+  EXPECT_EQ(daemon_->CountRows(records), 2);
+  EXPECT_EQ(daemon_->CountRows(records + " AND lower(hex(subject_hash)) = '" + hmac + "'"), 2);
+  EXPECT_EQ(daemon_->CountRows(records + " AND lower(hex(subject_hash)) = '" + plain + "'"), 0);
+}
+
 TEST_F(ExchangeTest, ASubscriberThatNeverReadsDoesNotBlockPosting) {
   auto stalled = daemon_->Client("police-sor-ost");
   grpc::ClientContext stalled_context;

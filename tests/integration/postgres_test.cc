@@ -32,11 +32,13 @@ class PostgresDaemonTest : public ::testing::Test {
     ASSERT_TRUE(cluster.ok()) << cluster.message();
     ASSERT_TRUE(PgCluster::Shared().CreateDatabase(&database_).ok());
   }
-  // The [store] section of a daemon on this test's database.
+  // The [store] section of a daemon on this test's database (the test cluster runs with fsync
+  // off, which the daemon refuses unless told).
   std::string StoreConfig() const {
     return "backend = \"postgres\"\npostgres_conninfo = \"" +
-           PgCluster::Shared().ConnInfo(database_) + "\"\n";
+           PgCluster::Shared().ConnInfo(database_) + "\"\n" + kAllowFsyncOff;
   }
+  static constexpr const char* kAllowFsyncOff = "postgres_allow_fsync_off = true\n";
   // Starts `a`, then `b` with a's keys, both on this test's database.
   void StartTwo(TestDaemon& a, TestDaemon& b) {
     a.set_store_config(StoreConfig());
@@ -103,6 +105,23 @@ TEST_F(PostgresDaemonTest, PostDeliverAckRestartAndVerifyTheLog) {
   r = daemon.Cli(kAuditor, "audit verify --log " + dir + "/log.jsonl --checkpoint " + dir +
                                "/checkpoint.txt --key " + daemon.log_key_path() + ".pub");
   EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+// A receipt promises the post survives a crash: a server that does not fsync is refused unless
+// the operator says it is a test cluster, and the daemon logs the settings it read back.
+TEST_F(PostgresDaemonTest, AServerWithoutFsyncIsRefusedUnlessAllowed) {
+  TestDaemon daemon;
+  daemon.set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" +
+                          PgCluster::Shared().ConnInfo(database_) + "\"\n");
+  ASSERT_FALSE(daemon.Start());
+  EXPECT_NE(daemon.Log().find("postgres: fsync is off: commits would not survive a crash"),
+            std::string::npos)
+      << daemon.Log();
+  daemon.set_store_config(StoreConfig());
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  EXPECT_NE(daemon.Log().find("store postgres synchronous_commit=on fsync=off full_page_writes=off"),
+            std::string::npos)
+      << daemon.Log();
 }
 
 // The first step towards several daemons on one database: what one stored, the other serves.
@@ -192,7 +211,8 @@ TEST_F(PostgresDaemonTest, TheDaemonRoleMayAppendToTheLogButNeitherChangeNorDele
   const std::string as_owner = PgCluster::Shared().ConnInfo("infoflyt", "infoflyt_owner");
 
   TestDaemon daemon;
-  daemon.set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" + as_daemon + "\"\n");
+  daemon.set_store_config("backend = \"postgres\"\npostgres_conninfo = \"" + as_daemon + "\"\n" +
+                          kAllowFsyncOff);
   // The daemon role cannot make the schema, and says who can.
   ASSERT_FALSE(daemon.Start());
   EXPECT_NE(daemon.Log().find("infoflytd --migrate-only"), std::string::npos) << daemon.Log();

@@ -60,7 +60,9 @@ class StoreTestBase : public ::testing::Test {
       return s;
     }
     std::unique_ptr<PgStore> store;
-    Status s = PgStore::Open({ConnInfo(), "test", "0", readers}, &store);
+    // The test cluster runs with fsync off (tests/pg_cluster.h).
+    Status s = PgStore::Open({ConnInfo(), "test", "0", readers, "", /*allow_fsync_off=*/true},
+                             &store);
     *out = std::move(store);
     return s;
   }
@@ -87,6 +89,16 @@ class StoreTestBase : public ::testing::Test {
     std::unique_ptr<PgConn> conn;
     if (Status s = PgConn::Connect(ConnInfo(), "", nullptr, &conn); !s.ok()) return s;
     return conn->Exec(sql.c_str());
+  }
+  // Expects `sql`, run as an administrator, to be refused by the store's triggers for `why`
+  // (and by nothing else: not a typo, not a missing table).
+  void ExpectRefusedByTrigger(const std::string& sql, const std::string& why) {
+    const Status s = ExecRaw(sql);
+    EXPECT_NE(s.message().find(why), std::string::npos) << sql << ": " << s.message();
+    if (backend_ == Backend::kPostgres) {
+      EXPECT_NE(s.message().find("(SQLSTATE 23001)"), std::string::npos) << sql << ": "
+                                                                          << s.message();
+    }
   }
   // SELECT count(*) FROM `table_where` (a table and, optionally, a WHERE clause).
   int64_t Count(const std::string& table_where) {
@@ -356,10 +368,49 @@ TEST_P(StoreTest, CommittedDataSurvivesReopen) {
   EXPECT_TRUE(Post(Message("m2", "k1")).receipt.duplicate);
 }
 
+// synchronous=FULL and WAL are what make a receipt mean the post survives a power loss; kill -9
+// leaves the page cache intact, so no crash test could see them go. The store reports what the
+// committing sessions say, and refuses to open if it is less.
+TEST_F(SqliteStoreTest, CommitsAreFsyncedAsTheCommittingConnectionsReport) {
+  EXPECT_EQ(store_->durability(),
+            (std::vector<DurabilitySetting>{{"journal_mode", "wal"},
+                                            {"synchronous", "full"},
+                                            {"checkpoint_synchronous", "full"}}));
+  // WAL mode is kept in the file: another connection sees it too.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((dir_ / "db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST_F(PgStoreTest, CommitsWaitForTheFlushAndAServerWithoutFsyncIsRefused) {
+  // The writer's session, read back: the test cluster runs with fsync and full-page writes off.
+  EXPECT_EQ(store_->durability(),
+            (std::vector<DurabilitySetting>{{"synchronous_commit", "on"},
+                                            {"fsync", "off"},
+                                            {"full_page_writes", "off"}}));
+  store_.reset();
+  std::unique_ptr<PgStore> store;
+  Status s = PgStore::Open({ConnInfo(), "test", "0", 1}, &store);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("fsync is off"), std::string::npos) << s.message();
+  // A session that would not wait for the flush is refused whatever the server does.
+  ASSERT_TRUE(ExecRaw("ALTER DATABASE " + database_ + " SET synchronous_commit = off").ok());
+  s = PgStore::Open({ConnInfo(), "test", "0", 1, "", /*allow_fsync_off=*/true}, &store);
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("synchronous_commit is off"), std::string::npos) << s.message();
+}
+
 TEST_P(StoreTest, DisclosureRecordsAreAppendOnly) {
   Post(Message("m1", "k1"));
-  EXPECT_FALSE(ExecRaw("UPDATE disclosures SET recipient = 'x'").ok());
-  EXPECT_FALSE(ExecRaw("DELETE FROM disclosures").ok());
+  constexpr const char* kWhy = "disclosure records are append-only";
+  ExpectRefusedByTrigger("UPDATE disclosures SET recipient = 'x'", kWhy);
+  ExpectRefusedByTrigger("DELETE FROM disclosures", kWhy);
+  if (backend_ == Backend::kPostgres) ExpectRefusedByTrigger("TRUNCATE disclosures", kWhy);
   EXPECT_EQ(Count("disclosures"), 2);
   EXPECT_EQ(Count("disclosures WHERE recipient = 'x'"), 0);
 }
@@ -509,10 +560,14 @@ TEST_P(StoreTest, TheLogContinuesAcrossReopenAndItsNodesAreAppendOnly) {
   std::vector<std::string> proof;
   ASSERT_TRUE(store_->ConsistencyProof(2, 4, &proof).ok());
   EXPECT_TRUE(merkle::VerifyConsistency(2, 4, proof, before.root, after.root).ok());
-  EXPECT_FALSE(ExecRaw("DELETE FROM merkle_nodes").ok());
-  EXPECT_FALSE(ExecRaw("UPDATE merkle_nodes SET hash = hash").ok());
-  EXPECT_FALSE(ExecRaw("UPDATE checkpoints SET note = ''").ok());
-  EXPECT_FALSE(ExecRaw("DELETE FROM checkpoints").ok());
+  ExpectRefusedByTrigger("DELETE FROM merkle_nodes", "the log is append-only");
+  ExpectRefusedByTrigger("UPDATE merkle_nodes SET hash = hash", "the log is append-only");
+  ExpectRefusedByTrigger("UPDATE checkpoints SET note = ''", "checkpoints are append-only");
+  ExpectRefusedByTrigger("DELETE FROM checkpoints", "checkpoints are append-only");
+  if (backend_ == Backend::kPostgres) {
+    ExpectRefusedByTrigger("TRUNCATE merkle_nodes", "the log is append-only");
+    ExpectRefusedByTrigger("TRUNCATE checkpoints", "checkpoints are append-only");
+  }
   // 4 leaves, 2 pairs, 1 of four; SQLite stores only leaves and subtrees of 16 or more.
   EXPECT_EQ(Count("merkle_nodes"), backend_ == Backend::kSqlite ? 4 : 7);
 }
@@ -678,6 +733,10 @@ TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
   ASSERT_TRUE(Apply(unflag).ok());
   EXPECT_TRUE(flags_of("flagged-subject").empty());
   EXPECT_EQ(flags_of("flagged-subject", true), (std::vector<std::string>{"f1"}));
+  // An ended flag keeps its history: not even an administrator deletes it.
+  ExpectRefusedByTrigger("DELETE FROM flags", "flags keep their history");
+  if (backend_ == Backend::kPostgres) ExpectRefusedByTrigger("TRUNCATE flags", "flags keep their history");
+  EXPECT_EQ(Count("flags"), 1);
 }
 
 TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
