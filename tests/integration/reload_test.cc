@@ -1,65 +1,177 @@
-// SIGHUP reloads the parties registry (and places and legal bases) without a restart and
-// without dropping connections; a broken file keeps the running configuration.
+// SIGHUP reloads the parties registry, the places (municipalities and their police districts)
+// and the legal-basis policy from the daemon's own copies of the files, without a restart and
+// without dropping connections; a broken file keeps the whole running configuration, also
+// what the broken file would have removed.
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "integration/subscriber.h"
 #include "integration/test_daemon.h"
+#include "test_util.h"
+#include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
 namespace {
 
-// Waits until the daemon's log has `count` occurrences of `text`.
-bool WaitForLog(const TestDaemon& daemon, const std::string& text, int count) {
-  for (int i = 0; i < 500; ++i) {
-    const std::string log = daemon.Log();
-    int found = 0;
-    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++found;
-    if (found >= count) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
+// `text` with the one occurrence of `from` replaced by `to`; fails the test if there is none.
+std::string Replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
 }
 
-TEST(ReloadTest, SighupRevokesARemovedPartyOnItsOpenConnection) {
-  TestDaemon daemon;
-  ASSERT_TRUE(daemon.Start()) << daemon.Log();
-  auto bergen = daemon.Client("municipality-4601");
+// The [[party]] or [[basis]] table starting with `head`, up to the next table of its kind.
+std::string Without(const std::string& text, const std::string& head, const std::string& next) {
+  const size_t at = text.find(head);
+  EXPECT_NE(at, std::string::npos) << head;
+  if (at == std::string::npos) return text;
+  std::string out = text;
+  out.erase(at, text.find(next, at + 1) - at);
+  return out;
+}
+
+class ReloadTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(daemon_.Start()) << daemon_.Log(); }
+
+  // Writes `text` to `path` and sends SIGHUP; waits until the daemon logs the outcome and
+  // returns whether the reload was taken.
+  bool Reload(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+    const int ok_before = Occurrences("SIGHUP: reloaded");
+    const int failed_before = Occurrences("SIGHUP reload failed");
+    daemon_.Signal(SIGHUP);
+    for (int i = 0; i < 500; ++i) {
+      if (Occurrences("SIGHUP: reloaded") > ok_before) return true;
+      if (Occurrences("SIGHUP reload failed") > failed_before) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "no reload outcome logged\n" << daemon_.Log();
+    return false;
+  }
+  int Occurrences(const std::string& text) const {
+    const std::string log = daemon_.Log();
+    int n = 0;
+    for (size_t at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+    return n;
+  }
+  // Posts a release notice for a person living in `municipality`; the status and receipt.
+  grpc::Status PostRelease(const std::string& municipality, v1::Receipt* receipt) {
+    return daemon_.Client("correctional-oslo-fengsel")
+        ->Post(ReleaseNotice("reload-" + std::to_string(posts_++), kValidFnr, municipality),
+               receipt);
+  }
+  static std::vector<std::string> Recipients(const v1::Receipt& r) {
+    return {r.recipients().begin(), r.recipients().end()};
+  }
+
+  TestDaemon daemon_;
+  int posts_ = 0;
+};
+
+TEST_F(ReloadTest, PartiesReloadRevokesARemovedPartyOnItsOpenConnection) {
+  auto bergen = daemon_.Client("municipality-4601");
   v1::MessageStatus status;
   // Registered: the call is answered (there is no such message).
   EXPECT_EQ(bergen->GetMessageStatus("m", &status).error_code(), grpc::StatusCode::NOT_FOUND);
+  const std::string original = ReadFile(daemon_.parties_path());
+  const std::string without_bergen =
+      Without(original, "[[party]]\nkind = \"municipality\"\nid = \"4601\"\n", "[[party]]");
 
-  // A broken file is refused and the running registry kept.
-  std::string original;
-  {
-    std::ifstream in(daemon.parties_path());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    original = ss.str();
-  }
-  std::ofstream(daemon.parties_path()) << original << "\n[[party]]\nkind = \"army\"\n";
-  daemon.Signal(SIGHUP);
-  ASSERT_TRUE(WaitForLog(daemon, "SIGHUP reload failed", 1)) << daemon.Log();
+  // A broken file that would also remove Bergen is refused whole: Bergen is still served.
+  EXPECT_FALSE(Reload(daemon_.parties_path(), without_bergen + "\n[[party]]\nkind = \"army\"\n"));
   EXPECT_EQ(bergen->GetMessageStatus("m", &status).error_code(), grpc::StatusCode::NOT_FOUND);
 
   // Bergen removed from the registry: refused on the same channel after SIGHUP.
-  const std::string entry = "[[party]]\nkind = \"municipality\"\nid = \"4601\"\n";
-  const size_t at = original.find(entry);
-  ASSERT_NE(at, std::string::npos);
-  std::string without = original;
-  without.erase(at, original.find("[[party]]", at + 1) - at);
-  std::ofstream(daemon.parties_path()) << without;
-  daemon.Signal(SIGHUP);
-  ASSERT_TRUE(WaitForLog(daemon, "SIGHUP: reloaded", 1)) << daemon.Log();
+  ASSERT_TRUE(Reload(daemon_.parties_path(), without_bergen)) << daemon_.Log();
   const grpc::Status s = bergen->GetMessageStatus("m", &status);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(s.error_message(), "party municipality/4601 is not registered");
   // Others carry on.
-  auto oslo = daemon.Client("municipality-0301");
+  auto oslo = daemon_.Client("municipality-0301");
   EXPECT_EQ(oslo->GetMessageStatus("m", &status).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ReloadTest, PlacesReloadMovesAMunicipalityToAnotherPoliceDistrict) {
+  v1::Receipt receipt;
+  ASSERT_TRUE(PostRelease("4601", &receipt).ok());
+  EXPECT_EQ(Recipients(receipt), (std::vector<std::string>{"police/vest", "pst/pst"}));
+
+  const std::string districts = ReadFile(daemon_.police_districts_path());
+  ASSERT_TRUE(Reload(daemon_.police_districts_path(),
+                     Replaced(districts, "4601,Bergen,Vestland,Vest politidistrikt",
+                              "4601,Bergen,Vestland,Sør-Vest politidistrikt")))
+      << daemon_.Log();
+  ASSERT_TRUE(PostRelease("4601", &receipt).ok());
+  EXPECT_EQ(Recipients(receipt), (std::vector<std::string>{"police/sor-vest", "pst/pst"}));
+}
+
+TEST_F(ReloadTest, ABrokenPlacesFileKeepsTheMunicipalitiesItWouldRemove) {
+  const std::string municipalities = ReadFile(daemon_.municipalities_path());
+  // Eigersund gone, and a row with a field missing (the file has CRLF line ends).
+  const std::string broken =
+      Replaced(municipalities, "1101,Eigersund,Rogaland\r\n", "") + "9999,Nowhere\r\n";
+  EXPECT_FALSE(Reload(daemon_.municipalities_path(), broken));
+  v1::Receipt receipt;
+  const grpc::Status s = PostRelease("1101", &receipt);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Recipients(receipt), (std::vector<std::string>{"police/sor-vest", "pst/pst"}));
+}
+
+TEST_F(ReloadTest, LegalBasesReloadChangesThePolicyAndABrokenFileKeepsIt) {
+  const std::string policy = ReadFile(daemon_.legal_bases_path());
+  // A broken file that would also remove the release notices' basis: the running policy stays.
+  const std::string without_basis =
+      Without(policy, "[[basis]]\nid = \"strgjfl-4i\"\n", "[[basis]]");
+  EXPECT_FALSE(Reload(daemon_.legal_bases_path(), without_basis + "[[basis]]\nid = \"\"\n"));
+  v1::Receipt receipt;
+  grpc::Status s = PostRelease("0301", &receipt);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Recipients(receipt), (std::vector<std::string>{"police/oslo", "pst/pst"}));
+
+  // The basis no longer reaches PST: PST is refused, and the refusal recorded.
+  ASSERT_TRUE(Reload(daemon_.legal_bases_path(),
+                     Replaced(policy,
+                              "  from = [\"correctional\"]\n  to = [\"police\", \"pst\"]\n"
+                              "  messages = [\"release_notice\"]",
+                              "  from = [\"correctional\"]\n  to = [\"police\"]\n"
+                              "  messages = [\"release_notice\"]")))
+      << daemon_.Log();
+  s = PostRelease("0301", &receipt);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Recipients(receipt), (std::vector<std::string>{"police/oslo"}));
+  ASSERT_EQ(receipt.refused_size(), 1);
+  EXPECT_EQ(receipt.refused(0).party(), "pst/pst");
+
+  // The basis removed altogether: citing it is invalid input.
+  ASSERT_TRUE(Reload(daemon_.legal_bases_path(), without_basis)) << daemon_.Log();
+  s = PostRelease("0301", &receipt);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const auto violations = client::FieldViolationsOf(s);
+  ASSERT_EQ(violations.size(), 1u) << s.error_message();
+  EXPECT_EQ(violations[0].field, "envelope.legal_basis");
+  EXPECT_NE(violations[0].description.find("is not in the catalogue"), std::string::npos)
+      << violations[0].description;
+}
+
+TEST_F(ReloadTest, AnOpenSubscriptionSurvivesSighupAndReceivesLaterPosts) {
+  auto police = daemon_.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  v1::Receipt before;
+  ASSERT_TRUE(PostRelease("0301", &before).ok());
+  ASSERT_TRUE(subscriber.WaitForMessage(before.message_id()));
+  ASSERT_TRUE(Reload(daemon_.parties_path(), ReadFile(daemon_.parties_path()))) << daemon_.Log();
+  v1::Receipt after;
+  ASSERT_TRUE(PostRelease("0301", &after).ok());
+  ASSERT_TRUE(subscriber.WaitForMessage(after.message_id())) << daemon_.Log();
+  // One stream throughout: a dropped one would have ended (streams are not retried).
+  EXPECT_FALSE(subscriber.WaitEnded(std::chrono::seconds(0)))
+      << subscriber.status().error_message();
+  EXPECT_EQ(subscriber.deliveries().size(), 2u);
 }
 
 }  // namespace
