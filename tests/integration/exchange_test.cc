@@ -1,9 +1,16 @@
 // The Exchange API against the real infoflytd binary over real mTLS on loopback.
 #include <gtest/gtest.h>
 
+#include <iostream>
+#include <thread>
+
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
 #include "base/crypto.h"
 #include "integration/shared_daemon_test.h"
 #include "integration/subscriber.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -101,6 +108,15 @@ TEST_F(ExchangeTest, StatusShowsPendingReceivedAndAcknowledged) {
   Subscriber sub(police.get());
   ASSERT_TRUE(sub.WaitFor(1));
   const uint64_t delivery_id = sub.deliveries().back().delivery_id();
+  // Sent on the stream: RECEIVED (recorded just after the write, so looked for a while).
+  for (int i = 0; i < 250; ++i) {
+    ASSERT_TRUE(prison->GetMessageStatus(receipt.message_id(), &status).ok());
+    if (status.recipients(0).state() == v1::DELIVERY_STATE_RECEIVED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status.recipients(0).state(), v1::DELIVERY_STATE_RECEIVED);
+  EXPECT_TRUE(status.recipients(0).has_received_at());
+  EXPECT_FALSE(status.recipients(0).has_acknowledged_at());
   v1::AckResponse ack;
   ASSERT_TRUE(police->Ack({delivery_id}, &ack).ok());
   EXPECT_EQ(ack.newly_acknowledged(), 1u);
@@ -294,39 +310,86 @@ TEST_F(ExchangeTest, TheSubjectHashIsKeyedWithTheDaemonsSubjectKey) {
   EXPECT_EQ(daemon_->CountRows(records + " AND lower(hex(subject_hash)) = '" + plain + "'"), 0);
 }
 
-TEST_F(ExchangeTest, ASubscriberThatNeverReadsDoesNotBlockPosting) {
-  auto stalled = daemon_->Client("police-sor-ost");
+// A stream whose reader stops is held back by HTTP/2 flow control, not by the daemon: posting and
+// other subscribers go on, and the stalled stream, once read, gets everything in order.
+TEST_F(ExchangeTest, AStalledSubscriberHoldsUpNoOneAndLaterGetsEverythingInOrder) {
+  // A client that grants the stream a fixed 64 KiB window: gRPC's default grows it with the
+  // measured bandwidth-delay product, and a client transport that buffers everything would
+  // never hold the server back.
+  const client::ClientOptions o = daemon_->Options("police-sor-ost");
+  grpc::SslCredentialsOptions tls{ReadFile(o.ca), ReadFile(o.key), ReadFile(o.cert)};
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+  auto stalled = v1::Exchange::NewStub(
+      grpc::CreateCustomChannel(o.server, grpc::SslCredentials(tls), args));
   grpc::ClientContext stalled_context;
   v1::SubscribeRequest request;
-  // Opened and never read: the server's writes stop once HTTP/2 flow control is exhausted.
-  auto reader = stalled->stub().Subscribe(&stalled_context, request);
+  // Opened and not read: the server's writes stop once the stream's window is exhausted.
+  auto reader = stalled->Subscribe(&stalled_context, request);
   auto prison = daemon_->Client("correctional-oslo-fengsel");
   auto pst = daemon_->Client("pst-pst");
   Subscriber pst_sub(pst.get(), 0, /*ack=*/true);
   constexpr int kPosts = 300;  // About 300 KiB for the stalled stream: well past its window.
-  std::string last;
+  std::vector<std::string> posted;
   for (int i = 0; i < kPosts; ++i) {
     v1::Envelope e = ReleaseNotice(Key(), kValidFnr, "3301");  // Drammen: Sør-Øst.
     e.mutable_release_notice()->set_note(std::string(1000, 'n'));
     v1::Receipt receipt;
     ASSERT_TRUE(prison->Post(e, &receipt).ok()) << i;
-    last = receipt.message_id();
+    posted.push_back(receipt.message_id());
   }
   // Other subscribers keep receiving at once.
-  EXPECT_TRUE(pst_sub.WaitForMessage(last));
+  EXPECT_TRUE(pst_sub.WaitForMessage(posted.back()));
+  // The stalled stream really stalled: the daemon has written (and marked received) only part
+  // of the deliveries, and no more while nobody reads.
+  const std::string sent_to_stalled =
+      "deliveries WHERE recipient = 'police/sor-ost' AND received_at IS NOT NULL";
+  const int64_t sent = daemon_->CountRows(sent_to_stalled);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(daemon_->CountRows(sent_to_stalled), sent);
+  EXPECT_LT(sent, kPosts) << "the stream never filled its window";
+  std::cerr << "stalled after " << sent << " of " << kPosts << " deliveries\n";
+  // Read now: every message arrives, in the order posted, on the same stream.
+  std::vector<std::string> read;
+  v1::Delivery d;
+  uint64_t last_id = 0;
+  while (read.size() < posted.size() && reader->Read(&d)) {
+    EXPECT_GT(d.delivery_id(), last_id);
+    last_id = d.delivery_id();
+    if (d.envelope().release_notice().home_municipality() == "3301") read.push_back(d.message_id());
+  }
+  EXPECT_EQ(read, posted);
   stalled_context.TryCancel();
 }
 
-TEST_F(ExchangeTest, MetricsAndHealthAreServedOnTheOpsPort) {
-  const std::string cmd = "curl -sf http://" + daemon_->http_address() + "/metrics";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string body;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) body.append(buf, n);
-  EXPECT_EQ(pclose(pipe), 0);
-  EXPECT_NE(body.find("infoflyt_posts_total{result=\"accepted\"}"), std::string::npos) << body;
-  EXPECT_NE(body.find("infoflyt_commit_batch_size_count"), std::string::npos);
+// The counters count: a post, a duplicate and a refusal each move their own series by one.
+TEST_F(ExchangeTest, MetricsCountPostsByResultAndHealthIsServed) {
+  // The sample of `series` (its name and labels exactly), or -1 if it is missing.
+  auto value = [](const std::string& metrics, const std::string& series) {
+    const size_t at = ("\n" + metrics).find("\n" + series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size() + 1));
+  };
+  const std::string accepted = "infoflyt_posts_total{result=\"accepted\"}";
+  const std::string duplicate = "infoflyt_posts_total{result=\"duplicate\"}";
+  const std::string rejected = "infoflyt_posts_total{result=\"rejected\"}";
+  const std::string batches = "infoflyt_commit_batch_size_count";
+  const std::string before = daemon_->Metrics();
+  ASSERT_FALSE(before.empty());
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  const v1::Envelope envelope = ReleaseNotice(Key());
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(envelope, &receipt).ok());
+  ASSERT_TRUE(prison->Post(envelope, &receipt).ok());  // The retry: a duplicate.
+  EXPECT_EQ(prison->Post(v1::Envelope(), &receipt).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string after = daemon_->Metrics();
+  EXPECT_EQ(value(after, accepted), value(before, accepted) + 1) << after;
+  EXPECT_EQ(value(after, duplicate), value(before, duplicate) + 1) << after;
+  EXPECT_EQ(value(after, rejected), value(before, rejected) + 1) << after;
+  EXPECT_GE(value(after, batches), value(before, batches) + 1) << after;
+  EXPECT_EQ(value(after, "infoflyt_log_records"), daemon_->CountRows("disclosures")) << after;
   EXPECT_EQ(
       std::system(("curl -sf http://" + daemon_->http_address() + "/healthz >/dev/null").c_str()),
       0);
