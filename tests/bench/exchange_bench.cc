@@ -17,12 +17,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
 #include <thread>
 #include <vector>
 
+#include "bench/filesystem.h"
 #include "integration/daemon_harness.h"
 #include "pg_cluster.h"
 #include "test_util.h"
@@ -155,6 +157,9 @@ int Main(int argc, char** argv) {
   app.add_option("--pg-fsync", pg_fsync,
                  "PostgreSQL with fsync and full_page_writes on (off: not durable, like tests)")
       ->capture_default_str();
+  bool allow_tmpfs = false;
+  app.add_flag("--allow-tmpfs", allow_tmpfs,
+               "measure even if the data directory is on tmpfs (fsync there is free)");
   std::string variant;
   app.add_option("--sqlite-variant", variant,
                  "[store] settings for a second SQLite daemon driven alongside the first, to "
@@ -175,6 +180,11 @@ int Main(int argc, char** argv) {
 
   std::printf("exchange_bench: %d clients, %d runs of %.1f s each, %zu-byte posts\n", clients, runs,
               seconds, Request("x").ByteSizeLong());
+  // The daemons' state and the PostgreSQL cluster go to the temporary directory ($TMPDIR).
+  if (!ReportDataFileSystem("data directory", std::filesystem::temp_directory_path().string(),
+                            allow_tmpfs)) {
+    return 2;
+  }
   std::vector<std::pair<std::string, std::string>> sqlite_targets;  // Name, extra settings.
   if (backend != "postgres") {
     sqlite_targets.emplace_back("sqlite", "");

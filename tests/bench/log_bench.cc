@@ -1,12 +1,15 @@
 // Disclosure-log benchmark on the real store (not a test). Each run appends --records records to
 // a fresh SQLite store through the same write path as the daemon (one disclosure record per op,
 // --batch ops per durable transaction, each record a leaf of the Merkle tree in the same
-// transaction), signs a checkpoint, then times inclusion proofs from the stored nodes
-// (generation + verification) and a full offline verification: read every record back,
-// recompute its leaf hash, compare with the stored one and recompute the root.
+// transaction), signs a checkpoint with an Ed25519 note key, then times inclusion proofs from
+// the stored nodes (generation + verification), an export of the whole log to a file in
+// `infoflyt audit export`'s binary format, and the offline audit of that file by the code
+// `infoflyt audit verify` runs (client::ReadLogFile and client::VerifyLog: every record against
+// its leaf hash, the root against the signed checkpoint).
 // Baseline, measured in the same run on the same disk: the same number of rows of the same size
 // inserted into a plain SQLite table with the same batching, so the ratio shows what the log
-// and its indexes cost. Medians of --runs runs.
+// and its indexes cost. The ratio is the median of each run's own ratio; other figures are
+// medians of --runs runs.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
@@ -16,9 +19,14 @@
 #include <string>
 #include <vector>
 
-#include "merkle/compact_range.h"
+#include <fstream>
+
+#include "bench/filesystem.h"
+#include "log_file.h"
+#include "log_verify.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
+#include "merkle/signed_note.h"
 #include "store/sqlite_db.h"
 #include "store/sqlite_store.h"
 
@@ -53,29 +61,56 @@ AuditReadOp Record(uint64_t i) {
   return op;
 }
 
-// Rows of about the record's size into a table with no log and no indexes, batched alike.
+// Rows of about the record's size into a table with no log and no indexes, batched alike;
+// 0 if any statement fails.
 double BaselineRowsPerSecond(const fs::path& dir, uint64_t records, size_t batch) {
   std::unique_ptr<SqliteDb> db;
   if (!Check(SqliteDb::Open((dir / "baseline.db").string(), &db), "baseline open")) return 0;
-  (void)db->Exec("PRAGMA journal_mode=WAL");
-  (void)db->Exec("PRAGMA synchronous=FULL");
-  (void)db->Exec("CREATE TABLE rows (id INTEGER PRIMARY KEY, data BLOB)");
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+                          "CREATE TABLE rows (id INTEGER PRIMARY KEY, data BLOB)"}) {
+    if (!Check(db->Exec(sql), sql)) return 0;
+  }
   const std::string data(260, 'x');
   const auto start = Clock::now();
   for (uint64_t i = 0; i < records;) {
-    (void)db->Exec("BEGIN");
+    if (!Check(db->Run("BEGIN"), "baseline begin")) return 0;
     for (size_t n = 0; n < batch && i < records; ++n, ++i) {
-      db->Prepare("INSERT INTO rows (data) VALUES (?)").BindBlob(1, data).Step();
+      if (db->Prepare("INSERT INTO rows (data) VALUES (?)").BindBlob(1, data).Step() !=
+          SQLITE_DONE) {
+        std::fprintf(stderr, "baseline insert: %s\n", db->LastError().c_str());
+        return 0;
+      }
     }
-    (void)db->Exec("COMMIT");
+    if (!Check(db->Run("COMMIT"), "baseline commit")) return 0;
   }
   return static_cast<double>(records) / Seconds(start);
+}
+
+// Writes the whole log to `path` as `infoflyt audit export` does (binary format).
+bool ExportLog(Store& store, uint64_t tree_size, const std::string& path) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  client::LogWriter writer(&out, client::LogFormat::kBinary);
+  for (uint64_t from = 0; from < tree_size;) {
+    std::vector<LogEntry> entries;
+    if (!Check(store.ReadLog(from, tree_size, 10000, &entries), "export read")) return false;
+    if (entries.empty()) return false;
+    for (LogEntry& e : entries) {
+      v1::LogEntry entry;
+      *entry.mutable_record() = std::move(e.record);
+      entry.set_leaf_hash(std::move(e.leaf_hash));
+      if (!Check(writer.Write(entry), "export write")) return false;
+    }
+    from += entries.size();
+  }
+  out.close();
+  return static_cast<bool>(out);
 }
 
 struct RunResult {
   double appends_per_second = 0;
   double baseline_per_second = 0;
   double inclusion_us = 0;
+  double export_seconds = 0;
   double verify_seconds = 0;
   size_t proof_hashes = 0;
 };
@@ -85,6 +120,7 @@ bool Run(const fs::path& dir, uint64_t records, size_t batch, int proofs, std::m
   fs::remove_all(dir);
   fs::create_directories(dir);
   out->baseline_per_second = BaselineRowsPerSecond(dir, records, batch);
+  if (out->baseline_per_second == 0) return false;
   std::unique_ptr<SqliteStore> store;
   if (!Check(SqliteStore::Open({(dir / "log.db").string(), "bench", "0", 2}, &store), "open")) {
     return false;
@@ -101,10 +137,17 @@ bool Run(const fs::path& dir, uint64_t records, size_t batch, int proofs, std::m
   }
   out->appends_per_second = static_cast<double>(records) / Seconds(start);
 
+  std::unique_ptr<merkle::NoteSigner> signer;
+  if (!Check(merkle::NoteSigner::Generate("bench.infoflyt.test/disclosures", &signer), "key")) {
+    return false;
+  }
   CheckpointOp checkpoint;
-  checkpoint.sign = [](uint64_t, const std::string&, std::string* note) {
-    *note = "bench";
-    return Status::Ok();
+  checkpoint.sign = [&signer](uint64_t size, const std::string& root, std::string* note) {
+    std::string text;
+    if (Status s = merkle::Checkpoint{signer->name(), size, root, {}}.Format(&text); !s.ok()) {
+      return s;
+    }
+    return signer->SignNote(text, note);
   };
   std::vector<WriteOp> cp{std::move(checkpoint)};
   WriteOp* cp_ptr = cp.data();
@@ -130,25 +173,21 @@ bool Run(const fs::path& dir, uint64_t records, size_t batch, int proofs, std::m
   }
   out->inclusion_us = Median(times);
 
-  // What `infoflyt audit verify` does with an export: every record, rehashed.
+  const std::string export_path = (dir / "log.pb").string();
   start = Clock::now();
-  merkle::CompactRange range;
-  std::vector<merkle::Node> ignored;
-  for (uint64_t from = 0; from < head.tree_size;) {
-    std::vector<LogEntry> entries;
-    if (!Check(store->ReadLog(from, head.tree_size, 10000, &entries), "export")) return false;
-    for (const LogEntry& e : entries) {
-      const std::string leaf = merkle::RecordLeafHash(e.record);
-      if (leaf != e.leaf_hash || !range.Append(leaf, &ignored).ok()) {
-        std::fprintf(stderr, "record %llu does not verify\n",
-                     static_cast<unsigned long long>(e.record.index()));
-        return false;
-      }
-    }
-    from = entries.back().record.index() + 1;
+  if (!ExportLog(*store, head.tree_size, export_path)) return false;
+  out->export_seconds = Seconds(start);
+
+  // What `infoflyt audit verify --log log.pb --checkpoint ... --key ...` runs.
+  start = Clock::now();
+  std::vector<v1::LogEntry> exported;
+  if (!Check(client::ReadLogFile(export_path, client::LogFormat::kBinary, &exported), "read")) {
+    return false;
   }
-  if (range.Root() != head.root) {
-    std::fprintf(stderr, "recomputed root differs\n");
+  const client::VerifyResult verified =
+      client::VerifyLog(exported, head.note, signer->VerifierKey());
+  if (!verified.ok || verified.tree_size != head.tree_size) {
+    std::fprintf(stderr, "audit verify failed: %s\n", verified.message.c_str());
     return false;
   }
   out->verify_seconds = Seconds(start);
@@ -164,42 +203,58 @@ int main(int argc, char** argv) {
   size_t batch = 1000;
   int runs = 3;
   int proofs = 1000;
+  bool allow_tmpfs = false;
   std::string dir = (std::filesystem::temp_directory_path() / "infoflyt-log-bench").string();
   app.add_option("--records", records, "records appended per run")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "records per durable transaction")->check(CLI::PositiveNumber);
   app.add_option("--runs", runs, "runs; medians are reported")->check(CLI::PositiveNumber);
   app.add_option("--proofs", proofs, "inclusion proofs per run")->check(CLI::PositiveNumber);
   app.add_option("--dir", dir, "scratch directory (removed)");
+  app.add_flag("--allow-tmpfs", allow_tmpfs,
+               "measure even if --dir is on tmpfs (fsync there is free)");
   CLI11_PARSE(app, argc, argv);
+  std::filesystem::create_directories(dir);
+  if (!infoflyt::bench::ReportDataFileSystem("data directory", dir, allow_tmpfs)) return 2;
 
   std::mt19937_64 random(42);
   std::vector<double> appends;
+  std::vector<double> ratios;
   std::vector<double> baseline;
   std::vector<double> inclusion;
+  std::vector<double> exports;
   std::vector<double> verify;
   size_t hashes = 0;
   for (int r = 0; r < runs; ++r) {
     infoflyt::RunResult result;
     if (!infoflyt::Run(dir, records, batch, proofs, &random, &result)) return 1;
-    std::printf("run %d: %.0f appends/s (baseline %.0f rows/s), inclusion %.1f us, verify %.2f s\n",
-                r + 1, result.appends_per_second, result.baseline_per_second, result.inclusion_us,
-                result.verify_seconds);
+    std::printf(
+        "run %d: %.0f appends/s (baseline %.0f rows/s, ratio %.3f), inclusion %.1f us, export "
+        "%.2f s, audit verify %.2f s\n",
+        r + 1, result.appends_per_second, result.baseline_per_second,
+        result.appends_per_second / result.baseline_per_second, result.inclusion_us,
+        result.export_seconds, result.verify_seconds);
     appends.push_back(result.appends_per_second);
+    ratios.push_back(result.appends_per_second / result.baseline_per_second);
     baseline.push_back(result.baseline_per_second);
     inclusion.push_back(result.inclusion_us);
+    exports.push_back(result.export_seconds);
     verify.push_back(result.verify_seconds);
     hashes = result.proof_hashes;
   }
   std::filesystem::remove_all(dir);
   using infoflyt::Median;
+  const auto [lowest, highest] = std::minmax_element(ratios.begin(), ratios.end());
   std::printf("records per run:           %llu (batches of %zu, synchronous=FULL)\n",
               static_cast<unsigned long long>(records), batch);
   std::printf("log appends/s (median):    %.0f\n", Median(appends));
-  std::printf("baseline rows/s (median):  %.0f   ratio log/baseline %.2f\n", Median(baseline),
-              Median(appends) / Median(baseline));
+  std::printf("baseline rows/s (median):  %.0f   ratio log/baseline %.3f (runs %.3f-%.3f)\n",
+              Median(baseline), Median(ratios), *lowest, *highest);
   std::printf("inclusion proof (median):  %.1f us (read + prove + verify, %zu hashes)\n",
               Median(inclusion), hashes);
-  std::printf("offline verification:      %.2f s for all records (%.0f records/s)\n",
+  std::printf("export to a file (median): %.2f s (audit export's binary format, from the store)\n",
+              Median(exports));
+  std::printf("audit verify (median):     %.2f s for the exported file (%.0f records/s: read, "
+              "every leaf, signed root)\n",
               Median(verify), static_cast<double>(records) / Median(verify));
   return 0;
 }
