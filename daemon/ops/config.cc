@@ -129,9 +129,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
   auto size = [](size_t* out) {
     return [out](const toml::node& v) { *out = static_cast<size_t>(v.value_or(int64_t{0})); };
   };
-  auto flag = [](bool* out) {
-    return [out](const toml::node& v) { *out = v.value_or(false); };
-  };
+  auto flag = [](bool* out) { return [out](const toml::node& v) { *out = v.value_or(false); }; };
   using Setter = std::function<void(const toml::node&)>;
   const std::map<std::string, std::map<std::string, Setter>> schema = {
       {"server",

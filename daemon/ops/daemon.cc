@@ -208,8 +208,9 @@ Status Daemon::OpenStore() {
         postgres_password_.pop_back();
       }
     }
-    PgStoreOptions options{config_.postgres_conninfo, config_.instance, INFOFLYT_VERSION, 4,
-                           postgres_password_, config_.postgres_allow_fsync_off};
+    PgStoreOptions options{config_.postgres_conninfo, config_.instance,
+                           INFOFLYT_VERSION,          4,
+                           postgres_password_,        config_.postgres_allow_fsync_off};
     std::unique_ptr<PgStore> store;
     if (Status s = PgStore::Open(options, &store); !s.ok()) return s;
     pg_store_ = store.get();

@@ -55,9 +55,9 @@ std::string ValueFreeError(const PGresult* result) {
   } else {
     line = "server error (message withheld: it may quote a value)";
   }
-  for (auto [name, code] : {std::pair{"table", PG_DIAG_TABLE_NAME},
-                            std::pair{"column", PG_DIAG_COLUMN_NAME},
-                            std::pair{"constraint", PG_DIAG_CONSTRAINT_NAME}}) {
+  for (auto [name, code] :
+       {std::pair{"table", PG_DIAG_TABLE_NAME}, std::pair{"column", PG_DIAG_COLUMN_NAME},
+        std::pair{"constraint", PG_DIAG_CONSTRAINT_NAME}}) {
     if (const char* value = PQresultErrorField(result, code); value != nullptr && *value) {
       line += std::string(" ") + name + "=" + value;
     }

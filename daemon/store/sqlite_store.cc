@@ -357,10 +357,10 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
 
 Status SqliteStore::ReadBackDurability() {
   // Asked, not assumed: journal_mode=WAL silently stays what it was where WAL cannot work.
-  durability_ = {{"journal_mode", PragmaValue(*writer_, "journal_mode")},
-                 {"synchronous", SynchronousName(PragmaValue(*writer_, "synchronous"))},
-                 {"checkpoint_synchronous",
-                  SynchronousName(PragmaValue(*checkpointer_db_, "synchronous"))}};
+  durability_ = {
+      {"journal_mode", PragmaValue(*writer_, "journal_mode")},
+      {"synchronous", SynchronousName(PragmaValue(*writer_, "synchronous"))},
+      {"checkpoint_synchronous", SynchronousName(PragmaValue(*checkpointer_db_, "synchronous"))}};
   for (const DurabilitySetting& setting : durability_) {
     const char* wanted = setting.name == "journal_mode" ? "wal" : "full";
     if (setting.value != wanted) {

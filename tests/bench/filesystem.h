@@ -17,14 +17,22 @@ inline std::string FileSystemType(const std::string& path) {
   struct statfs s {};
   if (statfs(path.c_str(), &s) != 0) return "unknown (statfs failed)";
   switch (static_cast<unsigned long>(s.f_type)) {
-    case EXT4_SUPER_MAGIC: return "ext2/3/4";
-    case XFS_SUPER_MAGIC: return "xfs";
-    case BTRFS_SUPER_MAGIC: return "btrfs";
-    case TMPFS_MAGIC: return "tmpfs";
-    case RAMFS_MAGIC: return "ramfs";
-    case OVERLAYFS_SUPER_MAGIC: return "overlayfs";
-    case NFS_SUPER_MAGIC: return "nfs";
-    case F2FS_SUPER_MAGIC: return "f2fs";
+    case EXT4_SUPER_MAGIC:
+      return "ext2/3/4";
+    case XFS_SUPER_MAGIC:
+      return "xfs";
+    case BTRFS_SUPER_MAGIC:
+      return "btrfs";
+    case TMPFS_MAGIC:
+      return "tmpfs";
+    case RAMFS_MAGIC:
+      return "ramfs";
+    case OVERLAYFS_SUPER_MAGIC:
+      return "overlayfs";
+    case NFS_SUPER_MAGIC:
+      return "nfs";
+    case F2FS_SUPER_MAGIC:
+      return "f2fs";
     default: {
       char hex[32];
       std::snprintf(hex, sizeof hex, "unknown (0x%lx)", static_cast<unsigned long>(s.f_type));

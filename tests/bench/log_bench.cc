@@ -15,11 +15,10 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <fstream>
 
 #include "bench/filesystem.h"
 #include "log_file.h"
@@ -253,8 +252,9 @@ int main(int argc, char** argv) {
               Median(inclusion), hashes);
   std::printf("export to a file (median): %.2f s (audit export's binary format, from the store)\n",
               Median(exports));
-  std::printf("audit verify (median):     %.2f s for the exported file (%.0f records/s: read, "
-              "every leaf, signed root)\n",
-              Median(verify), static_cast<double>(records) / Median(verify));
+  std::printf(
+      "audit verify (median):     %.2f s for the exported file (%.0f records/s: read, "
+      "every leaf, signed root)\n",
+      Median(verify), static_cast<double>(records) / Median(verify));
   return 0;
 }

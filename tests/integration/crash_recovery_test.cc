@@ -137,9 +137,9 @@ TEST(CrashRecoveryTest, NothingReceiptedIsLostWhenKillsCutOffPostsInFlight) {
     while (Receipted(ledger) < target && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(milliseconds(1));
     }
-    ASSERT_GE(Receipted(ledger), target) << "posting stalled after " << kills << " kills: "
-                                         << ledger.last_error << "\n"
-                                         << daemon.Log();
+    ASSERT_GE(Receipted(ledger), target)
+        << "posting stalled after " << kills << " kills: " << ledger.last_error << "\n"
+        << daemon.Log();
     daemon.Kill();
     ++kills;
     ASSERT_TRUE(daemon.Start()) << "restart after kill " << kills << ": " << daemon.Log();

@@ -73,10 +73,10 @@ const TestPki& Pki() {
 
 DaemonProcess::DaemonProcess() : dir_(MakeTempDir("infoflytd-")) {
   Pki();
-  for (const auto& [from, to] :
-       {std::pair{"parties.toml", parties_path()}, std::pair{"legal-bases.toml", legal_bases_path()},
-        std::pair{"data/municipalities.csv", municipalities_path()},
-        std::pair{"data/police-districts.csv", police_districts_path()}}) {
+  for (const auto& [from, to] : {std::pair{"parties.toml", parties_path()},
+                                 std::pair{"legal-bases.toml", legal_bases_path()},
+                                 std::pair{"data/municipalities.csv", municipalities_path()},
+                                 std::pair{"data/police-districts.csv", police_districts_path()}}) {
     fs::copy_file(std::string(INFOFLYT_SOURCE_DIR "/deploy/") + from, to);
   }
 }
@@ -280,8 +280,8 @@ CliResult DaemonProcess::RunCaptured(const std::string& command, const std::stri
 
 CliResult DaemonProcess::RunOnce(const std::string& args) const {
   WriteConfig();
-  return RunCaptured(INFOFLYTD_PATH " --config " + config_path() + " " + args,
-                     "infoflytd " + args, false);
+  return RunCaptured(INFOFLYTD_PATH " --config " + config_path() + " " + args, "infoflytd " + args,
+                     false);
 }
 
 CliResult DaemonProcess::Cli(const std::string& party, const std::string& args,

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <thread>
 
-#include "integration/test_daemon.h"
 #include "integration/subscriber.h"
+#include "integration/test_daemon.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {

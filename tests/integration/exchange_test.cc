@@ -1,11 +1,10 @@
 // The Exchange API against the real infoflytd binary over real mTLS on loopback.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <gtest/gtest.h>
 
 #include <iostream>
 #include <thread>
-
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
 
 #include "base/crypto.h"
 #include "integration/shared_daemon_test.h"
@@ -322,8 +321,8 @@ TEST_F(ExchangeTest, AStalledSubscriberHoldsUpNoOneAndLaterGetsEverythingInOrder
   args.SetSslTargetNameOverride("localhost");
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
-  auto stalled = v1::Exchange::NewStub(
-      grpc::CreateCustomChannel(o.server, grpc::SslCredentials(tls), args));
+  auto stalled =
+      v1::Exchange::NewStub(grpc::CreateCustomChannel(o.server, grpc::SslCredentials(tls), args));
   grpc::ClientContext stalled_context;
   v1::SubscribeRequest request;
   // Opened and not read: the server's writes stop once the stream's window is exhausted.

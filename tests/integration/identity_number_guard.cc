@@ -9,7 +9,10 @@ namespace {
 // Every identity number an integration test posts, flags, queries or passes to the CLI. Found
 // even inside a longer token (e.g. "subject=15076500565abc"), which the stand-alone rule misses.
 constexpr const char* kTestIdentityNumbers[] = {
-    "15076500565", "31129987688", "15076500564", "52037745650",
+    "15076500565",
+    "31129987688",
+    "15076500564",
+    "52037745650",
 };
 
 constexpr size_t kDigits = 11;

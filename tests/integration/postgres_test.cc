@@ -12,8 +12,8 @@
 #include <set>
 #include <thread>
 
-#include "integration/test_daemon.h"
 #include "integration/subscriber.h"
+#include "integration/test_daemon.h"
 #include "pg_cluster.h"
 #include "unit/test_envelopes.h"
 
@@ -119,8 +119,9 @@ TEST_F(PostgresDaemonTest, AServerWithoutFsyncIsRefusedUnlessAllowed) {
       << daemon.Log();
   daemon.set_store_config(StoreConfig());
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
-  EXPECT_NE(daemon.Log().find("store postgres synchronous_commit=on fsync=off full_page_writes=off"),
-            std::string::npos)
+  EXPECT_NE(
+      daemon.Log().find("store postgres synchronous_commit=on fsync=off full_page_writes=off"),
+      std::string::npos)
       << daemon.Log();
 }
 
@@ -325,8 +326,7 @@ class PostgresEscalationTest : public PostgresDaemonTest {
 
   // Escalation notices about `message_id` that `party` is sent by `daemon`, read from the start
   // until `expect` have come or `wait` has passed.
-  static std::vector<v1::Delivery> EscalationsSeenBy(TestDaemon& daemon,
-                                                     const std::string& party,
+  static std::vector<v1::Delivery> EscalationsSeenBy(TestDaemon& daemon, const std::string& party,
                                                      const std::string& message_id, size_t expect,
                                                      std::chrono::seconds wait) {
     auto client = daemon.Client(party);

@@ -31,50 +31,51 @@ class PgConnErrorTest : public ::testing::Test {
   }
   Status Insert(const std::string& id, const std::string& n, const std::string& note) {
     const PgParam params[] = {PgParam::Text(id), PgParam::Text(n), PgParam::Text(note)};
-    return conn_->QueryOnce("INSERT INTO people (id, n, note) VALUES ($1, $2::bigint, $3)",
-                            params);
+    return conn_->QueryOnce("INSERT INTO people (id, n, note) VALUES ($1, $2::bigint, $3)", params);
   }
 
   std::unique_ptr<PgConn> conn_;
 };
 
-TEST_F(PgConnErrorTest, AUniqueViolationNamesTheConstraintNotTheKey) {
-  ASSERT_TRUE(Insert(kNumber, "1", "a").ok());
-  const Status s = Insert(kNumber, "1", "a");  // DETAIL: Key (id)=(15076500565) already exists.
-  EXPECT_EQ(s.code(), Code::kAlreadyExists);
-  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("duplicate key value violates unique constraint"), std::string::npos)
-      << s.message();
-  EXPECT_NE(s.message().find("constraint=people_id_key"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("(SQLSTATE 23505)"), std::string::npos) << s.message();
-}
-
-TEST_F(PgConnErrorTest, ACheckViolationDoesNotShowTheFailingRow) {
-  const Status s = Insert(kNumber, "1", "much too long");  // DETAIL: Failing row contains (...).
-  EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("constraint=short_note"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("(SQLSTATE 23514)"), std::string::npos) << s.message();
-}
-
-TEST_F(PgConnErrorTest, ADataExceptionWithholdsThePrimaryMessageThatQuotesTheValue) {
-  // Primary message: invalid input syntax for type bigint: "15076500565x".
-  const Status s = Insert("x", std::string(kNumber) + "x", "a");
-  EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("(SQLSTATE 22P02)"), std::string::npos) << s.message();
-}
-
-TEST_F(PgConnErrorTest, RaisedErrorsAndLoggedWarningsDoNotQuoteTheirArguments) {
-  const PgParam params[] = {PgParam::Text(kNumber)};
-  ::testing::internal::CaptureStderr();
-  const Status s = conn_->QueryOnce("SELECT complain($1)", params);
-  const std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_FALSE(s.ok());
-  EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("(SQLSTATE P0001)"), std::string::npos) << s.message();
-  EXPECT_NE(log.find("postgres: "), std::string::npos) << log;  // The warning was logged...
-  EXPECT_EQ(log.find(kNumber), std::string::npos) << log;       // ...without the value.
+// One test, not four: each test process starts its own PostgreSQL cluster.
+TEST_F(PgConnErrorTest, ErrorsAndWarningsNeverQuoteABoundValue) {
+  {
+    SCOPED_TRACE("unique violation: DETAIL has Key (id)=(the value) already exists");
+    ASSERT_TRUE(Insert(kNumber, "1", "a").ok());
+    const Status s = Insert(kNumber, "1", "a");
+    EXPECT_EQ(s.code(), Code::kAlreadyExists);
+    EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("duplicate key value violates unique constraint"), std::string::npos)
+        << s.message();
+    EXPECT_NE(s.message().find("constraint=people_id_key"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("(SQLSTATE 23505)"), std::string::npos) << s.message();
+  }
+  {
+    SCOPED_TRACE("check violation: DETAIL has Failing row contains (the row)");
+    const Status s = Insert("x" + std::string(kNumber), "1", "much too long");
+    EXPECT_EQ(s.code(), Code::kInvalidArgument);
+    EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("constraint=short_note"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("(SQLSTATE 23514)"), std::string::npos) << s.message();
+  }
+  {
+    SCOPED_TRACE("data exception: the primary message quotes the value");
+    const Status s = Insert("y", std::string(kNumber) + "x", "a");
+    EXPECT_EQ(s.code(), Code::kInvalidArgument);
+    EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("(SQLSTATE 22P02)"), std::string::npos) << s.message();
+  }
+  {
+    SCOPED_TRACE("RAISE WARNING and RAISE EXCEPTION with the value as argument");
+    const PgParam params[] = {PgParam::Text(kNumber)};
+    ::testing::internal::CaptureStderr();
+    const Status s = conn_->QueryOnce("SELECT complain($1)", params);
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(s.message().find("(SQLSTATE P0001)"), std::string::npos) << s.message();
+    EXPECT_EQ(s.message().find(kNumber), std::string::npos) << s.message();
+    EXPECT_NE(log.find("postgres: "), std::string::npos) << log;  // The warning was logged...
+    EXPECT_EQ(log.find(kNumber), std::string::npos) << log;       // ...without the value.
+  }
 }
 
 }  // namespace

@@ -61,8 +61,8 @@ class StoreTestBase : public ::testing::Test {
     }
     std::unique_ptr<PgStore> store;
     // The test cluster runs with fsync off (tests/pg_cluster.h).
-    Status s = PgStore::Open({ConnInfo(), "test", "0", readers, "", /*allow_fsync_off=*/true},
-                             &store);
+    Status s =
+        PgStore::Open({ConnInfo(), "test", "0", readers, "", /*allow_fsync_off=*/true}, &store);
     *out = std::move(store);
     return s;
   }
@@ -96,8 +96,8 @@ class StoreTestBase : public ::testing::Test {
     const Status s = ExecRaw(sql);
     EXPECT_NE(s.message().find(why), std::string::npos) << sql << ": " << s.message();
     if (backend_ == Backend::kPostgres) {
-      EXPECT_NE(s.message().find("(SQLSTATE 23001)"), std::string::npos) << sql << ": "
-                                                                          << s.message();
+      EXPECT_NE(s.message().find("(SQLSTATE 23001)"), std::string::npos)
+          << sql << ": " << s.message();
     }
   }
   // SELECT count(*) FROM `table_where` (a table and, optionally, a WHERE clause).
@@ -372,10 +372,10 @@ TEST_P(StoreTest, CommittedDataSurvivesReopen) {
 // leaves the page cache intact, so no crash test could see them go. The store reports what the
 // committing sessions say, and refuses to open if it is less.
 TEST_F(SqliteStoreTest, CommitsAreFsyncedAsTheCommittingConnectionsReport) {
-  EXPECT_EQ(store_->durability(),
-            (std::vector<DurabilitySetting>{{"journal_mode", "wal"},
-                                            {"synchronous", "full"},
-                                            {"checkpoint_synchronous", "full"}}));
+  EXPECT_EQ(
+      store_->durability(),
+      (std::vector<DurabilitySetting>{
+          {"journal_mode", "wal"}, {"synchronous", "full"}, {"checkpoint_synchronous", "full"}}));
   // WAL mode is kept in the file: another connection sees it too.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2((dir_ / "db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
@@ -390,9 +390,8 @@ TEST_F(SqliteStoreTest, CommitsAreFsyncedAsTheCommittingConnectionsReport) {
 TEST_F(PgStoreTest, CommitsWaitForTheFlushAndAServerWithoutFsyncIsRefused) {
   // The writer's session, read back: the test cluster runs with fsync and full-page writes off.
   EXPECT_EQ(store_->durability(),
-            (std::vector<DurabilitySetting>{{"synchronous_commit", "on"},
-                                            {"fsync", "off"},
-                                            {"full_page_writes", "off"}}));
+            (std::vector<DurabilitySetting>{
+                {"synchronous_commit", "on"}, {"fsync", "off"}, {"full_page_writes", "off"}}));
   store_.reset();
   std::unique_ptr<PgStore> store;
   Status s = PgStore::Open({ConnInfo(), "test", "0", 1}, &store);
@@ -735,7 +734,8 @@ TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
   EXPECT_EQ(flags_of("flagged-subject", true), (std::vector<std::string>{"f1"}));
   // An ended flag keeps its history: not even an administrator deletes it.
   ExpectRefusedByTrigger("DELETE FROM flags", "flags keep their history");
-  if (backend_ == Backend::kPostgres) ExpectRefusedByTrigger("TRUNCATE flags", "flags keep their history");
+  if (backend_ == Backend::kPostgres)
+    ExpectRefusedByTrigger("TRUNCATE flags", "flags keep their history");
   EXPECT_EQ(Count("flags"), 1);
 }
 
