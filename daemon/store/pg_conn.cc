@@ -1,5 +1,6 @@
 #include "store/pg_conn.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -34,10 +35,8 @@ std::string OneLine(const char* message) {
 bool PrimaryMessageIsValueFree(std::string_view sqlstate) {
   static constexpr std::string_view kClasses[] = {"08", "23", "25", "40", "42",
                                                   "53", "55", "57", "58", "XX"};
-  for (std::string_view c : kClasses) {
-    if (sqlstate.substr(0, 2) == c) return true;
-  }
-  return false;
+  return std::ranges::any_of(kClasses,
+                             [&](std::string_view c) { return sqlstate.substr(0, 2) == c; });
 }
 
 // The part of a server error that may go to logs and to callers. A bound value may be personal

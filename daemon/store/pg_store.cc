@@ -580,7 +580,7 @@ Status PgStore::NotifyCommit(std::span<WriteOp* const> ops) {
 }
 
 Status PgStore::ApplyOne(WriteOp& op, int64_t now) {
-  return std::visit([&](auto& o) { return o.status = ApplyOp(o, now); }, op);
+  return std::visit([this, now](auto& o) { return o.status = this->ApplyOp(o, now); }, op);
 }
 
 Status PgStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {

@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <functional>
 #include <iostream>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "integration/test_daemon.h"
+#include "integration/workers.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -32,25 +32,6 @@ struct PostLedger {
   int retried = 0;     // Posts that failed at least once (a kill cut them off) and were resent.
   int duplicates = 0;  // Retries answered as duplicates: committed, but the answer was lost.
   std::string last_error;
-};
-
-// Threads that are stopped and joined however the test ends, so a failed assertion cannot
-// leave one running (std::terminate) or waiting on a daemon that is gone.
-class Workers {
- public:
-  ~Workers() { StopAndJoin(); }
-  void Add(std::function<void()> body) { threads_.emplace_back(std::move(body)); }
-  void StopAndJoin() {
-    stop_ = true;
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-  bool stopping() const { return stop_; }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::vector<std::thread> threads_;
 };
 
 size_t Receipted(PostLedger& ledger) {

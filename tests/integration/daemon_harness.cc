@@ -160,9 +160,9 @@ bool DaemonProcess::StartOnce(bool* exited) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       *exited = true;
-      Note("infoflytd exited before it was ready, " +
-           std::string(WIFEXITED(status) ? "status " + std::to_string(WEXITSTATUS(status))
-                                         : "signal " + std::to_string(WTERMSIG(status))));
+      const std::string how = WIFEXITED(status) ? "status " + std::to_string(WEXITSTATUS(status))
+                                                : "signal " + std::to_string(WTERMSIG(status));
+      Note("infoflytd exited before it was ready, " + how);
       return false;
     }
     if (std::chrono::steady_clock::now() > until) {

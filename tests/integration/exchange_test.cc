@@ -348,6 +348,7 @@ TEST_F(ExchangeTest, AStalledSubscriberHoldsUpNoOneAndLaterGetsEverythingInOrder
   const int64_t sent = daemon_->CountRows(sent_to_stalled);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(daemon_->CountRows(sent_to_stalled), sent);
+  EXPECT_GT(sent, 0) << "nothing was written to the stream";
   EXPECT_LT(sent, kPosts) << "the stream never filled its window";
   std::cerr << "stalled after " << sent << " of " << kPosts << " deliveries\n";
   // Read now: every message arrives, in the order posted, on the same stream.

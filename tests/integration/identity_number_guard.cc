@@ -1,5 +1,6 @@
 #include "integration/identity_number_guard.h"
 
+#include <algorithm>
 #include <cctype>
 #include <regex>
 
@@ -18,11 +19,10 @@ constexpr const char* kTestIdentityNumbers[] = {
 constexpr size_t kDigits = 11;
 constexpr size_t kContext = 40;
 
+// Reported by the first pass already.
 bool IsTestIdentityNumber(std::string_view token) {
-  for (const char* number : kTestIdentityNumbers) {
-    if (token == number) return true;  // Reported by the first pass already.
-  }
-  return false;
+  return std::ranges::any_of(kTestIdentityNumbers,
+                             [&](const char* number) { return token == number; });
 }
 
 bool IsWordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
@@ -71,7 +71,7 @@ std::vector<std::string> FindIdentityNumbers(std::string_view text, std::string_
   return found;
 }
 
-std::string WithoutDisclosedPayloadIds(std::string cli_stdout) {
+std::string WithoutDisclosedPayloadIds(const std::string& cli_stdout) {
   static const std::regex kPayloadId("\"national_id\":\"[0-9]{11}\"");
   return std::regex_replace(cli_stdout, kPayloadId, "\"national_id\":\"<disclosed>\"");
 }

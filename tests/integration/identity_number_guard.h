@@ -19,6 +19,6 @@ std::vector<std::string> FindIdentityNumbers(std::string_view text, std::string_
 // `"national_id":"…"` field of a message body the CLI prints for the party it was disclosed to
 // (`subscribe` shows deliveries as JSON in both output formats). Nothing else is allowed, and
 // never in the CLI's stderr.
-std::string WithoutDisclosedPayloadIds(std::string cli_stdout);
+std::string WithoutDisclosedPayloadIds(const std::string& cli_stdout);
 
 }  // namespace infoflyt::testing

@@ -14,6 +14,7 @@
 
 #include "integration/subscriber.h"
 #include "integration/test_daemon.h"
+#include "integration/workers.h"
 #include "pg_cluster.h"
 #include "unit/test_envelopes.h"
 
@@ -423,12 +424,13 @@ TEST_F(PostgresDaemonTest, ADatabaseRestartFailsPostsAsUnavailableAndLosesNothin
   std::string last_error;
   int duplicates = 0;  // Retries answered with the receipt of a commit whose answer was lost.
   std::atomic<int> done{0};
-  std::thread poster([&] {
-    for (int i = 0; i < kPosts; ++i) {
+  Workers poster;
+  poster.Add([&] {
+    for (int i = 0; i < kPosts && !poster.stopping(); ++i) {
       client::ExchangeClient* via = i % 2 ? to_a.get() : to_b.get();
       const v1::Envelope envelope = ReleaseNotice("fault-" + std::to_string(i));
       // Retried with the same key, as clients are told to, until it is receipted.
-      for (int attempt = 0; attempt < 500; ++attempt) {
+      for (int attempt = 0; attempt < 500 && !poster.stopping(); ++attempt) {
         v1::Receipt receipt;
         const grpc::Status s = via->Post(envelope, &receipt);
         std::lock_guard lock(mu);
@@ -447,11 +449,19 @@ TEST_F(PostgresDaemonTest, ADatabaseRestartFailsPostsAsUnavailableAndLosesNothin
       ++done;
     }
   });
-  while (done < kPostsBeforeStop) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (done < kPostsBeforeStop && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_GE(done.load(), kPostsBeforeStop) << "posting stalled before the outage";
   ASSERT_TRUE(PgCluster::Shared().StopServer().ok());
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const Status restarted = PgCluster::Shared().RestartServer();
-  poster.join();
+  // Not stopped: every post is retried until the database is back and it is receipted.
+  while (done < kPosts && std::chrono::steady_clock::now() < until + std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  poster.StopAndJoin();
   ASSERT_TRUE(restarted.ok()) << restarted.message();
 
   std::lock_guard lock(mu);
