@@ -2,6 +2,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/client_interceptor.h>
 
 #include <fstream>
 #include <sstream>
@@ -19,6 +20,37 @@ bool ReadFile(const std::string& path, std::string* out) {
   *out = ss.str();
   return true;
 }
+
+// Hands each call's final status to ClientOptions::on_status.
+class StatusObserver : public grpc::experimental::Interceptor {
+ public:
+  explicit StatusObserver(const std::function<void(const grpc::Status&)>* on_status)
+      : on_status_(on_status) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::POST_RECV_STATUS)) {
+      (*on_status_)(*methods->GetRecvStatus());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::function<void(const grpc::Status&)>* on_status_;  // Owned by the factory.
+};
+
+class StatusObserverFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit StatusObserverFactory(std::function<void(const grpc::Status&)> on_status)
+      : on_status_(std::move(on_status)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo* /*info*/) override {
+    // gRPC takes ownership of the interceptor and deletes it when the call ends.
+    return new StatusObserver(&on_status_);  // NOLINT(cppcoreguidelines-owning-memory)
+  }
+
+ private:
+  std::function<void(const grpc::Status&)> on_status_;
+};
 
 }  // namespace
 
@@ -58,7 +90,11 @@ grpc::Status ExchangeClient::Connect(const ClientOptions& options,
   // gRPC backs reconnects off up to 120 s; a party's client has one daemon to talk to and should
   // be back within seconds of that daemon restarting, not minutes.
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  auto channel = grpc::CreateCustomChannel(options.server, grpc::SslCredentials(tls), args);
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> observers;
+  if (options.on_status)
+    observers.push_back(std::make_unique<StatusObserverFactory>(options.on_status));
+  auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+      options.server, grpc::SslCredentials(tls), args, std::move(observers));
   *out = std::unique_ptr<ExchangeClient>(new ExchangeClient(options, std::move(channel)));
   return grpc::Status::OK;
 }

@@ -30,6 +30,9 @@ struct ClientOptions {
   // reconnect otherwise only progresses on the backup poller, every few seconds. A one-shot
   // command line tool turns it off so an unreachable server fails fast.
   bool wait_for_ready = true;
+  // If set, sees the final status of every call on the channel (for logging, or for tests that
+  // check error texts). Called on gRPC's threads: it must be quick and thread-safe.
+  std::function<void(const grpc::Status&)> on_status;
 };
 
 struct FieldViolation {

@@ -15,6 +15,13 @@ inline std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+// How often `needle` occurs in `text` (overlapping occurrences counted).
+inline int CountOccurrences(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
 // A file of the source tree, e.g. "deploy/parties.toml".
 inline std::string ReadSourceFile(const std::string& relative) {
   return ReadFile(std::string(INFOFLYT_SOURCE_DIR) + "/" + relative);

@@ -208,9 +208,12 @@ Status Daemon::OpenStore() {
         postgres_password_.pop_back();
       }
     }
-    PgStoreOptions options{config_.postgres_conninfo, config_.instance,
-                           INFOFLYT_VERSION,          4,
-                           postgres_password_,        config_.postgres_allow_fsync_off};
+    const PgStoreOptions options{.conninfo = config_.postgres_conninfo,
+                                 .instance = config_.instance,
+                                 .version = INFOFLYT_VERSION,
+                                 .readers = 4,
+                                 .password = postgres_password_,
+                                 .allow_fsync_off = config_.postgres_allow_fsync_off};
     std::unique_ptr<PgStore> store;
     if (Status s = PgStore::Open(options, &store); !s.ok()) return s;
     pg_store_ = store.get();
@@ -379,7 +382,9 @@ void Daemon::OnSignal(int signal) {
     });
     return;
   }
-  LogInfo(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining");
+  LogInfo(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ", draining " +
+          std::to_string(static_cast<int64_t>(metrics_.posts_in_flight.Value())) +
+          " posts in flight");
   std::lock_guard lock(stop_mu_);
   stop_ = true;
   stop_cv_.notify_all();

@@ -173,6 +173,16 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
 grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* call,
                                                 const v1::PostRequest* request,
                                                 v1::Receipt* receipt) {
+  // Counted until answered, whichever way: refused here, or by the committer's callback, which
+  // holds a copy (operators see it, and SIGTERM logs how many posts it drains).
+  struct InFlight {
+    explicit InFlight(prometheus::Gauge& g) : gauge(g) { gauge.Increment(); }
+    ~InFlight() { gauge.Decrement(); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    prometheus::Gauge& gauge;
+  };
+  auto in_flight = std::make_shared<InFlight>(ctx_.metrics->posts_in_flight);
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
   if (Status s = Authenticate(call, *catalogs, &caller); !s.ok()) return FinishNow(call, s);
@@ -182,7 +192,7 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
     return FinishNow(call, s);
   }
   auto* reactor = call->DefaultReactor();
-  ctx_.committer->Submit(std::move(op), [this, reactor, receipt](WriteOp& w) {
+  ctx_.committer->Submit(std::move(op), [this, reactor, receipt, in_flight](WriteOp& w) {
     auto& done = std::get<PostOp>(w);
     if (!done.status.ok()) {
       (done.status.code() == Code::kUnavailable ? ctx_.metrics->posts_failed

@@ -31,6 +31,11 @@ Metrics::Metrics()
                       .Help("Open subscription streams")
                       .Register(*registry)
                       .Add({})),
+      posts_in_flight(prometheus::BuildGauge()
+                          .Name("infoflyt_posts_in_flight")
+                          .Help("Posts received and not yet answered")
+                          .Register(*registry)
+                          .Add({})),
       log_records(prometheus::BuildGauge()
                       .Name("infoflyt_log_records")
                       .Help("Records in the disclosure log (its Merkle tree size)")

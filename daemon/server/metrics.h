@@ -24,6 +24,7 @@ struct Metrics {
   prometheus::Counter& auth_failures;
   prometheus::Counter& escalations;
   prometheus::Gauge& subscribers;
+  prometheus::Gauge& posts_in_flight;  // Received and not yet answered.
   prometheus::Gauge& log_records;
   prometheus::Histogram& commit_batch_size;
 };

@@ -200,10 +200,13 @@ Status PgConn::Check(PGresult* raw, std::string_view what, PgResult* out) {
     return Status::Ok();
   }
   const char* sqlstate = raw ? PQresultErrorField(raw, PG_DIAG_SQLSTATE) : nullptr;
-  // No SQLSTATE: the failure is libpq's own (e.g. the connection was lost), and its message
-  // speaks of the connection, not of the statement's values.
+  // No SQLSTATE: the failure is libpq's own, e.g. the connection was lost. Its message is not
+  // passed on either: since PostgreSQL 14 libpq appends every message of the query to it, an
+  // earlier server error's DETAIL included.
   const std::string message =
-      sqlstate != nullptr ? ValueFreeError(raw) : OneLine(PQerrorMessage(conn_.get()));
+      sqlstate != nullptr ? ValueFreeError(raw)
+      : connected()       ? "libpq failed the statement (message withheld: it may quote a value)"
+                          : "the connection to the server was lost";
   const Code code = PQstatus(conn_.get()) == CONNECTION_OK ? CodeOf(sqlstate) : Code::kUnavailable;
   // Statements are long; their start says which one failed.
   if (what.size() > 72) what = what.substr(0, 72);
@@ -296,6 +299,7 @@ Status PgConn::EnsureConnected() {
     return {Code::kUnavailable,
             "postgres: cannot reconnect: " + OneLine(PQerrorMessage(conn_.get()))};
   }
+  ++sessions_;
   return setup_ != nullptr ? Exec(setup_) : Status::Ok();
 }
 

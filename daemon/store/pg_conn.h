@@ -103,6 +103,9 @@ class PgConn {
   Status EnsureConnected();
   // False once the connection is known to be lost.
   bool connected() const { return PQstatus(conn_.get()) == CONNECTION_OK; }
+  // How many sessions this connection has had: 1, plus one per reconnect. Session settings
+  // (and what was read of them) hold only for the session they were made in.
+  uint64_t sessions() const { return sessions_; }
 
   // For a session that LISTENs: the socket to wait on for notifications, and the payloads of
   // those that have arrived on `channel`, read without blocking. UNAVAILABLE once the
@@ -122,6 +125,7 @@ class PgConn {
 
   std::unique_ptr<PGconn, Finish> conn_;
   const char* setup_ = nullptr;
+  uint64_t sessions_ = 1;
   std::map<const char*, std::string> prepared_;  // SQL literal -> statement name.
 };
 

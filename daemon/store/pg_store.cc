@@ -20,7 +20,9 @@ namespace {
 // checkpoints the signed tree heads, log_head the log's committed size: its one row is the lock
 // that orders appends across daemons. Append-only tables refuse UPDATE, DELETE and TRUNCATE.
 // Columns whose bytes are opaque to the store are bytea, the rest text (UTF-8): a signed note is
-// kept verbatim, whatever its bytes, as SQLite keeps it.
+// kept verbatim, whatever its bytes, as SQLite keeps it. The triggers' refusals carry only their
+// constant argument, never a row's values: class 23 messages reach logs and callers whole
+// (store/pg_conn.cc), so no trigger may RAISE with values in it.
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE messages (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -407,13 +409,20 @@ Status PgStore::ReadBackDurability() {
     if (Status s = writer_->QueryOnce(std::string("SHOW ") + name, {}, &q); !s.ok()) return s;
     durability_.push_back({name, q.rows() == 1 ? q.Text(0, 0) : ""});
   }
+  durability_session_ = writer_->sessions();
   for (const DurabilitySetting& setting : durability_) {
-    // Any synchronous_commit but off waits for the local flush (remote_* also for standbys).
+    // Every synchronous_commit but off waits for the local flush (remote_* also for standbys).
+    // Only known values pass: anything else (or nothing read) fails closed.
     const bool server_wide = setting.name != "synchronous_commit";
-    if (setting.value != "off" || (server_wide && options_.allow_fsync_off)) continue;
+    const std::string& v = setting.value;
+    const bool durable =
+        server_wide ? v == "on"
+                    : v == "on" || v == "local" || v == "remote_write" || v == "remote_apply";
+    if (durable || (server_wide && v == "off" && options_.allow_fsync_off)) continue;
     return {Code::kFailedPrecondition,
-            "postgres: " + setting.name + " is off: commits would not survive a crash" +
-                (server_wide ? " (store.postgres_allow_fsync_off allows this on a test cluster)"
+            "postgres: " + setting.name + " is " + (v.empty() ? "unreadable" : v) +
+                ": commits would not survive a crash" +
+                (server_wide ? " (store.postgres_allow_fsync_off allows off on a test cluster)"
                              : " (set it on for this role or database)")};
   }
   return Status::Ok();
@@ -503,6 +512,14 @@ Status PgStore::LockLog() {
 Status PgStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
   PgConn& w = *writer_;
   if (Status s = w.EnsureConnected(); !s.ok()) return s;
+  // A new session after a reconnect: its settings may have changed meanwhile (ALTER ROLE ...
+  // SET synchronous_commit), so they are read again before anything is committed through it.
+  if (w.sessions() != durability_session_) {
+    if (Status s = ReadBackDurability(); !s.ok()) {
+      LogError("refusing to commit: " + s.message());
+      return s;
+    }
+  }
   const merkle::CompactRange log_before = log_;
   auto abort = [&](Status s) {
     w.Rollback();

@@ -68,7 +68,8 @@ class PgStore final : public Store {
   Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded);
 
   Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
-  // synchronous_commit, fsync and full_page_writes, as the writer's session shows them.
+  // synchronous_commit, fsync and full_page_writes, as the writer's session shows them (read
+  // again, and Apply refused if they fall short, after the writer reconnects).
   const std::vector<DurabilitySetting>& durability() const override { return durability_; }
   Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
                         std::vector<StoredDelivery>* out) override;
@@ -136,7 +137,8 @@ class PgStore final : public Store {
   // The log's right edge as of the open transaction; writer only. Restored when a transaction
   // or an op's savepoint rolls back, and reloaded under the log lock if another daemon appended.
   merkle::CompactRange log_;
-  std::vector<DurabilitySetting> durability_;  // Read back at open.
+  std::vector<DurabilitySetting> durability_;  // Read back at open and after each reconnect.
+  uint64_t durability_session_ = 0;            // The writer's session they were read in.
   bool log_locked_ = false;            // The open transaction holds the log lock; writer only.
   std::atomic<uint64_t> log_size_{0};  // Committed size, as this daemon last saw it.
   std::mutex readers_mu_;

@@ -226,9 +226,9 @@ class Store {
   // effect.
   virtual Status Apply(std::span<WriteOp* const> ops, int64_t now) = 0;
 
-  // What Apply's durability rests on, read back from the committing sessions when the store was
-  // opened (after every setting was made; nothing changes them later), not taken from the
-  // configuration. Open refuses a store whose settings are weaker than a receipt promises.
+  // What Apply's durability rests on, read back from the committing sessions (not taken from the
+  // configuration) when the store was opened, and by a store that reconnects whenever it does.
+  // Open, and Apply on a new session, refuse settings weaker than a receipt promises.
   virtual const std::vector<DurabilitySetting>& durability() const = 0;
 
   // Up to `limit` of `party`'s deliveries with id >= `from_id`, in id order; only

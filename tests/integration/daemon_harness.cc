@@ -30,6 +30,16 @@ std::string MakeTempDir(const std::string& prefix) {
   return templ;
 }
 
+// Runs `command` with the shell; its stdout is in *out. The exit status, or -1.
+int RunCommand(const std::string& command, std::string* out) {
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out->append(buf, n);
+  const int status = pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 void Run(const std::string& command) {
   if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
 }
@@ -202,8 +212,21 @@ void DaemonProcess::Kill() {
 int DaemonProcess::Terminate() {
   if (pid_ <= 0) return -1;
   ::kill(pid_, SIGTERM);
+  return WaitForExit();
+}
+
+int DaemonProcess::WaitForExit() {
+  if (pid_ <= 0) return -1;
   int status = 0;
-  waitpid(pid_, &status, 0);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (waitpid(pid_, &status, WNOHANG) != pid_) {
+    if (std::chrono::steady_clock::now() > until) {
+      Kill();
+      Note("infoflytd did not exit within 30 s; killed it");
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -241,6 +264,15 @@ client::ClientOptions DaemonProcess::Options(const std::string& party, bool rogu
   o.key = dir + "/parties/" + party + ".key";
   o.ca = Pki().dir + "/ca.pem";
   o.server_name = "localhost";
+  o.on_status = [captured = captured_, party](const grpc::Status& status) {
+    if (status.ok()) return;
+    std::string text = status.error_message();
+    for (const auto& v : client::FieldViolationsOf(status)) {
+      text += "\n" + v.field + ": " + v.description;
+    }
+    std::lock_guard lock(captured->mu);
+    captured->outputs.push_back({"an error status sent to " + party, std::move(text)});
+  };
   return o;
 }
 
@@ -256,23 +288,17 @@ CliResult DaemonProcess::RunCaptured(const std::string& command, const std::stri
                                      bool disclosed_payload) const {
   std::string err_file;
   {
-    std::lock_guard lock(captured_mu_);
-    err_file = dir_ + "/stderr-" + std::to_string(runs_++);
+    std::lock_guard lock(captured_->mu);
+    err_file = dir_ + "/stderr-" + std::to_string(captured_->runs++);
   }
-  const std::string cmd = command + " 2>" + err_file;
-  FILE* pipe = popen(cmd.c_str(), "r");
   CliResult r{-1, ""};
-  if (pipe == nullptr) return r;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) r.out.append(buf, n);
-  const int status = pclose(pipe);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.exit_code = RunCommand(command + " 2>" + err_file, &r.out);
   const std::string err = ReadFile(err_file);
   fs::remove(err_file);
   {
-    std::lock_guard lock(captured_mu_);
-    captured_.push_back({"stdout of `" + what + "`", r.out, disclosed_payload});
-    captured_.push_back({"stderr of `" + what + "`", err, false});
+    std::lock_guard lock(captured_->mu);
+    captured_->outputs.push_back({"stdout of `" + what + "`", r.out, disclosed_payload});
+    captured_->outputs.push_back({"stderr of `" + what + "`", err, false});
   }
   r.out += err;
   return r;
@@ -291,25 +317,23 @@ CliResult DaemonProcess::Cli(const std::string& party, const std::string& args,
                           " INFOFLYT_KEY=" + o.key + " INFOFLYT_CA=" + o.ca +
                           " INFOFLYT_SERVER_NAME=localhost " + env + " " INFOFLYT_CLI_PATH " " +
                           args;
-  return RunCaptured(cmd, "infoflyt " + args, true);
+  // Only `subscribe` prints message bodies, with the identity numbers disclosed to the party.
+  const bool prints_deliveries = args.find("subscribe") != std::string::npos;
+  return RunCaptured(cmd, "infoflyt " + args, prints_deliveries);
 }
 
 std::string DaemonProcess::Metrics() const {
   if (http_address_.empty()) return "";
-  const std::string cmd = "curl -sf --max-time 5 http://" + http_address_ + "/metrics";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return "";
   std::string body;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) body.append(buf, n);
-  return pclose(pipe) == 0 ? body : "";
+  return RunCommand("curl -sf --max-time 5 http://" + http_address_ + "/metrics", &body) == 0 ? body
+                                                                                              : "";
 }
 
 std::vector<CapturedOutput> DaemonProcess::TakeOutputs() {
   std::vector<CapturedOutput> out;
   {
-    std::lock_guard lock(captured_mu_);
-    out.swap(captured_);
+    std::lock_guard lock(captured_->mu);
+    out.swap(captured_->outputs);
   }
   const std::string log = Log();
   if (log.size() > log_taken_) {

@@ -33,7 +33,15 @@ struct CliResult {
 struct CapturedOutput {
   std::string where;  // e.g. "stderr of `infoflyt post release ...`".
   std::string text;
-  bool disclosed_payload = false;  // CLI stdout: may print what was disclosed to its party.
+  bool disclosed_payload = false;  // `infoflyt subscribe`'s stdout: what was disclosed to it.
+};
+
+// Outputs captured for the guard, shared with the status observers of the daemon's clients
+// (which may outlive it).
+struct CapturedOutputs {
+  std::mutex mu;
+  std::vector<CapturedOutput> outputs;
+  int runs = 0;  // Names each CLI run's stderr file.
 };
 
 class DaemonProcess {
@@ -60,8 +68,12 @@ class DaemonProcess {
   // Runs infoflytd to completion with this daemon's configuration and `args` (e.g.
   // "--migrate-only"), as a one-off command rather than the serving daemon.
   CliResult RunOnce(const std::string& args) const;
-  void Kill();      // SIGKILL, then reap.
-  int Terminate();  // SIGTERM, then reap; returns the exit status.
+  void Kill();  // SIGKILL, then reap.
+  // SIGTERM, then reap; returns the exit status, or -1 (and kills it) if the daemon has not
+  // exited within 30 s.
+  int Terminate();
+  // Waits (at most 30 s, then kills it) for the daemon to exit after a signal; as Terminate.
+  int WaitForExit();
   void Signal(int signal) const;
   bool running() const { return pid_ > 0; }
 
@@ -82,10 +94,13 @@ class DaemonProcess {
   std::string Metrics() const;
   int64_t CountRows(const std::string& table) const;
   // Everything printed since the last call: the daemon's log, every CLI run's stdout and
-  // stderr and every RunOnce's output; and /metrics now, if the daemon runs.
+  // stderr, every RunOnce's output and every error status sent to a client made from
+  // Options(); and /metrics now, if the daemon runs ("" if it cannot be read).
   std::vector<CapturedOutput> TakeOutputs();
 
-  // Client options for a party, by certificate name "<kind>-<id>", e.g. "police-oslo".
+  // Client options for a party, by certificate name "<kind>-<id>", e.g. "police-oslo". Every
+  // error status the daemon sends such a client (message and field violations) is captured
+  // for TakeOutputs.
   client::ClientOptions Options(const std::string& party, bool rogue_ca = false) const;
   std::unique_ptr<client::ExchangeClient> Client(const std::string& party) const;
   // Runs the infoflyt CLI as `party` against this daemon, with `env` (VAR=value ...) added.
@@ -110,9 +125,7 @@ class DaemonProcess {
   int port_ = 0;
   pid_t pid_ = -1;
   size_t log_taken_ = 0;  // How much of the log TakeOutputs has returned.
-  mutable std::mutex captured_mu_;
-  mutable std::vector<CapturedOutput> captured_;
-  mutable int runs_ = 0;  // Names each capture's stderr file.
+  std::shared_ptr<CapturedOutputs> captured_ = std::make_shared<CapturedOutputs>();
 };
 
 }  // namespace infoflyt::testing

@@ -324,6 +324,7 @@ TEST_F(ExchangeTest, AStalledSubscriberHoldsUpNoOneAndLaterGetsEverythingInOrder
   auto stalled =
       v1::Exchange::NewStub(grpc::CreateCustomChannel(o.server, grpc::SslCredentials(tls), args));
   grpc::ClientContext stalled_context;
+  stalled_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
   v1::SubscribeRequest request;
   // Opened and not read: the server's writes stop once the stream's window is exhausted.
   auto reader = stalled->Subscribe(&stalled_context, request);

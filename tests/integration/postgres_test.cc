@@ -16,6 +16,7 @@
 #include "integration/test_daemon.h"
 #include "integration/workers.h"
 #include "pg_cluster.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -356,13 +357,7 @@ class PostgresEscalationTest : public PostgresDaemonTest {
   }
 
   static int Escalated(const TestDaemon& daemon) {
-    const std::string log = daemon.Log();
-    int n = 0;
-    for (size_t at = log.find("escalated delivery="); at != std::string::npos;
-         at = log.find("escalated delivery=", at + 1)) {
-      ++n;
-    }
-    return n;
+    return CountOccurrences(daemon.Log(), "escalated delivery=");
   }
 
   TestDaemon a_;

@@ -21,6 +21,9 @@ class TestDaemon : public DaemonProcess {
   // Fails the running test for every identity number printed since the last check.
   void ExpectNoIdentityNumbers() {
     for (const CapturedOutput& output : TakeOutputs()) {
+      if (output.where == "/metrics" && output.text.empty()) {
+        ADD_FAILURE() << "the daemon runs but /metrics could not be read";
+      }
       const std::string text =
           output.disclosed_payload ? WithoutDisclosedPayloadIds(output.text) : output.text;
       for (const std::string& finding : FindIdentityNumbers(text, output.where)) {

@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -93,13 +94,36 @@ TEST_F(TransportSecurityTest, UnregisteredPartyIsDenied) {
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
+// A client certificate from the right CA whose SPIFFE ID names no party kind: authenticated by
+// TLS, refused by authorization.
+TEST_F(TransportSecurityTest, AClientCertificateOfNoPartyKindIsDenied) {
+  const std::string impostor = Pki().dir + "/parties/daemon-impostor";
+  const grpc::Status s =
+      PostOver(TlsChannel(impostor + ".pem", impostor + ".key", Pki().dir + "/ca.pem"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "SPIFFE ID spiffe://infoflyt.test/daemon/impostor is not "
+            "spiffe://<trust-domain>/<kind>/<id>");
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
 TEST_F(TransportSecurityTest, TheDaemonsOwnCertificateCannotActAsAClient) {
   // Issued for serverAuth only (certs/make-dev-pki.sh): the handshake refuses it as a client's,
   // before its SPIFFE ID (daemon/infoflytd, no party kind) is even looked at.
   const std::string server = Pki().dir + "/server";
+  constexpr const char* kRefusal = "certificate verify failed";
+  const int before = CountOccurrences(daemon_->Log(), kRefusal);
   const grpc::Status s =
       PostOver(TlsChannel(server + ".pem", server + ".key", Pki().dir + "/ca.pem"));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  // Refused by the server's certificate check, not later: its handshake log says so (the client
+  // only sees the socket close). The line may come just after the client's failure.
+  bool logged = false;
+  for (int i = 0; i < 100 && !logged; ++i) {
+    logged = CountOccurrences(daemon_->Log(), kRefusal) > before;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(logged) << daemon_->Log();
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 

@@ -81,7 +81,12 @@ class PgListenerTest : public ::testing::Test {
     const Status& cluster = PgCluster::Shared().status();
     ASSERT_TRUE(cluster.ok()) << cluster.message();
     ASSERT_TRUE(PgCluster::Shared().CreateDatabase(&database_).ok());
-    const Status s = PgStore::Open({ConnInfo(), "test", "0", 1, "", /*allow_fsync_off=*/true}, &store_);
+    const Status s = PgStore::Open({.conninfo = ConnInfo(),
+                                    .instance = "test",
+                                    .version = "0",
+                                    .readers = 1,
+                                    .allow_fsync_off = true},
+                                   &store_);
     ASSERT_TRUE(s.ok()) << s.message();
   }
   std::string ConnInfo() const { return PgCluster::Shared().ConnInfo(database_); }

@@ -61,8 +61,12 @@ class StoreTestBase : public ::testing::Test {
     }
     std::unique_ptr<PgStore> store;
     // The test cluster runs with fsync off (tests/pg_cluster.h).
-    Status s =
-        PgStore::Open({ConnInfo(), "test", "0", readers, "", /*allow_fsync_off=*/true}, &store);
+    Status s = PgStore::Open({.conninfo = ConnInfo(),
+                              .instance = "test",
+                              .version = "0",
+                              .readers = readers,
+                              .allow_fsync_off = true},
+                             &store);
     *out = std::move(store);
     return s;
   }
@@ -394,12 +398,31 @@ TEST_F(PgStoreTest, CommitsWaitForTheFlushAndAServerWithoutFsyncIsRefused) {
                 {"synchronous_commit", "on"}, {"fsync", "off"}, {"full_page_writes", "off"}}));
   store_.reset();
   std::unique_ptr<PgStore> store;
-  Status s = PgStore::Open({ConnInfo(), "test", "0", 1}, &store);
+  Status s = PgStore::Open(
+      {.conninfo = ConnInfo(), .instance = "test", .version = "0", .readers = 1}, &store);
   EXPECT_EQ(s.code(), Code::kFailedPrecondition);
   EXPECT_NE(s.message().find("fsync is off"), std::string::npos) << s.message();
-  // A session that would not wait for the flush is refused whatever the server does.
+  // A session that would not wait for the flush is refused whatever the server does: at open,
+  // and when a store that was opened before reconnects into such a session.
+  const PgStoreOptions allowed{.conninfo = ConnInfo(),
+                               .instance = "test",
+                               .version = "0",
+                               .readers = 1,
+                               .allow_fsync_off = true};
+  ASSERT_TRUE(PgStore::Open(allowed, &store).ok());
   ASSERT_TRUE(ExecRaw("ALTER DATABASE " + database_ + " SET synchronous_commit = off").ok());
-  s = PgStore::Open({ConnInfo(), "test", "0", 1, "", /*allow_fsync_off=*/true}, &store);
+  ASSERT_TRUE(ExecRaw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+                      database_ + "' AND pid <> pg_backend_pid()")
+                  .ok());
+  std::vector<WriteOp> ops{PostOp{Message("m1", "k1"), {}, {}}};
+  std::vector<WriteOp*> ptrs{ops.data()};
+  s = store->Apply(ptrs, 1000);
+  if (s.code() == Code::kUnavailable) s = store->Apply(ptrs, 1000);  // Loss noticed mid-call.
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition) << s.message();
+  EXPECT_NE(s.message().find("synchronous_commit is off"), std::string::npos) << s.message();
+  EXPECT_EQ(Count("messages"), 0);
+  store.reset();
+  s = PgStore::Open(allowed, &store);
   EXPECT_EQ(s.code(), Code::kFailedPrecondition);
   EXPECT_NE(s.message().find("synchronous_commit is off"), std::string::npos) << s.message();
 }
