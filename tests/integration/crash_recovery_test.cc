@@ -81,8 +81,8 @@ TEST(CrashRecoveryTest, NothingReceiptedIsLostWhenKillsCutOffPostsInFlight) {
   // to, until it is receipted: the envelope is made once, not again with a later planned time.
   // Clients are made here, not on the posters' threads, which would read the harness's address
   // while this thread restarts the daemon (a restart keeps the port, so they stay valid).
-  std::vector<std::unique_ptr<client::ExchangeClient>> prisons;
-  for (int p = 0; p < kPosters; ++p) prisons.push_back(daemon.Client("correctional-oslo-fengsel"));
+  std::vector<std::unique_ptr<client::ExchangeClient>> prisons(kPosters);
+  for (auto& prison : prisons) prison = daemon.Client("correctional-oslo-fengsel");
   for (int p = 0; p < kPosters; ++p) {
     posters.Add([&, p] {
       for (int i = 0; !posters.stopping(); ++i) {

@@ -292,7 +292,10 @@ CliResult DaemonProcess::RunCaptured(const std::string& command, const std::stri
     err_file = dir_ + "/stderr-" + std::to_string(captured_->runs++);
   }
   CliResult r{-1, ""};
-  r.exit_code = RunCommand(command + " 2>" + err_file, &r.out);
+  // Bounded: a command that hangs (a subscription that never gets its delivery) is killed, and
+  // exits 124, rather than holding the test until ctest's timeout.
+  // `command` is "[VAR=value ...] program args", which env runs.
+  r.exit_code = RunCommand("timeout -k 5 120 env " + command + " 2>" + err_file, &r.out);
   const std::string err = ReadFile(err_file);
   fs::remove(err_file);
   {

@@ -112,7 +112,8 @@ class DaemonProcess {
   bool StartOnce(bool* exited);
   void WriteConfig() const;
   void Note(const std::string& line) const;  // Appends a harness line to the daemon's log.
-  // Runs a shell command; stdout and stderr are captured for the guard.
+  // Runs "[VAR=value ...] program args" (killed after 120 s: exit 124); stdout and stderr are
+  // captured for the guard.
   CliResult RunCaptured(const std::string& command, const std::string& what,
                         bool disclosed_payload) const;
   std::string config_path() const { return dir_ + "/infoflytd.toml"; }
