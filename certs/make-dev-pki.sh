@@ -8,11 +8,14 @@ set -euo pipefail
 usage() {
   cat <<USAGE
 Usage: $0 [-p parties.toml] [-d trust-domain] [-o out-dir] [-n server-dns-name]
+       $0 [-o out-dir] revoke <kind>/<id>
   -p  parties registry (default: deploy/parties.toml next to this script)
   -d  SPIFFE trust domain (default: infoflyt.test)
   -o  output directory (default: certs/dev); existing files are replaced
   -n  extra DNS name for the server certificate (localhost and 127.0.0.1 are always included)
-Writes ca.pem, ca.key, server.pem, server.key and parties/<kind>-<id>.{pem,key}.
+Writes ca.pem, ca.key, server.pem, server.key, parties/<kind>-<id>.{pem,key} and an empty CRL
+in crl/ (OpenSSL's hashed layout, for [tls] crl_directory). "revoke" revokes a party's
+certificate and publishes the new CRL in its place (atomically).
 USAGE
 }
 
@@ -31,10 +34,35 @@ while getopts "p:d:o:n:h" opt; do
     *) usage >&2; exit 64 ;;
   esac
 done
-[ -r "$parties" ] || { echo "cannot read parties file $parties" >&2; exit 66; }
+shift $((OPTIND - 1))
 command -v openssl >/dev/null || { echo "openssl is required" >&2; exit 69; }
 
-mkdir -p "$out/parties"
+# The CA's database for `openssl ca` (revocations and CRL numbers), kept in ca-db/.
+ca_config() { echo "$out/ca-db/ca.cnf"; }
+
+# Writes the CA's current CRL to crl/<subject hash>.r0 by a rename, so the daemon never reads a
+# half-written file.
+publish_crl() {
+  openssl ca -config "$(ca_config)" -gencrl -out "$out/crl/.next.pem" 2>/dev/null
+  local hash
+  hash="$(openssl crl -hash -noout -in "$out/crl/.next.pem")"
+  mv -f "$out/crl/.next.pem" "$out/crl/$hash.r0"
+}
+
+if [ "${1:-}" = "revoke" ]; then
+  [ $# -eq 2 ] || { usage >&2; exit 64; }
+  cert="$out/parties/${2/\//-}.pem"
+  [ -r "$cert" ] || { echo "no certificate $cert" >&2; exit 66; }
+  openssl ca -config "$(ca_config)" -revoke "$cert" 2>/dev/null
+  publish_crl
+  echo "revoked $2 ($(openssl x509 -noout -serial -in "$cert")); CRL in $out/crl"
+  exit 0
+fi
+[ $# -eq 0 ] || { usage >&2; exit 64; }
+[ -r "$parties" ] || { echo "cannot read parties file $parties" >&2; exit 66; }
+
+mkdir -p "$out/parties" "$out/ca-db" "$out/crl"
+out="$(cd "$out" && pwd)"  # `openssl ca` needs absolute paths.
 umask 077
 days=825
 
@@ -44,7 +72,7 @@ newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "
 newkey "$out/ca.key"
 openssl req -x509 -new -key "$out/ca.key" -sha256 -days "$days" -out "$out/ca.pem" \
   -subj "/O=infoflyt development/CN=infoflyt dev CA $(date +%s)-$$" \
-  -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "basicConstraints=critical,CA:TRUE,pathlen:0" \
   -addext "keyUsage=critical,keyCertSign,cRLSign"
 
 # issue <name> <subject> <extensions>
@@ -75,5 +103,21 @@ extendedKeyUsage=clientAuth
 subjectAltName=URI:spiffe://$domain/$kind/$id"
   count=$((count + 1))
 done < <(awk -F'"' '/^kind *=/ { kind = $2 } /^id *=/ { print kind, $2 }' "$parties")
-rm -f "$out/ca.srl"
+rm -f "$out/ca.srl" "$out"/crl/*.r0
+: > "$out/ca-db/index.txt"
+echo 1000 > "$out/ca-db/crlnumber"
+cat > "$out/ca-db/ca.cnf" <<CNF
+[ca]
+default_ca = dev
+[dev]
+database = $out/ca-db/index.txt
+crlnumber = $out/ca-db/crlnumber
+certificate = $out/ca.pem
+private_key = $out/ca.key
+default_md = sha256
+default_crl_days = 30
+CNF
+publish_crl
+# The CRL directory is read by the daemon, which may run as another user.
+chmod 755 "$out/crl" && chmod 644 "$out"/crl/*.r0
 echo "dev PKI in $out: CA, server certificate, $count party certificates (trust domain $domain)"

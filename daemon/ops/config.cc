@@ -117,6 +117,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
   }
   const fs::path base = fs::absolute(path).parent_path();
   std::string checkpoint_interval;
+  std::string tls_refresh_interval;
   auto file = [&](std::string* out) {
     return [&base, out](const toml::node& v) {
       fs::path p = v.value_or(std::string());
@@ -141,6 +142,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
        {{"cert", file(&c->tls_cert)},
         {"key", file(&c->tls_key)},
         {"client_ca", file(&c->client_ca)},
+        {"refresh_interval", text(&tls_refresh_interval)},
+        {"crl_directory", file(&c->crl_directory)},
         {"trust_domain", text(&c->trust_domain)}}},
       {"store",
        {{"backend", text(&c->store)},
@@ -196,6 +199,11 @@ Status LoadConfigFile(const std::string& path, Config* c) {
       return {Code::kInvalidArgument, path + ": log.checkpoint_interval: " + s.message()};
     }
   }
+  if (!tls_refresh_interval.empty()) {
+    if (Status s = ParseDuration(tls_refresh_interval, &c->tls_refresh_interval); !s.ok()) {
+      return {Code::kInvalidArgument, path + ": tls.refresh_interval: " + s.message()};
+    }
+  }
   return Status::Ok();
 }
 
@@ -230,6 +238,9 @@ Status CheckConfig(const Config& c) {
   if (c.commit_batch == 0) return {Code::kInvalidArgument, "store.commit_batch must be > 0"};
   if (c.sqlite_cache_mib == 0 || c.sqlite_cache_mib > 65536) {
     return {Code::kInvalidArgument, "store.sqlite_cache_mib must be in [1, 65536]"};
+  }
+  if (c.tls_refresh_interval < kMicrosPerSecond) {
+    return {Code::kInvalidArgument, "tls.refresh_interval must be at least 1s"};
   }
   if (c.checkpoint_interval < kMicrosPerSecond || c.checkpoint_records == 0) {
     return {Code::kInvalidArgument,

@@ -22,6 +22,11 @@ struct Config {
   std::string tls_key;
   std::string client_ca;
   std::string trust_domain = "infoflyt.test";
+  // How often the key, certificate chain and client CA bundle are read again (microseconds):
+  // replaced files take effect for new connections without a restart.
+  int64_t tls_refresh_interval = 60'000'000;
+  // An OpenSSL hashed directory of CRLs (c_rehash / openssl rehash); empty: none.
+  std::string crl_directory;
   // [store]
   std::string store = "sqlite";  // "sqlite" or "postgres".
   std::string sqlite_path = "infoflyt.db";

@@ -3,6 +3,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
@@ -10,10 +12,10 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/files.h"
 #include "base/log.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
@@ -23,32 +25,6 @@ namespace {
 
 constexpr size_t kSubjectKeyBytes = 32;
 constexpr int kIoThreads = 2;
-
-Status ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {Code::kFailedPrecondition, "cannot read " + path};
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return Status::Ok();
-}
-
-// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves either the
-// old file or the new one; `secret` makes it readable by the owner only.
-Status WriteFileAtomically(const std::string& path, const std::string& bytes, bool secret) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
-  }
-  if (secret) {
-    std::filesystem::permissions(
-        tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  }
-  std::filesystem::rename(tmp, path);
-  return Status::Ok();
-}
 
 // " name=value" for each setting the store's durability rests on, as the store read it back.
 std::string DurabilityText(const Store& store) {
@@ -151,22 +127,49 @@ Status Daemon::LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const {
   return WriteFileAtomically(path + ".pub", (*signer)->VerifierKey() + "\n", false);
 }
 
+std::string Daemon::PublishedClientCaPath() const {
+  return (std::filesystem::path(config_.subject_key_file).parent_path() / "tls-client-ca.pem")
+      .string();
+}
+
+std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
+  // The files are read again every refresh interval, so a renewed certificate or a CA added to
+  // the bundle is used by new connections without a restart; open connections keep theirs. An
+  // operator replaces each file atomically (rename); a key and certificate that do not match
+  // are not taken (gRPC keeps the last pair that did).
+  const auto refresh_seconds =
+      static_cast<unsigned int>(config_.tls_refresh_interval / kMicrosPerSecond);
+  auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      config_.tls_key, config_.tls_cert, PublishedClientCaPath(), refresh_seconds);
+  grpc::experimental::TlsServerCredentialsOptions options(files);
+  options.watch_root_certs();
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!config_.crl_directory.empty()) options.set_crl_directory(config_.crl_directory);
+  // gRPC's TLS stack negotiates TLS 1.3 when the client can and refuses anything below 1.2,
+  // with its default AEAD-only cipher suites.
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
 Status Daemon::StartGrpc(std::string* bound) {
-  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  for (auto [path, text] : {std::pair{&config_.tls_key, &pair.private_key},
-                            std::pair{&config_.tls_cert, &pair.cert_chain},
-                            std::pair{&config_.client_ca, &tls.pem_root_certs}}) {
-    if (Status s = ReadFile(*path, text); !s.ok()) return s;
+  // Read once here so that a missing or unreadable file stops the start with its name (the
+  // watcher would only log it, and refuse every handshake).
+  for (const std::string* path : {&config_.tls_key, &config_.tls_cert, &config_.client_ca}) {
+    std::string text;
+    if (Status s = ReadFile(*path, &text); !s.ok()) return s;
   }
-  tls.pem_key_cert_pairs.push_back(std::move(pair));
+  if (Status s = TrustPublisher::Start(
+          config_.client_ca, config_.crl_directory, PublishedClientCaPath(),
+          std::chrono::seconds(config_.tls_refresh_interval / kMicrosPerSecond), &trust_);
+      !s.ok()) {
+    return s;
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  // gRPC's TLS stack negotiates TLS 1.3 when the client can and refuses anything below 1.2.
-  builder.AddListeningPort(config_.listen, grpc::SslServerCredentials(tls), &port);
+  builder.AddListeningPort(config_.listen, TlsCredentials(), &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
   // A second daemon must not silently share this port (gRPC's default is SO_REUSEPORT).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -340,7 +343,9 @@ Status Daemon::Start() {
   std::string grpc_address;
   if (Status s = StartGrpc(&grpc_address); !s.ok()) return s;
   LogInfo("listening grpc=" + grpc_address + " tls=mutual client_ca=" + config_.client_ca +
-          " trust_domain=" + config_.trust_domain);
+          " trust_domain=" + config_.trust_domain + " tls_files_reread_every=" +
+          std::to_string(config_.tls_refresh_interval / kMicrosPerSecond) +
+          "s crl_directory=" + (config_.crl_directory.empty() ? "none" : config_.crl_directory));
 
   std::string http_address;
   if (!config_.http_listen.empty()) {

@@ -3,6 +3,7 @@
 // places, parties and legal-basis files without dropping connections.
 #pragma once
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 
 #include <asio/io_context.hpp>
@@ -14,6 +15,7 @@
 
 #include "ops/config.h"
 #include "ops/http_server.h"
+#include "ops/trust_publisher.h"
 #include "server/audit_service.h"
 #include "server/escalator.h"
 #include "server/exchange_service.h"
@@ -52,6 +54,11 @@ class Daemon {
   // The disclosure log's signing key: loaded, or made on first start; writes the .pub file.
   Status LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const;
   Status StartGrpc(std::string* bound);
+  // Mutual TLS from the [tls] files, watched for replacement; CRLs if configured.
+  std::shared_ptr<grpc::ServerCredentials> TlsCredentials() const;
+  // Where the TrustPublisher keeps the client CA bundle gRPC watches: beside the subject key,
+  // in the daemon's state directory.
+  std::string PublishedClientCaPath() const;
   Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
   void OnSignal(int signal);
   void Reload();
@@ -81,6 +88,8 @@ class Daemon {
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<RegistryService> registry_;
   std::unique_ptr<AuditService> audit_;
+  // Before the server, which reads what it publishes.
+  std::unique_ptr<TrustPublisher> trust_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;
 

@@ -30,16 +30,6 @@ std::string MakeTempDir(const std::string& prefix) {
   return templ;
 }
 
-// Runs `command` with the shell; its stdout is in *out. The exit status, or -1.
-int RunCommand(const std::string& command, std::string* out) {
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return -1;
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) out->append(buf, n);
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 void Run(const std::string& command) {
   if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
 }
@@ -89,6 +79,8 @@ DaemonProcess::DaemonProcess() : dir_(MakeTempDir("infoflytd-")) {
                                  std::pair{"data/police-districts.csv", police_districts_path()}}) {
     fs::copy_file(std::string(INFOFLYT_SOURCE_DIR "/deploy/") + from, to);
   }
+  fs::copy_file(Pki().dir + "/server.pem", server_cert_path());
+  fs::copy_file(Pki().dir + "/server.key", server_key_path());
 }
 
 DaemonProcess::~DaemonProcess() {
@@ -122,9 +114,9 @@ void DaemonProcess::WriteConfig() const {
     std::ofstream config(config_path());
     config << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\n"
            << "http_listen = \"127.0.0.1:0\"\ninstance = \"test\"\n"
-           << "[tls]\ncert = \"" << pki << "/server.pem\"\nkey = \"" << pki
-           << "/server.key\"\nclient_ca = \"" << pki << "/ca.pem\"\n"
-           << "[store]\n"
+           << "[tls]\ncert = \"" << server_cert_path() << "\"\nkey = \"" << server_key_path()
+           << "\"\nclient_ca = \"" << pki << "/ca.pem\"\nrefresh_interval = \"1s\"\n"
+           << tls_config_ << "[store]\n"
            << (store_config_.empty() ? "sqlite_path = \"" + db_path() + "\"\n" : store_config_)
            << "[data]\nmunicipalities = \"" << municipalities_path() << "\"\n"
            << "police_districts = \"" << police_districts_path() << "\"\n"

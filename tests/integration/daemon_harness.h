@@ -53,6 +53,8 @@ class DaemonProcess {
 
   // TOML appended to the generated configuration at each start, e.g. short deadlines.
   void set_extra_config(std::string toml) { extra_config_ = std::move(toml); }
+  // More keys for the [tls] section, e.g. a CRL directory.
+  void set_tls_config(std::string toml) { tls_config_ = std::move(toml); }
   // The [store] section's keys in place of the SQLite file, e.g. a PostgreSQL backend.
   void set_store_config(std::string toml) { store_config_ = std::move(toml); }
 
@@ -86,6 +88,10 @@ class DaemonProcess {
   // The daemon's own copies of deploy/parties.toml, legal-bases.toml and data/*.csv, for
   // tests that edit them and send SIGHUP.
   std::string parties_path() const { return dir_ + "/parties.toml"; }
+  // The daemon's own copy of the test PKI's server certificate and key, re-read every second
+  // (tls.refresh_interval), for tests that renew them.
+  std::string server_cert_path() const { return dir_ + "/server.pem"; }
+  std::string server_key_path() const { return dir_ + "/server.key"; }
   std::string legal_bases_path() const { return dir_ + "/legal-bases.toml"; }
   std::string municipalities_path() const { return dir_ + "/municipalities.csv"; }
   std::string police_districts_path() const { return dir_ + "/police-districts.csv"; }
@@ -120,6 +126,7 @@ class DaemonProcess {
 
   std::string dir_;
   std::string extra_config_;
+  std::string tls_config_;
   std::string store_config_;
   std::string address_;
   std::string http_address_;

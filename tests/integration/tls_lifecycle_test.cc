@@ -1,0 +1,163 @@
+// Trust that changes while infoflytd runs, against the real daemon over mTLS: a renewed server
+// certificate is served to new connections without a restart while open streams keep flowing;
+// a revoked client certificate is refused at the handshake, also when the CRL is published
+// while the daemon runs.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "integration/subscriber.h"
+#include "integration/test_daemon.h"
+#include "test_util.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::testing {
+namespace {
+
+// Everything a shell command prints on stdout, without the last newline.
+std::string Shell(const std::string& command) {
+  std::string out;
+  RunCommand(command, &out);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// The SHA-256 fingerprint of the certificate in `pem_file`.
+std::string FingerprintOf(const std::string& pem_file) {
+  return Shell("openssl x509 -noout -fingerprint -sha256 -in " + pem_file + " | sed 's/.*=//'");
+}
+
+// The fingerprint of the certificate the daemon presents to a new connection ("" if the
+// handshake fails).
+std::string ServedFingerprint(const TestDaemon& daemon) {
+  const std::string party = Pki().dir + "/parties/police-oslo";
+  return Shell("openssl s_client -connect " + daemon.address() + " -CAfile " + Pki().dir +
+               "/ca.pem -cert " + party + ".pem -key " + party +
+               ".key </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 "
+               "2>/dev/null | sed 's/.*=//'");
+}
+
+// Issues a new server certificate and key from the test CA into `dir`, as a renewal would.
+void IssueServerCertificate(const std::string& dir) {
+  const std::string ext = dir + "/server.ext";
+  std::ofstream(ext) << "basicConstraints=critical,CA:FALSE\n"
+                        "keyUsage=critical,digitalSignature\n"
+                        "extendedKeyUsage=serverAuth\n"
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1,"
+                        "URI:spiffe://infoflyt.test/daemon/infoflytd\n";
+  const std::string ca = Pki().dir + "/ca";
+  ASSERT_EQ(std::system(("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out " +
+                         dir + "/renewed.key 2>/dev/null && openssl req -new -key " + dir +
+                         "/renewed.key -subj '/O=infoflyt development/CN=infoflytd renewed' -out " +
+                         dir + "/renewed.csr && openssl x509 -req -in " + dir +
+                         "/renewed.csr -CA " + ca + ".pem -CAkey " + ca +
+                         ".key -set_serial 0x$(openssl rand -hex 16) -sha256 -days 30 -extfile " +
+                         ext + " -out " + dir + "/renewed.pem 2>/dev/null")
+                            .c_str()),
+            0);
+}
+
+TEST(TlsLifecycleTest, ARenewedServerCertificateIsServedWithoutARestartOrADroppedStream) {
+  TestDaemon daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  const std::string first = FingerprintOf(daemon.server_cert_path());
+  ASSERT_EQ(ServedFingerprint(daemon), first);
+
+  auto police = daemon.Client("police-oslo");
+  Subscriber stream(police.get());
+  auto prison = daemon.Client("correctional-oslo-fengsel");
+  v1::Receipt before;
+  ASSERT_TRUE(prison->Post(ReleaseNotice("before-renewal"), &before).ok());
+  ASSERT_TRUE(stream.WaitForMessage(before.message_id()));
+
+  // The operator renews: each file replaced by a rename, the key first.
+  const std::string dir = daemon.server_cert_path().substr(0, daemon.server_cert_path().rfind('/'));
+  IssueServerCertificate(dir);
+  const std::string renewed = FingerprintOf(dir + "/renewed.pem");
+  ASSERT_NE(renewed, first);
+  ASSERT_EQ(std::rename((dir + "/renewed.key").c_str(), daemon.server_key_path().c_str()), 0);
+  ASSERT_EQ(std::rename((dir + "/renewed.pem").c_str(), daemon.server_cert_path().c_str()), 0);
+
+  // Within the refresh interval (1 s here) and a little: new connections get the new one.
+  std::string served;
+  for (int i = 0; i < 50 && served != renewed; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    served = ServedFingerprint(daemon);
+  }
+  EXPECT_EQ(served, renewed) << daemon.Log();
+
+  // The stream opened before the renewal is still the same stream, and still flowing.
+  v1::Receipt after;
+  ASSERT_TRUE(prison->Post(ReleaseNotice("after-renewal"), &after).ok());
+  EXPECT_TRUE(stream.WaitForMessage(after.message_id()));
+  EXPECT_FALSE(stream.WaitEnded(std::chrono::seconds(0))) << stream.status().error_message();
+  // And a client connecting now is served over the renewed certificate.
+  v1::Receipt fresh;
+  EXPECT_TRUE(daemon.Client("correctional-ila-fengsel")->Post(ReleaseNotice("fresh"), &fresh).ok());
+}
+
+// A post by `party` over a new connection.
+grpc::Status PostAsNewClient(const TestDaemon& daemon, const std::string& party,
+                             const std::string& key) {
+  std::unique_ptr<client::ExchangeClient> client;
+  client::ClientOptions options = daemon.Options(party);
+  options.wait_for_ready = false;
+  options.timeout = std::chrono::seconds(5);
+  if (grpc::Status s = client::ExchangeClient::Connect(options, &client); !s.ok()) return s;
+  v1::Receipt receipt;
+  return client->Post(ReleaseNotice(key), &receipt);
+}
+
+// A CRL directory of the test CA's own, in `dir` (a copy of the CA and its database, so that
+// revoking here leaves the other tests' PKI alone).
+std::string CopyOfTheCa(const std::string& dir) {
+  std::string copy = dir + "/pki";
+  EXPECT_EQ(std::system(("cp -r " + Pki().dir + " " + copy).c_str()), 0);
+  return copy;
+}
+
+void Revoke(const std::string& pki, const std::string& party) {
+  ASSERT_EQ(std::system((INFOFLYT_SOURCE_DIR "/certs/make-dev-pki.sh -o " + pki + " revoke " +
+                         party + " >/dev/null")
+                            .c_str()),
+            0);
+}
+
+TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
+  TestDaemon daemon;
+  const std::string dir = daemon.server_cert_path().substr(0, daemon.server_cert_path().rfind('/'));
+  const std::string pki = CopyOfTheCa(dir);
+  Revoke(pki, "correctional/ila-fengsel");
+  daemon.set_tls_config("crl_directory = \"" + pki + "/crl\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  const grpc::Status refused = PostAsNewClient(daemon, "correctional-ila-fengsel", "revoked");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_EQ(daemon.CountRows("messages"), 0);
+  const grpc::Status other = PostAsNewClient(daemon, "correctional-oslo-fengsel", "not-revoked");
+  EXPECT_TRUE(other.ok()) << other.error_message();
+
+  // Revoked while the daemon runs: new connections are refused once the CRL is re-read (within
+  // two refresh intervals: the daemon's check of the CRLs, then gRPC's of the files).
+  Revoke(pki, "correctional/oslo-fengsel");
+  const auto revoked_at = std::chrono::steady_clock::now();
+  grpc::Status later;
+  for (int i = 0; i < 50; ++i) {
+    later = PostAsNewClient(daemon, "correctional-oslo-fengsel", "after-" + std::to_string(i));
+    if (!later.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(later.error_code(), grpc::StatusCode::UNAVAILABLE) << daemon.Log();
+  std::cerr << "refused "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - revoked_at)
+                   .count()
+            << " ms after the CRL was published (refresh interval 1 s)\n";
+  EXPECT_NE(daemon.Log().find("tls: client CAs or CRLs changed"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace infoflyt::testing
