@@ -87,6 +87,12 @@ Code CodeOf(const char* sqlstate) {
   return Code::kUnavailable;
 }
 
+// A Unix-socket directory or a loopback name or address: the session stays on this machine.
+bool IsLocalHost(std::string_view host) {
+  return host.empty() || host.starts_with('/') || host.starts_with('@') || host == "localhost" ||
+         host.starts_with("127.") || host == "::1";
+}
+
 void PutBigEndian64(uint64_t v, char* out) {
   for (int i = 7; i >= 0; --i) {
     out[i] = static_cast<char>(v & 0xff);
@@ -143,11 +149,29 @@ Status CheckConnInfo(const std::string& conninfo) {
     return {Code::kInvalidArgument, "not a PostgreSQL connection string: " + why};
   }
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(raw, &PQconninfoFree);
+  std::string hosts;
+  std::string sslmode;
   for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
-    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr && *o->val != '\0') {
+    const std::string_view keyword = o->keyword;
+    const std::string value = o->val != nullptr ? o->val : "";
+    if (keyword == "password" && !value.empty()) {
       return {Code::kInvalidArgument,
               "holds a password: use a password file or libpq's PGPASSWORD or passfile instead"};
     }
+    if (keyword == "host" || keyword == "hostaddr") hosts += value + ",";
+    if (keyword == "sslmode") sslmode = value;
+  }
+  // Across a network only an authenticated, encrypted session will do: anything short of
+  // verify-full lets a machine in the middle read and answer the daemon's queries.
+  for (size_t start = 0, end; start < hosts.size(); start = end + 1) {
+    end = hosts.find(',', start);
+    const std::string host = hosts.substr(start, end - start);
+    if (IsLocalHost(host) || sslmode == "verify-full") continue;
+    return {Code::kInvalidArgument,
+            "names host " + host +
+                " without sslmode=verify-full: a session to another machine "
+                "must authenticate the server and encrypt (set sslmode and "
+                "sslrootcert)"};
   }
   return Status::Ok();
 }

@@ -22,7 +22,8 @@
 namespace infoflyt {
 
 // OK if `conninfo` is a valid libpq connection string or URI without a password in it (a
-// configuration file is no place for one); INVALID_ARGUMENT saying why not otherwise.
+// configuration file is no place for one) that names only local hosts (Unix sockets, loopback)
+// unless it says sslmode=verify-full; INVALID_ARGUMENT saying why not otherwise.
 Status CheckConnInfo(const std::string& conninfo);
 
 // One bound parameter of a query.

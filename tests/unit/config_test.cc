@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "base/clock.h"
+#include "store/pg_conn.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt {
@@ -92,7 +93,7 @@ TEST_F(ConfigFileTest, PostgresNeedsAConnectionStringWithoutAPassword) {
             std::string::npos);
   c.postgres_conninfo = "host=db.example.no dbname=infoflyt user=infoflytd sslmode=verify-full";
   EXPECT_TRUE(CheckConfig(c).ok()) << CheckConfig(c).message();
-  c.postgres_conninfo = "postgresql://infoflytd@db.example.no/infoflyt";
+  c.postgres_conninfo = "postgresql://infoflytd@db.example.no/infoflyt?sslmode=verify-full";
   EXPECT_TRUE(CheckConfig(c).ok()) << CheckConfig(c).message();
   for (const char* with_password :
        {"host=db dbname=infoflyt password=hunter2", "postgresql://infoflytd:hunter2@db/infoflyt"}) {
@@ -105,6 +106,25 @@ TEST_F(ConfigFileTest, PostgresNeedsAConnectionStringWithoutAPassword) {
   EXPECT_EQ(CheckConfig(c).code(), Code::kInvalidArgument);
   c.store = "mysql";
   EXPECT_NE(CheckConfig(c).message().find("\"sqlite\" or \"postgres\""), std::string::npos);
+}
+
+// A session to another machine must authenticate the server and encrypt; local ones need not.
+TEST_F(ConfigFileTest, PostgresOnAnotherHostNeedsVerifyFull) {
+  for (const char* local :
+       {"dbname=infoflyt", "host=/run/postgresql dbname=infoflyt", "host=localhost dbname=x",
+        "host=127.0.0.1 port=5432 dbname=x", "hostaddr=::1 dbname=x",
+        "postgresql:///infoflyt?host=/var/run/postgresql"}) {
+    EXPECT_TRUE(CheckConnInfo(local).ok()) << local << ": " << CheckConnInfo(local).message();
+  }
+  for (const char* remote :
+       {"host=db.example.no dbname=x", "host=db.example.no sslmode=require dbname=x",
+        "host=localhost,db2.example.no sslmode=verify-ca dbname=x", "hostaddr=10.0.0.5 dbname=x",
+        "postgresql://infoflytd@db.example.no/infoflyt"}) {
+    const Status s = CheckConnInfo(remote);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << remote;
+    EXPECT_NE(s.message().find("without sslmode=verify-full"), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(CheckConnInfo("host=localhost,db2.example.no sslmode=verify-full dbname=x").ok());
 }
 
 TEST_F(ConfigFileTest, SqliteCacheIsReadAndBounded) {
