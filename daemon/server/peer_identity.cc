@@ -31,11 +31,48 @@ std::string SubjectOf(X509* cert) {
   return {data, static_cast<size_t>(len)};
 }
 
+X509Ptr ReadPem(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+}
+
+// What a party's certificate must be beyond chaining to the CA, which OpenSSL's checks at the
+// handshake leave open: an end entity (a CA certificate could mint parties of its own), meant
+// for TLS clients (a certificate without any extended key usage passes OpenSSL's purpose
+// check), and naming exactly one identity.
+Status CheckClientProfile(X509* cert) {
+  const uint32_t flags = X509_get_extension_flags(cert);
+  if ((flags & EXFLAG_CA) != 0) {
+    return {Code::kUnauthenticated,
+            "client certificate is a CA certificate (basicConstraints CA:TRUE)"};
+  }
+  if ((flags & EXFLAG_XKUSAGE) == 0 || (X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT) == 0) {
+    return {Code::kUnauthenticated, "client certificate lacks the clientAuth extended key usage"};
+  }
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  int uris = 0;
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    uris += sk_GENERAL_NAME_value(names.get(), i)->type == GEN_URI;
+  }
+  if (uris != 1) {
+    return {Code::kUnauthenticated,
+            "client certificate must have exactly one URI SAN, not " + std::to_string(uris)};
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
+Status ParseClientCertificate(const std::string& pem, PeerCertificate* out) {
+  X509Ptr cert = ReadPem(pem);
+  if (!cert) return {Code::kUnauthenticated, "client certificate cannot be parsed"};
+  if (Status s = CheckClientProfile(cert.get()); !s.ok()) return s;
+  return ParsePeerCertificate(pem, out);
+}
+
 Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  X509Ptr cert = ReadPem(pem);
   if (!cert) return {Code::kUnauthenticated, "client certificate cannot be parsed"};
   PeerCertificate result;
   GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
@@ -74,7 +111,7 @@ Status PeerAuthenticator::Identify(const grpc::AuthContext& auth, const PartyReg
     if (auto it = cache_.find(pem); it != cache_.end()) cert = it->second;
   }
   if (cert.fingerprint.empty()) {
-    if (Status s = ParsePeerCertificate(pem, &cert); !s.ok()) return s;
+    if (Status s = ParseClientCertificate(pem, &cert); !s.ok()) return s;
     std::lock_guard lock(mu_);
     if (cache_.size() >= kMaxCachedCertificates) cache_.clear();
     cache_.emplace(pem, cert);

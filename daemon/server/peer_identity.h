@@ -24,6 +24,10 @@ struct PeerCertificate {
 
 // Parses a PEM certificate. Fails on more than one spiffe:// URI SAN.
 Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out);
+// As ParsePeerCertificate, for a party's client certificate: UNAUTHENTICATED, naming the reason,
+// for a CA certificate (CA:TRUE), one without the clientAuth extended key usage, or one without
+// exactly one URI SAN.
+Status ParseClientCertificate(const std::string& pem, PeerCertificate* out);
 
 struct Caller {
   Party party;
@@ -34,7 +38,8 @@ class PeerAuthenticator {
  public:
   explicit PeerAuthenticator(std::string trust_domain) : trust_domain_(std::move(trust_domain)) {}
 
-  // UNAUTHENTICATED without a client certificate or SPIFFE ID; PERMISSION_DENIED for another
+  // UNAUTHENTICATED without a client certificate or SPIFFE ID, or for one ParseClientCertificate
+  // refuses; PERMISSION_DENIED for another
   // trust domain, a malformed path or a party not in `parties`.
   Status Identify(const grpc::AuthContext& auth, const PartyRegistry& parties, Caller* out);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes the integration tests' PKI in $1: the dev PKI for deploy/parties.toml plus the
-# unregistered party police/ghost and a client certificate of no party kind (daemon/impostor),
-# and in $1/rogue an unrelated CA with the same parties.
+# unregistered party police/ghost and a client certificate of no party kind (daemon/impostor);
+# in $1/odd three certificates a party may not use; in $1/rogue an unrelated CA with the same
+# parties.
 set -euo pipefail
 out="$1"
 src="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -11,3 +12,27 @@ printf '\n[[party]]\nkind = "police"\nid = "ghost"\nname = "not registered"\n' >
 printf '\n[[party]]\nkind = "daemon"\nid = "impostor"\n' >> "$out/parties.toml"
 "$src/certs/make-dev-pki.sh" -p "$out/parties.toml" -o "$out" > /dev/null
 "$src/certs/make-dev-pki.sh" -p "$out/parties.toml" -o "$out/rogue" > /dev/null
+
+# Certificates from the right CA for a registered party (police/oslo) that a party's certificate
+# must not be: a CA, one without the clientAuth usage, one with two URI SANs.
+mkdir -p "$out/odd"
+odd() {  # odd <name> <extensions>
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/odd/$1.key" 2>/dev/null
+  openssl req -new -key "$out/odd/$1.key" -subj "/O=infoflyt test/CN=$1" -out "$out/odd/$1.csr"
+  openssl x509 -req -in "$out/odd/$1.csr" -CA "$out/ca.pem" -CAkey "$out/ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -sha256 -days 30 -out "$out/odd/$1.pem" \
+    -extfile <(printf '%s\n' "$2") 2>/dev/null
+  rm -f "$out/odd/$1.csr"
+}
+uri="URI:spiffe://infoflyt.test/police/oslo"
+odd ca-as-client "basicConstraints=critical,CA:TRUE
+keyUsage=critical,digitalSignature,keyCertSign
+extendedKeyUsage=clientAuth
+subjectAltName=$uri"
+odd no-client-auth "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+subjectAltName=$uri"
+odd two-uris "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+subjectAltName=$uri,URI:https://example.no/other"

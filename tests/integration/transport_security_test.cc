@@ -107,6 +107,24 @@ TEST_F(TransportSecurityTest, AClientCertificateOfNoPartyKindIsDenied) {
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
+// Certificates from the right CA naming a registered party (police/oslo) that are still not a
+// party's: each is refused before any call is served, naming why.
+TEST_F(TransportSecurityTest, CertificatesThatAreNoPartysAreRefusedNamingWhy) {
+  for (const auto& [name, why] :
+       {std::pair{"ca-as-client",
+                  "client certificate is a CA certificate (basicConstraints "
+                  "CA:TRUE)"},
+        std::pair{"no-client-auth", "client certificate lacks the clientAuth extended key usage"},
+        std::pair{"two-uris", "client certificate must have exactly one URI SAN, not 2"}}) {
+    const std::string odd = Pki().dir + "/odd/" + name;
+    const grpc::Status s = PostOver(TlsChannel(odd + ".pem", odd + ".key", Pki().dir + "/ca.pem"));
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << name << ": " << s.error_message();
+    EXPECT_EQ(s.error_message(), why) << name;
+  }
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
 TEST_F(TransportSecurityTest, TheDaemonsOwnCertificateCannotActAsAClient) {
   // Issued for serverAuth only (certs/make-dev-pki.sh): the handshake refuses it as a client's,
   // before its SPIFFE ID (daemon/infoflytd, no party kind) is even looked at.
