@@ -137,6 +137,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
        {{"listen", text(&c->listen)},
         {"http_listen", text(&c->http_listen)},
         {"max_message_bytes", size(&c->max_message_bytes)},
+        {"max_streams_per_party", size(&c->max_streams_per_party)},
         {"instance", text(&c->instance)}}},
       {"tls",
        {{"cert", file(&c->tls_cert)},
@@ -234,6 +235,9 @@ Status CheckConfig(const Config& c) {
   }
   if (c.max_message_bytes < 1024 || c.max_message_bytes > size_t{4} * 1024 * 1024) {
     return {Code::kInvalidArgument, "server.max_message_bytes must be in [1024, 4194304]"};
+  }
+  if (c.max_streams_per_party == 0 || c.max_streams_per_party > 1024) {
+    return {Code::kInvalidArgument, "server.max_streams_per_party must be in [1, 1024]"};
   }
   if (c.commit_batch == 0) return {Code::kInvalidArgument, "store.commit_batch must be > 0"};
   if (c.sqlite_cache_mib == 0 || c.sqlite_cache_mib > 65536) {

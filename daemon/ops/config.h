@@ -15,6 +15,7 @@ struct Config {
   std::string listen = "127.0.0.1:7443";       // gRPC over mTLS.
   std::string http_listen = "127.0.0.1:9464";  // /metrics and /healthz; "" disables.
   size_t max_message_bytes = size_t{64} * 1024;
+  size_t max_streams_per_party = 8;  // Open Subscribe streams per party.
   std::string instance;    // Name of this daemon in disclosure records; default: host name.
   std::string ready_file;  // If set, written with the bound addresses once serving.
   // [tls]

@@ -335,6 +335,7 @@ Status Daemon::Start() {
   if (Status s = ParsePeerCertificate(own_pem, &own_certificate); !s.ok()) return s;
   escalator_ = std::make_unique<Escalator>(services, own_certificate);
   services.watch_deadline = [e = escalator_.get()](int64_t deadline) { e->Watch(deadline); };
+  services.max_streams_per_party = config_.max_streams_per_party;
   if (Status s = StartListener(); !s.ok()) return s;
   exchange_ = std::make_unique<ExchangeService>(services);
   registry_ = std::make_unique<RegistryService>(services);

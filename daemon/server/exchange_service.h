@@ -29,6 +29,8 @@ struct ServiceContext {
   AckDeadlines ack_deadlines;      // By when municipalities must acknowledge notices.
   // Told of each acknowledgement deadline stored, so the escalation timer can watch it.
   std::function<void(int64_t deadline)> watch_deadline;
+  // Open Subscribe streams a party may hold at once, so one party cannot starve the others.
+  size_t max_streams_per_party = 8;
 };
 
 class ExchangeService final : public v1::Exchange::CallbackService {

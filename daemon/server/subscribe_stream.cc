@@ -27,7 +27,14 @@ SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, std::string p
       if (auto s = weak.lock()) s->Wake();
     });
   };
-  stream->hub_handle_ = ctx.hub->Add(stream->party_, wake);
+  if (!ctx.hub->TryAdd(stream->party_, ctx.max_streams_per_party, wake, &stream->hub_handle_)) {
+    stream->finish_called_ = true;
+    stream->Finish(ToGrpcStatus(
+        {Code::kResourceExhausted, "party " + stream->party_ + " already has " +
+                                       std::to_string(ctx.max_streams_per_party) +
+                                       " open Subscribe streams (server.max_streams_per_party)"}));
+    return stream.get();
+  }
   ctx.metrics->subscribers.Increment();
   wake();  // The first fetch runs on the executor, after gRPC has the reactor.
   return stream.get();

@@ -365,6 +365,48 @@ TEST_F(ExchangeTest, AStalledSubscriberHoldsUpNoOneAndLaterGetsEverythingInOrder
   stalled_context.TryCancel();
 }
 
+// One party cannot hold more than server.max_streams_per_party (default 8) streams open, and
+// others subscribe and receive meanwhile.
+TEST_F(ExchangeTest, APartyMayHoldOnlySoManyStreamsAndOthersAreServed) {
+  constexpr int kLimit = 8;
+  auto police = daemon_->Client("police-sor-vest");
+  auto subscribers = [&] {
+    const std::string metrics = daemon_->Metrics();
+    const size_t at = metrics.find("\ninfoflyt_subscribers ");
+    return at == std::string::npos ? -1 : std::stoi(metrics.substr(at + 22));
+  };
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::Delivery>>> streams;
+  for (int i = 0; i < kLimit; ++i) {
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    contexts.back()->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    streams.push_back(police->stub().Subscribe(contexts.back().get(), v1::SubscribeRequest()));
+  }
+  for (int i = 0; i < 250 && subscribers() < kLimit; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(subscribers(), kLimit);
+  grpc::ClientContext one_more;
+  one_more.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  auto refused = police->stub().Subscribe(&one_more, v1::SubscribeRequest());
+  v1::Delivery d;
+  EXPECT_FALSE(refused->Read(&d));
+  const grpc::Status s = refused->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "party police/sor-vest already has 8 open Subscribe streams "
+            "(server.max_streams_per_party)");
+  // Another party is served as ever.
+  auto pst = daemon_->Client("pst-pst");
+  Subscriber pst_sub(pst.get());
+  v1::Receipt receipt;
+  ASSERT_TRUE(
+      daemon_->Client("correctional-oslo-fengsel")->Post(ReleaseNotice(Key()), &receipt).ok());
+  EXPECT_TRUE(pst_sub.WaitForMessage(receipt.message_id()));
+  for (auto& c : contexts) c->TryCancel();
+  for (auto& stream : streams) (void)stream->Finish();
+}
+
 // The counters count: a post, a duplicate and a refusal each move their own series by one.
 TEST_F(ExchangeTest, MetricsCountPostsByResultAndHealthIsServed) {
   // The sample of `series` (its name and labels exactly), or -1 if it is missing.
