@@ -12,11 +12,13 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/log.h"
+#include "ops/tls_expiry.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
@@ -127,6 +129,27 @@ Status Daemon::LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const {
   return WriteFileAtomically(path + ".pub", (*signer)->VerifierKey() + "\n", false);
 }
 
+void Daemon::ReportTlsExpiry() {
+  const TlsExpiry expiry =
+      ReadTlsExpiry(config_.tls_cert, config_.client_ca, config_.crl_directory);
+  const int64_t now = NowMicros() / kMicrosPerSecond;
+  auto left = [now](std::optional<int64_t> at) {
+    return at ? static_cast<double>(*at - now) : std::numeric_limits<double>::quiet_NaN();
+  };
+  metrics_.tls_server_certificate_expiry.Set(left(expiry.server_certificate));
+  metrics_.tls_client_ca_expiry.Set(left(expiry.client_ca));
+  metrics_.tls_crl_next_update.Set(left(expiry.crl_next_update));
+  // Two weeks is time to renew by hand; warned again each day until then.
+  constexpr int64_t kWarnBefore = int64_t{14} * 86'400;
+  if (expiry.server_certificate && *expiry.server_certificate - now < kWarnBefore &&
+      now - last_expiry_warning_ >= 86'400) {
+    last_expiry_warning_ = now;
+    LogWarning("tls.cert " + config_.tls_cert + " expires in " +
+               std::to_string((*expiry.server_certificate - now) / 3600) +
+               " hours: renew it (replaced files are taken without a restart)");
+  }
+}
+
 std::string Daemon::PublishedClientCaPath() const {
   return (std::filesystem::path(config_.subject_key_file).parent_path() / "tls-client-ca.pem")
       .string();
@@ -160,7 +183,8 @@ Status Daemon::StartGrpc(std::string* bound) {
   }
   if (Status s = TrustPublisher::Start(
           config_.client_ca, config_.crl_directory, PublishedClientCaPath(),
-          std::chrono::seconds(config_.tls_refresh_interval / kMicrosPerSecond), &trust_);
+          std::chrono::seconds(config_.tls_refresh_interval / kMicrosPerSecond),
+          [this] { ReportTlsExpiry(); }, &trust_);
       !s.ok()) {
     return s;
   }

@@ -59,6 +59,9 @@ class Daemon {
   // Where the TrustPublisher keeps the client CA bundle gRPC watches: beside the subject key,
   // in the daemon's state directory.
   std::string PublishedClientCaPath() const;
+  // Sets the TLS expiry gauges and warns of a server certificate about to expire; on the
+  // TrustPublisher's thread.
+  void ReportTlsExpiry();
   Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
   void OnSignal(int signal);
   void Reload();
@@ -90,6 +93,7 @@ class Daemon {
   std::unique_ptr<AuditService> audit_;
   // Before the server, which reads what it publishes.
   std::unique_ptr<TrustPublisher> trust_;
+  int64_t last_expiry_warning_ = 0;  // TrustPublisher's thread only.
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;
 

@@ -43,10 +43,13 @@ TrustPublisher::TrustPublisher(std::string client_ca, std::string crl_directory,
 
 Status TrustPublisher::Start(std::string client_ca, std::string crl_directory,
                              std::string published, std::chrono::seconds interval,
+                             std::function<void()> after_check,
                              std::unique_ptr<TrustPublisher>* out) {
   std::unique_ptr<TrustPublisher> p(new TrustPublisher(
       std::move(client_ca), std::move(crl_directory), std::move(published), interval));
+  p->after_check_ = std::move(after_check);
   if (Status s = p->PublishIfChanged(); !s.ok()) return s;
+  if (p->after_check_) p->after_check_();
   p->thread_ = std::thread([raw = p.get()] { raw->Run(); });
   *out = std::move(p);
   return Status::Ok();
@@ -85,6 +88,7 @@ void TrustPublisher::Run() {
     if (Status s = PublishIfChanged(); !s.ok()) {
       LogWarning("tls: keeping the previous client CAs and CRLs: " + s.message());
     }
+    if (after_check_) after_check_();
     lock.lock();
   }
 }

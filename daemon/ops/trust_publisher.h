@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,10 +23,12 @@ namespace infoflyt {
 class TrustPublisher {
  public:
   // Publishes `client_ca` (plus the state of `crl_directory`, if set) to `published` now, then
-  // checks both every `interval` on a thread of its own. FAILED_PRECONDITION if a file cannot
-  // be read or written at start; later failures are logged and the last copy kept.
+  // checks both every `interval` on a thread of its own, calling `after_check` (if set) after
+  // each check, on that thread. FAILED_PRECONDITION if a file cannot be read or written at
+  // start; later failures are logged and the last copy kept.
   static Status Start(std::string client_ca, std::string crl_directory, std::string published,
-                      std::chrono::seconds interval, std::unique_ptr<TrustPublisher>* out);
+                      std::chrono::seconds interval, std::function<void()> after_check,
+                      std::unique_ptr<TrustPublisher>* out);
   ~TrustPublisher();  // Stops the thread.
   TrustPublisher(const TrustPublisher&) = delete;
   TrustPublisher& operator=(const TrustPublisher&) = delete;
@@ -41,6 +44,7 @@ class TrustPublisher {
   const std::string crl_directory_;
   const std::string published_;
   const std::chrono::seconds interval_;
+  std::function<void()> after_check_;
   std::string last_;  // What was last written.
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,10 +1,18 @@
 #include "server/metrics.h"
 
+#include <limits>
+
 namespace infoflyt {
 namespace {
 
 prometheus::Counter& Single(prometheus::Registry& r, const char* name, const char* help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
+}
+
+prometheus::Gauge& Unknown(prometheus::Registry& r, const char* name, const char* help) {
+  prometheus::Gauge& g = prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
+  g.Set(std::numeric_limits<double>::quiet_NaN());
+  return g;
 }
 
 }  // namespace
@@ -36,6 +44,13 @@ Metrics::Metrics()
                           .Help("Posts received and not yet answered")
                           .Register(*registry)
                           .Add({})),
+      tls_server_certificate_expiry(Unknown(*registry,
+                                            "infoflyt_tls_server_certificate_expiry_seconds",
+                                            "Seconds until the server certificate's notAfter")),
+      tls_client_ca_expiry(Unknown(*registry, "infoflyt_tls_client_ca_expiry_seconds",
+                                   "Seconds until the soonest notAfter of the client CA bundle")),
+      tls_crl_next_update(Unknown(*registry, "infoflyt_tls_crl_next_update_seconds",
+                                  "Seconds until the soonest nextUpdate of the CRLs")),
       log_records(prometheus::BuildGauge()
                       .Name("infoflyt_log_records")
                       .Help("Records in the disclosure log (its Merkle tree size)")

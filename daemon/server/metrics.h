@@ -25,6 +25,10 @@ struct Metrics {
   prometheus::Counter& escalations;
   prometheus::Gauge& subscribers;
   prometheus::Gauge& posts_in_flight;  // Received and not yet answered.
+  // Seconds until the TLS trust runs out (negative once it has; NaN if unknown).
+  prometheus::Gauge& tls_server_certificate_expiry;
+  prometheus::Gauge& tls_client_ca_expiry;  // The soonest CA of the bundle.
+  prometheus::Gauge& tls_crl_next_update;   // The soonest CRL; NaN without tls.crl_directory.
   prometheus::Gauge& log_records;
   prometheus::Histogram& commit_batch_size;
 };

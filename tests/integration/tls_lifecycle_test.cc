@@ -41,7 +41,16 @@ std::string ServedFingerprint(const TestDaemon& daemon) {
                "2>/dev/null | sed 's/.*=//'");
 }
 
-// Issues a new server certificate and key from the test CA into `dir`, as a renewal would.
+// The server certificate's remaining days, as the daemon's gauge says (-1 if it is missing).
+double ServerCertificateDaysLeft(const TestDaemon& daemon) {
+  const std::string metrics = daemon.Metrics();
+  const std::string name = "\ninfoflyt_tls_server_certificate_expiry_seconds ";
+  const size_t at = metrics.find(name);
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size())) / 86'400;
+}
+
+// Issues a new server certificate (10 days) and key from the test CA into `dir`, as a renewal
+// would.
 void IssueServerCertificate(const std::string& dir) {
   const std::string ext = dir + "/server.ext";
   std::ofstream(ext) << "basicConstraints=critical,CA:FALSE\n"
@@ -55,7 +64,7 @@ void IssueServerCertificate(const std::string& dir) {
                          "/renewed.key -subj '/O=infoflyt development/CN=infoflytd renewed' -out " +
                          dir + "/renewed.csr && openssl x509 -req -in " + dir +
                          "/renewed.csr -CA " + ca + ".pem -CAkey " + ca +
-                         ".key -set_serial 0x$(openssl rand -hex 16) -sha256 -days 30 -extfile " +
+                         ".key -set_serial 0x$(openssl rand -hex 16) -sha256 -days 10 -extfile " +
                          ext + " -out " + dir + "/renewed.pem 2>/dev/null")
                             .c_str()),
             0);
@@ -66,6 +75,8 @@ TEST(TlsLifecycleTest, ARenewedServerCertificateIsServedWithoutARestartOrADroppe
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
   const std::string first = FingerprintOf(daemon.server_cert_path());
   ASSERT_EQ(ServedFingerprint(daemon), first);
+  // The test PKI's certificates are good for 825 days.
+  EXPECT_NEAR(ServerCertificateDaysLeft(daemon), 825, 1.01);
 
   auto police = daemon.Client("police-oslo");
   Subscriber stream(police.get());
@@ -89,6 +100,18 @@ TEST(TlsLifecycleTest, ARenewedServerCertificateIsServedWithoutARestartOrADroppe
     served = ServedFingerprint(daemon);
   }
   EXPECT_EQ(served, renewed) << daemon.Log();
+  // The gauge follows the file, and ten days left is warned of.
+  for (int i = 0; i < 50 && ServerCertificateDaysLeft(daemon) > 11; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_NEAR(ServerCertificateDaysLeft(daemon), 10, 0.01);
+  // Logged by the check after the one that set the gauge at the latest.
+  bool warned = false;
+  for (int i = 0; i < 50 && !warned; ++i) {
+    warned = daemon.Log().find(" hours: renew it") != std::string::npos;
+    if (!warned) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(warned) << daemon.Log();
 
   // The stream opened before the renewal is still the same stream, and still flowing.
   v1::Receipt after;
