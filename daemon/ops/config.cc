@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <functional>
+#include <tuple>
+#include <vector>
 
 #include "base/clock.h"
 #include "store/pg_conn.h"
@@ -116,8 +118,13 @@ Status LoadConfigFile(const std::string& path, Config* c) {
                                         std::string(e.description())};
   }
   const fs::path base = fs::absolute(path).parent_path();
-  std::string checkpoint_interval;
-  std::string tls_refresh_interval;
+  // Durations are parsed after the walk, so that a bad one is reported with its key.
+  std::vector<std::tuple<std::string, std::string, int64_t*>> durations;  // key, text, target.
+  auto duration = [&durations](const char* key, int64_t* out) {
+    return [&durations, key, out](const toml::node& v) {
+      durations.emplace_back(key, v.value_or(std::string()), out);
+    };
+  };
   auto file = [&](std::string* out) {
     return [&base, out](const toml::node& v) {
       fs::path p = v.value_or(std::string());
@@ -138,12 +145,15 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"http_listen", text(&c->http_listen)},
         {"max_message_bytes", size(&c->max_message_bytes)},
         {"max_streams_per_party", size(&c->max_streams_per_party)},
+        {"max_connection_age", duration("server.max_connection_age", &c->max_connection_age)},
+        {"max_connection_age_grace",
+         duration("server.max_connection_age_grace", &c->max_connection_age_grace)},
         {"instance", text(&c->instance)}}},
       {"tls",
        {{"cert", file(&c->tls_cert)},
         {"key", file(&c->tls_key)},
         {"client_ca", file(&c->client_ca)},
-        {"refresh_interval", text(&tls_refresh_interval)},
+        {"refresh_interval", duration("tls.refresh_interval", &c->tls_refresh_interval)},
         {"crl_directory", file(&c->crl_directory)},
         {"trust_domain", text(&c->trust_domain)}}},
       {"store",
@@ -163,7 +173,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
       {"log",
        {{"origin", text(&c->log_origin)},
         {"key_file", file(&c->log_key_file)},
-        {"checkpoint_interval", text(&checkpoint_interval)},
+        {"checkpoint_interval", duration("log.checkpoint_interval", &c->checkpoint_interval)},
         {"checkpoint_records", size(&c->checkpoint_records)}}},
   };
   for (const auto& [section_name, section] : doc) {
@@ -195,14 +205,9 @@ Status LoadConfigFile(const std::string& path, Config* c) {
       setter->second(value);
     }
   }
-  if (!checkpoint_interval.empty()) {
-    if (Status s = ParseDuration(checkpoint_interval, &c->checkpoint_interval); !s.ok()) {
-      return {Code::kInvalidArgument, path + ": log.checkpoint_interval: " + s.message()};
-    }
-  }
-  if (!tls_refresh_interval.empty()) {
-    if (Status s = ParseDuration(tls_refresh_interval, &c->tls_refresh_interval); !s.ok()) {
-      return {Code::kInvalidArgument, path + ": tls.refresh_interval: " + s.message()};
+  for (const auto& [key, value, out] : durations) {
+    if (Status s = ParseDuration(value, out); !s.ok()) {
+      return {Code::kInvalidArgument, path + ": " + key + ": " + s.message()};
     }
   }
   return Status::Ok();
@@ -242,6 +247,10 @@ Status CheckConfig(const Config& c) {
   if (c.commit_batch == 0) return {Code::kInvalidArgument, "store.commit_batch must be > 0"};
   if (c.sqlite_cache_mib == 0 || c.sqlite_cache_mib > 65536) {
     return {Code::kInvalidArgument, "store.sqlite_cache_mib must be in [1, 65536]"};
+  }
+  if (c.max_connection_age < kMicrosPerSecond || c.max_connection_age_grace < kMicrosPerSecond) {
+    return {Code::kInvalidArgument,
+            "server.max_connection_age and server.max_connection_age_grace must be at least 1s"};
   }
   if (c.tls_refresh_interval < kMicrosPerSecond) {
     return {Code::kInvalidArgument, "tls.refresh_interval must be at least 1s"};

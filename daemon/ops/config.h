@@ -16,6 +16,11 @@ struct Config {
   std::string http_listen = "127.0.0.1:9464";  // /metrics and /healthz; "" disables.
   size_t max_message_bytes = size_t{64} * 1024;
   size_t max_streams_per_party = 8;  // Open Subscribe streams per party.
+  // A connection is told to go away after this long (microseconds), and closed when the grace
+  // has passed too, streams and all: clients reconnect, and so re-handshake against the trust
+  // of the day (renewed certificates, CRLs) now and then.
+  int64_t max_connection_age = int64_t{4} * 3600 * 1'000'000;
+  int64_t max_connection_age_grace = int64_t{5} * 60 * 1'000'000;
   std::string instance;    // Name of this daemon in disclosure records; default: host name.
   std::string ready_file;  // If set, written with the bound addresses once serving.
   // [tls]

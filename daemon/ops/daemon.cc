@@ -197,6 +197,12 @@ Status Daemon::StartGrpc(std::string* bound) {
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
   // A second daemon must not silently share this port (gRPC's default is SO_REUSEPORT).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  auto millis = [](int64_t micros) {
+    return static_cast<int>(std::min<int64_t>(micros / 1000, std::numeric_limits<int>::max()));
+  };
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, millis(config_.max_connection_age));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             millis(config_.max_connection_age_grace));
   builder.RegisterService(exchange_.get());
   builder.RegisterService(registry_.get());
   builder.RegisterService(audit_.get());

@@ -53,6 +53,8 @@ class DaemonProcess {
 
   // TOML appended to the generated configuration at each start, e.g. short deadlines.
   void set_extra_config(std::string toml) { extra_config_ = std::move(toml); }
+  // More keys for the [server] section, e.g. a maximum connection age.
+  void set_server_config(std::string toml) { server_config_ = std::move(toml); }
   // More keys for the [tls] section, e.g. a CRL directory.
   void set_tls_config(std::string toml) { tls_config_ = std::move(toml); }
   // The [store] section's keys in place of the SQLite file, e.g. a PostgreSQL backend.
@@ -127,6 +129,7 @@ class DaemonProcess {
   std::string dir_;
   std::string extra_config_;
   std::string tls_config_;
+  std::string server_config_;
   std::string store_config_;
   std::string address_;
   std::string http_address_;

@@ -182,5 +182,27 @@ TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
   EXPECT_NE(daemon.Log().find("tls: client CAs or CRLs changed"), std::string::npos);
 }
 
+// Every connection is renewed after server.max_connection_age (plus its grace), streams
+// included, so that it re-handshakes against the trust of the day; clients reconnect and resume.
+TEST(TlsLifecycleTest, ConnectionsEndAfterTheirMaximumAgeAndClientsResume) {
+  TestDaemon daemon;
+  daemon.set_server_config("max_connection_age = \"1s\"\nmax_connection_age_grace = \"1s\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  auto police = daemon.Client("police-oslo");
+  const auto opened = std::chrono::steady_clock::now();
+  Subscriber old_stream(police.get());
+  ASSERT_TRUE(old_stream.WaitEnded(std::chrono::seconds(15)));
+  const auto lasted = std::chrono::steady_clock::now() - opened;
+  EXPECT_GE(lasted, std::chrono::milliseconds(800));  // Age 1 s, less gRPC's jitter.
+  EXPECT_EQ(old_stream.status().error_code(), grpc::StatusCode::UNAVAILABLE)
+      << old_stream.status().error_message();
+  // The same client reconnects; a new stream resumes and gets what is posted now.
+  Subscriber new_stream(police.get());
+  v1::Receipt receipt;
+  ASSERT_TRUE(
+      daemon.Client("correctional-oslo-fengsel")->Post(ReleaseNotice("aged"), &receipt).ok());
+  EXPECT_TRUE(new_stream.WaitForMessage(receipt.message_id()));
+}
+
 }  // namespace
 }  // namespace infoflyt::testing
