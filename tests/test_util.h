@@ -28,6 +28,20 @@ inline int RunCommand(const std::string& command, std::string* out) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// What a shell command prints on stdout, without its last newline.
+inline std::string CommandOutput(const std::string& command) {
+  std::string out;
+  RunCommand(command, &out);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// The sample of `series` (its name and labels exactly) in Prometheus text format, or -1.
+inline double MetricValue(const std::string& metrics, const std::string& series) {
+  const size_t at = ("\n" + metrics).find("\n" + series + " ");
+  return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size() + 1));
+}
+
 // How often `needle` occurs in `text` (overlapping occurrences counted).
 inline int CountOccurrences(const std::string& text, const std::string& needle) {
   int n = 0;

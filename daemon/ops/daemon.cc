@@ -158,8 +158,7 @@ std::string Daemon::PublishedClientCaPath() const {
 std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
   // The files are read again every refresh interval, so a renewed certificate or a CA added to
   // the bundle is used by new connections without a restart; open connections keep theirs. An
-  // operator replaces each file atomically (rename); a key and certificate that do not match
-  // are not taken (gRPC keeps the last pair that did).
+  // operator replaces each file atomically (rename), the key first.
   const auto refresh_seconds =
       static_cast<unsigned int>(config_.tls_refresh_interval / kMicrosPerSecond);
   auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
@@ -176,8 +175,8 @@ std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
 
 Status Daemon::StartGrpc(std::string* bound) {
   // Read once here so that a missing or unreadable file stops the start with its name (the
-  // watcher would only log it, and refuse every handshake).
-  for (const std::string* path : {&config_.tls_key, &config_.tls_cert, &config_.client_ca}) {
+  // watcher would only log it, and refuse every handshake); the publisher reads client_ca.
+  for (const std::string* path : {&config_.tls_key, &config_.tls_cert}) {
     std::string text;
     if (Status s = ReadFile(*path, &text); !s.ok()) return s;
   }

@@ -1,29 +1,15 @@
 #include "ops/tls_expiry.h"
 
 #include <openssl/asn1.h>
-#include <openssl/bio.h>
 #include <openssl/pem.h>
-#include <openssl/x509.h>
 
-#include <algorithm>
 #include <filesystem>
-#include <memory>
 
 #include "base/files.h"
+#include "base/openssl_ptr.h"
 
 namespace infoflyt {
 namespace {
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free_all(b); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct CrlFree {
-  void operator()(X509_CRL* c) const { X509_CRL_free(c); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 std::optional<int64_t> UnixTime(const ASN1_TIME* t) {
   struct tm tm {};
@@ -36,14 +22,14 @@ void KeepSoonest(std::optional<int64_t> t, std::optional<int64_t>* soonest) {
 }
 
 // The soonest time `read` finds in the PEM objects of `path`; `first_only` stops after one.
-template <typename T, typename Free, typename Read, typename When>
+template <typename Ptr, typename Read, typename When>
 std::optional<int64_t> Soonest(const std::string& path, Read read, When when, bool first_only) {
   std::string pem;
   if (!ReadFile(path, &pem).ok()) return std::nullopt;
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   std::optional<int64_t> soonest;
   while (true) {
-    std::unique_ptr<T, Free> object(read(bio.get(), nullptr, nullptr, nullptr));
+    Ptr object(read(bio.get(), nullptr, nullptr, nullptr));
     if (!object) break;
     KeepSoonest(UnixTime(when(object.get())), &soonest);
     if (first_only) break;
@@ -52,7 +38,7 @@ std::optional<int64_t> Soonest(const std::string& path, Read read, When when, bo
 }
 
 std::optional<int64_t> CertificatesExpire(const std::string& path, bool first_only) {
-  return Soonest<X509, X509Free>(path, PEM_read_bio_X509, X509_get0_notAfter, first_only);
+  return Soonest<X509Ptr>(path, PEM_read_bio_X509, X509_get0_notAfter, first_only);
 }
 
 }  // namespace
@@ -66,8 +52,8 @@ TlsExpiry ReadTlsExpiry(const std::string& server_cert, const std::string& clien
   if (!crl_directory.empty()) {
     for (const auto& entry : std::filesystem::directory_iterator(crl_directory, ec)) {
       if (!entry.is_regular_file()) continue;
-      KeepSoonest(Soonest<X509_CRL, CrlFree>(entry.path().string(), PEM_read_bio_X509_CRL,
-                                             X509_CRL_get0_nextUpdate, false),
+      KeepSoonest(Soonest<X509CrlPtr>(entry.path().string(), PEM_read_bio_X509_CRL,
+                                      X509_CRL_get0_nextUpdate, false),
                   &expiry.crl_next_update);
     }
   }

@@ -9,19 +9,12 @@
 #include <memory>
 
 #include "base/crypto.h"
+#include "base/openssl_ptr.h"
 
 namespace infoflyt {
 namespace {
 
 constexpr size_t kMaxCachedCertificates = 4096;
-
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES, GENERAL_NAMES_free>>;
 
 std::string SubjectOf(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));

@@ -2,14 +2,6 @@
 
 namespace infoflyt {
 
-uint64_t SubscriptionHub::Add(const std::string& party, Wake wake) {
-  std::lock_guard lock(mu_);
-  const uint64_t handle = next_handle_++;
-  entries_.emplace(handle, Entry{party, std::move(wake)});
-  by_party_.emplace(party, handle);
-  return handle;
-}
-
 bool SubscriptionHub::TryAdd(const std::string& party, size_t limit, Wake wake, uint64_t* handle) {
   std::lock_guard lock(mu_);
   if (by_party_.count(party) >= limit) return false;

@@ -16,9 +16,8 @@ class SubscriptionHub {
   // Must not block; typically posts work to an executor.
   using Wake = std::function<void()>;
 
-  // Returns a handle for Remove.
-  uint64_t Add(const std::string& party, Wake wake);
-  // As Add, unless `party` already has `limit` streams: then false, and nothing added.
+  // Adds a stream of `party` and sets `handle` for Remove, unless `party` already has `limit`
+  // streams: then false, and nothing added.
   bool TryAdd(const std::string& party, size_t limit, Wake wake, uint64_t* handle);
   // After Remove returns, the wake function is not called again.
   void Remove(uint64_t handle);

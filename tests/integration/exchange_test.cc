@@ -17,16 +17,6 @@ namespace {
 
 class ExchangeTest : public SharedDaemonTest {
  protected:
-  // The first line a shell command prints.
-  static std::string Command(const std::string& command) {
-    FILE* pipe = popen(command.c_str(), "r");
-    char line[512] = {};
-    if (fgets(line, sizeof line, pipe) == nullptr) line[0] = '\0';
-    pclose(pipe);
-    std::string out = line;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out;
-  }
   // Rows in the tables a post writes to.
   static std::vector<int64_t> StoredRows() {
     return {daemon_->CountRows("messages"), daemon_->CountRows("deliveries"),
@@ -272,8 +262,8 @@ TEST_F(ExchangeTest, DisclosureRecordsHoldNoIdentityNumberInClear) {
     if (d.message_id() == receipt.message_id()) disclosed = d.envelope().SerializeAsString();
   }
   const std::string fingerprint =
-      Command("openssl x509 -noout -fingerprint -sha256 -in " + Pki().dir +
-              "/parties/correctional-oslo-fengsel.pem | sed 's/.*=//; s/://g' | tr A-F a-f");
+      CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + Pki().dir +
+                    "/parties/correctional-oslo-fengsel.pem | sed 's/.*=//; s/://g' | tr A-F a-f");
   EXPECT_EQ(daemon_->CountRows("disclosures WHERE message_id = '" + receipt.message_id() +
                                "' AND recipient = 'police/oslo' AND view = '*' AND "
                                "lower(hex(content_hash)) = '" +
@@ -295,12 +285,12 @@ TEST_F(ExchangeTest, TheSubjectHashIsKeyedWithTheDaemonsSubjectKey) {
   v1::Receipt receipt;
   ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kOtherValidFnr), &receipt).ok());
   const std::string key_hex =
-      Command("od -An -v -tx1 " + daemon_->subject_key_path() + " | tr -d ' \\n'");
+      CommandOutput("od -An -v -tx1 " + daemon_->subject_key_path() + " | tr -d ' \\n'");
   ASSERT_EQ(key_hex.size(), 64u) << key_hex;
   const std::string printf = std::string("printf %s ") + kOtherValidFnr;
-  const std::string hmac = Command(
+  const std::string hmac = CommandOutput(
       printf + " | openssl dgst -sha256 -mac HMAC -macopt hexkey:" + key_hex + " | sed 's/.* //'");
-  const std::string plain = Command(printf + " | openssl dgst -sha256 | sed 's/.* //'");
+  const std::string plain = CommandOutput(printf + " | openssl dgst -sha256 | sed 's/.* //'");
   ASSERT_EQ(hmac.size(), 64u) << hmac;
   ASSERT_NE(hmac, plain);
   const std::string records = "disclosures WHERE message_id = '" + receipt.message_id() + "'";
@@ -370,11 +360,7 @@ TEST_F(ExchangeTest, AStalledSubscriberHoldsUpNoOneAndLaterGetsEverythingInOrder
 TEST_F(ExchangeTest, APartyMayHoldOnlySoManyStreamsAndOthersAreServed) {
   constexpr int kLimit = 8;
   auto police = daemon_->Client("police-sor-vest");
-  auto subscribers = [&] {
-    const std::string metrics = daemon_->Metrics();
-    const size_t at = metrics.find("\ninfoflyt_subscribers ");
-    return at == std::string::npos ? -1 : std::stoi(metrics.substr(at + 22));
-  };
+  auto subscribers = [] { return MetricValue(daemon_->Metrics(), "infoflyt_subscribers"); };
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReader<v1::Delivery>>> streams;
   for (int i = 0; i < kLimit; ++i) {
@@ -409,11 +395,6 @@ TEST_F(ExchangeTest, APartyMayHoldOnlySoManyStreamsAndOthersAreServed) {
 
 // The counters count: a post, a duplicate and a refusal each move their own series by one.
 TEST_F(ExchangeTest, MetricsCountPostsByResultAndHealthIsServed) {
-  // The sample of `series` (its name and labels exactly), or -1 if it is missing.
-  auto value = [](const std::string& metrics, const std::string& series) {
-    const size_t at = ("\n" + metrics).find("\n" + series + " ");
-    return at == std::string::npos ? -1.0 : std::stod(metrics.substr(at + series.size() + 1));
-  };
   const std::string accepted = "infoflyt_posts_total{result=\"accepted\"}";
   const std::string duplicate = "infoflyt_posts_total{result=\"duplicate\"}";
   const std::string rejected = "infoflyt_posts_total{result=\"rejected\"}";
@@ -428,11 +409,11 @@ TEST_F(ExchangeTest, MetricsCountPostsByResultAndHealthIsServed) {
   EXPECT_EQ(prison->Post(v1::Envelope(), &receipt).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   const std::string after = daemon_->Metrics();
-  EXPECT_EQ(value(after, accepted), value(before, accepted) + 1) << after;
-  EXPECT_EQ(value(after, duplicate), value(before, duplicate) + 1) << after;
-  EXPECT_EQ(value(after, rejected), value(before, rejected) + 1) << after;
-  EXPECT_GE(value(after, batches), value(before, batches) + 1) << after;
-  EXPECT_EQ(value(after, "infoflyt_log_records"), daemon_->CountRows("disclosures")) << after;
+  EXPECT_EQ(MetricValue(after, accepted), MetricValue(before, accepted) + 1) << after;
+  EXPECT_EQ(MetricValue(after, duplicate), MetricValue(before, duplicate) + 1) << after;
+  EXPECT_EQ(MetricValue(after, rejected), MetricValue(before, rejected) + 1) << after;
+  EXPECT_GE(MetricValue(after, batches), MetricValue(before, batches) + 1) << after;
+  EXPECT_EQ(MetricValue(after, "infoflyt_log_records"), daemon_->CountRows("disclosures")) << after;
   EXPECT_EQ(
       std::system(("curl -sf http://" + daemon_->http_address() + "/healthz >/dev/null").c_str()),
       0);

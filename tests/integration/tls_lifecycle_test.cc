@@ -18,35 +18,27 @@
 namespace infoflyt::testing {
 namespace {
 
-// Everything a shell command prints on stdout, without the last newline.
-std::string Shell(const std::string& command) {
-  std::string out;
-  RunCommand(command, &out);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 // The SHA-256 fingerprint of the certificate in `pem_file`.
 std::string FingerprintOf(const std::string& pem_file) {
-  return Shell("openssl x509 -noout -fingerprint -sha256 -in " + pem_file + " | sed 's/.*=//'");
+  return CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + pem_file +
+                       " | sed 's/.*=//'");
 }
 
 // The fingerprint of the certificate the daemon presents to a new connection ("" if the
 // handshake fails).
 std::string ServedFingerprint(const TestDaemon& daemon) {
   const std::string party = Pki().dir + "/parties/police-oslo";
-  return Shell("openssl s_client -connect " + daemon.address() + " -CAfile " + Pki().dir +
-               "/ca.pem -cert " + party + ".pem -key " + party +
-               ".key </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 "
-               "2>/dev/null | sed 's/.*=//'");
+  return CommandOutput("openssl s_client -connect " + daemon.address() + " -CAfile " + Pki().dir +
+                       "/ca.pem -cert " + party + ".pem -key " + party +
+                       ".key </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256 "
+                       "2>/dev/null | sed 's/.*=//'");
 }
 
 // The server certificate's remaining days, as the daemon's gauge says (-1 if it is missing).
 double ServerCertificateDaysLeft(const TestDaemon& daemon) {
-  const std::string metrics = daemon.Metrics();
-  const std::string name = "\ninfoflyt_tls_server_certificate_expiry_seconds ";
-  const size_t at = metrics.find(name);
-  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size())) / 86'400;
+  const double seconds =
+      MetricValue(daemon.Metrics(), "infoflyt_tls_server_certificate_expiry_seconds");
+  return seconds < 0 ? -1 : seconds / 86'400;
 }
 
 // Issues a new server certificate (10 days) and key from the test CA into `dir`, as a renewal
