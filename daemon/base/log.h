@@ -3,7 +3,10 @@
 // are never logged.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace infoflyt {
 
@@ -13,5 +16,9 @@ void Log(LogLevel level, std::string_view message);
 inline void LogInfo(std::string_view message) { Log(LogLevel::kInfo, message); }
 inline void LogWarning(std::string_view message) { Log(LogLevel::kWarning, message); }
 inline void LogError(std::string_view message) { Log(LogLevel::kError, message); }
+
+// A line of named fields after ts and level, e.g. event=auth_refused reason="no clientAuth",
+// for events a machine must be able to pick out. Values are quoted where logfmt needs it.
+void LogFields(LogLevel level, const std::vector<std::pair<std::string, std::string>>& fields);
 
 }  // namespace infoflyt

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 
 #include <array>
+#include <cctype>
 
 namespace infoflyt {
 namespace {
@@ -55,6 +56,32 @@ Status ParseContact(const toml::table& party, const toml::node& where, bool requ
   return Status::Ok();
 }
 
+// revoked_certificates: SHA-256 fingerprints as `openssl x509 -fingerprint -sha256` prints them
+// (AB:CD:...) or as plain hex, kept as lower-case hex.
+Status ParseFingerprints(const toml::table& party, const toml::node& where,
+                         std::set<std::string>* out) {
+  const toml::node* node = party.get("revoked_certificates");
+  if (node == nullptr) return Status::Ok();
+  const toml::array* list = node->as_array();
+  if (list == nullptr) {
+    return {Code::kInvalidArgument, Where(where) + ": revoked_certificates must be an array"};
+  }
+  for (const toml::node& item : *list) {
+    std::string hex;
+    for (char c : item.value_or(std::string())) {
+      if (c != ':') hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return {Code::kInvalidArgument,
+              Where(item) +
+                  ": revoked_certificates entries must be SHA-256 fingerprints (64 hex "
+                  "digits, colons allowed)"};
+    }
+    out->insert(std::move(hex));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<PartyKind> ParsePartyKind(std::string_view name) {
@@ -90,7 +117,7 @@ Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, Pa
     if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": party must be a table"};
     for (const auto& [key, value] : *t) {
       if (key != "kind" && key != "id" && key != "name" && key != "police_district" &&
-          key != "contact") {
+          key != "contact" && key != "revoked_certificates") {
         return {Code::kInvalidArgument,
                 Where(value) + ": unknown key '" + std::string(key.str()) + "'"};
       }
@@ -120,6 +147,7 @@ Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, Pa
     if (Status s = ParseContact(*t, node, p.kind == PartyKind::kPolice, &p.contact); !s.ok()) {
       return s;
     }
+    if (Status s = ParseFingerprints(*t, node, &p.revoked_certificates); !s.ok()) return s;
     const std::string key = p.Key();
     if (!registry.by_key_.emplace(key, std::move(p)).second) {
       return {Code::kInvalidArgument, Where(node) + ": duplicate party " + key};

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ struct Party {
   std::string police_district;
   // For police parties: whom municipalities told about a person should contact.
   PartyContact contact;
+  // SHA-256 fingerprints (lower-case hex) of this party's certificates that are refused though
+  // their CA has not revoked them (yet): the deny-list for the hours before a CRL is published.
+  std::set<std::string> revoked_certificates;
 
   // "<kind>/<id>", the party's name on the wire and in the store.
   std::string Key() const;
@@ -43,8 +47,9 @@ struct Party {
 class PartyRegistry {
  public:
   // Parses `[[party]]` tables (kind, id, name; police parties also police_district and
-  // contact = { name, unit, phone, email }, of which name and phone are required). Checks that ids
-  // are well formed and unique, that municipality ids are municipalities in `places`, and that
+  // contact = { name, unit, phone, email }, of which name and phone are required; any party
+  // revoked_certificates = ["<SHA-256 fingerprint>", ...], hex with or without colons). Checks that
+  // ids are well formed and unique, that municipality ids are municipalities in `places`, and that
   // every police district in `places` is served by exactly one police party, so routing is total.
   static Status Parse(std::string_view toml_text, const Places& places, PartyRegistry* out);
 

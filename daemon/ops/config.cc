@@ -155,6 +155,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"client_ca", file(&c->client_ca)},
         {"refresh_interval", duration("tls.refresh_interval", &c->tls_refresh_interval)},
         {"crl_directory", file(&c->crl_directory)},
+        {"require_fresh_crl", flag(&c->require_fresh_crl)},
         {"trust_domain", text(&c->trust_domain)}}},
       {"store",
        {{"backend", text(&c->store)},
@@ -237,6 +238,9 @@ Status CheckConfig(const Config& c) {
     if (Status s = CheckConnInfo(c.postgres_conninfo); !s.ok()) {
       return {Code::kInvalidArgument, "store.postgres_conninfo: " + s.message()};
     }
+  }
+  if (c.require_fresh_crl && c.crl_directory.empty()) {
+    return {Code::kInvalidArgument, "tls.require_fresh_crl needs tls.crl_directory"};
   }
   if (c.max_message_bytes < 1024 || c.max_message_bytes > size_t{4} * 1024 * 1024) {
     return {Code::kInvalidArgument, "server.max_message_bytes must be in [1024, 4194304]"};

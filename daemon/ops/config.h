@@ -33,6 +33,9 @@ struct Config {
   int64_t tls_refresh_interval = 60'000'000;
   // An OpenSSL hashed directory of CRLs (c_rehash / openssl rehash); empty: none.
   std::string crl_directory;
+  // Refuse the clients of a CA while its CRL is past its nextUpdate (or it has none); otherwise
+  // that is a warning (log and /healthz) and the last CRL's revocations still apply.
+  bool require_fresh_crl = false;
   // [store]
   std::string store = "sqlite";  // "sqlite" or "postgres".
   std::string sqlite_path = "infoflyt.db";

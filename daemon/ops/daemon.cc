@@ -150,9 +150,51 @@ void Daemon::ReportTlsExpiry() {
   }
 }
 
-std::string Daemon::PublishedClientCaPath() const {
-  return (std::filesystem::path(config_.subject_key_file).parent_path() / "tls-client-ca.pem")
-      .string();
+std::string Daemon::StatePath(const std::string& name) const {
+  return (std::filesystem::path(config_.subject_key_file).parent_path() / name).string();
+}
+
+void Daemon::OnTrustChecked(const std::shared_ptr<const RevocationList>& crls) {
+  if (crls != crls_) {
+    crls_ = crls;
+    authenticator_->SetRevocations(crls);
+  }
+  // Also when nothing changed: a CRL may have gone stale, and require_fresh_crl then refuses.
+  EndUntrustedStreams();
+  ReportTlsExpiry();
+  ReportStaleCrls(*crls);
+}
+
+void Daemon::ReportStaleCrls(const RevocationList& crls) {
+  const int64_t now = NowMicros() / kMicrosPerSecond;
+  std::string stale;
+  for (const RevocationList::Crl* crl : crls.Stale(now)) {
+    stale += (stale.empty() ? "" : ", ") + crl->file + " of " + crl->issuer + " (" +
+             std::to_string((now - crl->next_update) / 60) + " min past its nextUpdate)";
+  }
+  if (stale.empty()) {
+    health_.Set("crl", Health::State::kOk);
+    return;
+  }
+  const std::string detail =
+      config_.require_fresh_crl
+          ? "refusing the clients of these CAs (tls.require_fresh_crl): " + stale
+          : "stale CRL, its revocations still apply: " + stale + "; publish a new CRL";
+  health_.Set("crl", config_.require_fresh_crl ? Health::State::kFailing : Health::State::kWarning,
+              detail);
+  // Again each hour while it lasts.
+  if (now - last_stale_crl_warning_ >= 3600) {
+    last_stale_crl_warning_ = now;
+    LogWarning("tls: " + detail);
+  }
+}
+
+void Daemon::EndUntrustedStreams() {
+  const auto catalogs = catalogs_->Get();
+  const size_t ended = hub_.EndRefused([&](const Caller& caller, std::string* reason) {
+    return authenticator_->Recheck(caller, catalogs->parties, reason);
+  });
+  if (ended > 0) LogInfo("ending " + std::to_string(ended) + " streams that lost their trust");
 }
 
 std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
@@ -162,12 +204,13 @@ std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
   const auto refresh_seconds =
       static_cast<unsigned int>(config_.tls_refresh_interval / kMicrosPerSecond);
   auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      config_.tls_key, config_.tls_cert, PublishedClientCaPath(), refresh_seconds);
+      config_.tls_key, config_.tls_cert, StatePath("tls-client-ca.pem"), refresh_seconds);
   grpc::experimental::TlsServerCredentialsOptions options(files);
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  if (!config_.crl_directory.empty()) options.set_crl_directory(config_.crl_directory);
+  // The daemon's copy (trust_publisher.h): the operator's CRLs less any past its nextUpdate.
+  if (!config_.crl_directory.empty()) options.set_crl_directory(StatePath("tls-crls"));
   // gRPC's TLS stack negotiates TLS 1.3 when the client can and refuses anything below 1.2,
   // with its default AEAD-only cipher suites.
   return grpc::experimental::TlsServerCredentials(options);
@@ -180,10 +223,17 @@ Status Daemon::StartGrpc(std::string* bound) {
     std::string text;
     if (Status s = ReadFile(*path, &text); !s.ok()) return s;
   }
+  TrustPublisherOptions trust{
+      .client_ca = config_.client_ca,
+      .crl_directory = config_.crl_directory,
+      .published_ca = StatePath("tls-client-ca.pem"),
+      .published_crls = StatePath("tls-crls"),
+      .interval = std::chrono::seconds(config_.tls_refresh_interval / kMicrosPerSecond),
+      .require_fresh_crl = config_.require_fresh_crl};
   if (Status s = TrustPublisher::Start(
-          config_.client_ca, config_.crl_directory, PublishedClientCaPath(),
-          std::chrono::seconds(config_.tls_refresh_interval / kMicrosPerSecond),
-          [this] { ReportTlsExpiry(); }, &trust_);
+          std::move(trust),
+          [this](const std::shared_ptr<const RevocationList>& crls) { OnTrustChecked(crls); },
+          &trust_);
       !s.ok()) {
     return s;
   }
@@ -354,10 +404,14 @@ Status Daemon::Start() {
   LogInfo(
       "disclosure log origin=" + config_.log_origin + " size=" + std::to_string(store_->LogSize()) +
       " verifier_key=" + log_publisher_->VerifierKey() + " (in " + config_.log_key_file + ".pub)");
-  authenticator_ = std::make_unique<PeerAuthenticator>(config_.trust_domain);
-  ServiceContext services{
-      catalogs_.get(), authenticator_.get(), store_.get(), committer_.get(),      &hub_,
-      &metrics_,       io_.get_executor(),   subject_key,  config_.ack_deadlines, nullptr};
+  authenticator_ =
+      std::make_unique<PeerAuthenticator>(config_.trust_domain, config_.require_fresh_crl);
+  ServiceContext services{catalogs_.get(),  authenticator_.get(),
+                          &security_,       store_.get(),
+                          committer_.get(), &hub_,
+                          &metrics_,        io_.get_executor(),
+                          subject_key,      config_.ack_deadlines,
+                          nullptr};
   PeerCertificate own_certificate;
   std::string own_pem;
   if (Status s = ReadFile(config_.tls_cert, &own_pem); !s.ok()) return s;
@@ -375,20 +429,21 @@ Status Daemon::Start() {
   LogInfo("listening grpc=" + grpc_address + " tls=mutual client_ca=" + config_.client_ca +
           " trust_domain=" + config_.trust_domain + " tls_files_reread_every=" +
           std::to_string(config_.tls_refresh_interval / kMicrosPerSecond) +
-          "s crl_directory=" + (config_.crl_directory.empty() ? "none" : config_.crl_directory));
+          "s crl_directory=" + (config_.crl_directory.empty() ? "none" : config_.crl_directory) +
+          " require_fresh_crl=" + (config_.require_fresh_crl ? "true" : "false"));
 
   std::string http_address;
   if (!config_.http_listen.empty()) {
     http_ = std::make_unique<HttpServer>(
         io_, [this](const std::string& path, std::string* type, std::string* body) {
-          if (path == "/healthz") {
-            *body = "ok\n";
-            return true;
+          if (path == "/healthz") return health_.Report(body) ? 200 : 503;
+          if (path != "/metrics") {
+            *body = "not found\n";
+            return 404;
           }
-          if (path != "/metrics") return false;
           *type = "text/plain; version=0.0.4";
           *body = prometheus::TextSerializer().Serialize(metrics_.registry->Collect());
-          return true;
+          return 200;
         });
     if (Status s = http_->Listen(config_.http_listen); !s.ok()) return s;
     http_address = http_->bound_address();
@@ -433,6 +488,7 @@ void Daemon::Reload() {
   }
   catalogs_->Set(std::move(next));
   LogInfo("SIGHUP: reloaded places, parties and legal bases");
+  EndUntrustedStreams();  // Parties removed, certificates denied.
 }
 
 void Daemon::Wait() {

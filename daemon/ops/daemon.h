@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "ops/config.h"
+#include "ops/health.h"
 #include "ops/http_server.h"
 #include "ops/trust_publisher.h"
 #include "server/audit_service.h"
@@ -56,12 +57,19 @@ class Daemon {
   Status StartGrpc(std::string* bound);
   // Mutual TLS from the [tls] files, watched for replacement; CRLs if configured.
   std::shared_ptr<grpc::ServerCredentials> TlsCredentials() const;
-  // Where the TrustPublisher keeps the client CA bundle gRPC watches: beside the subject key,
-  // in the daemon's state directory.
-  std::string PublishedClientCaPath() const;
-  // Sets the TLS expiry gauges and warns of a server certificate about to expire; on the
-  // TrustPublisher's thread.
+  // A file in the daemon's state directory (beside the subject key), e.g. the client trust the
+  // TrustPublisher keeps for gRPC.
+  std::string StatePath(const std::string& name) const;
+  // After each check of the TLS trust files, on the TrustPublisher's thread: the CRLs calls are
+  // checked against, streams that lost their trust ended, gauges and /healthz updated.
+  void OnTrustChecked(const std::shared_ptr<const RevocationList>& crls);
+  // Sets the TLS expiry gauges and warns of a server certificate about to expire.
   void ReportTlsExpiry();
+  // CRLs past their nextUpdate: a warning (or, with require_fresh_crl, a failure) on /healthz,
+  // logged each hour.
+  void ReportStaleCrls(const RevocationList& crls);
+  // Ends every Subscribe stream whose caller is no longer trusted.
+  void EndUntrustedStreams();
   Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
   void OnSignal(int signal);
   void Reload();
@@ -74,6 +82,8 @@ class Daemon {
   std::vector<std::thread> io_threads_;
 
   Metrics metrics_;
+  SecurityEvents security_{&metrics_};
+  Health health_;
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;
   std::unique_ptr<Store> store_;
@@ -93,7 +103,10 @@ class Daemon {
   std::unique_ptr<AuditService> audit_;
   // Before the server, which reads what it publishes.
   std::unique_ptr<TrustPublisher> trust_;
-  int64_t last_expiry_warning_ = 0;  // TrustPublisher's thread only.
+  // TrustPublisher's thread only:
+  int64_t last_expiry_warning_ = 0;
+  int64_t last_stale_crl_warning_ = 0;
+  std::shared_ptr<const RevocationList> crls_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<HttpServer> http_;
 

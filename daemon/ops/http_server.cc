@@ -9,16 +9,39 @@ namespace infoflyt {
 namespace {
 
 constexpr size_t kMaxRequestBytes = 8192;
+constexpr auto kReadTimeout = std::chrono::seconds(5);
+
+const char* StatusLine(int code) {
+  switch (code) {
+    case 200:
+      return "200 OK";
+    case 404:
+      return "404 Not Found";
+    case 405:
+      return "405 Method Not Allowed";
+    default:
+      return "503 Service Unavailable";
+  }
+}
 
 // One request per connection; the response closes it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(asio::ip::tcp::socket socket, const HttpServer::Handler& handler)
-      : socket_(std::move(socket)), buffer_(kMaxRequestBytes), handler_(handler) {}
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        buffer_(kMaxRequestBytes),
+        handler_(handler) {}
 
   void Start() {
+    timer_.expires_after(kReadTimeout);
+    timer_.async_wait([self = shared_from_this()](std::error_code ec) {
+      std::error_code ignored;
+      if (!ec) self->socket_.close(ignored);  // Too slow: the read fails and the connection goes.
+    });
     asio::async_read_until(socket_, buffer_, "\r\n\r\n",
                            [self = shared_from_this()](std::error_code ec, size_t) {
+                             self->timer_.cancel();
                              if (!ec) self->Respond();
                            });
   }
@@ -30,16 +53,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::string target;
     in >> method >> target;
     std::string content_type = "text/plain; charset=utf-8";
-    std::string body;
-    std::string status = "200 OK";
-    if (method != "GET") {
-      status = "405 Method Not Allowed";
-      body = "only GET\n";
-    } else if (!handler_(target, &content_type, &body)) {
-      status = "404 Not Found";
-      body = "not found\n";
-    }
-    response_ = "HTTP/1.1 " + status + "\r\nContent-Type: " + content_type +
+    std::string body = "only GET\n";
+    const int code = method == "GET" ? handler_(target, &content_type, &body) : 405;
+    response_ = "HTTP/1.1 " + std::string(StatusLine(code)) + "\r\nContent-Type: " + content_type +
                 "\r\nContent-Length: " + std::to_string(body.size()) +
                 "\r\nConnection: close\r\n\r\n" + body;
     asio::async_write(socket_, asio::buffer(response_),
@@ -50,6 +66,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   asio::ip::tcp::socket socket_;
+  asio::steady_timer timer_;
   asio::streambuf buffer_;
   const HttpServer::Handler& handler_;
   std::string response_;
@@ -58,7 +75,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, Handler handler)
-    : handler_(std::move(handler)), acceptor_(io) {}
+    : handler_(std::move(handler)), acceptor_(io), retry_(io) {}
 
 Status HttpServer::Listen(const std::string& address) {
   const size_t colon = address.rfind(':');
@@ -87,12 +104,21 @@ std::string HttpServer::bound_address() const {
 
 void HttpServer::Close() {
   std::error_code ignored;
+  retry_.cancel();
   acceptor_.close(ignored);
 }
 
 void HttpServer::Accept() {
   acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
-    if (ec) return;  // Closed.
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // Closed.
+    if (ec) {
+      // Out of descriptors, say: try again shortly rather than never.
+      retry_.expires_after(std::chrono::milliseconds(100));
+      retry_.async_wait([this](std::error_code e) {
+        if (!e) Accept();
+      });
+      return;
+    }
     std::make_shared<Connection>(std::move(socket), handler_)->Start();
     Accept();
   });

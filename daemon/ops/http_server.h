@@ -1,11 +1,13 @@
 // The operations side port: GET /metrics (Prometheus text format) and GET /healthz. Plain HTTP on
 // a separate, normally loopback-only, address; it serves no personal data. Hand-written over
 // Asio because the daemon already runs an Asio loop; prometheus-cpp's pull module would add a
-// second embedded web server (civetweb) and its threads for two fixed GET routes.
+// second embedded web server (civetweb) and its threads for two fixed GET routes. A client
+// gets 5 s to send its request, so idle connections cannot pile up.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,9 +18,9 @@ namespace infoflyt {
 
 class HttpServer {
  public:
-  // Returns the body for a path, or false for 404.
+  // Sets the body for a path and returns the HTTP status (200, 404, 503, ...).
   using Handler =
-      std::function<bool(const std::string& path, std::string* content_type, std::string* body)>;
+      std::function<int(const std::string& path, std::string* content_type, std::string* body)>;
 
   HttpServer(asio::io_context& io, Handler handler);
 
@@ -32,6 +34,8 @@ class HttpServer {
 
   Handler handler_;
   asio::ip::tcp::acceptor acceptor_;
+  // After a failed accept (e.g. out of descriptors), when to try again.
+  asio::steady_timer retry_;
 };
 
 }  // namespace infoflyt

@@ -7,15 +7,10 @@
 
 #include "base/files.h"
 #include "base/openssl_ptr.h"
+#include "base/x509_text.h"
 
 namespace infoflyt {
 namespace {
-
-std::optional<int64_t> UnixTime(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
-  return static_cast<int64_t>(timegm(&tm));
-}
 
 void KeepSoonest(std::optional<int64_t> t, std::optional<int64_t>* soonest) {
   if (t && (!*soonest || *t < **soonest)) *soonest = t;

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/log.h"
@@ -13,43 +15,42 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A digest of every file in `dir` (names and contents, in name order).
-Status CrlDigest(const std::string& dir, std::string* out) {
-  std::vector<fs::path> files;
+// The regular, non-hidden files of `dir` in name order, with their contents.
+Status ReadDirectory(const std::string& dir, const std::string& what,
+                     std::vector<RevocationList::File>* out) {
+  std::vector<fs::path> paths;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.is_regular_file()) files.push_back(entry.path());
+    if (entry.is_regular_file() && !entry.path().filename().string().starts_with(".")) {
+      paths.push_back(entry.path());
+    }
   }
-  if (ec) return {Code::kFailedPrecondition, "cannot list tls.crl_directory " + dir};
-  std::sort(files.begin(), files.end());
-  std::string all;
-  for (const fs::path& file : files) {
+  if (ec) return {Code::kFailedPrecondition, "cannot list " + what + " " + dir};
+  std::sort(paths.begin(), paths.end());
+  for (const fs::path& path : paths) {
     std::string bytes;
-    if (!ReadFile(file.string(), &bytes).ok()) continue;  // Replaced meanwhile: seen next time.
-    all += file.filename().string() + '\0' + Sha256(bytes);
+    if (!ReadFile(path.string(), &bytes).ok()) continue;  // Replaced meanwhile: seen next time.
+    out->emplace_back(path.filename().string(), std::move(bytes));
   }
-  *out = ToHex(Sha256(all));
   return Status::Ok();
+}
+
+std::string DigestOf(const std::vector<RevocationList::File>& files) {
+  std::string all;
+  for (const auto& [name, bytes] : files) all += name + '\0' + Sha256(bytes);
+  return ToHex(Sha256(all));
 }
 
 }  // namespace
 
-TrustPublisher::TrustPublisher(std::string client_ca, std::string crl_directory,
-                               std::string published, std::chrono::seconds interval)
-    : client_ca_(std::move(client_ca)),
-      crl_directory_(std::move(crl_directory)),
-      published_(std::move(published)),
-      interval_(interval) {}
+TrustPublisher::TrustPublisher(TrustPublisherOptions options) : options_(std::move(options)) {}
 
-Status TrustPublisher::Start(std::string client_ca, std::string crl_directory,
-                             std::string published, std::chrono::seconds interval,
-                             std::function<void()> after_check,
+Status TrustPublisher::Start(TrustPublisherOptions options, AfterCheck after_check,
                              std::unique_ptr<TrustPublisher>* out) {
-  std::unique_ptr<TrustPublisher> p(new TrustPublisher(
-      std::move(client_ca), std::move(crl_directory), std::move(published), interval));
+  std::unique_ptr<TrustPublisher> p(new TrustPublisher(std::move(options)));
   p->after_check_ = std::move(after_check);
   if (Status s = p->PublishIfChanged(); !s.ok()) return s;
-  if (p->after_check_) p->after_check_();
+  if (p->after_check_) p->after_check_(p->crls_);
   p->thread_ = std::thread([raw = p.get()] { raw->Run(); });
   *out = std::move(p);
   return Status::Ok();
@@ -64,18 +65,70 @@ TrustPublisher::~TrustPublisher() {
   if (thread_.joinable()) thread_.join();
 }
 
+Status TrustPublisher::PublishCrls(const std::vector<RevocationList::File>& files,
+                                   std::string* digest) {
+  std::error_code ec;
+  fs::create_directories(options_.published_crls, ec);
+  std::vector<RevocationList::File> current;
+  if (Status s = ReadDirectory(options_.published_crls, "the published CRLs", &current); !s.ok()) {
+    return s;
+  }
+  std::set<std::string> keep;
+  for (const auto& [name, bytes] : files) {
+    keep.insert(name);
+    auto it = std::find_if(current.begin(), current.end(),
+                           [&name](const RevocationList::File& f) { return f.first == name; });
+    if (it != current.end() && it->second == bytes) continue;
+    if (Status s = WriteFileAtomically(options_.published_crls + "/" + name, bytes, false);
+        !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& [name, bytes] : current) {
+    if (!keep.contains(name)) fs::remove(options_.published_crls + "/" + name, ec);
+  }
+  *digest = DigestOf(files);
+  return Status::Ok();
+}
+
 Status TrustPublisher::PublishIfChanged() {
   std::string bundle;
-  if (Status s = ReadFile(client_ca_, &bundle); !s.ok()) return s;
-  std::string crls = "none";
-  if (!crl_directory_.empty()) {
-    if (Status s = CrlDigest(crl_directory_, &crls); !s.ok()) return s;
+  if (Status s = ReadFile(options_.client_ca, &bundle); !s.ok()) return s;
+  std::string crl_digest = "none";
+  if (!options_.crl_directory.empty()) {
+    std::vector<RevocationList::File> files;
+    if (Status s = ReadDirectory(options_.crl_directory, "tls.crl_directory", &files); !s.ok()) {
+      return s;
+    }
+    // The CRLs are verified with the bundle's keys: either changing means parsing again.
+    const std::string read = Sha256(bundle) + DigestOf(files);
+    if (read != last_crls_) {
+      std::vector<RevocationList::Ignored> ignored;
+      crls_ = std::make_shared<RevocationList>(RevocationList::Parse(files, bundle, &ignored));
+      ignored_.clear();
+      for (const auto& i : ignored) {
+        LogWarning("tls.crl_directory: ignoring " + i.file + ": " + i.why);
+        ignored_.insert(i.file);
+      }
+      last_crls_ = read;
+    }
+    // What OpenSSL is to enforce at the handshake: every verified CRL, less (unless
+    // require_fresh_crl) those past their nextUpdate, which OpenSSL would refuse all clients for.
+    std::set<std::string> left_out = ignored_;
+    if (!options_.require_fresh_crl) {
+      for (const RevocationList::Crl* crl : crls_->Stale(NowMicros() / kMicrosPerSecond)) {
+        left_out.insert(crl->file);
+      }
+    }
+    std::erase_if(
+        files, [&left_out](const RevocationList::File& f) { return left_out.contains(f.first); });
+    if (Status s = PublishCrls(files, &crl_digest); !s.ok()) return s;
   }
   std::string next = bundle;
   if (!next.empty() && next.back() != '\n') next += '\n';
-  next += "# infoflytd: client CAs of " + client_ca_ + "; CRLs " + crls + "\n";
+  next += "# infoflytd: client CAs of " + options_.client_ca + "; CRLs " + crl_digest + "\n";
   if (next == last_) return Status::Ok();
-  if (Status s = WriteFileAtomically(published_, next, false); !s.ok()) return s;
+  if (Status s = WriteFileAtomically(options_.published_ca, next, false); !s.ok()) return s;
   if (!last_.empty()) LogInfo("tls: client CAs or CRLs changed; new connections use them");
   last_ = std::move(next);
   return Status::Ok();
@@ -83,12 +136,12 @@ Status TrustPublisher::PublishIfChanged() {
 
 void TrustPublisher::Run() {
   std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+  while (!cv_.wait_for(lock, options_.interval, [this] { return stop_; })) {
     lock.unlock();
     if (Status s = PublishIfChanged(); !s.ok()) {
       LogWarning("tls: keeping the previous client CAs and CRLs: " + s.message());
     }
-    if (after_check_) after_check_();
+    if (after_check_) after_check_(crls_);
     lock.lock();
   }
 }

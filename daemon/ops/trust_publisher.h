@@ -1,11 +1,15 @@
-// Keeps a copy of the client CA bundle for gRPC's certificate file watcher that also changes
-// whenever a CRL does, so that a new or updated CRL takes effect without a restart.
+// Keeps the copy of the client trust that gRPC's certificate file watcher reads: the client CA
+// bundle, and the CRLs it is to enforce at the handshake. Checks the operator's files every
+// interval, and hands the CRLs, parsed, to the daemon for the checks after the handshake.
 //
-// Why: gRPC 1.51 rebuilds its TLS server context (and with it OpenSSL's certificate store,
-// which caches every CRL it has loaded) only when the watched key, certificate or CA files
-// change; a CRL replaced in crl_directory would otherwise be ignored until the daemon
-// restarts. The copy is the operator's bundle followed by one comment line naming the CRLs'
-// digest (PEM readers skip text outside BEGIN/END blocks), written by rename.
+// Why a copy: gRPC 1.51 rebuilds its TLS server context (and with it OpenSSL's certificate
+// store, which caches every CRL it has loaded) only when the watched key, certificate or CA
+// files change; a CRL replaced in crl_directory would otherwise be ignored until the daemon
+// restarts. The published bundle is the operator's followed by one comment line naming the
+// published CRLs' digest (PEM readers skip text outside BEGIN/END blocks), written by rename.
+// And OpenSSL refuses every client of a CA whose CRL is past its nextUpdate: unless
+// require_fresh_crl asks for exactly that, such a CRL is left out of the published directory
+// (its revocations are still enforced on every call by the daemon; see peer_identity.h).
 #pragma once
 
 #include <chrono>
@@ -13,39 +17,54 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "base/status.h"
+#include "server/revocation_list.h"
 
 namespace infoflyt {
 
+struct TrustPublisherOptions {
+  std::string client_ca;       // The operator's bundle (tls.client_ca).
+  std::string crl_directory;   // The operator's CRLs (tls.crl_directory); may be empty.
+  std::string published_ca;    // Where gRPC reads the bundle.
+  std::string published_crls;  // Where gRPC reads the CRLs (a hashed directory).
+  std::chrono::seconds interval{60};
+  bool require_fresh_crl = false;
+};
+
 class TrustPublisher {
  public:
-  // Publishes `client_ca` (plus the state of `crl_directory`, if set) to `published` now, then
-  // checks both every `interval` on a thread of its own, calling `after_check` (if set) after
-  // each check, on that thread. FAILED_PRECONDITION if a file cannot be read or written at
+  using AfterCheck = std::function<void(const std::shared_ptr<const RevocationList>& crls)>;
+
+  // Publishes now, then checks every `interval` on a thread of its own, calling `after_check`
+  // (if set) after each check on that thread with the CRLs now in force (the same object while
+  // they do not change; never null). FAILED_PRECONDITION if a file cannot be read or written at
   // start; later failures are logged and the last copy kept.
-  static Status Start(std::string client_ca, std::string crl_directory, std::string published,
-                      std::chrono::seconds interval, std::function<void()> after_check,
+  static Status Start(TrustPublisherOptions options, AfterCheck after_check,
                       std::unique_ptr<TrustPublisher>* out);
   ~TrustPublisher();  // Stops the thread.
   TrustPublisher(const TrustPublisher&) = delete;
   TrustPublisher& operator=(const TrustPublisher&) = delete;
 
  private:
-  TrustPublisher(std::string client_ca, std::string crl_directory, std::string published,
-                 std::chrono::seconds interval);
-  // Writes the copy if the bundle or a CRL changed since the last time.
+  explicit TrustPublisher(TrustPublisherOptions options);
+  // Reads the operator's files and writes the copies if what gRPC is to use changed.
   Status PublishIfChanged();
+  // Makes the published CRL directory hold exactly `files` (name, contents); returns their
+  // digest.
+  Status PublishCrls(const std::vector<std::pair<std::string, std::string>>& files,
+                     std::string* digest);
   void Run();
 
-  const std::string client_ca_;
-  const std::string crl_directory_;
-  const std::string published_;
-  const std::chrono::seconds interval_;
-  std::function<void()> after_check_;
-  std::string last_;  // What was last written.
+  const TrustPublisherOptions options_;
+  AfterCheck after_check_;
+  std::string last_;       // The bundle as last written.
+  std::string last_crls_;  // The operator's CRL files as last read (names and digests).
+  std::shared_ptr<const RevocationList> crls_ = std::make_shared<RevocationList>();
+  std::set<std::string> ignored_;  // Files of the CRL directory that hold no usable CRL.
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -104,38 +104,36 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
 
 }  // namespace
 
-Status AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
-                                        std::string what,
-                                        std::function<void(const Status&)> recorded) {
+void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
+                                      std::string what,
+                                      std::function<void(const Status&)> recorded) {
+  const std::string rpc = "Audit/" + what.substr(0, what.find(' '));
   Caller caller;
-  if (Status s = Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, &caller);
-      !s.ok()) {
-    return s;
+  if (!Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, rpc, &caller,
+                 recorded)) {
+    return;
   }
-  AuditReadOp op;
-  op.auditor = caller.party.Key();
+  CallRecordOp op;
+  op.party = caller.party.Key();
   op.certificate_subject = caller.certificate.subject;
   op.certificate_fingerprint = caller.certificate.fingerprint;
   op.subject_hash = std::move(subject_hash);
   op.reason = std::move(what);
   ctx_.committer->Submit(std::move(op), [this, recorded = std::move(recorded)](WriteOp& w) {
-    const Status s = std::get<AuditReadOp>(w).status;
+    const Status s = std::get<CallRecordOp>(w).status;
     // Off the committer thread: answering reads the store.
     asio::post(ctx_.executor, [recorded, s] { recorded(s); });
   });
-  return Status::Ok();
 }
 
 grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext* call,
                                                      std::string subject_hash, std::string what,
                                                      std::function<Status()> answer) {
   auto* reactor = call->DefaultReactor();
-  const Status s =
-      AuthorizeAndRecord(call, std::move(subject_hash), std::move(what),
-                         [reactor, answer = std::move(answer)](const Status& recorded) {
-                           reactor->Finish(ToGrpcStatus(recorded.ok() ? answer() : recorded));
-                         });
-  if (!s.ok()) reactor->Finish(ToGrpcStatus(s));
+  AuthorizeAndRecord(call, std::move(subject_hash), std::move(what),
+                     [reactor, answer = std::move(answer)](const Status& recorded) {
+                       reactor->Finish(ToGrpcStatus(recorded.ok() ? answer() : recorded));
+                     });
   return reactor;
 }
 
@@ -340,7 +338,7 @@ grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
         ToGrpcStatus(Status::InvalidArgument({{"from_index", "must not exceed to_index"}})));
     return stream;
   }
-  const Status s = AuthorizeAndRecord(
+  AuthorizeAndRecord(
       call, "", "ExportLog from_index=" + std::to_string(from) + " to_index=" + std::to_string(to),
       [this, stream, from, to](const Status& recorded) {
         if (!recorded.ok()) {
@@ -358,7 +356,6 @@ grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
         }
         stream->Begin(from, end);
       });
-  if (!s.ok()) stream->Finish(ToGrpcStatus(s));
   return stream;
 }
 

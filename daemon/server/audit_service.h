@@ -43,9 +43,9 @@ class AuditService final : public v1::Audit::CallbackService {
   grpc::ServerUnaryReactor* RecordedRead(grpc::CallbackServerContext* call,
                                          std::string subject_hash, std::string what,
                                          std::function<Status()> answer);
-  // The same, for a stream: `start` runs once the read is recorded.
-  Status AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
-                            std::string what, std::function<void(const Status&)> recorded);
+  // The same, for a stream: `recorded` runs once the read is recorded, or with the refusal.
+  void AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
+                          std::string what, std::function<void(const Status&)> recorded);
 
   ServiceContext ctx_;
   LogPublisher* const log_;

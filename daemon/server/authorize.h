@@ -1,18 +1,38 @@
 // Who may call what: identifies the caller from its certificate and checks its party kind.
+// Every refusal is a security event (security_events.h); a call refused to a registered party
+// is also a record in the disclosure log (event "deny") before the refusal is answered.
 #pragma once
 
 #include <grpcpp/support/server_callback.h>
 
+#include <functional>
 #include <initializer_list>
 
 #include "server/exchange_service.h"
 
 namespace infoflyt {
 
+inline constexpr const char* kReasonKind = "kind may not call";
+
 // UNAUTHENTICATED / PERMISSION_DENIED (see PeerAuthenticator) unless the caller is a registered
-// party of one of the `allowed` kinds.
-Status Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
-                 const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,
-                 Caller* caller);
+// party; `rpc` (e.g. "Exchange/Post") names the call in the security event.
+Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+                    const Catalogs& catalogs, std::string_view rpc, Caller* caller);
+
+// As Authenticate, and the caller's kind must be one of `allowed`. True if so. Otherwise false,
+// and `refused` is called with the refusal: at once, or, for a registered party of another
+// kind, on the executor once the "deny" record is durable (at most one record per party and
+// call a minute, saying how many refusals it stands for).
+bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+               const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,
+               std::string_view rpc, Caller* caller, std::function<void(const Status&)> refused);
+
+// Authorize for unary calls: nullptr if the caller may go on, else the call's reactor, which is
+// (or will be) finished with the refusal.
+grpc::ServerUnaryReactor* AuthorizeUnary(const ServiceContext& ctx,
+                                         grpc::CallbackServerContext* call,
+                                         const Catalogs& catalogs,
+                                         std::initializer_list<PartyKind> allowed,
+                                         std::string_view rpc, Caller* caller);
 
 }  // namespace infoflyt

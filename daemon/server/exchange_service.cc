@@ -9,6 +9,7 @@
 #include "core/message_body.h"
 #include "core/router.h"
 #include "core/validation.h"
+#include "server/authorize.h"
 #include "server/grpc_status.h"
 #include "server/subscribe_stream.h"
 #include "server/time_util.h"
@@ -97,13 +98,6 @@ v1::Envelope WithPoliceContact(const v1::Envelope& delivered, const Catalogs& ca
 
 }  // namespace
 
-Status ExchangeService::Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
-                                     Caller* caller) const {
-  Status s = ctx_.authenticator->Identify(*call->auth_context(), catalogs.parties, caller);
-  if (!s.ok()) ctx_.metrics->auth_failures.Increment();
-  return s;
-}
-
 Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
                                 const v1::PostRequest& request, NewMessage* message) const {
   if (!request.has_envelope()) {
@@ -185,7 +179,8 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
   auto in_flight = std::make_shared<InFlight>(ctx_.metrics->posts_in_flight);
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (Status s = Authenticate(call, *catalogs, &caller); !s.ok()) return FinishNow(call, s);
+  if (Status s = Authenticate(ctx_, call, *catalogs, "Exchange/Post", &caller); !s.ok())
+    return FinishNow(call, s);
   PostOp op;
   if (Status s = Prepare(caller, *catalogs, *request, &op.message); !s.ok()) {
     ctx_.metrics->posts_rejected.Increment();
@@ -238,8 +233,8 @@ grpc::ServerWriteReactor<v1::Delivery>* ExchangeService::Subscribe(
     grpc::CallbackServerContext* call, const v1::SubscribeRequest* request) {
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  const Status s = Authenticate(call, *catalogs, &caller);
-  return SubscribeStream::Start(ctx_, caller.party.Key(), request->from_delivery_id(), s);
+  const Status s = Authenticate(ctx_, call, *catalogs, "Exchange/Subscribe", &caller);
+  return SubscribeStream::Start(ctx_, caller, call->peer(), request->from_delivery_id(), s);
 }
 
 grpc::ServerUnaryReactor* ExchangeService::Ack(grpc::CallbackServerContext* call,
@@ -247,7 +242,8 @@ grpc::ServerUnaryReactor* ExchangeService::Ack(grpc::CallbackServerContext* call
                                                v1::AckResponse* response) {
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (Status s = Authenticate(call, *catalogs, &caller); !s.ok()) return FinishNow(call, s);
+  if (Status s = Authenticate(ctx_, call, *catalogs, "Exchange/Ack", &caller); !s.ok())
+    return FinishNow(call, s);
   if (request->delivery_ids().empty() || request->delivery_ids().size() > kMaxAckIds) {
     return FinishNow(call, Status::InvalidArgument(
                                {{"delivery_ids", "must hold between 1 and 1000 delivery ids"}}));
@@ -271,7 +267,8 @@ grpc::ServerUnaryReactor* ExchangeService::GetMessageStatus(
     v1::MessageStatus* response) {
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (Status s = Authenticate(call, *catalogs, &caller); !s.ok()) return FinishNow(call, s);
+  if (Status s = Authenticate(ctx_, call, *catalogs, "Exchange/GetMessageStatus", &caller); !s.ok())
+    return FinishNow(call, s);
   if (request->message_id().empty()) {
     return FinishNow(call, Status::InvalidArgument({{"message_id", "is required"}}));
   }

@@ -10,6 +10,7 @@
 #include "infoflyt/v1/exchange.grpc.pb.h"
 #include "server/metrics.h"
 #include "server/peer_identity.h"
+#include "server/security_events.h"
 #include "server/subscription_hub.h"
 #include "store/group_committer.h"
 #include "store/store.h"
@@ -20,6 +21,7 @@ namespace infoflyt {
 struct ServiceContext {
   CatalogsHolder* catalogs;
   PeerAuthenticator* authenticator;
+  SecurityEvents* security;  // Where refusals go.
   Store* store;
   GroupCommitter* committer;
   SubscriptionHub* hub;
@@ -48,8 +50,6 @@ class ExchangeService final : public v1::Exchange::CallbackService {
                                              v1::MessageStatus* response) override;
 
  private:
-  Status Authenticate(grpc::CallbackServerContext* call, const Catalogs& catalogs,
-                      Caller* caller) const;
   // Validates and routes; on success fills `message`.
   Status Prepare(const Caller& caller, const Catalogs& catalogs, const v1::PostRequest& request,
                  NewMessage* message) const;

@@ -30,8 +30,12 @@ Metrics::Metrics()
       deliveries_streamed(Single(*registry, "infoflyt_deliveries_streamed_total",
                                  "Deliveries written to subscription streams")),
       acks(Single(*registry, "infoflyt_acks_total", "Deliveries newly acknowledged")),
-      auth_failures(Single(*registry, "infoflyt_auth_failures_total",
-                           "Calls refused because the peer is not a registered party")),
+      auth_failures(prometheus::BuildCounter()
+                        .Name("infoflyt_auth_failures_total")
+                        .Help("Calls refused and streams ended for who the peer is, by reason")
+                        .Register(*registry)),
+      deny_records(Single(*registry, "infoflyt_deny_records_total",
+                          "Calls refused to registered parties, recorded in the disclosure log")),
       escalations(Single(*registry, "infoflyt_escalations_total",
                          "Municipal notices escalated for a missed acknowledgement deadline")),
       subscribers(prometheus::BuildGauge()

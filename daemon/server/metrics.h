@@ -21,7 +21,9 @@ struct Metrics {
   prometheus::Counter& posts_failed;
   prometheus::Counter& deliveries_streamed;
   prometheus::Counter& acks;
-  prometheus::Counter& auth_failures;
+  // Calls refused and streams ended for who the peer is; label: reason (security_events.h).
+  prometheus::Family<prometheus::Counter>& auth_failures;
+  prometheus::Counter& deny_records;  // Refused calls recorded in the disclosure log.
   prometheus::Counter& escalations;
   prometheus::Gauge& subscribers;
   prometheus::Gauge& posts_in_flight;  // Received and not yet answered.

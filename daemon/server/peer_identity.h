@@ -1,33 +1,32 @@
 // Turns the verified client certificate of a call into the calling party. The TLS layer has
-// already checked the chain to the configured CA; here the SPIFFE URI SAN
-// spiffe://<trust-domain>/<kind>/<id> names the party, which must be registered.
+// already checked the chain to the configured CA (and its CRLs as of the connection's
+// handshake); here the certificate's profile is checked, the SPIFFE URI SAN
+// spiffe://<trust-domain>/<kind>/<id> names the party, which must be registered, and the
+// certificate must be neither on the party's deny-list nor revoked by the current CRLs.
 #pragma once
 
 #include <grpc/grpc_security_constants.h>
 #include <grpcpp/security/auth_context.h>
 
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "base/status.h"
 #include "core/parties.h"
+#include "server/peer_certificate.h"
+#include "server/revocation_list.h"
 
 namespace infoflyt {
 
-// What a peer certificate says, parsed once per distinct certificate.
-struct PeerCertificate {
-  std::string spiffe_id;    // Empty if the certificate has no spiffe:// URI SAN.
-  std::string subject;      // RFC 2253 subject, for the disclosure record.
-  std::string fingerprint;  // SHA-256 of the DER certificate, hex.
-};
-
-// Parses a PEM certificate. Fails on more than one spiffe:// URI SAN.
-Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out);
-// As ParsePeerCertificate, for a party's client certificate: UNAUTHENTICATED, naming the reason,
-// for a CA certificate (CA:TRUE), one without the clientAuth extended key usage, or one without
-// exactly one URI SAN.
-Status ParseClientCertificate(const std::string& pem, PeerCertificate* out);
+// Refusal reasons beyond the certificate's own (peer_certificate.h, revocation_list.h).
+inline constexpr const char* kReasonNoCertificate = "no client certificate";
+inline constexpr const char* kReasonNoSpiffeId = "no SPIFFE ID";
+inline constexpr const char* kReasonTrustDomain = "trust domain";
+inline constexpr const char* kReasonMalformedId = "malformed SPIFFE ID";
+inline constexpr const char* kReasonNotRegistered = "party not registered";
+inline constexpr const char* kReasonDenied = "denied fingerprint";
 
 struct Caller {
   Party party;
@@ -36,18 +35,38 @@ struct Caller {
 
 class PeerAuthenticator {
  public:
-  explicit PeerAuthenticator(std::string trust_domain) : trust_domain_(std::move(trust_domain)) {}
+  // `require_fresh_crl`: refuse a certificate whose CA has no current CRL (tls.require_fresh_crl).
+  PeerAuthenticator(std::string trust_domain, bool require_fresh_crl)
+      : trust_domain_(std::move(trust_domain)), require_fresh_crl_(require_fresh_crl) {}
 
-  // UNAUTHENTICATED without a client certificate or SPIFFE ID, or for one ParseClientCertificate
-  // refuses; PERMISSION_DENIED for another
-  // trust domain, a malformed path or a party not in `parties`.
-  Status Identify(const grpc::AuthContext& auth, const PartyRegistry& parties, Caller* out);
+  // The CRLs calls are checked against from now on; none until the first call.
+  void SetRevocations(std::shared_ptr<const RevocationList> revocations);
+
+  // UNAUTHENTICATED without a client certificate or SPIFFE ID, for one ParseClientCertificate
+  // refuses, a denied or revoked one; PERMISSION_DENIED for another trust domain, a malformed
+  // path or a party not in `parties`. On refusal `reason` is its kReason constant, and
+  // `out->certificate` is set if the certificate could be parsed (for the security event).
+  Status Identify(const grpc::AuthContext& auth, const PartyRegistry& parties, Caller* out,
+                  std::string* reason);
+
+  // Whether `caller`, identified earlier, is still trusted: still registered in `parties`, its
+  // certificate not denied nor revoked. For open streams after a reload or a CRL change.
+  Status Recheck(const Caller& caller, const PartyRegistry& parties, std::string* reason) const;
 
  private:
+  // The deny-list of `party` and the current CRLs.
+  Status CheckNotRevoked(const PeerCertificate& cert, const Party& party,
+                         std::string* reason) const;
+  // The registered party the certificate's SPIFFE ID names.
+  Status FindParty(const PeerCertificate& cert, const PartyRegistry& parties, const Party** party,
+                   std::string* reason) const;
+
   const std::string trust_domain_;
-  std::mutex mu_;
+  const bool require_fresh_crl_;
+  mutable std::mutex mu_;
   // Certificates seen recently, so the X.509 parse happens once per certificate, not per call.
   std::unordered_map<std::string, PeerCertificate> cache_;
+  std::shared_ptr<const RevocationList> revocations_;
 };
 
 }  // namespace infoflyt

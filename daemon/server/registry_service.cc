@@ -49,8 +49,8 @@ grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* cal
                                                 v1::FlagRecord* response) {
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (Status s = Authorize(ctx_, call, *catalogs, kMayFlag, &caller); !s.ok()) {
-    return FinishNow(call, s);
+  if (auto* refused = AuthorizeUnary(ctx_, call, *catalogs, kMayFlag, "Registry/Flag", &caller)) {
+    return refused;
   }
   const int64_t now = NowMicros();
   std::vector<FieldViolation> violations;
@@ -87,8 +87,9 @@ grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* c
                                                   const v1::UnflagRequest* request,
                                                   v1::FlagRecord* response) {
   Caller caller;
-  if (Status s = Authorize(ctx_, call, *ctx_.catalogs->Get(), kMayFlag, &caller); !s.ok()) {
-    return FinishNow(call, s);
+  if (auto* refused =
+          AuthorizeUnary(ctx_, call, *ctx_.catalogs->Get(), kMayFlag, "Registry/Unflag", &caller)) {
+    return refused;
   }
   if (request->flag_id().empty()) {
     return FinishNow(call, Status::InvalidArgument({{"flag_id", "is required"}}));
@@ -101,10 +102,10 @@ grpc::ServerUnaryReactor* RegistryService::ListFlags(grpc::CallbackServerContext
                                                      const v1::ListFlagsRequest* request,
                                                      v1::ListFlagsResponse* response) {
   Caller caller;
-  if (Status s = Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kPst, PartyKind::kPolice},
-                           &caller);
-      !s.ok()) {
-    return FinishNow(call, s);
+  if (auto* refused =
+          AuthorizeUnary(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kPst, PartyKind::kPolice},
+                         "Registry/ListFlags", &caller)) {
+    return refused;
   }
   std::string subject_hash;
   if (!request->national_id().empty()) {

@@ -12,9 +12,10 @@ constexpr size_t kFetchBatch = 64;
 
 }  // namespace
 
-SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, std::string party,
-                                        uint64_t from_delivery_id, const Status& initial) {
-  auto stream = std::make_shared<SubscribeStream>(ctx, std::move(party), from_delivery_id);
+SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, const Caller& caller,
+                                        std::string peer, uint64_t from_delivery_id,
+                                        const Status& initial) {
+  auto stream = std::make_shared<SubscribeStream>(ctx, caller, std::move(peer), from_delivery_id);
   stream->self_ = stream;
   if (!initial.ok()) {
     stream->finish_called_ = true;
@@ -27,7 +28,12 @@ SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, std::string p
       if (auto s = weak.lock()) s->Wake();
     });
   };
-  if (!ctx.hub->TryAdd(stream->party_, ctx.max_streams_per_party, wake, &stream->hub_handle_)) {
+  auto end = [weak, executor = ctx.executor](const Status& why, const std::string& reason) {
+    asio::post(executor, [weak, why, reason] {
+      if (auto s = weak.lock()) s->End(why, reason);
+    });
+  };
+  if (!ctx.hub->TryAdd(caller, ctx.max_streams_per_party, wake, end, &stream->hub_handle_)) {
     stream->finish_called_ = true;
     stream->Finish(ToGrpcStatus(
         {Code::kResourceExhausted, "party " + stream->party_ + " already has " +
@@ -40,10 +46,12 @@ SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, std::string p
   return stream.get();
 }
 
-SubscribeStream::SubscribeStream(const ServiceContext& ctx, std::string party,
+SubscribeStream::SubscribeStream(const ServiceContext& ctx, const Caller& caller, std::string peer,
                                  uint64_t from_delivery_id)
     : ctx_(ctx),
-      party_(std::move(party)),
+      caller_(caller),
+      party_(caller.party.Key()),
+      peer_(std::move(peer)),
       unacked_only_(from_delivery_id == 0),
       next_id_(from_delivery_id) {}
 
@@ -66,6 +74,22 @@ void SubscribeStream::Wake() {
   FetchAndWrite();
 }
 
+void SubscribeStream::End(const Status& why, const std::string& reason) {
+  std::unique_lock lock(mu_);
+  if (finish_called_ || cancelled_) return;
+  cancelled_ = true;
+  end_status_ = ToGrpcStatus(why);
+  ctx_.security->Report({.event = "stream_ended",
+                         .peer = peer_,
+                         .rpc = "Exchange/Subscribe",
+                         .reason = reason,
+                         .certificate = caller_.certificate,
+                         .detail = why.message()});
+  if (busy_ || !TakeFinishLocked()) return;  // The claim holder finishes.
+  lock.unlock();
+  Finish(end_status_);
+}
+
 void SubscribeStream::FetchAndWrite() {
   while (true) {
     {
@@ -80,8 +104,9 @@ void SubscribeStream::FetchAndWrite() {
       busy_ = false;
       cancelled_ = true;
       if (!TakeFinishLocked()) return;
+      const grpc::Status end = status.ok() ? end_status_ : ToGrpcStatus(status);
       lock.unlock();
-      Finish(status.ok() ? grpc::Status::CANCELLED : ToGrpcStatus(status));
+      Finish(end);
       return;
     }
     if (rows.empty()) {
@@ -117,8 +142,9 @@ void SubscribeStream::OnWriteDone(bool ok) {
     busy_ = false;
     cancelled_ = true;
     if (!TakeFinishLocked()) return;
+    const grpc::Status end = end_status_;
     lock.unlock();
-    Finish(grpc::Status::CANCELLED);
+    Finish(end);
     return;
   }
   if (!buffer_.empty()) {

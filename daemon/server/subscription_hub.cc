@@ -2,11 +2,13 @@
 
 namespace infoflyt {
 
-bool SubscriptionHub::TryAdd(const std::string& party, size_t limit, Wake wake, uint64_t* handle) {
+bool SubscriptionHub::TryAdd(const Caller& caller, size_t limit, Wake wake, End end,
+                             uint64_t* handle) {
+  const std::string party = caller.party.Key();
   std::lock_guard lock(mu_);
   if (by_party_.count(party) >= limit) return false;
   *handle = next_handle_++;
-  entries_.emplace(*handle, Entry{party, std::move(wake)});
+  entries_.emplace(*handle, Entry{caller, std::move(wake), std::move(end)});
   by_party_.emplace(party, *handle);
   return true;
 }
@@ -15,7 +17,7 @@ void SubscriptionHub::Remove(uint64_t handle) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(handle);
   if (it == entries_.end()) return;
-  auto [first, last] = by_party_.equal_range(it->second.party);
+  auto [first, last] = by_party_.equal_range(it->second.caller.party.Key());
   for (auto p = first; p != last; ++p) {
     if (p->second == handle) {
       by_party_.erase(p);
@@ -36,6 +38,20 @@ void SubscriptionHub::Notify(const std::vector<std::string>& parties) {
 void SubscriptionHub::NotifyAll() {
   std::lock_guard lock(mu_);
   for (auto& [handle, entry] : entries_) entry.wake();
+}
+
+size_t SubscriptionHub::EndRefused(
+    const std::function<Status(const Caller&, std::string* reason)>& check) {
+  std::lock_guard lock(mu_);
+  size_t ended = 0;
+  for (auto& [handle, entry] : entries_) {
+    std::string reason;
+    if (Status s = check(entry.caller, &reason); !s.ok()) {
+      entry.end(s, reason);
+      ++ended;
+    }
+  }
+  return ended;
 }
 
 }  // namespace infoflyt

@@ -1,5 +1,6 @@
-// Wakes the live subscription streams of parties that have new deliveries. Posting only calls
-// Notify, which never blocks on a subscriber: it merely schedules each stream's own wake-up.
+// Wakes the live subscription streams of parties that have new deliveries, and ends those whose
+// caller is no longer trusted. Posting only calls Notify, which never blocks on a subscriber: it
+// merely schedules each stream's own wake-up.
 #pragma once
 
 #include <cstdint>
@@ -9,26 +10,34 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+#include "server/peer_identity.h"
+
 namespace infoflyt {
 
 class SubscriptionHub {
  public:
-  // Must not block; typically posts work to an executor.
+  // Neither may block; typically they post work to an executor.
   using Wake = std::function<void()>;
+  using End = std::function<void(const Status& why, const std::string& reason)>;
 
-  // Adds a stream of `party` and sets `handle` for Remove, unless `party` already has `limit`
-  // streams: then false, and nothing added.
-  bool TryAdd(const std::string& party, size_t limit, Wake wake, uint64_t* handle);
-  // After Remove returns, the wake function is not called again.
+  // Adds a stream of `caller` and sets `handle` for Remove, unless its party already has
+  // `limit` streams: then false, and nothing added.
+  bool TryAdd(const Caller& caller, size_t limit, Wake wake, End end, uint64_t* handle);
+  // After Remove returns, neither function of the stream is called again.
   void Remove(uint64_t handle);
   void Notify(const std::vector<std::string>& parties);
   // Wakes every stream: for when what was committed is not known (notifications were missed).
   void NotifyAll();
+  // Ends each stream whose caller `check` refuses (setting the reason), with that refusal.
+  // Returns how many were ended.
+  size_t EndRefused(const std::function<Status(const Caller&, std::string* reason)>& check);
 
  private:
   struct Entry {
-    std::string party;
+    Caller caller;
     Wake wake;
+    End end;
   };
   std::mutex mu_;
   uint64_t next_handle_ = 1;

@@ -345,7 +345,7 @@ Status Migrate(PgConn& db) {
 // Ops that may append to the log or sign it: their batch takes the log lock first.
 bool TouchesLog(const WriteOp& op) {
   return std::holds_alternative<PostOp>(op) || std::holds_alternative<EscalateOp>(op) ||
-         std::holds_alternative<AuditReadOp>(op) || std::holds_alternative<CheckpointOp>(op);
+         std::holds_alternative<CallRecordOp>(op) || std::holds_alternative<CheckpointOp>(op);
 }
 
 }  // namespace
@@ -722,12 +722,12 @@ Status PgStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool di
   return InsertRecord(row, now);
 }
 
-Status PgStore::ApplyOp(AuditReadOp& op, int64_t now) {
+Status PgStore::ApplyOp(CallRecordOp& op, int64_t now) {
   RecordRow row;
-  row.event = "read";
-  row.outcome = "read";
-  row.sender = op.auditor;
-  row.recipient = op.auditor;
+  row.event = op.event;
+  row.outcome = op.event == "deny" ? "refused" : "read";
+  row.sender = op.party;
+  row.recipient = op.party;
   row.subject_hash = op.subject_hash;
   row.reason = op.reason;
   row.certificate_subject = op.certificate_subject;

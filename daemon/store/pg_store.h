@@ -105,7 +105,7 @@ class PgStore final : public Store {
   Status ApplyOp(FlagOp& op, int64_t now);
   Status ApplyOp(UnflagOp& op, int64_t now);
   Status ApplyOp(EscalateOp& op, int64_t now);
-  Status ApplyOp(AuditReadOp& op, int64_t now);
+  Status ApplyOp(CallRecordOp& op, int64_t now);
   Status ApplyOp(CheckpointOp& op, int64_t now);
   // Loads the log's right edge as committed.
   Status OpenLog();

@@ -681,12 +681,12 @@ Status SqliteStore::OpenLog() {
   return Status::Ok();
 }
 
-Status SqliteStore::ApplyOp(AuditReadOp& op, int64_t now) {
+Status SqliteStore::ApplyOp(CallRecordOp& op, int64_t now) {
   RecordRow row;
-  row.event = "read";
-  row.outcome = "read";
-  row.sender = op.auditor;
-  row.recipient = op.auditor;
+  row.event = op.event;
+  row.outcome = op.event == "deny" ? "refused" : "read";
+  row.sender = op.party;
+  row.recipient = op.party;
   row.subject_hash = op.subject_hash;
   row.reason = op.reason;
   row.certificate_subject = op.certificate_subject;

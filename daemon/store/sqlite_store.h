@@ -78,7 +78,7 @@ class SqliteStore final : public Store {
   Status ApplyOp(FlagOp& op, int64_t now);
   Status ApplyOp(UnflagOp& op, int64_t now);
   Status ApplyOp(EscalateOp& op, int64_t now);
-  Status ApplyOp(AuditReadOp& op, int64_t now);
+  Status ApplyOp(CallRecordOp& op, int64_t now);
   Status ApplyOp(CheckpointOp& op, int64_t now);
   Status LoadFlaggedSubjects();
   // Loads the log's right edge and appends records written before the log existed.

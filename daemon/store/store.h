@@ -120,15 +120,19 @@ struct EscalateOp {
   Status status;
   StoredReceipt receipt;
 };
-// An auditor's read of the log: recorded in the log (event "read") before the answer is given.
-struct AuditReadOp {
-  std::string auditor;  // Party key.
+// A call recorded in the log by itself, before it is answered: an auditor's read of the log
+// (event "read", outcome "read"), or a call refused to a registered party (event "deny",
+// outcome "refused": who, which call, why; nothing of the request).
+struct CallRecordOp {
+  std::string event = "read";
+  std::string party;  // Party key.
   std::string certificate_subject;
   std::string certificate_fingerprint;
   std::string subject_hash;  // The person looked up, if any (keyed hash).
-  std::string reason;        // The call and its filters; never an identity number.
+  std::string reason;        // The call and its filters, or why it was refused; never an
+                             // identity number.
   Status status;
-  uint64_t index = 0;  // The read's own record.
+  uint64_t index = 0;  // The call's own record.
 };
 
 struct StoredCheckpoint {
@@ -146,7 +150,7 @@ struct CheckpointOp {
   Status status;
   StoredCheckpoint checkpoint;
 };
-using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, EscalateOp, AuditReadOp,
+using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, EscalateOp, CallRecordOp,
                              CheckpointOp>;
 
 // A log entry: the record as it stands in the store, and the leaf hash stored when it was

@@ -50,9 +50,9 @@ bool Check(const Status& s, const char* what) {
 }
 
 // A record shaped like a real one: an auditor's read with a subject hash and a reason.
-AuditReadOp Record(uint64_t i) {
-  AuditReadOp op;
-  op.auditor = "auditor/riksrevisjonen";
+CallRecordOp Record(uint64_t i) {
+  CallRecordOp op;
+  op.party = "auditor/riksrevisjonen";
   op.certificate_subject = "CN=riksrevisjonen,O=Riksrevisjonen";
   op.certificate_fingerprint = std::string(64, 'f');
   op.subject_hash = std::string(32, static_cast<char>(i % 251));

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "integration/test_daemon.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -134,6 +135,53 @@ TEST_F(AuditTest, OnlyAuditorsMayReadTheLogAndEveryReadIsInIt) {
   EXPECT_FALSE(found[0].sender_certificate_fingerprint().empty());
   EXPECT_NE(found[1].reason().find("outcome=read"), std::string::npos) << found[1].reason();
   EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'read'"), 2);
+}
+
+// A call refused to a registered party is a record in the log (event "deny": who, which call,
+// why; nothing of the request), durable before the refusal is answered. At most one per party
+// and call a minute, so a misbehaving party cannot fill the log; the log still verifies.
+TEST_F(AuditTest, ACallRefusedToAPartyIsOneDenyRecordAndTheLogStillVerifies) {
+  PostRelease("a", kValidFnr);
+  auto police = daemon_.Client("police-oslo");
+  for (int i = 0; i < 3; ++i) {
+    v1::QueryDisclosuresRequest request;
+    request.set_national_id(kValidFnr);
+    v1::QueryDisclosuresResponse response;
+    const grpc::Status s = police->QueryDisclosures(request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(s.error_message(), "a police party may not use this call");
+  }
+  // Recorded before the answer: no waiting needed.
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'deny'"), 1);
+  // Another party and call is a record of its own.
+  v1::FlagRequest flag;
+  flag.set_national_id(kValidFnr);
+  flag.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
+  flag.set_legal_basis("pst-fremmedkriger");
+  v1::FlagRecord record;
+  EXPECT_EQ(daemon_.Client("municipality-0301")->Flag(flag, &record).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'deny'"), 2);
+
+  v1::QueryDisclosuresRequest denials;
+  denials.set_outcome("refused");
+  denials.set_party("police/oslo");
+  const auto found = Query(denials);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].event(), "deny");
+  EXPECT_EQ(found[0].sender(), "police/oslo");
+  EXPECT_EQ(found[0].reason(), "Audit/QueryDisclosures: a police party may not use this call");
+  EXPECT_TRUE(found[0].subject_hash().empty());  // Not whom the police asked about.
+  EXPECT_FALSE(found[0].sender_certificate_fingerprint().empty());
+  const std::string metrics = daemon_.Metrics();
+  EXPECT_EQ(MetricValue(metrics, "infoflyt_deny_records_total"), 2);
+  EXPECT_EQ(MetricValue(metrics, "infoflyt_auth_failures_total{reason=\"kind may not call\"}"), 4);
+
+  const std::string log = Path("log.jsonl");
+  const std::string note = Path("checkpoint.txt");
+  Export(log, note);
+  const CliResult r = Verify(log, note);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
 TEST_F(AuditTest, SubjectAccessReportMarksPstEntriesWithheld) {

@@ -325,6 +325,19 @@ std::string DaemonProcess::Metrics() const {
                                                                                               : "";
 }
 
+std::string DaemonProcess::Healthz(int* status) const {
+  *status = 0;
+  std::string out;
+  if (http_address_.empty() ||
+      RunCommand("curl -s --max-time 5 -w '\\n%{http_code}' http://" + http_address_ + "/healthz",
+                 &out) != 0) {
+    return "";
+  }
+  const size_t last = out.rfind('\n');
+  *status = std::atoi(out.c_str() + last + 1);
+  return out.substr(0, last);
+}
+
 std::vector<CapturedOutput> DaemonProcess::TakeOutputs() {
   std::vector<CapturedOutput> out;
   {

@@ -100,6 +100,8 @@ class DaemonProcess {
   std::string Log() const;  // Everything the daemon wrote to stderr, and the harness's notes.
   // GET /metrics on the ops port; "" if it cannot be fetched.
   std::string Metrics() const;
+  // GET /healthz: its body, and its HTTP status in `status` (0 if it cannot be fetched).
+  std::string Healthz(int* status) const;
   int64_t CountRows(const std::string& table) const;
   // Everything printed since the last call: the daemon's log, every CLI run's stdout and
   // stderr, every RunOnce's output and every error status sent to a client made from

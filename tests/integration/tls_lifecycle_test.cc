@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "integration/pki_actions.h"
 #include "integration/subscriber.h"
 #include "integration/test_daemon.h"
 #include "test_util.h"
@@ -17,12 +18,6 @@
 
 namespace infoflyt::testing {
 namespace {
-
-// The SHA-256 fingerprint of the certificate in `pem_file`.
-std::string FingerprintOf(const std::string& pem_file) {
-  return CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + pem_file +
-                       " | sed 's/.*=//'");
-}
 
 // The fingerprint of the certificate the daemon presents to a new connection ("" if the
 // handshake fails).
@@ -78,7 +73,7 @@ TEST(TlsLifecycleTest, ARenewedServerCertificateIsServedWithoutARestartOrADroppe
   ASSERT_TRUE(stream.WaitForMessage(before.message_id()));
 
   // The operator renews: each file replaced by a rename, the key first.
-  const std::string dir = daemon.server_cert_path().substr(0, daemon.server_cert_path().rfind('/'));
+  const std::string dir = StateDir(daemon);
   IssueServerCertificate(dir);
   const std::string renewed = FingerprintOf(dir + "/renewed.pem");
   ASSERT_NE(renewed, first);
@@ -115,37 +110,9 @@ TEST(TlsLifecycleTest, ARenewedServerCertificateIsServedWithoutARestartOrADroppe
   EXPECT_TRUE(daemon.Client("correctional-ila-fengsel")->Post(ReleaseNotice("fresh"), &fresh).ok());
 }
 
-// A post by `party` over a new connection.
-grpc::Status PostAsNewClient(const TestDaemon& daemon, const std::string& party,
-                             const std::string& key) {
-  std::unique_ptr<client::ExchangeClient> client;
-  client::ClientOptions options = daemon.Options(party);
-  options.wait_for_ready = false;
-  options.timeout = std::chrono::seconds(5);
-  if (grpc::Status s = client::ExchangeClient::Connect(options, &client); !s.ok()) return s;
-  v1::Receipt receipt;
-  return client->Post(ReleaseNotice(key), &receipt);
-}
-
-// A CRL directory of the test CA's own, in `dir` (a copy of the CA and its database, so that
-// revoking here leaves the other tests' PKI alone).
-std::string CopyOfTheCa(const std::string& dir) {
-  std::string copy = dir + "/pki";
-  EXPECT_EQ(std::system(("cp -r " + Pki().dir + " " + copy).c_str()), 0);
-  return copy;
-}
-
-void Revoke(const std::string& pki, const std::string& party) {
-  ASSERT_EQ(std::system((INFOFLYT_SOURCE_DIR "/certs/make-dev-pki.sh -o " + pki + " revoke " +
-                         party + " >/dev/null")
-                            .c_str()),
-            0);
-}
-
 TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
   TestDaemon daemon;
-  const std::string dir = daemon.server_cert_path().substr(0, daemon.server_cert_path().rfind('/'));
-  const std::string pki = CopyOfTheCa(dir);
+  const std::string pki = CopyOfTheCa(StateDir(daemon));
   Revoke(pki, "correctional/ila-fengsel");
   daemon.set_tls_config("crl_directory = \"" + pki + "/crl\"\n");
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
@@ -155,14 +122,20 @@ TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
   const grpc::Status other = PostAsNewClient(daemon, "correctional-oslo-fengsel", "not-revoked");
   EXPECT_TRUE(other.ok()) << other.error_message();
 
-  // Revoked while the daemon runs: new connections are refused once the CRL is re-read (within
-  // two refresh intervals: the daemon's check of the CRLs, then gRPC's of the files).
+  // Revoked while the daemon runs: calls are refused once the daemon re-reads the CRL (within a
+  // refresh interval), and new connections at the handshake once gRPC re-reads the files it
+  // publishes (within the next).
   Revoke(pki, "correctional/oslo-fengsel");
   const auto revoked_at = std::chrono::steady_clock::now();
   grpc::Status later;
   for (int i = 0; i < 50; ++i) {
     later = PostAsNewClient(daemon, "correctional-oslo-fengsel", "after-" + std::to_string(i));
-    if (!later.ok()) break;
+    if (later.error_code() == grpc::StatusCode::UNAVAILABLE) break;
+    if (!later.ok()) {
+      EXPECT_EQ(later.error_code(), grpc::StatusCode::UNAUTHENTICATED) << later.error_message();
+      EXPECT_EQ(later.error_message().find("client certificate is revoked (CRL "), 0u)
+          << later.error_message();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_EQ(later.error_code(), grpc::StatusCode::UNAVAILABLE) << daemon.Log();

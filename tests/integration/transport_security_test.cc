@@ -108,19 +108,48 @@ TEST_F(TransportSecurityTest, AClientCertificateOfNoPartyKindIsDenied) {
 }
 
 // Certificates from the right CA naming a registered party (police/oslo) that are still not a
-// party's: each is refused before any call is served, naming why.
+// party's: each is refused before any call is served, naming why, to the client and in one
+// structured security-event line for operators, and counted by reason.
 TEST_F(TransportSecurityTest, CertificatesThatAreNoPartysAreRefusedNamingWhy) {
-  for (const auto& [name, why] :
-       {std::pair{"ca-as-client",
-                  "client certificate is a CA certificate (basicConstraints "
-                  "CA:TRUE)"},
-        std::pair{"no-client-auth", "client certificate lacks the clientAuth extended key usage"},
-        std::pair{"two-uris", "client certificate must have exactly one URI SAN, not 2"}}) {
-    const std::string odd = Pki().dir + "/odd/" + name;
+  struct Case {
+    const char* name;
+    const char* why;
+    const char* reason;
+  };
+  for (const Case& c :
+       {Case{"ca-as-client", "client certificate is a CA certificate (basicConstraints CA:TRUE)",
+             "CA certificate used as client"},
+        Case{"no-client-auth", "client certificate lacks the clientAuth extended key usage",
+             "no clientAuth"},
+        Case{"two-uris", "client certificate must have exactly one URI SAN, not 2",
+             "not exactly one URI SAN"}}) {
+    const std::string odd = Pki().dir + "/odd/" + c.name;
     const grpc::Status s = PostOver(TlsChannel(odd + ".pem", odd + ".key", Pki().dir + "/ca.pem"));
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-        << name << ": " << s.error_message();
-    EXPECT_EQ(s.error_message(), why) << name;
+        << c.name << ": " << s.error_message();
+    EXPECT_EQ(s.error_message(), c.why) << c.name;
+    // ts=... level=warning event=auth_refused reason="..." rpc=Exchange/Post peer=ipv4:...
+    // subject="CN=<name>,O=infoflyt test" issuer=... fingerprint=<hex> [spiffe_id=...] detail=...
+    const std::string log = daemon_->Log();
+    const size_t line = log.find("event=auth_refused reason=\"" + std::string(c.reason) +
+                                 "\" rpc=Exchange/Post peer=ipv4:127.0.0.1:");
+    ASSERT_NE(line, std::string::npos) << c.name << "\n" << log;
+    const std::string text = log.substr(line, log.find('\n', line) - line);
+    EXPECT_NE(text.find("subject=\"CN=" + std::string(c.name) + ",O=infoflyt test\""),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find(" fingerprint=" + CommandOutput("openssl x509 -noout -fingerprint -sha256 "
+                                                        "-in " +
+                                                        odd +
+                                                        ".pem | sed 's/.*=//; s/://g' | tr "
+                                                        "A-F a-f")),
+              std::string::npos)
+        << text;
+    EXPECT_NE(text.find(" detail=\"" + std::string(c.why) + "\""), std::string::npos) << text;
+    EXPECT_EQ(MetricValue(daemon_->Metrics(),
+                          "infoflyt_auth_failures_total{reason=\"" + std::string(c.reason) + "\"}"),
+              1)
+        << c.name;
   }
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }

@@ -515,10 +515,10 @@ TEST_P(StoreTest, AcknowledgedDeliveriesAreNeverOverdue) {
 TEST_P(StoreTest, EveryRecordIsALeafOfTheLogInOrder) {
   Post(Message("m1", "k1", {"police/oslo", "pst/pst"}, {"municipality/0301"}));
   Post(Message("m2", "k2", {}, {"municipality/0301"}));  // Refused outright: a record still.
-  std::vector<WriteOp> read{
-      AuditReadOp{"auditor/riksrevisjonen", "CN=a", "ff", "subject", "QueryDisclosures", {}, 0}};
+  std::vector<WriteOp> read{CallRecordOp{
+      "read", "auditor/riksrevisjonen", "CN=a", "ff", "subject", "QueryDisclosures", {}, 0}};
   ASSERT_TRUE(Apply(read).ok());
-  EXPECT_EQ(std::get<AuditReadOp>(read[0]).index, 4u);
+  EXPECT_EQ(std::get<CallRecordOp>(read[0]).index, 4u);
   ASSERT_EQ(store_->LogSize(), 5u);
   const std::vector<LogEntry> log = WholeLog();
   ASSERT_EQ(log.size(), 5u);

@@ -1,0 +1,21 @@
+#include "base/rate_bound.h"
+
+namespace infoflyt {
+
+bool RateBound::Admit(const std::string& key, int64_t now, uint64_t* suppressed) {
+  std::lock_guard lock(mu_);
+  auto it = windows_.find(key);
+  if (it != windows_.end() && now - it->second.start < window_) {
+    ++it->second.suppressed;
+    return false;
+  }
+  if (it == windows_.end()) {
+    if (windows_.size() >= max_keys_) windows_.clear();
+    it = windows_.emplace(key, Window{}).first;
+  }
+  *suppressed = it->second.suppressed;
+  it->second = Window{now, 0};
+  return true;
+}
+
+}  // namespace infoflyt

@@ -1,0 +1,90 @@
+#include "server/revocation_list.h"
+
+#include <openssl/pem.h>
+
+#include <memory>
+
+#include "base/openssl_ptr.h"
+#include "base/x509_text.h"
+
+namespace infoflyt {
+namespace {
+
+std::vector<X509Ptr> ReadCertificates(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  std::vector<X509Ptr> certs;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    certs.emplace_back(cert);
+  }
+  return certs;
+}
+
+// Whether a CA of `cas` with the CRL's issuer as subject signed it.
+bool SignedByOneOf(X509_CRL* crl, const std::vector<X509Ptr>& cas) {
+  for (const X509Ptr& ca : cas) {
+    if (X509_NAME_cmp(X509_get_subject_name(ca.get()), X509_CRL_get_issuer(crl)) == 0 &&
+        X509_CRL_verify(crl, X509_get0_pubkey(ca.get())) == 1) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+RevocationList RevocationList::Parse(const std::vector<File>& files, const std::string& ca_bundle,
+                                     std::vector<Ignored>* ignored) {
+  const std::vector<X509Ptr> cas = ReadCertificates(ca_bundle);
+  RevocationList list;
+  for (const auto& [name, pem] : files) {
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    int read = 0;
+    while (X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
+      ++read;
+      if (!SignedByOneOf(crl.get(), cas)) {
+        ignored->push_back({name, "a CRL not signed by a client CA"});
+        continue;
+      }
+      Crl& c = list.crls_.emplace_back();
+      c.file = name;
+      c.issuer = NameText(X509_CRL_get_issuer(crl.get()));
+      c.next_update = UnixTime(X509_CRL_get0_nextUpdate(crl.get())).value_or(0);
+      STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+      for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+        c.serials.insert(
+            SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
+      }
+    }
+    if (read == 0) ignored->push_back({name, "no PEM CRL"});
+  }
+  return list;
+}
+
+Status RevocationList::Check(const PeerCertificate& cert, int64_t now, bool require_fresh,
+                             std::string* reason) const {
+  bool fresh = false;
+  for (const Crl& crl : crls_) {
+    if (crl.issuer != cert.issuer) continue;
+    if (crl.serials.contains(cert.serial)) {
+      *reason = kReasonRevoked;
+      return {Code::kUnauthenticated, "client certificate is revoked (CRL " + crl.file + ")"};
+    }
+    fresh = fresh || crl.next_update == 0 || crl.next_update > now;
+  }
+  if (require_fresh && !fresh) {
+    *reason = kReasonStaleCrl;
+    return {Code::kUnauthenticated, "no current CRL of the client certificate's CA (" +
+                                        cert.issuer + "); tls.require_fresh_crl refuses it"};
+  }
+  return Status::Ok();
+}
+
+std::vector<const RevocationList::Crl*> RevocationList::Stale(int64_t now) const {
+  std::vector<const Crl*> stale;
+  for (const Crl& crl : crls_) {
+    if (crl.next_update != 0 && crl.next_update <= now) stale.push_back(&crl);
+  }
+  return stale;
+}
+
+}  // namespace infoflyt

@@ -1,0 +1,235 @@
+// Revocation reaches what is already open, against the real daemon over mTLS without a
+// restart: a CRL, a fingerprint on the parties registry's deny-list (plus SIGHUP) and a party
+// removed each end the open Subscribe streams of the certificate at once and refuse its next
+// connection; a CRL past its nextUpdate is a warning, or with tls.require_fresh_crl refuses.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "integration/pki_actions.h"
+#include "integration/subscriber.h"
+#include "integration/test_daemon.h"
+#include "test_util.h"
+
+namespace infoflyt::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+// What the daemon's log must say about a stream that lost its trust.
+void ExpectStreamEndedLine(const TestDaemon& daemon, const std::string& reason) {
+  const std::string value = reason.find(' ') == std::string::npos ? reason : '"' + reason + '"';
+  const std::string line = "event=stream_ended reason=" + value + " rpc=Exchange/Subscribe";
+  bool logged = false;
+  for (int i = 0; i < 50 && !logged; ++i) {
+    logged = daemon.Log().find(line) != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(logged) << daemon.Log();
+}
+
+// Sends SIGHUP and waits for the reload to be logged.
+void Reload(const TestDaemon& daemon) {
+  const int before = CountOccurrences(daemon.Log(), "SIGHUP: reloaded");
+  daemon.Signal(SIGHUP);
+  for (int i = 0; i < 250 && CountOccurrences(daemon.Log(), "SIGHUP: reloaded") == before; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_GT(CountOccurrences(daemon.Log(), "SIGHUP: reloaded"), before) << daemon.Log();
+}
+
+// The party's stream and another party's, both open and flowing.
+struct TwoStreams {
+  explicit TwoStreams(const TestDaemon& daemon)
+      : oslo(daemon.Client("police-oslo")),
+        bergen(daemon.Client("police-vest")),
+        oslo_stream(oslo.get()),
+        bergen_stream(bergen.get()) {}
+  std::unique_ptr<client::ExchangeClient> oslo;
+  std::unique_ptr<client::ExchangeClient> bergen;
+  Subscriber oslo_stream;
+  Subscriber bergen_stream;
+};
+
+TEST(RevocationTest, ACrlEndsTheOpenStreamsOfTheCertificateAndRefusesItsNextConnection) {
+  TestDaemon daemon;
+  const std::string pki = CopyOfTheCa(StateDir(daemon));
+  daemon.set_tls_config("crl_directory = \"" + pki + "/crl\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  TwoStreams streams(daemon);
+  auto prison = daemon.Client("correctional-oslo-fengsel");
+  v1::Receipt first;
+  ASSERT_TRUE(prison->Post(ReleaseNotice("before-revocation"), &first).ok());
+  ASSERT_TRUE(streams.oslo_stream.WaitForMessage(first.message_id()));
+
+  Revoke(pki, "police/oslo");
+  const auto revoked_at = steady_clock::now();
+  // Bound: the CRL directory is checked every tls.refresh_interval (1 s here).
+  ASSERT_TRUE(streams.oslo_stream.WaitEnded(std::chrono::seconds(5))) << daemon.Log();
+  std::cerr << "stream ended "
+            << std::chrono::duration_cast<milliseconds>(steady_clock::now() - revoked_at).count()
+            << " ms after the CRL was published (refresh interval 1 s)\n";
+  EXPECT_EQ(streams.oslo_stream.status().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(streams.oslo_stream.status().error_message().find("client certificate is revoked"), 0u)
+      << streams.oslo_stream.status().error_message();
+  ExpectStreamEndedLine(daemon, "revoked");
+
+  // The next connection is refused (per call at once, at the handshake once gRPC re-reads).
+  const grpc::Status next = PostAsNewClient(daemon, "police-oslo", "after-revocation");
+  EXPECT_TRUE(next.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+              next.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << next.error_message();
+  // Other parties still subscribe and get what is posted.
+  v1::Receipt second;
+  ASSERT_TRUE(prison->Post(ReleaseNotice("after-revocation"), &second).ok());
+  EXPECT_FALSE(streams.bergen_stream.WaitEnded(std::chrono::seconds(0)));
+  EXPECT_GE(MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"revoked\"}"), 1);
+}
+
+TEST(RevocationTest, AFingerprintOnTheDenyListEndsTheStreamAfterSighupAndIsRefused) {
+  TestDaemon daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  TwoStreams streams(daemon);
+  ASSERT_FALSE(streams.oslo_stream.WaitEnded(std::chrono::seconds(1)));
+
+  // The operator lists the certificate's fingerprint, as `openssl x509 -fingerprint` prints it.
+  const std::string fingerprint = FingerprintOf(Pki().dir + "/parties/police-oslo.pem");
+  std::string parties = ReadFile(daemon.parties_path());
+  const std::string oslo = "kind = \"police\"\nid = \"oslo\"\n";
+  ASSERT_NE(parties.find(oslo), std::string::npos);
+  parties.replace(parties.find(oslo), oslo.size(),
+                  oslo + "revoked_certificates = [\"" + fingerprint + "\"]\n");
+  std::ofstream(daemon.parties_path(), std::ios::trunc) << parties;
+  const auto denied_at = steady_clock::now();
+  Reload(daemon);
+  ASSERT_TRUE(streams.oslo_stream.WaitEnded(std::chrono::seconds(2))) << daemon.Log();
+  std::cerr << "stream ended "
+            << std::chrono::duration_cast<milliseconds>(steady_clock::now() - denied_at).count()
+            << " ms after SIGHUP was sent\n";
+  EXPECT_EQ(streams.oslo_stream.status().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(streams.oslo_stream.status().error_message().find("revoked in the parties registry"),
+            std::string::npos)
+      << streams.oslo_stream.status().error_message();
+  ExpectStreamEndedLine(daemon, "denied fingerprint");
+  // Refused on the old connection and on a new one; the other police district is not.
+  v1::MessageStatus status;
+  EXPECT_EQ(streams.oslo->GetMessageStatus("m", &status).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(PostAsNewClient(daemon, "police-oslo", "denied").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_FALSE(streams.bergen_stream.WaitEnded(std::chrono::seconds(0)));
+  EXPECT_EQ(streams.bergen->GetMessageStatus("m", &status).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_GE(
+      MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"denied fingerprint\"}"),
+      2);
+  // A malformed entry is refused whole, keeping the running registry.
+  std::ofstream(daemon.parties_path(), std::ios::app)
+      << "\n[[party]]\nkind = \"pst\"\nid = \"x\"\nname = \"X\"\nrevoked_certificates = [\"ab\"]\n";
+  daemon.Signal(SIGHUP);
+  for (int i = 0; i < 250 && daemon.Log().find("SIGHUP reload failed") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_NE(daemon.Log().find("revoked_certificates entries must be SHA-256 fingerprints"),
+            std::string::npos)
+      << daemon.Log();
+}
+
+TEST(RevocationTest, RemovingAPartyEndsItsStreams) {
+  TestDaemon daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  auto baerum = daemon.Client("municipality-3201");
+  Subscriber stream(baerum.get());
+  ASSERT_FALSE(stream.WaitEnded(std::chrono::seconds(1)));
+  std::string parties = ReadFile(daemon.parties_path());
+  const std::string entry = "[[party]]\nkind = \"municipality\"\nid = \"3201\"\n";
+  const size_t at = parties.find(entry);
+  ASSERT_NE(at, std::string::npos);
+  parties.erase(at, parties.find("[[party]]", at + 1) - at);
+  std::ofstream(daemon.parties_path(), std::ios::trunc) << parties;
+  Reload(daemon);
+  ASSERT_TRUE(stream.WaitEnded(std::chrono::seconds(2))) << daemon.Log();
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stream.status().error_message(), "party municipality/3201 is not registered");
+  ExpectStreamEndedLine(daemon, "party not registered");
+}
+
+// Publishes the CA copy's CRL again, due `seconds` from now.
+void PublishCrl(const std::string& pki, int seconds) {
+  ASSERT_EQ(std::system((INFOFLYT_SOURCE_DIR "/certs/make-dev-pki.sh -o " + pki + " crl " +
+                         std::to_string(seconds) + " >/dev/null")
+                            .c_str()),
+            0);
+}
+
+// Waits until /healthz starts with `what`; returns its status.
+int WaitForHealth(const TestDaemon& daemon, const std::string& what, std::string* body) {
+  int status = 0;
+  for (int i = 0; i < 100; ++i) {
+    *body = daemon.Healthz(&status);
+    if (body->starts_with(what)) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  return status;
+}
+
+TEST(RevocationTest, AStaleCrlIsAWarningAndItsRevocationsStillApply) {
+  TestDaemon daemon;
+  const std::string pki = CopyOfTheCa(StateDir(daemon));
+  Revoke(pki, "correctional/ila-fengsel");
+  PublishCrl(pki, 2);
+  daemon.set_tls_config("crl_directory = \"" + pki + "/crl\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  std::string body;
+  int status = WaitForHealth(daemon, "ok\nwarning crl:", &body);
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_NE(body.find("stale CRL, its revocations still apply"), std::string::npos) << body;
+  EXPECT_NE(daemon.Log().find("tls: stale CRL"), std::string::npos) << daemon.Log();
+  // Clients of the CA are still served, but not the revoked one.
+  EXPECT_TRUE(PostAsNewClient(daemon, "correctional-oslo-fengsel", "stale-ok").ok());
+  const grpc::Status revoked = PostAsNewClient(daemon, "correctional-ila-fengsel", "stale-revoked");
+  EXPECT_TRUE(revoked.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+              revoked.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << revoked.error_message();
+  // A fresh CRL clears the warning.
+  PublishCrl(pki, 3600);
+  for (int i = 0; i < 100 && body != "ok\n"; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    body = daemon.Healthz(&status);
+  }
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body, "ok\n");
+}
+
+TEST(RevocationTest, RequireFreshCrlRefusesClientsWhileTheCrlIsStale) {
+  TestDaemon daemon;
+  const std::string pki = CopyOfTheCa(StateDir(daemon));
+  daemon.set_tls_config("crl_directory = \"" + pki + "/crl\"\nrequire_fresh_crl = true\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  auto police = daemon.Client("police-oslo");
+  Subscriber stream(police.get());
+  EXPECT_TRUE(PostAsNewClient(daemon, "correctional-oslo-fengsel", "fresh").ok());
+  PublishCrl(pki, 2);
+  std::string body;
+  const int status = WaitForHealth(daemon, "failing\nfailing crl:", &body);
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("refusing the clients of these CAs (tls.require_fresh_crl)"),
+            std::string::npos)
+      << body;
+  const grpc::Status refused = PostAsNewClient(daemon, "correctional-oslo-fengsel", "stale");
+  EXPECT_TRUE(refused.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+              refused.error_code() == grpc::StatusCode::UNAVAILABLE)
+      << refused.error_message();
+  ASSERT_TRUE(stream.WaitEnded(std::chrono::seconds(5)));
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  ExpectStreamEndedLine(daemon, "stale CRL");
+  EXPECT_EQ(daemon.CountRows("messages"), 1);
+}
+
+}  // namespace
+}  // namespace infoflyt::testing
