@@ -148,6 +148,10 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"max_connection_age", duration("server.max_connection_age", &c->max_connection_age)},
         {"max_connection_age_grace",
          duration("server.max_connection_age_grace", &c->max_connection_age_grace)},
+        {"handshake_timeout", duration("server.handshake_timeout", &c->handshake_timeout)},
+        {"self_probe_interval", duration("server.self_probe_interval", &c->self_probe_interval)},
+        {"restart_wedged_listener", flag(&c->restart_wedged_listener)},
+        {"memory_quota_mib", size(&c->memory_quota_mib)},
         {"instance", text(&c->instance)}}},
       {"tls",
        {{"cert", file(&c->tls_cert)},
@@ -164,6 +168,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"postgres_password_file", file(&c->postgres_password_file)},
         {"postgres_allow_fsync_off", flag(&c->postgres_allow_fsync_off)},
         {"commit_batch", size(&c->commit_batch)},
+        {"max_queued_ops", size(&c->max_queued_ops)},
         {"sqlite_cache_mib", size(&c->sqlite_cache_mib)}}},
       {"data",
        {{"municipalities", file(&c->municipalities)},
@@ -249,6 +254,14 @@ Status CheckConfig(const Config& c) {
     return {Code::kInvalidArgument, "server.max_streams_per_party must be in [1, 1024]"};
   }
   if (c.commit_batch == 0) return {Code::kInvalidArgument, "store.commit_batch must be > 0"};
+  if (c.max_queued_ops == 0) return {Code::kInvalidArgument, "store.max_queued_ops must be > 0"};
+  if (c.handshake_timeout < kMicrosPerSecond || c.self_probe_interval < kMicrosPerSecond) {
+    return {Code::kInvalidArgument,
+            "server.handshake_timeout and server.self_probe_interval must be at least 1s"};
+  }
+  if (c.memory_quota_mib < 64) {
+    return {Code::kInvalidArgument, "server.memory_quota_mib must be at least 64"};
+  }
   if (c.sqlite_cache_mib == 0 || c.sqlite_cache_mib > 65536) {
     return {Code::kInvalidArgument, "store.sqlite_cache_mib must be in [1, 65536]"};
   }

@@ -21,6 +21,16 @@ struct Config {
   // of the day (renewed certificates, CRLs) now and then.
   int64_t max_connection_age = int64_t{4} * 3600 * 1'000'000;
   int64_t max_connection_age_grace = int64_t{5} * 60 * 1'000'000;
+  // A connection that has not completed its TLS handshake by then is dropped (microseconds).
+  int64_t handshake_timeout = int64_t{5} * 1'000'000;
+  // How often the daemon checks that its gRPC port still completes TLS handshakes; a failed
+  // check fails /healthz and withholds the systemd watchdog ping.
+  int64_t self_probe_interval = int64_t{10} * 1'000'000;
+  // After two failed checks in a row, rebuild the gRPC server on the same port (gRPC 1.51's
+  // listener never recovers from a failed accept): open streams end, clients reconnect.
+  bool restart_wedged_listener = true;
+  // The gRPC server's memory quota (grpc::ResourceQuota), MiB.
+  size_t memory_quota_mib = 1024;
   std::string instance;    // Name of this daemon in disclosure records; default: host name.
   std::string ready_file;  // If set, written with the bound addresses once serving.
   // [tls]
@@ -47,6 +57,9 @@ struct Config {
   // survive a power loss): for throwaway test clusters only.
   bool postgres_allow_fsync_off = false;
   size_t commit_batch = 512;
+  // Client operations (posts, acks, flags, recorded reads) waiting for the store at most; more
+  // are refused with RESOURCE_EXHAUSTED, storing nothing.
+  size_t max_queued_ops = 20'000;
   size_t sqlite_cache_mib = 16;  // The writer's and each reader's page cache.
   // [data]
   std::string municipalities;

@@ -2,11 +2,14 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
 #include <prometheus/text_serializer.h>
+#include <sys/resource.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -18,6 +21,7 @@
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/log.h"
+#include "ops/listener_probe.h"
 #include "ops/tls_expiry.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
@@ -26,6 +30,9 @@ namespace infoflyt {
 namespace {
 
 constexpr size_t kSubjectKeyBytes = 32;
+constexpr auto kProbeTimeout = std::chrono::seconds(5);
+// Below this many descriptors, a flood of connections reaches the limit too easily.
+constexpr rlim_t kWantedOpenFiles = 8192;
 constexpr int kIoThreads = 2;
 
 // " name=value" for each setting the store's durability rests on, as the store read it back.
@@ -49,6 +56,7 @@ Daemon::Daemon(Config config)
 }
 
 Daemon::~Daemon() {
+  listener_watch_.reset();
   listener_.reset();  // No more wake-ups from other daemons.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (http_) asio::post(io_, [this] { http_->Close(); });
@@ -217,6 +225,7 @@ std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
 }
 
 Status Daemon::StartGrpc(std::string* bound) {
+  std::lock_guard lock(server_mu_);
   // Read once here so that a missing or unreadable file stops the start with its name (the
   // watcher would only log it, and refuse every handshake); the publisher reads client_ca.
   for (const std::string* path : {&config_.tls_key, &config_.tls_cert}) {
@@ -240,10 +249,22 @@ Status Daemon::StartGrpc(std::string* bound) {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (Status s = BuildServer(config_.listen, &grpc_address_); !s.ok()) return s;
+  *bound = grpc_address_;
+  return Status::Ok();
+}
+
+Status Daemon::BuildServer(const std::string& listen, std::string* bound) {
+  exchange_ = std::make_unique<ExchangeService>(services_);
+  registry_ = std::make_unique<RegistryService>(services_);
+  audit_ = std::make_unique<AuditService>(services_, log_publisher_.get());
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(config_.listen, TlsCredentials(), &port);
+  builder.AddListeningPort(listen, TlsCredentials(), &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config_.max_message_bytes));
+  grpc::ResourceQuota quota("infoflytd");
+  quota.Resize(config_.memory_quota_mib * 1024 * 1024);
+  builder.SetResourceQuota(quota);
   // A second daemon must not silently share this port (gRPC's default is SO_REUSEPORT).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   auto millis = [](int64_t micros) {
@@ -252,16 +273,66 @@ Status Daemon::StartGrpc(std::string* bound) {
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS, millis(config_.max_connection_age));
   builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
                              millis(config_.max_connection_age_grace));
+  // Stalled handshakes hold a descriptor each: drop them soon.
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             millis(config_.handshake_timeout));
+  // Keepalive: the server pings a connection idle for 2 min and drops it if the ping is not
+  // answered in 20 s (a vanished subscriber's stream ends); a client may ping at most once a
+  // minute, and is sent away (GOAWAY too_many_pings) after two pings sooner than that.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 120'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(exchange_.get());
   builder.RegisterService(registry_.get());
   builder.RegisterService(audit_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port == 0) {
-    return {Code::kUnavailable, "cannot listen on " + config_.listen};
+    return {Code::kUnavailable, "cannot listen on " + listen};
   }
-  *bound = config_.listen.substr(0, config_.listen.rfind(':')) + ":" + std::to_string(port);
+  *bound = listen.substr(0, listen.rfind(':')) + ":" + std::to_string(port);
   server_->GetHealthCheckService()->SetServingStatus(true);
   return Status::Ok();
+}
+
+void Daemon::OnListenerProbe(const Status& probe) {
+  if (probe.ok()) {
+    if (probe_failures_ > 0) LogInfo("grpc: the port completes TLS handshakes again");
+    probe_failures_ = 0;
+    health_.Set("grpc", Health::State::kOk);
+    sd_notify(0, "WATCHDOG=1");  // Only while the port works: else systemd restarts us.
+    return;
+  }
+  ++probe_failures_;
+  metrics_.self_probe_failures.Increment();
+  const std::string detail =
+      "the gRPC port " + grpc_address_ + " does not complete TLS handshakes: " + probe.message();
+  health_.Set("grpc", Health::State::kFailing, detail);
+  LogWarning("grpc: " + detail);
+  if (probe_failures_ >= 2 && config_.restart_wedged_listener) RestartServer();
+}
+
+void Daemon::RestartServer() {
+  std::lock_guard lock(server_mu_);
+  if (stopping_) return;
+  LogWarning("grpc: rebuilding the gRPC server on " + grpc_address_ +
+             " (its listener stopped accepting); open streams end and clients reconnect");
+  if (server_) {  // Unset if the last rebuild failed.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_.reset();
+  }
+  // Reactors of the old server may still hold their service's context for a moment.
+  retired_.push_back(std::move(exchange_));
+  retired_.push_back(std::move(registry_));
+  retired_.push_back(std::move(audit_));
+  std::string bound;
+  if (Status s = BuildServer(grpc_address_, &bound); !s.ok()) {
+    LogError("grpc: cannot rebuild the gRPC server, trying again at the next check: " +
+             s.message());
+    return;
+  }
+  LogInfo("grpc: serving again on " + bound);
 }
 
 Status Daemon::WriteReadyFile(const std::string& grpc_address,
@@ -373,8 +444,24 @@ Status Daemon::MigrateOnly() {
   return Status::Ok();
 }
 
+void Daemon::LogOpenFilesLimit() const {
+  // Checked, not raised: under the systemd unit, setrlimit is outside the syscall filter, and
+  // the limit is the unit's LimitNOFILE.
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  const std::string text = "open files limit " + std::to_string(limit.rlim_cur) + " (hard " +
+                           std::to_string(limit.rlim_max) + ")";
+  if (limit.rlim_cur < kWantedOpenFiles) {
+    LogWarning(text + ": below " + std::to_string(kWantedOpenFiles) +
+               ", a flood of connections exhausts it sooner; raise LimitNOFILE");
+  } else {
+    LogInfo(text);
+  }
+}
+
 Status Daemon::Start() {
   if (Status s = CheckConfig(config_); !s.ok()) return s;
+  LogOpenFilesLimit();
   std::shared_ptr<const Catalogs> catalogs;
   if (Status s = LoadCatalogs(&catalogs); !s.ok()) return s;
   LogInfo("loaded " + std::to_string(catalogs->places.all().size()) + " municipalities in " +
@@ -386,8 +473,8 @@ Status Daemon::Start() {
   if (Status s = LoadSubjectKey(&subject_key); !s.ok()) return s;
 
   if (Status s = OpenStore(); !s.ok()) return s;
-  committer_ =
-      std::make_unique<GroupCommitter>(store_.get(), config_.commit_batch, [this](size_t ops) {
+  committer_ = std::make_unique<GroupCommitter>(
+      store_.get(), config_.commit_batch, config_.max_queued_ops, [this](size_t ops) {
         metrics_.commit_batch_size.Observe(static_cast<double>(ops));
         metrics_.log_records.Set(static_cast<double>(store_->LogSize()));
         if (LogPublisher* log = log_publisher_ready_.load()) log->OnCommitted(store_->LogSize());
@@ -406,12 +493,13 @@ Status Daemon::Start() {
       " verifier_key=" + log_publisher_->VerifierKey() + " (in " + config_.log_key_file + ".pub)");
   authenticator_ =
       std::make_unique<PeerAuthenticator>(config_.trust_domain, config_.require_fresh_crl);
-  ServiceContext services{catalogs_.get(),  authenticator_.get(),
-                          &security_,       store_.get(),
-                          committer_.get(), &hub_,
-                          &metrics_,        io_.get_executor(),
-                          subject_key,      config_.ack_deadlines,
-                          nullptr};
+  services_ = ServiceContext{catalogs_.get(),  authenticator_.get(),
+                             &security_,       store_.get(),
+                             committer_.get(), &hub_,
+                             &metrics_,        io_.get_executor(),
+                             subject_key,      config_.ack_deadlines,
+                             nullptr};
+  ServiceContext& services = services_;
   PeerCertificate own_certificate;
   std::string own_pem;
   if (Status s = ReadFile(config_.tls_cert, &own_pem); !s.ok()) return s;
@@ -420,17 +508,17 @@ Status Daemon::Start() {
   services.watch_deadline = [e = escalator_.get()](int64_t deadline) { e->Watch(deadline); };
   services.max_streams_per_party = config_.max_streams_per_party;
   if (Status s = StartListener(); !s.ok()) return s;
-  exchange_ = std::make_unique<ExchangeService>(services);
-  registry_ = std::make_unique<RegistryService>(services);
-  audit_ = std::make_unique<AuditService>(services, log_publisher_.get());
 
   std::string grpc_address;
   if (Status s = StartGrpc(&grpc_address); !s.ok()) return s;
-  LogInfo("listening grpc=" + grpc_address + " tls=mutual client_ca=" + config_.client_ca +
-          " trust_domain=" + config_.trust_domain + " tls_files_reread_every=" +
-          std::to_string(config_.tls_refresh_interval / kMicrosPerSecond) +
-          "s crl_directory=" + (config_.crl_directory.empty() ? "none" : config_.crl_directory) +
-          " require_fresh_crl=" + (config_.require_fresh_crl ? "true" : "false"));
+  LogInfo(
+      "listening grpc=" + grpc_address + " tls=mutual client_ca=" + config_.client_ca +
+      " trust_domain=" + config_.trust_domain +
+      " tls_files_reread_every=" + std::to_string(config_.tls_refresh_interval / kMicrosPerSecond) +
+      "s crl_directory=" + (config_.crl_directory.empty() ? "none" : config_.crl_directory) +
+      " require_fresh_crl=" + (config_.require_fresh_crl ? "true" : "false") +
+      " handshake_timeout=" + std::to_string(config_.handshake_timeout / kMicrosPerSecond) +
+      "s self_probe_every=" + std::to_string(config_.self_probe_interval / kMicrosPerSecond) + "s");
 
   std::string http_address;
   if (!config_.http_listen.empty()) {
@@ -458,9 +546,17 @@ Status Daemon::Start() {
   });
   escalator_->Start();
   log_publisher_->Start();
+  listener_watch_ = std::make_unique<PeriodicThread>(
+      std::chrono::milliseconds(config_.self_probe_interval / 1000), [this] {
+        // No longer than a client's handshake may take, nor than 5 s.
+        const auto timeout = std::min<std::chrono::milliseconds>(
+            kProbeTimeout, std::chrono::milliseconds(config_.handshake_timeout / 1000));
+        OnListenerProbe(ProbeTlsListener(grpc_address_, timeout));
+      });
   for (int i = 0; i < kIoThreads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   if (Status s = WriteReadyFile(grpc_address, http_address); !s.ok()) return s;
   LogInfo("infoflytd " INFOFLYT_VERSION " serving instance=" + config_.instance);
+  sd_notify(0, "READY=1");  // Under systemd (Type=notify); nothing otherwise.
   return Status::Ok();
 }
 
@@ -494,9 +590,15 @@ void Daemon::Reload() {
 void Daemon::Wait() {
   std::unique_lock lock(stop_mu_);
   stop_cv_.wait(lock, [this] { return stop_; });
-  server_->GetHealthCheckService()->SetServingStatus(false);
-  // Open streams are cancelled at the deadline; unary calls in flight get to finish.
-  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  lock.unlock();
+  listener_watch_.reset();  // No rebuilding from here on.
+  std::lock_guard server_lock(server_mu_);
+  stopping_ = true;
+  if (server_) {  // Unset only if a restart failed to rebuild it.
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    // Open streams are cancelled at the deadline; unary calls in flight get to finish.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
   LogInfo("stopped");
 }
 

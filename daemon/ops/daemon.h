@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/periodic_thread.h"
 #include "ops/config.h"
 #include "ops/health.h"
 #include "ops/http_server.h"
@@ -55,6 +56,14 @@ class Daemon {
   // The disclosure log's signing key: loaded, or made on first start; writes the .pub file.
   Status LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const;
   Status StartGrpc(std::string* bound);
+  // The gRPC server and its services on `listen`; under server_mu_.
+  Status BuildServer(const std::string& listen, std::string* bound);
+  // After each check of the gRPC port, on the watch's thread: /healthz, the systemd watchdog,
+  // and after two failures in a row (if so configured) RestartServer.
+  void OnListenerProbe(const Status& probe);
+  // Replaces the gRPC server by a new one on the same port.
+  void RestartServer();
+  void LogOpenFilesLimit() const;
   // Mutual TLS from the [tls] files, watched for replacement; CRLs if configured.
   std::shared_ptr<grpc::ServerCredentials> TlsCredentials() const;
   // A file in the daemon's state directory (beside the subject key), e.g. the client trust the
@@ -98,17 +107,25 @@ class Daemon {
   std::unique_ptr<LogPublisher> log_publisher_;
   std::atomic<LogPublisher*> log_publisher_ready_{nullptr};  // Read on the committer thread.
   std::unique_ptr<GroupCommitter> committer_;
+  ServiceContext services_{};
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<RegistryService> registry_;
   std::unique_ptr<AuditService> audit_;
+  std::vector<std::unique_ptr<grpc::Service>> retired_;  // Of servers replaced by a restart.
   // Before the server, which reads what it publishes.
   std::unique_ptr<TrustPublisher> trust_;
   // TrustPublisher's thread only:
   int64_t last_expiry_warning_ = 0;
   int64_t last_stale_crl_warning_ = 0;
   std::shared_ptr<const RevocationList> crls_;
+  std::mutex server_mu_;  // Guards server_ (and the services) against a restart.
   std::unique_ptr<grpc::Server> server_;
+  bool stopping_ = false;     // Under server_mu_: no more restarts.
+  std::string grpc_address_;  // As bound at start; a restart binds it again.
   std::unique_ptr<HttpServer> http_;
+  // Checks the gRPC port every server.self_probe_interval; stopped before the server.
+  std::unique_ptr<PeriodicThread> listener_watch_;
+  int probe_failures_ = 0;  // In a row; the watch's thread only.
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

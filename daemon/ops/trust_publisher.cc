@@ -51,18 +51,11 @@ Status TrustPublisher::Start(TrustPublisherOptions options, AfterCheck after_che
   p->after_check_ = std::move(after_check);
   if (Status s = p->PublishIfChanged(); !s.ok()) return s;
   if (p->after_check_) p->after_check_(p->crls_);
-  p->thread_ = std::thread([raw = p.get()] { raw->Run(); });
+  p->thread_ = std::make_unique<PeriodicThread>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(p->options_.interval),
+      [raw = p.get()] { raw->Check(); });
   *out = std::move(p);
   return Status::Ok();
-}
-
-TrustPublisher::~TrustPublisher() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
 }
 
 Status TrustPublisher::PublishCrls(const std::vector<RevocationList::File>& files,
@@ -134,16 +127,11 @@ Status TrustPublisher::PublishIfChanged() {
   return Status::Ok();
 }
 
-void TrustPublisher::Run() {
-  std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, options_.interval, [this] { return stop_; })) {
-    lock.unlock();
-    if (Status s = PublishIfChanged(); !s.ok()) {
-      LogWarning("tls: keeping the previous client CAs and CRLs: " + s.message());
-    }
-    if (after_check_) after_check_(crls_);
-    lock.lock();
+void TrustPublisher::Check() {
+  if (Status s = PublishIfChanged(); !s.ok()) {
+    LogWarning("tls: keeping the previous client CAs and CRLs: " + s.message());
   }
+  if (after_check_) after_check_(crls_);
 }
 
 }  // namespace infoflyt

@@ -13,14 +13,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
+#include "base/periodic_thread.h"
 #include "base/status.h"
 #include "server/revocation_list.h"
 
@@ -45,7 +43,7 @@ class TrustPublisher {
   // start; later failures are logged and the last copy kept.
   static Status Start(TrustPublisherOptions options, AfterCheck after_check,
                       std::unique_ptr<TrustPublisher>* out);
-  ~TrustPublisher();  // Stops the thread.
+  ~TrustPublisher() = default;  // Stops the thread.
   TrustPublisher(const TrustPublisher&) = delete;
   TrustPublisher& operator=(const TrustPublisher&) = delete;
 
@@ -57,18 +55,15 @@ class TrustPublisher {
   // digest.
   Status PublishCrls(const std::vector<std::pair<std::string, std::string>>& files,
                      std::string* digest);
-  void Run();
+  void Check();
 
   const TrustPublisherOptions options_;
   AfterCheck after_check_;
   std::string last_;       // The bundle as last written.
   std::string last_crls_;  // The operator's CRL files as last read (names and digests).
   std::shared_ptr<const RevocationList> crls_ = std::make_shared<RevocationList>();
-  std::set<std::string> ignored_;  // Files of the CRL directory that hold no usable CRL.
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
+  std::set<std::string> ignored_;           // Files of the CRL directory that hold no usable CRL.
+  std::unique_ptr<PeriodicThread> thread_;  // Last: stopped first.
 };
 
 }  // namespace infoflyt

@@ -38,6 +38,9 @@ Metrics::Metrics()
                           "Calls refused to registered parties, recorded in the disclosure log")),
       escalations(Single(*registry, "infoflyt_escalations_total",
                          "Municipal notices escalated for a missed acknowledgement deadline")),
+      self_probe_failures(Single(*registry, "infoflyt_self_probe_failures_total",
+                                 "Checks of the daemon's own gRPC port that got no TLS "
+                                 "handshake")),
       subscribers(prometheus::BuildGauge()
                       .Name("infoflyt_subscribers")
                       .Help("Open subscription streams")

@@ -25,6 +25,7 @@ struct Metrics {
   prometheus::Family<prometheus::Counter>& auth_failures;
   prometheus::Counter& deny_records;  // Refused calls recorded in the disclosure log.
   prometheus::Counter& escalations;
+  prometheus::Counter& self_probe_failures;  // Checks of the gRPC port that failed.
   prometheus::Gauge& subscribers;
   prometheus::Gauge& posts_in_flight;  // Received and not yet answered.
   // Seconds until the TLS trust runs out (negative once it has; NaN if unknown).

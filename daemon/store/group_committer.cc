@@ -8,9 +8,22 @@
 
 namespace infoflyt {
 
-GroupCommitter::GroupCommitter(Store* store, size_t max_batch, Observer observer)
+namespace {
+
+// The ops a client's call waits for; the daemon's own (deliveries marked received, escalations,
+// checkpoints) are never refused.
+bool ForClient(const WriteOp& op) {
+  return std::holds_alternative<PostOp>(op) || std::holds_alternative<AckOp>(op) ||
+         std::holds_alternative<FlagOp>(op) || std::holds_alternative<UnflagOp>(op) ||
+         std::holds_alternative<CallRecordOp>(op);
+}
+
+}  // namespace
+
+GroupCommitter::GroupCommitter(Store* store, size_t max_batch, size_t max_queued, Observer observer)
     : store_(store),
       max_batch_(max_batch),
+      max_queued_(max_queued),
       observer_(std::move(observer)),
       completion_thread_([this] { RunCompletions(); }),
       thread_([this] { Run(); }) {}
@@ -31,11 +44,24 @@ GroupCommitter::~GroupCommitter() {
 }
 
 void GroupCommitter::Submit(WriteOp op, Done done) {
+  const bool for_client = ForClient(op);
   {
     std::lock_guard lock(mu_);
-    queue_.push_back({std::move(op), std::move(done)});
+    if (!for_client || queued_for_clients_ < max_queued_) {
+      queued_for_clients_ += for_client;
+      queue_.push_back({std::move(op), std::move(done), for_client});
+      cv_.notify_one();
+      return;
+    }
   }
-  cv_.notify_one();
+  std::visit(
+      [this](auto& o) {
+        o.status = Status(Code::kResourceExhausted,
+                          "the store's commit queue is full (" + std::to_string(max_queued_) +
+                              " operations wait, store.max_queued_ops): retry shortly");
+      },
+      op);
+  done(op);
 }
 
 void GroupCommitter::Run() {
@@ -48,6 +74,7 @@ void GroupCommitter::Run() {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // Stopping and drained.
       while (!queue_.empty() && batch.size() < max_batch_) {
+        queued_for_clients_ -= queue_.front().for_client;
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

@@ -24,28 +24,35 @@ class GroupCommitter {
   // Called on the committer thread after each transaction with the number of ops it held.
   using Observer = std::function<void(size_t ops)>;
 
-  GroupCommitter(Store* store, size_t max_batch, Observer observer = nullptr);
+  // At most `max_queued` ops a client asked for (posts, acks, flags, recorded calls) wait at a
+  // time: more would only queue work nobody waits for, while memory grows.
+  GroupCommitter(Store* store, size_t max_batch, size_t max_queued, Observer observer = nullptr);
   // Commits what is queued, runs its completions, then stops.
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
+  // Queues `op`, or, if it is a client's and `max_queued` of those wait already, completes it at
+  // once (on this thread) with RESOURCE_EXHAUSTED and nothing stored: the client may retry.
   void Submit(WriteOp op, Done done);
 
  private:
   struct Pending {
     WriteOp op;
     Done done;
+    bool for_client = false;
   };
   void Run();
   void RunCompletions();
 
   Store* const store_;
   const size_t max_batch_;
+  const size_t max_queued_;
   const Observer observer_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
+  size_t queued_for_clients_ = 0;  // Ops of queue_ that count against max_queued_.
   bool stopping_ = false;
   std::mutex done_mu_;
   std::condition_variable done_cv_;

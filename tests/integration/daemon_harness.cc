@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -152,6 +153,10 @@ bool DaemonProcess::StartOnce(bool* exited) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd < 0 || dup2(fd, STDERR_FILENO) < 0) _exit(127);
+    if (open_files_limit_ > 0) {
+      const rlimit limit{open_files_limit_, open_files_limit_};
+      if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(127);
+    }
     execv(INFOFLYTD_PATH, argv.data());
     _exit(127);
   }

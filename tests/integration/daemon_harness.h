@@ -3,6 +3,7 @@
 // loopback port, and mTLS clients for any party.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <memory>
@@ -57,6 +58,8 @@ class DaemonProcess {
   void set_server_config(std::string toml) { server_config_ = std::move(toml); }
   // More keys for the [tls] section, e.g. a CRL directory.
   void set_tls_config(std::string toml) { tls_config_ = std::move(toml); }
+  // The daemon's RLIMIT_NOFILE (soft and hard), e.g. low for a flood test; 0 leaves it.
+  void set_open_files_limit(rlim_t limit) { open_files_limit_ = limit; }
   // The [store] section's keys in place of the SQLite file, e.g. a PostgreSQL backend.
   void set_store_config(std::string toml) { store_config_ = std::move(toml); }
 
@@ -133,6 +136,7 @@ class DaemonProcess {
   std::string tls_config_;
   std::string server_config_;
   std::string store_config_;
+  rlim_t open_files_limit_ = 0;
   std::string address_;
   std::string http_address_;
   int port_ = 0;

@@ -767,7 +767,7 @@ TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   std::vector<size_t> batches;
   std::atomic<int> done{0};
   {
-    GroupCommitter committer(store_.get(), 64, [&](size_t n) {
+    GroupCommitter committer(store_.get(), 64, 1000, [&](size_t n) {
       std::lock_guard lock(mu);
       batches.push_back(n);
     });
@@ -788,6 +788,40 @@ TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   }
   EXPECT_EQ(total, 200u);
   EXPECT_LT(batches.size(), 200u);  // Submitted faster than fsync: ops shared commits.
+}
+
+// A client's ops beyond the queue's bound are refused at once, retryably, and store nothing;
+// the daemon's own ops are never refused.
+TEST_P(StoreTest, GroupCommitterRefusesClientOpsBeyondItsBoundAndStoresNothingOfThem) {
+  std::atomic<int> accepted{0};
+  std::atomic<int> refused{0};
+  std::mutex mu;
+  std::vector<std::string> refused_keys;
+  {
+    GroupCommitter committer(store_.get(), 1, 2);
+    for (int i = 0; i < 200; ++i) {
+      const std::string key = "k" + std::to_string(i);
+      committer.Submit(
+          PostOp{Message("m" + std::to_string(i), key), {}, {}}, [&, key](WriteOp& op) {
+            const Status& s = std::get<PostOp>(op).status;
+            if (s.ok()) {
+              ++accepted;
+              return;
+            }
+            EXPECT_EQ(s.code(), Code::kResourceExhausted);
+            EXPECT_NE(s.message().find("store.max_queued_ops"), std::string::npos) << s.message();
+            ++refused;
+            std::lock_guard lock(mu);
+            refused_keys.push_back(key);
+          });
+    }
+  }
+  EXPECT_EQ(accepted + refused, 200);
+  EXPECT_GT(refused.load(), 0);  // Submitted faster than one-op commits drain.
+  EXPECT_EQ(Count("messages"), accepted.load());
+  for (const std::string& key : refused_keys) {
+    EXPECT_EQ(Count("messages WHERE idempotency_key = '" + key + "'"), 0) << key;
+  }
 }
 
 // Several daemons on one database: each appends under the log lock, reloading the right edge
@@ -836,7 +870,7 @@ TEST_F(PgStoreTest, DaemonsPostingAtOnceKeepTheLogWhole) {
   ASSERT_TRUE(OpenStore(&other).ok());
   constexpr int kPerDaemon = 40;
   auto run = [&](Store* daemon, const std::string& prefix) {
-    GroupCommitter committer(daemon, 8);
+    GroupCommitter committer(daemon, 8, 1000);
     for (int i = 0; i < kPerDaemon; ++i) {
       const std::string id = prefix + std::to_string(i);
       committer.Submit(PostOp{Message(id, id), {}, {}},

@@ -1,0 +1,24 @@
+#include "base/periodic_thread.h"
+
+namespace infoflyt {
+
+PeriodicThread::PeriodicThread(std::chrono::milliseconds interval, std::function<void()> run)
+    : interval_(interval), run_(std::move(run)), thread_([this] {
+        std::unique_lock lock(mu_);
+        while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
+          lock.unlock();
+          run_();
+          lock.lock();
+        }
+      }) {}
+
+PeriodicThread::~PeriodicThread() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+}  // namespace infoflyt
