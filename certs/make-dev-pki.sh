@@ -29,12 +29,14 @@ parties="$here/../deploy/parties.toml"
 domain="infoflyt.test"
 out="$here/dev"
 extra_dns=""
+opt_domain=""
+opt_dns=""
 while getopts "p:d:o:n:h" opt; do
   case "$opt" in
     p) parties="$OPTARG" ;;
-    d) domain="$OPTARG" ;;
+    d) domain="$OPTARG" opt_domain="$OPTARG" ;;
     o) out="$OPTARG" ;;
-    n) extra_dns="$OPTARG" ;;
+    n) extra_dns="$OPTARG" opt_dns="$OPTARG" ;;
     h) usage; exit 0 ;;
     *) usage >&2; exit 64 ;;
   esac
@@ -64,7 +66,7 @@ CNF
 # Writes the CA's current CRL to crl/<subject hash>.r0 by a rename, so the daemon never reads a
 # half-written file.
 publish_crl() {  # [seconds until due]
-  openssl ca -config "$(ca_config)" -gencrl ${1:+-crlsec "$1"} -out "$out/crl/.next.pem" 2>/dev/null
+  ca -gencrl ${1:+-crlsec "$1"} -out "$out/crl/.next.pem"
   local hash
   hash="$(openssl crl -hash -noout -in "$out/crl/.next.pem")"
   chmod 644 "$out/crl/.next.pem"  # Read by the daemon, which may run as another user.
@@ -99,11 +101,22 @@ extendedKeyUsage=serverAuth
 subjectAltName=$san"
 }
 
+# Runs `openssl ca` quietly, showing what it said if it fails (e.g. already revoked).
+ca() {
+  local said
+  said="$(openssl ca -config "$(ca_config)" "$@" 2>&1)" || { echo "$said" >&2; exit 1; }
+}
+
 case "${1:-}" in
   revoke | crl | renew-server)
     [ -d "$out/ca-db" ] || { echo "no dev PKI in $out (make one first)" >&2; exit 66; }
     out="$(cd "$out" && pwd)"
     write_ca_config
+    # The trust domain and DNS name the PKI was made with, unless given again.
+    # shellcheck source=/dev/null
+    [ -r "$out/ca-db/settings" ] && . "$out/ca-db/settings"
+    domain="${opt_domain:-${made_domain:-$domain}}"
+    extra_dns="${opt_dns:-${made_dns:-}}"
     ;;
 esac
 case "${1:-}" in
@@ -111,7 +124,7 @@ case "${1:-}" in
     [ $# -eq 2 ] || { usage >&2; exit 64; }
     cert="$out/parties/${2/\//-}.pem"
     [ -r "$cert" ] || { echo "no certificate $cert" >&2; exit 66; }
-    openssl ca -config "$(ca_config)" -revoke "$cert" 2>/dev/null
+    ca -revoke "$cert"
     publish_crl
     echo "revoked $2 ($(openssl x509 -noout -serial -in "$cert")); CRL in $out/crl"
     exit 0
@@ -160,6 +173,7 @@ rm -f "$out"/crl/*.r0
 : > "$out/ca-db/index.txt"
 echo 1000 > "$out/ca-db/crlnumber"
 write_ca_config
+printf 'made_domain=%q\nmade_dns=%q\n' "$domain" "$extra_dns" > "$out/ca-db/settings"
 publish_crl
 # The CRL directory is read by the daemon, which may run as another user.
 chmod 755 "$out/crl"

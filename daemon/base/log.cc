@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -12,20 +13,30 @@ const char* LevelName(LogLevel level) {
   return level == LogLevel::kInfo ? "info" : level == LogLevel::kWarning ? "warning" : "error";
 }
 
-// logfmt: bare if it can be (and `quote` is false), else in double quotes with \" \\ and \n
-// escaped.
+bool IsControl(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// logfmt: bare if it can be (and `quote` is false), else in double quotes, a quote or backslash
+// escaped by a backslash and control characters written as \xNN, so that no value (e.g. a
+// certificate's URI SAN) can forge a line or a field.
 void AppendValue(std::string_view value, bool quote, std::string* line) {
-  if (!quote && !value.empty() && value.find_first_of(" =\"\\\n\t") == std::string_view::npos) {
+  const bool plain = !value.empty() && std::none_of(value.begin(), value.end(), [](char c) {
+    return c == ' ' || c == '=' || c == '"' || c == '\\' || IsControl(c);
+  });
+  if (!quote && plain) {
     line->append(value);
     return;
   }
   *line += '"';
   for (char c : value) {
-    if (c == '"' || c == '\\') *line += '\\';
-    if (c == '\n') {
-      *line += "\\n";
+    if (IsControl(c)) {
+      constexpr char kHex[] = "0123456789abcdef";
+      const auto u = static_cast<unsigned char>(c);
+      *line += "\\x";
+      *line += kHex[u >> 4];
+      *line += kHex[u & 0xf];
       continue;
     }
+    if (c == '"' || c == '\\') *line += '\\';
     *line += c;
   }
   *line += '"';

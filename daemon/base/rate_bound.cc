@@ -10,7 +10,12 @@ bool RateBound::Admit(const std::string& key, int64_t now, uint64_t* suppressed)
     return false;
   }
   if (it == windows_.end()) {
-    if (windows_.size() >= max_keys_) windows_.clear();
+    if (windows_.size() >= max_keys_) {
+      std::erase_if(windows_, [&](const auto& w) { return now - w.second.start >= window_; });
+    }
+    // Still full of live windows (many keys at once): admitted nothing new, so that a flood of
+    // new keys cannot reset the others' windows.
+    if (windows_.size() >= max_keys_) return false;
     it = windows_.emplace(key, Window{}).first;
   }
   *suppressed = it->second.suppressed;

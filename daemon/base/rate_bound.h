@@ -12,7 +12,8 @@ namespace infoflyt {
 class RateBound {
  public:
   // At most one admitted event per key per `window_micros`; at most `max_keys` keys are
-  // remembered (beyond that, all are forgotten, and each key's next event is admitted).
+  // remembered (beyond that, expired windows are forgotten; while all are live, events of new
+  // keys are not admitted).
   RateBound(int64_t window_micros, size_t max_keys) : window_(window_micros), max_keys_(max_keys) {}
 
   // Whether the event of `key` at `now` (micros) is to be recorded; if so, `suppressed` is the

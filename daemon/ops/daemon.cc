@@ -48,6 +48,21 @@ std::string HostName() {
   return buf;
 }
 
+void LogOpenFilesLimit() {
+  // Checked, not raised: under the systemd unit, setrlimit is outside the syscall filter, and
+  // the limit is the unit's LimitNOFILE.
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  const std::string text = "open files limit " + std::to_string(limit.rlim_cur) + " (hard " +
+                           std::to_string(limit.rlim_max) + ")";
+  if (limit.rlim_cur < kWantedOpenFiles) {
+    LogWarning(text + ": below " + std::to_string(kWantedOpenFiles) +
+               ", a flood of connections exhausts it sooner; raise LimitNOFILE");
+  } else {
+    LogInfo(text);
+  }
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config)
@@ -57,6 +72,7 @@ Daemon::Daemon(Config config)
 
 Daemon::~Daemon() {
   listener_watch_.reset();
+  trust_.reset();     // Its thread calls OnTrustChecked, which uses members destroyed before it.
   listener_.reset();  // No more wake-ups from other daemons.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (http_) asio::post(io_, [this] { http_->Close(); });
@@ -322,7 +338,9 @@ void Daemon::RestartServer() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_.reset();
   }
-  // Reactors of the old server may still hold their service's context for a moment.
+  // Reactors of the old server may still hold their service's context for a moment; those of
+  // the server before it are long done.
+  retired_.clear();
   retired_.push_back(std::move(exchange_));
   retired_.push_back(std::move(registry_));
   retired_.push_back(std::move(audit_));
@@ -442,21 +460,6 @@ Status Daemon::MigrateOnly() {
   if (Status s = OpenStore(); !s.ok()) return s;
   LogInfo("store schema is up to date");
   return Status::Ok();
-}
-
-void Daemon::LogOpenFilesLimit() const {
-  // Checked, not raised: under the systemd unit, setrlimit is outside the syscall filter, and
-  // the limit is the unit's LimitNOFILE.
-  rlimit limit{};
-  getrlimit(RLIMIT_NOFILE, &limit);
-  const std::string text = "open files limit " + std::to_string(limit.rlim_cur) + " (hard " +
-                           std::to_string(limit.rlim_max) + ")";
-  if (limit.rlim_cur < kWantedOpenFiles) {
-    LogWarning(text + ": below " + std::to_string(kWantedOpenFiles) +
-               ", a flood of connections exhausts it sooner; raise LimitNOFILE");
-  } else {
-    LogInfo(text);
-  }
 }
 
 Status Daemon::Start() {

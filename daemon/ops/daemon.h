@@ -63,7 +63,6 @@ class Daemon {
   void OnListenerProbe(const Status& probe);
   // Replaces the gRPC server by a new one on the same port.
   void RestartServer();
-  void LogOpenFilesLimit() const;
   // Mutual TLS from the [tls] files, watched for replacement; CRLs if configured.
   std::shared_ptr<grpc::ServerCredentials> TlsCredentials() const;
   // A file in the daemon's state directory (beside the subject key), e.g. the client trust the
@@ -111,7 +110,7 @@ class Daemon {
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<RegistryService> registry_;
   std::unique_ptr<AuditService> audit_;
-  std::vector<std::unique_ptr<grpc::Service>> retired_;  // Of servers replaced by a restart.
+  std::vector<std::unique_ptr<grpc::Service>> retired_;  // Of the server a restart replaced.
   // Before the server, which reads what it publishes.
   std::unique_ptr<TrustPublisher> trust_;
   // TrustPublisher's thread only:

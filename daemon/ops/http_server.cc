@@ -1,6 +1,7 @@
 #include "ops/http_server.h"
 
 #include <asio/read_until.hpp>
+#include <asio/strand.hpp>
 #include <asio/streambuf.hpp>
 #include <asio/write.hpp>
 #include <istream>
@@ -10,6 +11,8 @@ namespace {
 
 constexpr size_t kMaxRequestBytes = 8192;
 constexpr auto kReadTimeout = std::chrono::seconds(5);
+// Scrapers and probes need a handful; more at once is a flood, turned away at once.
+constexpr int kMaxConnections = 64;
 
 const char* StatusLine(int code) {
   switch (code) {
@@ -27,21 +30,23 @@ const char* StatusLine(int code) {
 // One request per connection; the response closes it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(asio::ip::tcp::socket socket, const HttpServer::Handler& handler)
-      : socket_(std::move(socket)),
+  Connection(asio::ip::tcp::socket socket, const HttpServer::Handler& handler,
+             std::shared_ptr<std::atomic<int>> open)
+      : open_(std::move(open)),
+        socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         buffer_(kMaxRequestBytes),
         handler_(handler) {}
 
   void Start() {
     timer_.expires_after(kReadTimeout);
+    // Until the response is written: a client that sends or reads too slowly is cut off.
     timer_.async_wait([self = shared_from_this()](std::error_code ec) {
       std::error_code ignored;
-      if (!ec) self->socket_.close(ignored);  // Too slow: the read fails and the connection goes.
+      if (!ec) self->socket_.close(ignored);
     });
     asio::async_read_until(socket_, buffer_, "\r\n\r\n",
                            [self = shared_from_this()](std::error_code ec, size_t) {
-                             self->timer_.cancel();
                              if (!ec) self->Respond();
                            });
   }
@@ -60,11 +65,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
                 "\r\nConnection: close\r\n\r\n" + body;
     asio::async_write(socket_, asio::buffer(response_),
                       [self = shared_from_this()](std::error_code, size_t) {
+                        self->timer_.cancel();
                         std::error_code ignored;
                         self->socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
                       });
   }
 
+  // Counts this connection while it lives.
+  struct Counted {
+    explicit Counted(std::shared_ptr<std::atomic<int>> count) : n(std::move(count)) { ++*n; }
+    ~Counted() { --*n; }
+    Counted(const Counted&) = delete;
+    Counted& operator=(const Counted&) = delete;
+    std::shared_ptr<std::atomic<int>> n;
+  };
+  Counted open_;
   asio::ip::tcp::socket socket_;
   asio::steady_timer timer_;
   asio::streambuf buffer_;
@@ -109,19 +124,25 @@ void HttpServer::Close() {
 }
 
 void HttpServer::Accept() {
-  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // Closed.
-    if (ec) {
-      // Out of descriptors, say: try again shortly rather than never.
-      retry_.expires_after(std::chrono::milliseconds(100));
-      retry_.async_wait([this](std::error_code e) {
-        if (!e) Accept();
+  // Each connection on a strand of its own: its timer and its reads and writes never run at
+  // once on the loop's two threads.
+  acceptor_.async_accept(
+      asio::make_strand(acceptor_.get_executor()),
+      [this](std::error_code ec, asio::ip::tcp::socket socket) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;  // Closed.
+        if (ec) {
+          // Out of descriptors, say: try again shortly rather than never.
+          retry_.expires_after(std::chrono::milliseconds(100));
+          retry_.async_wait([this](std::error_code e) {
+            if (!e) Accept();
+          });
+          return;
+        }
+        if (open_->load() < kMaxConnections) {
+          std::make_shared<Connection>(std::move(socket), handler_, open_)->Start();
+        }  // Else the socket closes here.
+        Accept();
       });
-      return;
-    }
-    std::make_shared<Connection>(std::move(socket), handler_)->Start();
-    Accept();
-  });
 }
 
 }  // namespace infoflyt

@@ -2,12 +2,14 @@
 // a separate, normally loopback-only, address; it serves no personal data. Hand-written over
 // Asio because the daemon already runs an Asio loop; prometheus-cpp's pull module would add a
 // second embedded web server (civetweb) and its threads for two fixed GET routes. A client
-// gets 5 s to send its request, so idle connections cannot pile up.
+// gets 5 s to send its request, and at most 64 connections are open at once, so idle or
+// flooding connections cannot pile up.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -36,6 +38,8 @@ class HttpServer {
   asio::ip::tcp::acceptor acceptor_;
   // After a failed accept (e.g. out of descriptors), when to try again.
   asio::steady_timer retry_;
+  // Connections open now; at most 64 at once.
+  std::shared_ptr<std::atomic<int>> open_ = std::make_shared<std::atomic<int>>(0);
 };
 
 }  // namespace infoflyt

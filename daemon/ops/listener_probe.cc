@@ -39,7 +39,7 @@ class Fd {
 };
 
 // Waits for `events` on `fd` until `deadline`.
-bool WaitFor(int fd, short events, Clock::time_point deadline) {
+bool WaitFor(int fd, decltype(pollfd::events) events, Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() <= 0) return false;
   pollfd p{fd, events, 0};
@@ -56,7 +56,7 @@ Status MakeClientHello(std::string* hello) {
   SSL_set_bio(ssl.get(), in, out);  // The SSL owns both now.
   SSL_connect(ssl.get());           // Wants to read the ServerHello: the hello is in `out`.
   char* data = nullptr;
-  const long len = BIO_get_mem_data(out, &data);
+  const auto len = BIO_get_mem_data(out, &data);
   if (len <= 0) return {Code::kInternal, "probe: OpenSSL made no ClientHello"};
   hello->assign(data, static_cast<size_t>(len));
   return Status::Ok();

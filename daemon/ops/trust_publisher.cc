@@ -29,7 +29,8 @@ Status ReadDirectory(const std::string& dir, const std::string& what,
   std::sort(paths.begin(), paths.end());
   for (const fs::path& path : paths) {
     std::string bytes;
-    if (!ReadFile(path.string(), &bytes).ok()) continue;  // Replaced meanwhile: seen next time.
+    // Fails the whole check, keeping the last copy: a CRL left out would revoke nothing.
+    if (Status s = ReadFile(path.string(), &bytes); !s.ok()) return s;
     out->emplace_back(path.filename().string(), std::move(bytes));
   }
   return Status::Ok();
@@ -67,10 +68,11 @@ Status TrustPublisher::PublishCrls(const std::vector<RevocationList::File>& file
     return s;
   }
   std::set<std::string> keep;
-  for (const auto& [name, bytes] : files) {
+  for (const auto& file : files) {
+    const auto& [name, bytes] = file;
     keep.insert(name);
-    auto it = std::find_if(current.begin(), current.end(),
-                           [&name](const RevocationList::File& f) { return f.first == name; });
+    auto it = std::ranges::find_if(
+        current, [&file](const RevocationList::File& f) { return f.first == file.first; });
     if (it != current.end() && it->second == bytes) continue;
     if (Status s = WriteFileAtomically(options_.published_crls + "/" + name, bytes, false);
         !s.ok()) {
@@ -101,7 +103,9 @@ Status TrustPublisher::PublishIfChanged() {
       ignored_.clear();
       for (const auto& i : ignored) {
         LogWarning("tls.crl_directory: ignoring " + i.file + ": " + i.why);
-        ignored_.insert(i.file);
+        // A CRL with a bad signature is still given to OpenSSL, which then refuses its CA's
+        // clients (fail closed); a file without one would only be noise.
+        if (!i.holds_crl) ignored_.insert(i.file);
       }
       last_crls_ = read;
     }

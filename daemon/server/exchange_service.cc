@@ -234,7 +234,7 @@ grpc::ServerWriteReactor<v1::Delivery>* ExchangeService::Subscribe(
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
   const Status s = Authenticate(ctx_, call, *catalogs, "Exchange/Subscribe", &caller);
-  return SubscribeStream::Start(ctx_, caller, call->peer(), request->from_delivery_id(), s);
+  return SubscribeStream::Start(ctx_, call, caller, request->from_delivery_id(), s);
 }
 
 grpc::ServerUnaryReactor* ExchangeService::Ack(grpc::CallbackServerContext* call,

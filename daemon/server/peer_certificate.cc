@@ -52,7 +52,7 @@ Status ParseClientCertificate(const std::string& pem, PeerCertificate* out, std:
     *reason = kReasonUnparsable;
     return {Code::kUnauthenticated, "client certificate cannot be parsed"};
   }
-  const Status parsed = ParsePeerCertificate(pem, out);
+  Status parsed = ParsePeerCertificate(pem, out);
   if (Status s = CheckClientProfile(cert.get(), reason); !s.ok()) return s;
   if (!parsed.ok()) *reason = kReasonUriSans;
   return parsed;

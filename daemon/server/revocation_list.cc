@@ -19,15 +19,17 @@ std::vector<X509Ptr> ReadCertificates(const std::string& pem) {
   return certs;
 }
 
-// Whether a CA of `cas` with the CRL's issuer as subject signed it.
-bool SignedByOneOf(X509_CRL* crl, const std::vector<X509Ptr>& cas) {
+// False if a CA of `cas` has the CRL's issuer as subject but did not sign it. A CRL of a CA
+// outside the bundle (an intermediate, whose certificate clients send) cannot be checked here;
+// it is used, since it can only refuse, and OpenSSL verifies it at the handshake.
+bool NotForged(X509_CRL* crl, const std::vector<X509Ptr>& cas) {
+  bool issuer_known = false;
   for (const X509Ptr& ca : cas) {
-    if (X509_NAME_cmp(X509_get_subject_name(ca.get()), X509_CRL_get_issuer(crl)) == 0 &&
-        X509_CRL_verify(crl, X509_get0_pubkey(ca.get())) == 1) {
-      return true;
-    }
+    if (X509_NAME_cmp(X509_get_subject_name(ca.get()), X509_CRL_get_issuer(crl)) != 0) continue;
+    issuer_known = true;
+    if (X509_CRL_verify(crl, X509_get0_pubkey(ca.get())) == 1) return true;
   }
-  return false;
+  return !issuer_known;
 }
 
 }  // namespace
@@ -41,8 +43,8 @@ RevocationList RevocationList::Parse(const std::vector<File>& files, const std::
     int read = 0;
     while (X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
       ++read;
-      if (!SignedByOneOf(crl.get(), cas)) {
-        ignored->push_back({name, "a CRL not signed by a client CA"});
+      if (!NotForged(crl.get(), cas)) {
+        ignored->push_back({name, "a CRL its issuer did not sign", true});
         continue;
       }
       Crl& c = list.crls_.emplace_back();
@@ -55,7 +57,7 @@ RevocationList RevocationList::Parse(const std::vector<File>& files, const std::
             SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
       }
     }
-    if (read == 0) ignored->push_back({name, "no PEM CRL"});
+    if (read == 0) ignored->push_back({name, "no PEM CRL", false});
   }
   return list;
 }

@@ -31,10 +31,11 @@ class RevocationList {
   struct Ignored {
     std::string file;
     std::string why;
+    bool holds_crl;  // False: nothing OpenSSL could use either.
   };
 
-  // Every CRL of `files` that verifies with the key of a certificate of `ca_bundle` (PEM) named
-  // as the CRL's issuer. The files holding anything else are named in `ignored`.
+  // Every CRL of `files`, unless its issuer is a CA of `ca_bundle` (PEM) whose key does not
+  // verify it. The files holding such CRLs or none are named in `ignored`.
   static RevocationList Parse(const std::vector<File>& files, const std::string& ca_bundle,
                               std::vector<Ignored>* ignored);
 

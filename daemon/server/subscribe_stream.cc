@@ -12,10 +12,10 @@ constexpr size_t kFetchBatch = 64;
 
 }  // namespace
 
-SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, const Caller& caller,
-                                        std::string peer, uint64_t from_delivery_id,
-                                        const Status& initial) {
-  auto stream = std::make_shared<SubscribeStream>(ctx, caller, std::move(peer), from_delivery_id);
+SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx,
+                                        grpc::CallbackServerContext* call, const Caller& caller,
+                                        uint64_t from_delivery_id, const Status& initial) {
+  auto stream = std::make_shared<SubscribeStream>(ctx, call, caller, from_delivery_id);
   stream->self_ = stream;
   if (!initial.ok()) {
     stream->finish_called_ = true;
@@ -46,12 +46,13 @@ SubscribeStream* SubscribeStream::Start(const ServiceContext& ctx, const Caller&
   return stream.get();
 }
 
-SubscribeStream::SubscribeStream(const ServiceContext& ctx, const Caller& caller, std::string peer,
-                                 uint64_t from_delivery_id)
+SubscribeStream::SubscribeStream(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+                                 const Caller& caller, uint64_t from_delivery_id)
     : ctx_(ctx),
+      call_(call),
       caller_(caller),
       party_(caller.party.Key()),
-      peer_(std::move(peer)),
+      peer_(call->peer()),
       unacked_only_(from_delivery_id == 0),
       next_id_(from_delivery_id) {}
 
@@ -85,7 +86,14 @@ void SubscribeStream::End(const Status& why, const std::string& reason) {
                          .reason = reason,
                          .certificate = caller_.certificate,
                          .detail = why.message()});
-  if (busy_ || !TakeFinishLocked()) return;  // The claim holder finishes.
+  if (busy_) {
+    // The claim holder finishes once its write completes, which cancelling makes soon.
+    lock.unlock();
+    std::lock_guard call_lock(call_mu_);
+    if (!done_) call_->TryCancel();
+    return;
+  }
+  if (!TakeFinishLocked()) return;
   lock.unlock();
   Finish(end_status_);
 }
@@ -167,6 +175,10 @@ void SubscribeStream::OnCancel() {
 }
 
 void SubscribeStream::OnDone() {
+  {
+    std::lock_guard call_lock(call_mu_);
+    done_ = true;
+  }
   if (hub_handle_ != 0) {
     ctx_.hub->Remove(hub_handle_);
     ctx_.metrics->subscribers.Decrement();

@@ -17,21 +17,23 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::Delivery>,
  public:
   // Starts a stream for `caller` (at `peer`), or, if `initial` is not OK, one that finishes with
   // it at once. The returned reactor owns itself until gRPC calls OnDone.
-  static SubscribeStream* Start(const ServiceContext& ctx, const Caller& caller, std::string peer,
-                                uint64_t from_delivery_id, const Status& initial);
+  static SubscribeStream* Start(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+                                const Caller& caller, uint64_t from_delivery_id,
+                                const Status& initial);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
 
   // Private in spirit: public for std::make_shared.
-  SubscribeStream(const ServiceContext& ctx, const Caller& caller, std::string peer,
-                  uint64_t from_delivery_id);
+  SubscribeStream(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+                  const Caller& caller, uint64_t from_delivery_id);
 
  private:
   void Wake();
-  // Finishes the stream with `why` (at once, or when the write in flight completes) and reports
-  // it as a security event; later calls do nothing.
+  // Finishes the stream with `why` (at once; with a write in flight, the call is cancelled, so a
+  // client that stopped reading cannot keep it) and reports it as a security event; later calls
+  // do nothing.
   void End(const Status& why, const std::string& reason);
   // Runs while holding the claim (busy_): fetches and starts the next write, or releases it.
   void FetchAndWrite();
@@ -39,6 +41,10 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::Delivery>,
   bool TakeFinishLocked();
 
   const ServiceContext& ctx_;
+  grpc::CallbackServerContext* const call_;  // Valid until OnDone (done_ under call_mu_).
+  // Recursive: should gRPC run OnDone inside TryCancel, on the same thread.
+  std::recursive_mutex call_mu_;
+  bool done_ = false;
   const Caller caller_;
   const std::string party_;
   const std::string peer_;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -108,6 +109,27 @@ TEST(TlsLifecycleTest, ARenewedServerCertificateIsServedWithoutARestartOrADroppe
   // And a client connecting now is served over the renewed certificate.
   v1::Receipt fresh;
   EXPECT_TRUE(daemon.Client("correctional-ila-fengsel")->Post(ReleaseNotice("fresh"), &fresh).ok());
+}
+
+// certs/make-dev-pki.sh renew-server: a new key and certificate in place (each by a rename, the
+// key first), from the same CA, with the names the PKI was made with.
+TEST(TlsLifecycleTest, TheDevPkiRenewsTheServerCertificateInPlace) {
+  TestDaemon daemon;  // For its directory and the identity-number guard.
+  const std::string pki = CopyOfTheCa(StateDir(daemon));
+  const std::string before = FingerprintOf(pki + "/server.pem");
+  ASSERT_EQ(std::system((INFOFLYT_SOURCE_DIR "/certs/make-dev-pki.sh -o " + pki +
+                         " renew-server >/dev/null")
+                            .c_str()),
+            0);
+  EXPECT_NE(FingerprintOf(pki + "/server.pem"), before);
+  EXPECT_EQ(CommandOutput("openssl verify -CAfile " + pki + "/ca.pem " + pki + "/server.pem"),
+            pki + "/server.pem: OK");
+  EXPECT_EQ(CommandOutput("openssl pkey -in " + pki + "/server.key -pubout"),
+            CommandOutput("openssl x509 -noout -pubkey -in " + pki + "/server.pem"));
+  EXPECT_NE(CommandOutput("openssl x509 -noout -ext subjectAltName -in " + pki + "/server.pem")
+                .find("URI:spiffe://infoflyt.test/daemon/infoflytd"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(pki + "/.renewed.key"));
 }
 
 TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {

@@ -1,0 +1,47 @@
+// The small pieces of daemon/base that security rests on: log lines no value can forge, and
+// the rate bound that keeps a flood of refusals from flooding the log.
+#include <gtest/gtest.h>
+
+#include "base/log.h"
+#include "base/rate_bound.h"
+
+namespace infoflyt {
+namespace {
+
+TEST(LogFieldsTest, ValuesCannotForgeALineOrAField) {
+  ::testing::internal::CaptureStderr();
+  LogFields(LogLevel::kWarning, {{"event", "auth_refused"},
+                                 {"spiffe_id", "spiffe://x/y\nts=1 level=info event=ok"},
+                                 {"subject", "CN=a b,O=\"c\""},
+                                 {"detail", "tab\there\r"}});
+  const std::string line = ::testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(line.empty());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;  // One line.
+  EXPECT_NE(line.find(" level=warning event=auth_refused "), std::string::npos) << line;
+  EXPECT_NE(line.find(" spiffe_id=\"spiffe://x/y\\x0ats=1 level=info event=ok\""),
+            std::string::npos)
+      << line;
+  EXPECT_NE(line.find(" subject=\"CN=a b,O=\\\"c\\\"\""), std::string::npos) << line;
+  EXPECT_NE(line.find(" detail=\"tab\\x09here\\x0d\"\n"), std::string::npos) << line;
+}
+
+TEST(RateBoundTest, AdmitsOnePerKeyAndWindowAndCountsTheRest) {
+  RateBound bound(1000, 2);
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(bound.Admit("a", 0, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_FALSE(bound.Admit("a", 10, &suppressed));
+  EXPECT_FALSE(bound.Admit("a", 999, &suppressed));
+  EXPECT_TRUE(bound.Admit("b", 10, &suppressed));
+  // Full of live windows: a new key is not admitted, and does not reset the others.
+  EXPECT_FALSE(bound.Admit("c", 20, &suppressed));
+  EXPECT_FALSE(bound.Admit("a", 500, &suppressed));
+  // The next window says how many were left out.
+  EXPECT_TRUE(bound.Admit("a", 1000, &suppressed));
+  EXPECT_EQ(suppressed, 3u);
+  // Expired windows make room.
+  EXPECT_TRUE(bound.Admit("c", 2500, &suppressed));
+}
+
+}  // namespace
+}  // namespace infoflyt
