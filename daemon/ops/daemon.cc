@@ -233,8 +233,9 @@ std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
   options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  // The daemon's copy (trust_publisher.h): the operator's CRLs less any past its nextUpdate.
-  if (!config_.crl_directory.empty()) options.set_crl_directory(StatePath("tls-crls"));
+  // The daemon's copy (trust_publisher.h): the operator's CRLs less any past its nextUpdate;
+  // empty without tls.crl_directory.
+  options.set_crl_directory(StatePath("tls-crls"));
   // gRPC's TLS stack negotiates TLS 1.3 when the client can and refuses anything below 1.2,
   // with its default AEAD-only cipher suites.
   return grpc::experimental::TlsServerCredentials(options);

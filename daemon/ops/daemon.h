@@ -15,6 +15,7 @@
 
 #include "base/periodic_thread.h"
 #include "ops/config.h"
+#include "ops/grpc_log.h"
 #include "ops/health.h"
 #include "ops/http_server.h"
 #include "ops/trust_publisher.h"
@@ -91,6 +92,7 @@ class Daemon {
 
   Metrics metrics_;
   SecurityEvents security_{&metrics_};
+  GrpcLogRouter grpc_log_{&security_};  // gRPC's handshake refusals as security events.
   Health health_;
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;

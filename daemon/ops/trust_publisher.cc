@@ -89,9 +89,8 @@ Status TrustPublisher::PublishCrls(const std::vector<RevocationList::File>& file
 Status TrustPublisher::PublishIfChanged() {
   std::string bundle;
   if (Status s = ReadFile(options_.client_ca, &bundle); !s.ok()) return s;
-  std::string crl_digest = "none";
+  std::vector<RevocationList::File> files;
   if (!options_.crl_directory.empty()) {
-    std::vector<RevocationList::File> files;
     if (Status s = ReadDirectory(options_.crl_directory, "tls.crl_directory", &files); !s.ok()) {
       return s;
     }
@@ -109,8 +108,8 @@ Status TrustPublisher::PublishIfChanged() {
       }
       last_crls_ = read;
     }
-    // What OpenSSL is to enforce at the handshake: every verified CRL, less (unless
-    // require_fresh_crl) those past their nextUpdate, which OpenSSL would refuse all clients for.
+    // What OpenSSL is to enforce at the handshake: every CRL, less (unless require_fresh_crl)
+    // those past their nextUpdate, which OpenSSL would refuse all clients for.
     std::set<std::string> left_out = ignored_;
     if (!options_.require_fresh_crl) {
       for (const RevocationList::Crl* crl : crls_->Stale(NowMicros() / kMicrosPerSecond)) {
@@ -119,8 +118,12 @@ Status TrustPublisher::PublishIfChanged() {
     }
     std::erase_if(
         files, [&left_out](const RevocationList::File& f) { return left_out.contains(f.first); });
-    if (Status s = PublishCrls(files, &crl_digest); !s.ok()) return s;
   }
+  // Published (empty) also without tls.crl_directory: with a CRL directory gRPC installs its
+  // certificate verify callback, which logs why a certificate failed (grpc_log.h), and
+  // ignores a CA without a CRL.
+  std::string crl_digest;
+  if (Status s = PublishCrls(files, &crl_digest); !s.ok()) return s;
   std::string next = bundle;
   if (!next.empty() && next.back() != '\n') next += '\n';
   next += "# infoflytd: client CAs of " + options_.client_ca + "; CRLs " + crl_digest + "\n";

@@ -24,7 +24,8 @@ void SecurityEvents::Report(const SecurityEvent& e) {
     return;
   }
   std::vector<std::pair<std::string, std::string>> fields = {
-      {"event", e.event}, {"reason", e.reason}, {"rpc", e.rpc}, {"peer", e.peer}};
+      {"event", e.event}, {"reason", e.reason}, {"rpc", e.rpc}};
+  if (!e.peer.empty()) fields.emplace_back("peer", e.peer);
   if (!e.certificate.fingerprint.empty()) {
     fields.insert(fields.end(), {{"subject", e.certificate.subject},
                                  {"issuer", e.certificate.issuer},

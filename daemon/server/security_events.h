@@ -14,11 +14,11 @@ namespace infoflyt {
 
 struct SecurityEvent {
   std::string event = "auth_refused";  // Or "stream_ended": a trusted stream lost its trust.
-  std::string peer;                    // gRPC's peer URI, e.g. "ipv4:127.0.0.1:50312".
-  std::string rpc;                     // e.g. "Exchange/Post".
-  std::string reason;                  // A kReason constant.
-  PeerCertificate certificate;         // What is known of the peer's certificate.
-  std::string detail;                  // The refusal's message.
+  std::string peer;             // gRPC's peer URI, e.g. "ipv4:127.0.0.1:50312"; empty if not known.
+  std::string rpc;              // e.g. "Exchange/Post", or "(TLS handshake)".
+  std::string reason;           // A kReason constant.
+  PeerCertificate certificate;  // What is known of the peer's certificate.
+  std::string detail;           // The refusal's message.
 };
 
 class SecurityEvents {

@@ -141,6 +141,16 @@ TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
   const grpc::Status refused = PostAsNewClient(daemon, "correctional-ila-fengsel", "revoked");
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
   EXPECT_EQ(daemon.CountRows("messages"), 0);
+  // Refused inside gRPC's handshake, and still a security event and counted.
+  bool logged = false;
+  for (int i = 0; i < 50 && !logged; ++i) {
+    logged = daemon.Log().find(
+                 "event=auth_refused reason=revoked rpc=\"(TLS handshake)\" "
+                 "detail=\"certificate revoked\"") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(logged) << daemon.Log();
+  EXPECT_EQ(MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"revoked\"}"), 1);
   const grpc::Status other = PostAsNewClient(daemon, "correctional-oslo-fengsel", "not-revoked");
   EXPECT_TRUE(other.ok()) << other.error_message();
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -64,17 +65,40 @@ TEST_F(TransportSecurityTest, PlaintextClientIsRefused) {
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
+// Refusals inside gRPC's TLS handshake are security events too: a structured line naming the
+// reason (at most one a minute per reason) and the counter, which the refusal `post` raises.
+void ExpectHandshakeRefusal(const TestDaemon& daemon, const std::string& reason,
+                            const std::function<void()>& post) {
+  const std::string series = "infoflyt_auth_failures_total{reason=\"" + reason + "\"}";
+  const double before = std::max(0.0, MetricValue(daemon.Metrics(), series));
+  post();
+  double after = before;
+  for (int i = 0; i < 50 && after <= before; ++i) {
+    after = MetricValue(daemon.Metrics(), series);
+    if (after <= before) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(after, before + 1) << reason;
+  EXPECT_NE(
+      daemon.Log().find("event=auth_refused reason=\"" + reason + "\" rpc=\"(TLS handshake)\""),
+      std::string::npos)
+      << daemon.Log();
+}
+
 TEST_F(TransportSecurityTest, ClientWithoutCertificateIsRefused) {
-  const grpc::Status s = PostOver(TlsChannel("", "", Pki().dir + "/ca.pem"));
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  ExpectHandshakeRefusal(*daemon_, "no client certificate", [] {
+    const grpc::Status s = PostOver(TlsChannel("", "", Pki().dir + "/ca.pem"));
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  });
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
 TEST_F(TransportSecurityTest, ClientCertificateFromAnotherCaIsRefused) {
-  const std::string rogue = Pki().rogue_dir + "/parties/correctional-oslo-fengsel";
-  const grpc::Status s =
-      PostOver(TlsChannel(rogue + ".pem", rogue + ".key", Pki().dir + "/ca.pem"));
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  ExpectHandshakeRefusal(*daemon_, "unknown CA", [] {
+    const std::string rogue = Pki().rogue_dir + "/parties/correctional-oslo-fengsel";
+    const grpc::Status s =
+        PostOver(TlsChannel(rogue + ".pem", rogue + ".key", Pki().dir + "/ca.pem"));
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  });
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
