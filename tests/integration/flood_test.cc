@@ -1,13 +1,18 @@
-// A flood of connections that never finish their TLS handshake cannot take the daemon down for
-// good: with its descriptor limit set low, more stalled handshakes than that limit make gRPC's
-// accept fail (which its listener never recovers from, grpc/grpc#16058); the daemon's check of
-// its own port sees it, /healthz fails naming it, and the daemon rebuilds its gRPC server, so
-// that legitimate clients are served again within seconds of the flood's end.
+// Floods and limits. A flood of connections that never finish their TLS handshake cannot take
+// the daemon down for good: with its descriptor limit set low, more stalled handshakes than that
+// limit make gRPC's accept fail (which its listener never recovers from, grpc/grpc#16058); the
+// daemon's check of its own port sees it, /healthz fails naming it, and the daemon rebuilds its
+// gRPC server, so that legitimate clients are served again within seconds of the flood's end. The
+// ops port cuts idle connections, and clients that ping too often are sent away.
 #include <arpa/inet.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <iostream>
 #include <thread>
@@ -137,6 +142,78 @@ TEST_F(FloodTest, AWedgedListenerFailsHealthzNamingIt) {
       << body;
   // Not rebuilt: still refused (the check is what a systemd watchdog acts on).
   EXPECT_FALSE(PostAsNewClient(daemon_, "correctional-oslo-fengsel", "wedged").ok());
+}
+
+// Whether the server closed `fd` (EOF or reset) within `limit`.
+bool ClosedByServer(int fd, milliseconds limit) {
+  timeval tv{static_cast<time_t>(limit.count() / 1000),
+             static_cast<suseconds_t>(limit.count() % 1000 * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char byte = 0;
+  const ssize_t n = recv(fd, &byte, 1, 0);
+  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// The ops port: at most 64 connections at once (more are closed at once), and each gets 5 s to
+// send its request, so idle connections cannot keep /healthz from answering.
+TEST(OpsPortTest, IdleConnectionsAreCutAndHealthzAnswersAgain) {
+  TestDaemon daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  const std::string http = daemon.http_address();
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(std::stoi(http.substr(http.rfind(':') + 1))));
+  inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+  auto open_one = [&] {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+    return fd;
+  };
+  std::vector<int> idle;
+  for (int i = 0; i < 64; ++i) idle.push_back(open_one());
+  std::this_thread::sleep_for(milliseconds(300));  // All accepted.
+  const int extra = open_one();
+  EXPECT_TRUE(ClosedByServer(extra, milliseconds(2000)));
+  close(extra);
+  // Within the 5 s each gets, plus a little: the idle ones are cut and /healthz answers.
+  int status = 0;
+  const milliseconds took =
+      WaitUntil([&] { return daemon.Healthz(&status) == "ok\n" && status == 200; }, seconds(10));
+  EXPECT_LT(took, seconds(8));
+  EXPECT_GE(took, seconds(3));
+  for (int fd : idle) {
+    EXPECT_TRUE(ClosedByServer(fd, milliseconds(100)));
+    close(fd);
+  }
+}
+
+// HTTP/2 keepalive is enforced: a client pinging every 200 ms is sent away (GOAWAY
+// too_many_pings) and its stream ends, rather than keeping the daemon busy answering pings.
+TEST(KeepaliveTest, AClientPingingTooOftenIsSentAway) {
+  TestDaemon daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  const std::string party = Pki().dir + "/parties/police-oslo";
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = ReadFile(Pki().dir + "/ca.pem");
+  tls.pem_cert_chain = ReadFile(party + ".pem");
+  tls.pem_private_key = ReadFile(party + ".key");
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 200);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  auto channel = grpc::CreateCustomChannel(daemon.address(), grpc::SslCredentials(tls), args);
+  auto stub = v1::Exchange::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + seconds(20));
+  auto stream = stub->Subscribe(&context, v1::SubscribeRequest());
+  v1::Delivery delivery;
+  const auto start = steady_clock::now();
+  while (stream->Read(&delivery)) {
+  }
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+  EXPECT_LT(steady_clock::now() - start, seconds(10));  // Not the deadline.
 }
 
 }  // namespace
