@@ -1,5 +1,7 @@
 #include "base/rate_bound.h"
 
+#include <limits>
+
 namespace infoflyt {
 
 bool RateBound::Admit(const std::string& key, int64_t now, uint64_t* suppressed) {
@@ -21,6 +23,14 @@ bool RateBound::Admit(const std::string& key, int64_t now, uint64_t* suppressed)
   *suppressed = it->second.suppressed;
   it->second = Window{now, 0};
   return true;
+}
+
+void RateBound::Retract(const std::string& key, uint64_t suppressed) {
+  std::lock_guard lock(mu_);
+  auto it = windows_.find(key);
+  if (it == windows_.end()) return;
+  it->second.start = std::numeric_limits<int64_t>::min() / 2;  // Long expired.
+  it->second.suppressed += suppressed + 1;
 }
 
 }  // namespace infoflyt

@@ -19,6 +19,9 @@ class RateBound {
   // Whether the event of `key` at `now` (micros) is to be recorded; if so, `suppressed` is the
   // number of its events not admitted since its last admitted one.
   bool Admit(const std::string& key, int64_t now, uint64_t* suppressed);
+  // The event last admitted for `key` was not recorded after all (e.g. its write failed), nor
+  // the `suppressed` it reported: the next one is admitted, counting them all as left out.
+  void Retract(const std::string& key, uint64_t suppressed);
 
  private:
   struct Window {

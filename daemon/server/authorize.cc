@@ -14,7 +14,8 @@ namespace {
 void RecordDenial(const ServiceContext& ctx, const Caller& caller, std::string_view rpc,
                   const Status& refusal, std::function<void(const Status&)> refused) {
   uint64_t suppressed = 0;
-  if (!ctx.security->AdmitDenyRecord(caller.party.Key() + ' ' + std::string(rpc), &suppressed)) {
+  std::string key = caller.party.Key() + ' ' + std::string(rpc);
+  if (!ctx.security->AdmitDenyRecord(key, &suppressed)) {
     refused(refusal);
     return;
   }
@@ -27,13 +28,16 @@ void RecordDenial(const ServiceContext& ctx, const Caller& caller, std::string_v
   if (suppressed > 0) {
     op.reason += " (and " + std::to_string(suppressed) + " refusals of this call not recorded)";
   }
-  ctx.committer->Submit(std::move(op), [metrics = ctx.metrics, executor = ctx.executor, refusal,
-                                        refused = std::move(refused)](WriteOp& w) {
+  ctx.committer->Submit(std::move(op), [metrics = ctx.metrics, security = ctx.security,
+                                        executor = ctx.executor, key = std::move(key), suppressed,
+                                        refusal, refused = std::move(refused)](WriteOp& w) {
     const Status& recorded = std::get<CallRecordOp>(w).status;
     if (recorded.ok()) {
       metrics->deny_records.Increment();
     } else {
-      // Refused all the same: the record is what failed, not the decision.
+      // Refused all the same: the record is what failed, not the decision. The next refusal
+      // is recorded in its place.
+      security->RetractDenyRecord(key, suppressed);
       LogError("cannot record a refused call in the disclosure log: " + recorded.message());
     }
     asio::post(executor, [refused, refusal] { refused(refusal); });

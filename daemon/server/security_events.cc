@@ -41,4 +41,8 @@ bool SecurityEvents::AdmitDenyRecord(const std::string& key, uint64_t* suppresse
   return deny_records_.Admit(key, NowMicros(), suppressed);
 }
 
+void SecurityEvents::RetractDenyRecord(const std::string& key, uint64_t suppressed) {
+  deny_records_.Retract(key, suppressed);
+}
+
 }  // namespace infoflyt

@@ -28,6 +28,9 @@ class SecurityEvents {
   // Whether a refusal of `key` (party and call) is to be recorded in the disclosure log now:
   // one a minute, `suppressed` counting those left out since the last.
   bool AdmitDenyRecord(const std::string& key, uint64_t* suppressed);
+  // The admitted record of `key` (standing for `suppressed` more) could not be written: the
+  // next refusal is recorded instead, counting them.
+  void RetractDenyRecord(const std::string& key, uint64_t suppressed);
 
  private:
   Metrics* const metrics_;

@@ -41,6 +41,15 @@ TEST(RateBoundTest, AdmitsOnePerKeyAndWindowAndCountsTheRest) {
   EXPECT_EQ(suppressed, 3u);
   // Expired windows make room.
   EXPECT_TRUE(bound.Admit("c", 2500, &suppressed));
+  // An admitted event that could not be recorded: the next is admitted and counts it (and
+  // what it stood for).
+  EXPECT_TRUE(bound.Admit("c", 3600, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_FALSE(bound.Admit("c", 3601, &suppressed));
+  EXPECT_TRUE(bound.Admit("b", 3602, &suppressed));
+  bound.Retract("b", 2);
+  EXPECT_TRUE(bound.Admit("b", 3603, &suppressed));
+  EXPECT_EQ(suppressed, 3u);
 }
 
 }  // namespace
