@@ -10,6 +10,14 @@
 namespace infoflyt {
 namespace {
 
+// SHA-256 of the DER certificate, hex.
+std::string Fingerprint(X509* cert) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  X509_digest(cert, EVP_sha256(), md, &md_len);
+  return ToHex({reinterpret_cast<char*>(md), md_len});
+}
+
 X509Ptr ReadPem(const std::string& pem) {
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -62,10 +70,7 @@ Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out) {
   X509Ptr cert = ReadPem(pem);
   if (!cert) return {Code::kUnauthenticated, "client certificate cannot be parsed"};
   PeerCertificate result;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  X509_digest(cert.get(), EVP_sha256(), md, &md_len);
-  result.fingerprint = ToHex({reinterpret_cast<char*>(md), md_len});
+  result.fingerprint = Fingerprint(cert.get());
   result.subject = NameText(X509_get_subject_name(cert.get()));
   result.issuer = NameText(X509_get_issuer_name(cert.get()));
   result.serial = SerialHex(X509_get0_serialNumber(cert.get()));
@@ -88,6 +93,18 @@ Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out) {
   }
   *out = std::move(result);
   return Status::Ok();
+}
+
+void ParsePeerChain(const std::string& chain_pem, PeerCertificate* cert) {
+  BioPtr bio(BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
+  cert->chain.clear();
+  while (X509Ptr c{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
+    // Whether the chain holds the peer's own certificate differs between client and server
+    // side (OpenSSL's SSL_get_peer_cert_chain): left out by its fingerprint.
+    if (Fingerprint(c.get()) == cert->fingerprint) continue;
+    cert->chain.emplace_back(NameText(X509_get_issuer_name(c.get())),
+                             SerialHex(X509_get0_serialNumber(c.get())));
+  }
 }
 
 }  // namespace infoflyt

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -14,10 +16,16 @@ struct PeerCertificate {
   std::string issuer;       // RFC 2253 issuer, to find its CA's CRL.
   std::string serial;       // Serial number, upper-case hex, as CRLs list it.
   std::string fingerprint;  // SHA-256 of the DER certificate, lower-case hex.
+  // Issuer and serial of each CA certificate the peer sent with its own (intermediates), to
+  // find a revoked CA in the CRLs.
+  std::vector<std::pair<std::string, std::string>> chain;
 };
 
 // Parses a PEM certificate. Fails on more than one spiffe:// URI SAN.
 Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out);
+// Sets `cert->chain` from the PEM chain a peer sent (its own certificate first, as gRPC gives
+// it); certificates that do not parse are left out.
+void ParsePeerChain(const std::string& chain_pem, PeerCertificate* cert);
 
 // Why a party's client certificate is refused, as security events and metrics name it.
 inline constexpr const char* kReasonUnparsable = "unparsable certificate";

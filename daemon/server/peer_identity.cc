@@ -33,6 +33,9 @@ Status PeerAuthenticator::Identify(const grpc::AuthContext& auth, const PartyReg
   }
   if (!cached) {
     if (Status s = ParseClientCertificate(pem, &cert, reason); !s.ok()) return s;
+    const auto chain = auth.FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+    if (!chain.empty())
+      ParsePeerChain(std::string(chain.front().data(), chain.front().size()), &cert);
     std::lock_guard lock(mu_);
     if (cache_.size() >= kMaxCachedCertificates) cache_.clear();
     cache_.emplace(pem, cert);

@@ -66,6 +66,13 @@ Status RevocationList::Check(const PeerCertificate& cert, int64_t now, bool requ
                              std::string* reason) const {
   bool fresh = false;
   for (const Crl& crl : crls_) {
+    for (const auto& [issuer, serial] : cert.chain) {
+      if (crl.issuer == issuer && crl.serials.contains(serial)) {
+        *reason = kReasonRevoked;
+        return {Code::kUnauthenticated,
+                "a CA certificate of the client's chain is revoked (CRL " + crl.file + ")"};
+      }
+    }
     if (crl.issuer != cert.issuer) continue;
     if (crl.serials.contains(cert.serial)) {
       *reason = kReasonRevoked;

@@ -116,8 +116,9 @@ void DaemonProcess::WriteConfig() const {
     config << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\n"
            << "http_listen = \"127.0.0.1:0\"\ninstance = \"test\"\n"
            << server_config_ << "[tls]\ncert = \"" << server_cert_path() << "\"\nkey = \""
-           << server_key_path() << "\"\nclient_ca = \"" << pki
-           << "/ca.pem\"\nrefresh_interval = \"1s\"\n"
+           << server_key_path() << "\"\nclient_ca = \""
+           << (client_ca_.empty() ? pki + "/ca.pem" : client_ca_)
+           << "\"\nrefresh_interval = \"1s\"\n"
            << tls_config_ << "[store]\n"
            << (store_config_.empty() ? "sqlite_path = \"" + db_path() + "\"\n" : store_config_)
            << "[data]\nmunicipalities = \"" << municipalities_path() << "\"\n"

@@ -56,6 +56,8 @@ class DaemonProcess {
   void set_extra_config(std::string toml) { extra_config_ = std::move(toml); }
   // More keys for the [server] section, e.g. a maximum connection age.
   void set_server_config(std::string toml) { server_config_ = std::move(toml); }
+  // The client CA bundle in place of the test PKI's CA (e.g. it and another root).
+  void set_client_ca(std::string path) { client_ca_ = std::move(path); }
   // More keys for the [tls] section, e.g. a CRL directory.
   void set_tls_config(std::string toml) { tls_config_ = std::move(toml); }
   // The daemon's RLIMIT_NOFILE (soft and hard), e.g. low for a flood test; 0 leaves it.
@@ -134,6 +136,7 @@ class DaemonProcess {
   std::string dir_;
   std::string extra_config_;
   std::string tls_config_;
+  std::string client_ca_;
   std::string server_config_;
   std::string store_config_;
   rlim_t open_files_limit_ = 0;

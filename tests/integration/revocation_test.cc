@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -89,6 +90,63 @@ TEST(RevocationTest, ACrlEndsTheOpenStreamsOfTheCertificateAndRefusesItsNextConn
   ASSERT_TRUE(prison->Post(ReleaseNotice("after-revocation"), &second).ok());
   EXPECT_FALSE(streams.bergen_stream.WaitEnded(std::chrono::seconds(0)));
   EXPECT_GE(MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"revoked\"}"), 1);
+}
+
+// A root (pathlen 1) of its own with an intermediate CA that issues police/oslo, in `dir`, laid
+// out as certs/make-dev-pki.sh keeps a CA (ca.pem, ca.key, ca-db/, crl/, the intermediate as
+// parties/ca-intermediate.pem), so that the script revokes there. The client's certificate
+// file holds its certificate and the intermediate's.
+void MakeIntermediatePki(const std::string& dir) {
+  const std::string script = dir + "/intermediate.sh";
+  std::ofstream(script) << R"sh(set -e
+cd "$1"; mkdir -p crl ca-db parties
+key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+# issue <name> <subject> <issuer> <extensions>
+issue() {
+  key "$1.key"
+  openssl req -new -key "$1.key" -subj "$2" -out "$1.csr"
+  openssl x509 -req -in "$1.csr" -CA "$3.pem" -CAkey "$3.key" -set_serial "0x$(openssl rand -hex 8)" \
+    -days 30 -extfile <(printf "$4") -out "$1.pem" 2>/dev/null
+}
+key ca.key
+openssl req -x509 -new -key ca.key -days 30 -subj "/CN=test root" -out ca.pem \
+  -addext "basicConstraints=critical,CA:TRUE,pathlen:1" -addext "keyUsage=critical,keyCertSign,cRLSign"
+issue inter "/CN=test intermediate" ca \
+  'basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign\n'
+issue oslo "/CN=oslo" inter 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://infoflyt.test/police/oslo\n'
+cat inter.pem >> oslo.pem
+cp inter.pem parties/ca-intermediate.pem
+: > ca-db/index.txt; echo 1000 > ca-db/crlnumber
+)sh";
+  ASSERT_EQ(std::system(("bash " + script + " " + dir).c_str()), 0);
+}
+
+// A revoked intermediate CA: the stream of a certificate it issued ends too, though the
+// certificate itself is in no CRL.
+TEST(RevocationTest, ARevokedIntermediateCaEndsTheStreamsOfTheCertificatesItIssued) {
+  TestDaemon daemon;
+  const std::string dir = StateDir(daemon) + "/inter";
+  std::filesystem::create_directories(dir);
+  MakeIntermediatePki(dir);
+  std::ofstream(dir + "/bundle.pem")
+      << ReadFile(Pki().dir + "/ca.pem") << ReadFile(dir + "/ca.pem");
+  daemon.set_client_ca(dir + "/bundle.pem");
+  daemon.set_tls_config("crl_directory = \"" + dir + "/crl\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  client::ClientOptions options = daemon.Options("police-oslo");
+  options.cert = dir + "/oslo.pem";
+  options.key = dir + "/oslo.key";
+  std::unique_ptr<client::ExchangeClient> oslo;
+  ASSERT_TRUE(client::ExchangeClient::Connect(options, &oslo).ok());
+  Subscriber stream(oslo.get());
+  ASSERT_FALSE(stream.WaitEnded(std::chrono::seconds(1))) << stream.status().error_message();
+
+  Revoke(dir, "ca/intermediate");  // By the root.
+  ASSERT_TRUE(stream.WaitEnded(std::chrono::seconds(5))) << daemon.Log();
+  EXPECT_EQ(stream.status().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      stream.status().error_message().find("a CA certificate of the client's chain is revoked"), 0u)
+      << stream.status().error_message();
 }
 
 TEST(RevocationTest, AFingerprintOnTheDenyListEndsTheStreamAfterSighupAndIsRefused) {
