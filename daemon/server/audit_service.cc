@@ -55,9 +55,11 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
   }
   explicit ExportStream(Store* store) : store_(store) {}  // Use Create.
 
-  void Begin(uint64_t from, uint64_t to) {
+  // `still_trusted` is asked before each batch: an auditor revoked meanwhile gets no more.
+  void Begin(uint64_t from, uint64_t to, std::function<Status()> still_trusted) {
     next_ = from;
     to_ = to;
+    still_trusted_ = std::move(still_trusted);
     WriteNext();
   }
   void OnWriteDone(bool ok) override {
@@ -72,6 +74,10 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
  private:
   void WriteNext() {
     if (buffer_.empty() && next_ < to_) {
+      if (Status s = still_trusted_(); !s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
+      }
       std::vector<LogEntry> entries;
       if (Status s = store_->ReadLog(next_, to_, kExportBatch, &entries); !s.ok()) {
         Finish(ToGrpcStatus(s));
@@ -95,6 +101,7 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
   }
 
   Store* const store_;
+  std::function<Status()> still_trusted_;
   std::shared_ptr<ExportStream> self_;
   uint64_t next_ = 0;
   uint64_t to_ = 0;
@@ -105,12 +112,11 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
 }  // namespace
 
 void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
-                                      std::string what,
-                                      std::function<void(const Status&)> recorded) {
+                                      std::string what, Recorded recorded) {
   const std::string rpc = "Audit/" + what.substr(0, what.find(' '));
   Caller caller;
   if (!Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, rpc, &caller,
-                 recorded)) {
+                 [recorded](const Status& refusal) { recorded(refusal, Caller{}); })) {
     return;
   }
   CallRecordOp op;
@@ -119,10 +125,10 @@ void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::st
   op.certificate_fingerprint = caller.certificate.fingerprint;
   op.subject_hash = std::move(subject_hash);
   op.reason = std::move(what);
-  ctx_.committer->Submit(std::move(op), [this, recorded = std::move(recorded)](WriteOp& w) {
+  ctx_.committer->Submit(std::move(op), [this, caller, recorded = std::move(recorded)](WriteOp& w) {
     const Status s = std::get<CallRecordOp>(w).status;
     // Off the committer thread: answering reads the store.
-    asio::post(ctx_.executor, [recorded, s] { recorded(s); });
+    asio::post(ctx_.executor, [recorded, s, caller] { recorded(s, caller); });
   });
 }
 
@@ -131,7 +137,7 @@ grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext
                                                      std::function<Status()> answer) {
   auto* reactor = call->DefaultReactor();
   AuthorizeAndRecord(call, std::move(subject_hash), std::move(what),
-                     [reactor, answer = std::move(answer)](const Status& recorded) {
+                     [reactor, answer = std::move(answer)](const Status& recorded, const Caller&) {
                        reactor->Finish(ToGrpcStatus(recorded.ok() ? answer() : recorded));
                      });
   return reactor;
@@ -340,7 +346,7 @@ grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
   }
   AuthorizeAndRecord(
       call, "", "ExportLog from_index=" + std::to_string(from) + " to_index=" + std::to_string(to),
-      [this, stream, from, to](const Status& recorded) {
+      [this, stream, from, to](const Status& recorded, const Caller& caller) {
         if (!recorded.ok()) {
           stream->Finish(ToGrpcStatus(recorded));
           return;
@@ -354,7 +360,10 @@ grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
           }
           end = latest.tree_size();
         }
-        stream->Begin(from, end);
+        stream->Begin(from, end, [this, caller] {
+          std::string reason;
+          return ctx_.authenticator->Recheck(caller, ctx_.catalogs->Get()->parties, &reason);
+        });
       });
   return stream;
 }

@@ -43,9 +43,11 @@ class AuditService final : public v1::Audit::CallbackService {
   grpc::ServerUnaryReactor* RecordedRead(grpc::CallbackServerContext* call,
                                          std::string subject_hash, std::string what,
                                          std::function<Status()> answer);
-  // The same, for a stream: `recorded` runs once the read is recorded, or with the refusal.
+  // The same, for a stream: `recorded` runs once the read is recorded (with the auditor), or
+  // with the refusal.
+  using Recorded = std::function<void(const Status&, const Caller&)>;
   void AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
-                          std::string what, std::function<void(const Status&)> recorded);
+                          std::string what, Recorded recorded);
 
   ServiceContext ctx_;
   LogPublisher* const log_;

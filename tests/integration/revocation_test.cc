@@ -14,6 +14,7 @@
 #include "integration/pki_actions.h"
 #include "integration/subscriber.h"
 #include "integration/test_daemon.h"
+#include "integration/workers.h"
 #include "test_util.h"
 
 namespace infoflyt::testing {
@@ -196,6 +197,52 @@ TEST(RevocationTest, AFingerprintOnTheDenyListEndsTheStreamAfterSighupAndIsRefus
   EXPECT_NE(daemon.Log().find("revoked_certificates entries must be SHA-256 fingerprints"),
             std::string::npos)
       << daemon.Log();
+}
+
+// An auditor's export is checked before each batch (500 records): one denied meanwhile gets no
+// more of the log than what was already on its way.
+TEST(RevocationTest, AnAuditorDeniedDuringAnExportGetsNoFurtherBatch) {
+  TestDaemon daemon;
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  {
+    Workers posters;  // 2,400 records (two per post): several batches.
+    for (int w = 0; w < 4; ++w) {
+      posters.Add([&, w] {
+        auto prison = daemon.Client("correctional-oslo-fengsel");
+        for (int i = 0; i < 300; ++i) {  // Bounded: the workers are joined, not stopped.
+          v1::Receipt receipt;
+          EXPECT_TRUE(
+              prison
+                  ->Post(ReleaseNotice("export-" + std::to_string(w) + "-" + std::to_string(i)),
+                         &receipt)
+                  .ok());
+        }
+      });
+    }
+  }
+  const auto total = static_cast<size_t>(daemon.CountRows("disclosures"));
+  ASSERT_GE(total, 2400u);
+  std::string parties = ReadFile(daemon.parties_path());
+  const std::string auditor = "kind = \"auditor\"\nid = \"datatilsynet\"\n";
+  ASSERT_NE(parties.find(auditor), std::string::npos);
+  parties.replace(parties.find(auditor), auditor.size(),
+                  auditor + "revoked_certificates = [\"" +
+                      FingerprintOf(Pki().dir + "/parties/auditor-datatilsynet.pem") + "\"]\n");
+  auto client = daemon.Client("auditor-datatilsynet");
+  grpc::ClientContext context;
+  size_t received = 0;
+  const grpc::Status status = client->ExportLog({}, &context, [&](const v1::LogEntry&) {
+    if (received++ == 0) {  // The first batch is being sent: deny the auditor now.
+      std::ofstream(daemon.parties_path(), std::ios::trunc) << parties;
+      Reload(daemon);
+    }
+    return true;
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+  // Whole batches only; how many were sent ahead depends on HTTP/2 flow control.
+  EXPECT_EQ(received % 500, 0u) << received;
+  EXPECT_LT(received, total);
+  std::cerr << received << " of " << total << " records exported before the denial\n";
 }
 
 TEST(RevocationTest, RemovingAPartyEndsItsStreams) {
