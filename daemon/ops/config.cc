@@ -138,6 +138,17 @@ Status LoadConfigFile(const std::string& path, Config* c) {
     return [out](const toml::node& v) { *out = static_cast<size_t>(v.value_or(int64_t{0})); };
   };
   auto flag = [](bool* out) { return [out](const toml::node& v) { *out = v.value_or(false); }; };
+  // A list of strings; anything else leaves an empty entry, which CheckConfig refuses.
+  auto texts = [](std::vector<std::string>* out) {
+    return [out](const toml::node& v) {
+      out->clear();
+      const toml::array* a = v.as_array();
+      if (a == nullptr) out->emplace_back();
+      for (size_t i = 0; a != nullptr && i < a->size(); ++i) {
+        out->push_back((*a)[i].value_or(std::string()));
+      }
+    };
+  };
   using Setter = std::function<void(const toml::node&)>;
   const std::map<std::string, std::map<std::string, Setter>> schema = {
       {"server",
@@ -160,7 +171,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"refresh_interval", duration("tls.refresh_interval", &c->tls_refresh_interval)},
         {"crl_directory", file(&c->crl_directory)},
         {"require_fresh_crl", flag(&c->require_fresh_crl)},
-        {"trust_domain", text(&c->trust_domain)}}},
+        {"trust_domain", text(&c->trust_domain)},
+        {"trust_domain_issuers", texts(&c->trust_domain_issuers)}}},
       {"store",
        {{"backend", text(&c->store)},
         {"sqlite_path", file(&c->sqlite_path)},
@@ -242,6 +254,12 @@ Status CheckConfig(const Config& c) {
     }
     if (Status s = CheckConnInfo(c.postgres_conninfo); !s.ok()) {
       return {Code::kInvalidArgument, "store.postgres_conninfo: " + s.message()};
+    }
+  }
+  for (const std::string& issuer : c.trust_domain_issuers) {
+    if (issuer.empty()) {
+      return {Code::kInvalidArgument,
+              "tls.trust_domain_issuers must be a list of CA subjects (RFC 2253 strings)"};
     }
   }
   if (c.require_fresh_crl && c.crl_directory.empty()) {

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "core/ack_deadlines.h"
@@ -38,6 +39,10 @@ struct Config {
   std::string tls_key;
   std::string client_ca;
   std::string trust_domain = "infoflyt.test";
+  // If set: the only CAs (their subjects, RFC 2253, as `openssl x509 -noout -subject
+  // -nameopt RFC2253` prints them without "subject=") whose certificates may name a party of the
+  // trust domain, however many CAs the bundle holds for other uses.
+  std::vector<std::string> trust_domain_issuers;
   // How often the key, certificate chain and client CA bundle are read again (microseconds):
   // replaced files take effect for new connections without a restart.
   int64_t tls_refresh_interval = 60'000'000;

@@ -495,8 +495,8 @@ Status Daemon::Start() {
   LogInfo(
       "disclosure log origin=" + config_.log_origin + " size=" + std::to_string(store_->LogSize()) +
       " verifier_key=" + log_publisher_->VerifierKey() + " (in " + config_.log_key_file + ".pub)");
-  authenticator_ =
-      std::make_unique<PeerAuthenticator>(config_.trust_domain, config_.require_fresh_crl);
+  authenticator_ = std::make_unique<PeerAuthenticator>(
+      config_.trust_domain, config_.require_fresh_crl, config_.trust_domain_issuers);
   services_ = ServiceContext{catalogs_.get(),  authenticator_.get(),
                              &security_,       store_.get(),
                              committer_.get(), &hub_,

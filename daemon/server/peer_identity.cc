@@ -1,5 +1,7 @@
 #include "server/peer_identity.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 
 namespace infoflyt {
@@ -65,6 +67,14 @@ Status PeerAuthenticator::FindParty(const PeerCertificate& cert, const PartyRegi
     *reason = kReasonTrustDomain;
     return {Code::kPermissionDenied,
             "SPIFFE ID " + cert.spiffe_id + " is not in trust domain " + trust_domain_};
+  }
+  if (!issuers_.empty() &&
+      std::find(issuers_.begin(), issuers_.end(), cert.issuer) == issuers_.end()) {
+    *reason = kReasonTrustDomain;
+    return {Code::kPermissionDenied, "CA " + cert.issuer +
+                                         " may not issue certificates of trust "
+                                         "domain " +
+                                         trust_domain_ + " (tls.trust_domain_issuers)"};
   }
   const std::string path = cert.spiffe_id.substr(prefix.size());
   const size_t slash = path.find('/');

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "base/status.h"
 #include "core/parties.h"
@@ -36,8 +37,13 @@ struct Caller {
 class PeerAuthenticator {
  public:
   // `require_fresh_crl`: refuse a certificate whose CA has no current CRL (tls.require_fresh_crl).
-  PeerAuthenticator(std::string trust_domain, bool require_fresh_crl)
-      : trust_domain_(std::move(trust_domain)), require_fresh_crl_(require_fresh_crl) {}
+  // `issuers`: if not empty, the only issuers (RFC 2253) that may name parties of the trust
+  // domain (tls.trust_domain_issuers).
+  PeerAuthenticator(std::string trust_domain, bool require_fresh_crl,
+                    std::vector<std::string> issuers = {})
+      : trust_domain_(std::move(trust_domain)),
+        require_fresh_crl_(require_fresh_crl),
+        issuers_(std::move(issuers)) {}
 
   // The CRLs calls are checked against from now on; none until the first call.
   void SetRevocations(std::shared_ptr<const RevocationList> revocations);
@@ -63,6 +69,7 @@ class PeerAuthenticator {
 
   const std::string trust_domain_;
   const bool require_fresh_crl_;
+  const std::vector<std::string> issuers_;
   mutable std::mutex mu_;
   // Certificates seen recently, so the X.509 parse happens once per certificate, not per call.
   std::unordered_map<std::string, PeerCertificate> cache_;

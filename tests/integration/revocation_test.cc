@@ -150,6 +150,35 @@ TEST(RevocationTest, ARevokedIntermediateCaEndsTheStreamsOfTheCertificatesItIssu
       << stream.status().error_message();
 }
 
+// tls.trust_domain_issuers: a CA of the bundle that is not listed may not name parties.
+TEST(RevocationTest, OnlyTheListedIssuersMayNameParties) {
+  TestDaemon daemon;
+  const std::string dir = StateDir(daemon) + "/inter";
+  std::filesystem::create_directories(dir);
+  MakeIntermediatePki(dir);
+  std::ofstream(dir + "/bundle.pem")
+      << ReadFile(Pki().dir + "/ca.pem") << ReadFile(dir + "/ca.pem");
+  daemon.set_client_ca(dir + "/bundle.pem");
+  const std::string test_ca = CommandOutput("openssl x509 -noout -subject -nameopt RFC2253 -in " +
+                                            Pki().dir + "/ca.pem | sed 's/^subject=//'");
+  daemon.set_tls_config("trust_domain_issuers = [\"" + test_ca + "\"]\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  v1::MessageStatus status;
+  EXPECT_EQ(daemon.Client("police-oslo")->GetMessageStatus("m", &status).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  client::ClientOptions options = daemon.Options("police-oslo");
+  options.cert = dir + "/oslo.pem";
+  options.key = dir + "/oslo.key";
+  std::unique_ptr<client::ExchangeClient> other;
+  ASSERT_TRUE(client::ExchangeClient::Connect(options, &other).ok());
+  const grpc::Status refused = other->GetMessageStatus("m", &status);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(refused.error_message(),
+            "CA CN=test intermediate may not issue certificates of trust domain infoflyt.test "
+            "(tls.trust_domain_issuers)");
+  EXPECT_NE(daemon.Log().find("event=auth_refused reason=\"trust domain\""), std::string::npos);
+}
+
 TEST(RevocationTest, AFingerprintOnTheDenyListEndsTheStreamAfterSighupAndIsRefused) {
   TestDaemon daemon;
   ASSERT_TRUE(daemon.Start()) << daemon.Log();

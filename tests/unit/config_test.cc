@@ -148,7 +148,8 @@ TEST_F(ConfigFileTest, PostgresSettingsAreRead) {
 TEST_F(ConfigFileTest, TrustAndLimitSettingsAreReadAndChecked) {
   ASSERT_TRUE(Load("[server]\nhandshake_timeout = \"3s\"\nself_probe_interval = \"2s\"\n"
                    "restart_wedged_listener = false\nmemory_quota_mib = 256\n"
-                   "[tls]\nrequire_fresh_crl = true\n[store]\nmax_queued_ops = 7\n")
+                   "[tls]\nrequire_fresh_crl = true\ntrust_domain_issuers = [\"CN=a\", \"CN=b\"]\n"
+                   "[store]\nmax_queued_ops = 7\n")
                   .ok());
   EXPECT_EQ(config_.handshake_timeout, 3 * kMicrosPerSecond);
   EXPECT_EQ(config_.self_probe_interval, 2 * kMicrosPerSecond);
@@ -156,12 +157,16 @@ TEST_F(ConfigFileTest, TrustAndLimitSettingsAreReadAndChecked) {
   EXPECT_EQ(config_.memory_quota_mib, 256u);
   EXPECT_TRUE(config_.require_fresh_crl);
   EXPECT_EQ(config_.max_queued_ops, 7u);
+  EXPECT_EQ(config_.trust_domain_issuers, (std::vector<std::string>{"CN=a", "CN=b"}));
   Config c;
   ASSERT_TRUE(LoadConfigFile(std::string(INFOFLYT_SOURCE_DIR) + "/deploy/infoflytd.toml", &c).ok());
   c.crl_directory.clear();
   c.require_fresh_crl = true;
   EXPECT_EQ(CheckConfig(c).message(), "tls.require_fresh_crl needs tls.crl_directory");
   c.require_fresh_crl = false;
+  c.trust_domain_issuers = {""};
+  EXPECT_NE(CheckConfig(c).message().find("tls.trust_domain_issuers"), std::string::npos);
+  c.trust_domain_issuers.clear();
   c.max_queued_ops = 0;
   EXPECT_NE(CheckConfig(c).message().find("store.max_queued_ops"), std::string::npos);
 }
