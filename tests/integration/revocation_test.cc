@@ -122,21 +122,34 @@ cp inter.pem parties/ca-intermediate.pem
   ASSERT_EQ(std::system(("bash " + script + " " + dir).c_str()), 0);
 }
 
-// A revoked intermediate CA: the stream of a certificate it issued ends too, though the
-// certificate itself is in no CRL.
-TEST(RevocationTest, ARevokedIntermediateCaEndsTheStreamsOfTheCertificatesItIssued) {
-  TestDaemon daemon;
-  const std::string dir = StateDir(daemon) + "/inter";
+// Makes the intermediate PKI in the daemon's directory and adds its root to the daemon's client
+// CA bundle (beside the test PKI's CA); returns the PKI's directory.
+std::string TrustTheIntermediatePki(TestDaemon* daemon) {
+  const std::string dir = StateDir(*daemon) + "/inter";
   std::filesystem::create_directories(dir);
   MakeIntermediatePki(dir);
   std::ofstream(dir + "/bundle.pem")
       << ReadFile(Pki().dir + "/ca.pem") << ReadFile(dir + "/ca.pem");
-  daemon.set_client_ca(dir + "/bundle.pem");
-  daemon.set_tls_config("crl_directory = \"" + dir + "/crl\"\n");
-  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  daemon->set_client_ca(dir + "/bundle.pem");
+  return dir;
+}
+
+// Client options for police/oslo with the certificate the intermediate issued.
+client::ClientOptions IntermediateOslo(const TestDaemon& daemon, const std::string& dir) {
   client::ClientOptions options = daemon.Options("police-oslo");
   options.cert = dir + "/oslo.pem";
   options.key = dir + "/oslo.key";
+  return options;
+}
+
+// A revoked intermediate CA: the stream of a certificate it issued ends too, though the
+// certificate itself is in no CRL.
+TEST(RevocationTest, ARevokedIntermediateCaEndsTheStreamsOfTheCertificatesItIssued) {
+  TestDaemon daemon;
+  const std::string dir = TrustTheIntermediatePki(&daemon);
+  daemon.set_tls_config("crl_directory = \"" + dir + "/crl\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  const client::ClientOptions options = IntermediateOslo(daemon, dir);
   std::unique_ptr<client::ExchangeClient> oslo;
   ASSERT_TRUE(client::ExchangeClient::Connect(options, &oslo).ok());
   Subscriber stream(oslo.get());
@@ -153,12 +166,7 @@ TEST(RevocationTest, ARevokedIntermediateCaEndsTheStreamsOfTheCertificatesItIssu
 // tls.trust_domain_issuers: a CA of the bundle that is not listed may not name parties.
 TEST(RevocationTest, OnlyTheListedIssuersMayNameParties) {
   TestDaemon daemon;
-  const std::string dir = StateDir(daemon) + "/inter";
-  std::filesystem::create_directories(dir);
-  MakeIntermediatePki(dir);
-  std::ofstream(dir + "/bundle.pem")
-      << ReadFile(Pki().dir + "/ca.pem") << ReadFile(dir + "/ca.pem");
-  daemon.set_client_ca(dir + "/bundle.pem");
+  const std::string dir = TrustTheIntermediatePki(&daemon);
   const std::string test_ca = CommandOutput("openssl x509 -noout -subject -nameopt RFC2253 -in " +
                                             Pki().dir + "/ca.pem | sed 's/^subject=//'");
   daemon.set_tls_config("trust_domain_issuers = [\"" + test_ca + "\"]\n");
@@ -166,9 +174,7 @@ TEST(RevocationTest, OnlyTheListedIssuersMayNameParties) {
   v1::MessageStatus status;
   EXPECT_EQ(daemon.Client("police-oslo")->GetMessageStatus("m", &status).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  client::ClientOptions options = daemon.Options("police-oslo");
-  options.cert = dir + "/oslo.pem";
-  options.key = dir + "/oslo.key";
+  const client::ClientOptions options = IntermediateOslo(daemon, dir);
   std::unique_ptr<client::ExchangeClient> other;
   ASSERT_TRUE(client::ExchangeClient::Connect(options, &other).ok());
   const grpc::Status refused = other->GetMessageStatus("m", &status);
