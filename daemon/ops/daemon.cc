@@ -179,10 +179,7 @@ std::string Daemon::StatePath(const std::string& name) const {
 }
 
 void Daemon::OnTrustChecked(const std::shared_ptr<const RevocationList>& crls) {
-  if (crls != crls_) {
-    crls_ = crls;
-    authenticator_->SetRevocations(crls);
-  }
+  authenticator_->SetRevocations(crls);
   // Also when nothing changed: a CRL may have gone stale, and require_fresh_crl then refuses.
   EndUntrustedStreams();
   ReportTlsExpiry();

@@ -118,7 +118,6 @@ class Daemon {
   // TrustPublisher's thread only:
   int64_t last_expiry_warning_ = 0;
   int64_t last_stale_crl_warning_ = 0;
-  std::shared_ptr<const RevocationList> crls_;
   std::mutex server_mu_;  // Guards server_ (and the services) against a restart.
   std::unique_ptr<grpc::Server> server_;
   bool stopping_ = false;     // Under server_mu_: no more restarts.

@@ -52,6 +52,32 @@ Status CheckClientProfile(X509* cert, std::string* reason) {
   return Status::Ok();
 }
 
+// Fills `out` from `cert`; false if it names more than one SPIFFE ID (then spiffe_id is empty,
+// the rest is set: enough for a security event, not for a party).
+bool Describe(X509* cert, PeerCertificate* out) {
+  PeerCertificate result;
+  result.fingerprint = Fingerprint(cert);
+  result.subject = NameText(X509_get_subject_name(cert));
+  result.issuer = NameText(X509_get_issuer_name(cert));
+  result.serial = SerialHex(X509_get0_serialNumber(cert));
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  int spiffe_ids = 0;
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    if (name->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+    std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                      ASN1_STRING_length(uri));
+    if (!value.starts_with("spiffe://")) continue;
+    ++spiffe_ids;
+    result.spiffe_id = std::move(value);
+  }
+  if (spiffe_ids > 1) result.spiffe_id.clear();
+  *out = std::move(result);
+  return spiffe_ids <= 1;
+}
+
 }  // namespace
 
 Status ParseClientCertificate(const std::string& pem, PeerCertificate* out, std::string* reason) {
@@ -60,38 +86,17 @@ Status ParseClientCertificate(const std::string& pem, PeerCertificate* out, std:
     *reason = kReasonUnparsable;
     return {Code::kUnauthenticated, "client certificate cannot be parsed"};
   }
-  Status parsed = ParsePeerCertificate(pem, out);
-  if (Status s = CheckClientProfile(cert.get(), reason); !s.ok()) return s;
-  if (!parsed.ok()) *reason = kReasonUriSans;
-  return parsed;
+  Describe(cert.get(), out);
+  // Exactly one URI SAN: at most one SPIFFE ID.
+  return CheckClientProfile(cert.get(), reason);
 }
 
 Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out) {
   X509Ptr cert = ReadPem(pem);
   if (!cert) return {Code::kUnauthenticated, "client certificate cannot be parsed"};
-  PeerCertificate result;
-  result.fingerprint = Fingerprint(cert.get());
-  result.subject = NameText(X509_get_subject_name(cert.get()));
-  result.issuer = NameText(X509_get_issuer_name(cert.get()));
-  result.serial = SerialHex(X509_get0_serialNumber(cert.get()));
-  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
-      X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)));
-  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
-    if (name->type != GEN_URI) continue;
-    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
-    std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
-                      ASN1_STRING_length(uri));
-    if (!value.starts_with("spiffe://")) continue;
-    if (!result.spiffe_id.empty()) {
-      // Identified enough for a security event, not as a party.
-      out->fingerprint = result.fingerprint;
-      out->subject = result.subject;
-      return {Code::kUnauthenticated, "client certificate has more than one SPIFFE ID"};
-    }
-    result.spiffe_id = std::move(value);
+  if (!Describe(cert.get(), out)) {
+    return {Code::kUnauthenticated, "client certificate has more than one SPIFFE ID"};
   }
-  *out = std::move(result);
   return Status::Ok();
 }
 
