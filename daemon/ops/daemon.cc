@@ -153,16 +153,21 @@ Status Daemon::LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const {
   return WriteFileAtomically(path + ".pub", (*signer)->VerifierKey() + "\n", false);
 }
 
-void Daemon::ReportTlsExpiry() {
-  const TlsExpiry expiry =
-      ReadTlsExpiry(config_.tls_cert, config_.client_ca, config_.crl_directory);
+void Daemon::ReportTlsExpiry(const RevocationList& crls) {
+  const TlsExpiry expiry = ReadTlsExpiry(config_.tls_cert, config_.client_ca);
+  std::optional<int64_t> crl_next_update;
+  for (const RevocationList::Crl& crl : crls.crls()) {
+    if (crl.next_update != 0 && (!crl_next_update || crl.next_update < *crl_next_update)) {
+      crl_next_update = crl.next_update;
+    }
+  }
   const int64_t now = NowMicros() / kMicrosPerSecond;
   auto left = [now](std::optional<int64_t> at) {
     return at ? static_cast<double>(*at - now) : std::numeric_limits<double>::quiet_NaN();
   };
   metrics_.tls_server_certificate_expiry.Set(left(expiry.server_certificate));
   metrics_.tls_client_ca_expiry.Set(left(expiry.client_ca));
-  metrics_.tls_crl_next_update.Set(left(expiry.crl_next_update));
+  metrics_.tls_crl_next_update.Set(left(crl_next_update));
   // Two weeks is time to renew by hand; warned again each day until then.
   constexpr int64_t kWarnBefore = int64_t{14} * 86'400;
   if (expiry.server_certificate && *expiry.server_certificate - now < kWarnBefore &&
@@ -182,7 +187,7 @@ void Daemon::OnTrustChecked(const std::shared_ptr<const RevocationList>& crls) {
   authenticator_->SetRevocations(crls);
   // Also when nothing changed: a CRL may have gone stale, and require_fresh_crl then refuses.
   EndUntrustedStreams();
-  ReportTlsExpiry();
+  ReportTlsExpiry(*crls);
   ReportStaleCrls(*crls);
 }
 

@@ -72,8 +72,9 @@ class Daemon {
   // After each check of the TLS trust files, on the TrustPublisher's thread: the CRLs calls are
   // checked against, streams that lost their trust ended, gauges and /healthz updated.
   void OnTrustChecked(const std::shared_ptr<const RevocationList>& crls);
-  // Sets the TLS expiry gauges and warns of a server certificate about to expire.
-  void ReportTlsExpiry();
+  // Sets the TLS expiry gauges (the CRLs' from `crls`) and warns of a server certificate about
+  // to expire.
+  void ReportTlsExpiry(const RevocationList& crls);
   // CRLs past their nextUpdate: a warning (or, with require_fresh_crl, a failure) on /healthz,
   // logged each hour.
   void ReportStaleCrls(const RevocationList& crls);

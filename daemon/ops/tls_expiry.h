@@ -1,6 +1,7 @@
 // When the daemon's TLS trust runs out, read from the files themselves: the server
-// certificate's and the client CAs' notAfter, the CRLs' nextUpdate. For gauges and warnings,
-// so that an expiry is seen before it refuses every connection.
+// certificate's and the client CAs' notAfter (the CRLs' nextUpdate the daemon has parsed
+// already: revocation_list.h). For gauges and warnings, so that an expiry is seen before it
+// refuses every connection.
 #pragma once
 
 #include <cstdint>
@@ -12,12 +13,9 @@ namespace infoflyt {
 struct TlsExpiry {
   std::optional<int64_t> server_certificate;  // Unix seconds; unset if unreadable.
   std::optional<int64_t> client_ca;           // The soonest of the bundle's certificates.
-  std::optional<int64_t> crl_next_update;     // The soonest nextUpdate in the CRL directory.
 };
 
-// Reads `server_cert` (PEM, the first certificate), every certificate in `client_ca` and every
-// CRL in `crl_directory` (if not empty).
-TlsExpiry ReadTlsExpiry(const std::string& server_cert, const std::string& client_ca,
-                        const std::string& crl_directory);
+// Reads `server_cert` (PEM, the first certificate) and every certificate in `client_ca`.
+TlsExpiry ReadTlsExpiry(const std::string& server_cert, const std::string& client_ca);
 
 }  // namespace infoflyt

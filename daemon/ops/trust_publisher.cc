@@ -61,6 +61,8 @@ Status TrustPublisher::Start(TrustPublisherOptions options, AfterCheck after_che
 
 Status TrustPublisher::PublishCrls(const std::vector<RevocationList::File>& files,
                                    std::string* digest) {
+  *digest = DigestOf(files);
+  if (*digest == published_crls_) return Status::Ok();  // Only the first check finds it empty.
   std::error_code ec;
   fs::create_directories(options_.published_crls, ec);
   std::vector<RevocationList::File> current;
@@ -82,7 +84,7 @@ Status TrustPublisher::PublishCrls(const std::vector<RevocationList::File>& file
   for (const auto& [name, bytes] : current) {
     if (!keep.contains(name)) fs::remove(options_.published_crls + "/" + name, ec);
   }
-  *digest = DigestOf(files);
+  published_crls_ = *digest;
   return Status::Ok();
 }
 

@@ -51,8 +51,8 @@ class TrustPublisher {
   explicit TrustPublisher(TrustPublisherOptions options);
   // Reads the operator's files and writes the copies if what gRPC is to use changed.
   Status PublishIfChanged();
-  // Makes the published CRL directory hold exactly `files` (name, contents); returns their
-  // digest.
+  // Makes the published CRL directory hold exactly `files` (name, contents), unless it already
+  // does; returns their digest.
   Status PublishCrls(const std::vector<std::pair<std::string, std::string>>& files,
                      std::string* digest);
   void Check();
@@ -61,6 +61,7 @@ class TrustPublisher {
   AfterCheck after_check_;
   std::string last_;       // The bundle as last written.
   std::string last_crls_;  // The operator's CRL files as last read (names and digests).
+  std::string published_crls_;  // Digest of what the published CRL directory holds.
   std::shared_ptr<const RevocationList> crls_ = std::make_shared<RevocationList>();
   std::set<std::string> ignored_;           // Files of the CRL directory that hold no usable CRL.
   std::unique_ptr<PeriodicThread> thread_;  // Last: stopped first.

@@ -329,6 +329,7 @@ TEST(RevocationTest, AStaleCrlIsAWarningAndItsRevocationsStillApply) {
   int status = WaitForHealth(daemon, "ok\nwarning crl:", &body);
   EXPECT_EQ(status, 200) << body;
   EXPECT_NE(body.find("stale CRL, its revocations still apply"), std::string::npos) << body;
+  EXPECT_LE(MetricValue(daemon.Metrics(), "infoflyt_tls_crl_next_update_seconds"), 0);
   EXPECT_NE(daemon.Log().find("tls: stale CRL"), std::string::npos) << daemon.Log();
   // Clients of the CA are still served, but not the revoked one.
   EXPECT_TRUE(PostAsNewClient(daemon, "correctional-oslo-fengsel", "stale-ok").ok());
@@ -344,6 +345,9 @@ TEST(RevocationTest, AStaleCrlIsAWarningAndItsRevocationsStillApply) {
   }
   EXPECT_EQ(status, 200);
   EXPECT_EQ(body, "ok\n");
+  const double next_update = MetricValue(daemon.Metrics(), "infoflyt_tls_crl_next_update_seconds");
+  EXPECT_GT(next_update, 3000);
+  EXPECT_LE(next_update, 3600);
 }
 
 TEST(RevocationTest, RequireFreshCrlRefusesClientsWhileTheCrlIsStale) {
