@@ -14,7 +14,6 @@
 
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 
 #include "base/clock.h"
@@ -359,15 +358,10 @@ void Daemon::RestartServer() {
 Status Daemon::WriteReadyFile(const std::string& grpc_address,
                               const std::string& http_address) const {
   if (config_.ready_file.empty()) return Status::Ok();
-  const std::string tmp = config_.ready_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "{\"grpc\":\"" << grpc_address << "\",\"http\":\"" << http_address
-        << "\",\"pid\":" << getpid() << "}\n";
-    if (!out.flush()) return {Code::kFailedPrecondition, "cannot write " + tmp};
-  }
-  std::filesystem::rename(tmp, config_.ready_file);
-  return Status::Ok();
+  return WriteFileAtomically(config_.ready_file,
+                             "{\"grpc\":\"" + grpc_address + "\",\"http\":\"" + http_address +
+                                 "\",\"pid\":" + std::to_string(getpid()) + "}\n",
+                             false);
 }
 
 Status Daemon::OpenStore() {

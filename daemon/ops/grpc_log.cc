@@ -44,6 +44,29 @@ const char* ReasonOfVerifyError(long code) {  // NOLINT(google-runtime-int): Ope
   }
 }
 
+// The security-event reason of a gRPC log message that records a handshake refusal, with the
+// OpenSSL text in `detail`; nullptr for any other message.
+const char* HandshakeRefusalReason(const char* message, std::string* detail) {
+  // gRPC logs the verify error's code, then (on the same thread) that the handshake failed.
+  thread_local bool code_reported = false;
+  long code = 0;  // NOLINT(google-runtime-int): OpenSSL's type.
+  if (std::sscanf(message, "Certificate verify failed with code %ld", &code) == 1) {
+    code_reported = true;
+    *detail = X509_verify_cert_error_string(code);
+    return ReasonOfVerifyError(code);
+  }
+  if (std::strstr(message, "routines::certificate verify failed") != nullptr) {
+    if (std::exchange(code_reported, false)) return nullptr;  // Reported with its code.
+    *detail = "certificate verify failed";
+    return "certificate verify failed";
+  }
+  if (std::strstr(message, "peer did not return a certificate") != nullptr) {
+    *detail = "the client sent no certificate";
+    return "no client certificate";
+  }
+  return nullptr;
+}
+
 void OnGrpcLog(gpr_log_func_args* args) {
   const LogLevel level =
       args->severity == GPR_LOG_SEVERITY_ERROR ? LogLevel::kError : LogLevel::kInfo;
@@ -66,27 +89,6 @@ void OnGrpcLog(gpr_log_func_args* args) {
 }
 
 }  // namespace
-
-const char* HandshakeRefusalReason(const char* message, std::string* detail) {
-  // gRPC logs the verify error's code, then (on the same thread) that the handshake failed.
-  thread_local bool code_reported = false;
-  long code = 0;  // NOLINT(google-runtime-int): OpenSSL's type.
-  if (std::sscanf(message, "Certificate verify failed with code %ld", &code) == 1) {
-    code_reported = true;
-    *detail = X509_verify_cert_error_string(code);
-    return ReasonOfVerifyError(code);
-  }
-  if (std::strstr(message, "routines::certificate verify failed") != nullptr) {
-    if (std::exchange(code_reported, false)) return nullptr;  // Reported with its code.
-    *detail = "certificate verify failed";
-    return "certificate verify failed";
-  }
-  if (std::strstr(message, "peer did not return a certificate") != nullptr) {
-    *detail = "the client sent no certificate";
-    return "no client certificate";
-  }
-  return nullptr;
-}
 
 GrpcLogRouter::GrpcLogRouter(SecurityEvents* events) {
   static std::once_flag installed;

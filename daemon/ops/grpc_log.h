@@ -9,8 +9,6 @@
 // a time, and the one static pointer it sets.
 #pragma once
 
-#include <string>
-
 #include "server/security_events.h"
 
 namespace infoflyt {
@@ -24,9 +22,5 @@ class GrpcLogRouter {
   GrpcLogRouter(const GrpcLogRouter&) = delete;
   GrpcLogRouter& operator=(const GrpcLogRouter&) = delete;
 };
-
-// The security-event reason of a gRPC log message that records a handshake refusal, with the
-// OpenSSL text in `detail`; nullptr for any other message.
-const char* HandshakeRefusalReason(const char* message, std::string* detail);
 
 }  // namespace infoflyt

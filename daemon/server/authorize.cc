@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <asio/post.hpp>
 
-#include "base/clock.h"
 #include "base/log.h"
 #include "server/grpc_status.h"
 

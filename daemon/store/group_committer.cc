@@ -49,7 +49,7 @@ void GroupCommitter::Submit(WriteOp op, Done done) {
     std::lock_guard lock(mu_);
     if (!for_client || queued_for_clients_ < max_queued_) {
       queued_for_clients_ += for_client;
-      queue_.push_back({std::move(op), std::move(done), for_client});
+      queue_.push_back({std::move(op), std::move(done)});
       cv_.notify_one();
       return;
     }
@@ -74,7 +74,7 @@ void GroupCommitter::Run() {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // Stopping and drained.
       while (!queue_.empty() && batch.size() < max_batch_) {
-        queued_for_clients_ -= queue_.front().for_client;
+        queued_for_clients_ -= ForClient(queue_.front().op);
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

@@ -40,7 +40,6 @@ class GroupCommitter {
   struct Pending {
     WriteOp op;
     Done done;
-    bool for_client = false;
   };
   void Run();
   void RunCompletions();
