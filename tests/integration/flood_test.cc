@@ -62,12 +62,11 @@ class Flood {
   std::vector<int> fds_;
 };
 
-// Waits until `done` or `limit` passes; returns how long it took (or `limit`).
+// Waits (Eventually) until `done` or `limit` passes; returns how long it took.
 template <typename Done>
 milliseconds WaitUntil(Done done, seconds limit) {
   const auto start = steady_clock::now();
-  while (!done() && steady_clock::now() - start < limit)
-    std::this_thread::sleep_for(milliseconds(100));
+  Eventually(done, limit);
   return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start);
 }
 

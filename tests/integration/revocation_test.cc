@@ -27,22 +27,17 @@ using std::chrono::steady_clock;
 void ExpectStreamEndedLine(const TestDaemon& daemon, const std::string& reason) {
   const std::string value = reason.find(' ') == std::string::npos ? reason : '"' + reason + '"';
   const std::string line = "event=stream_ended reason=" + value + " rpc=Exchange/Subscribe";
-  bool logged = false;
-  for (int i = 0; i < 50 && !logged; ++i) {
-    logged = daemon.Log().find(line) != std::string::npos;
-    if (!logged) std::this_thread::sleep_for(milliseconds(20));
-  }
-  EXPECT_TRUE(logged) << daemon.Log();
+  EXPECT_TRUE(Eventually([&] { return daemon.Log().find(line) != std::string::npos; }))
+      << daemon.Log();
 }
 
 // Sends SIGHUP and waits for the reload to be logged.
 void Reload(const TestDaemon& daemon) {
   const int before = CountOccurrences(daemon.Log(), "SIGHUP: reloaded");
   daemon.Signal(SIGHUP);
-  for (int i = 0; i < 250 && CountOccurrences(daemon.Log(), "SIGHUP: reloaded") == before; ++i) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  ASSERT_GT(CountOccurrences(daemon.Log(), "SIGHUP: reloaded"), before) << daemon.Log();
+  ASSERT_TRUE(Eventually([&] {
+    return CountOccurrences(daemon.Log(), "SIGHUP: reloaded") > before;
+  })) << daemon.Log();
 }
 
 // The party's stream and another party's, both open and flowing.
@@ -226,12 +221,10 @@ TEST(RevocationTest, AFingerprintOnTheDenyListEndsTheStreamAfterSighupAndIsRefus
   std::ofstream(daemon.parties_path(), std::ios::app)
       << "\n[[party]]\nkind = \"pst\"\nid = \"x\"\nname = \"X\"\nrevoked_certificates = [\"ab\"]\n";
   daemon.Signal(SIGHUP);
-  for (int i = 0; i < 250 && daemon.Log().find("SIGHUP reload failed") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  EXPECT_NE(daemon.Log().find("revoked_certificates entries must be SHA-256 fingerprints"),
-            std::string::npos)
-      << daemon.Log();
+  EXPECT_TRUE(Eventually([&] {
+    return daemon.Log().find("revoked_certificates entries must be SHA-256 fingerprints") !=
+           std::string::npos;
+  })) << daemon.Log();
 }
 
 // An auditor's export is checked before each batch (500 records): one denied meanwhile gets no
@@ -310,11 +303,12 @@ void PublishCrl(const std::string& pki, int seconds) {
 // Waits until /healthz starts with `what`; returns its status.
 int WaitForHealth(const TestDaemon& daemon, const std::string& what, std::string* body) {
   int status = 0;
-  for (int i = 0; i < 100; ++i) {
-    *body = daemon.Healthz(&status);
-    if (body->starts_with(what)) break;
-    std::this_thread::sleep_for(milliseconds(100));
-  }
+  Eventually(
+      [&] {
+        *body = daemon.Healthz(&status);
+        return body->starts_with(what);
+      },
+      std::chrono::seconds(10));
   return status;
 }
 
@@ -339,10 +333,12 @@ TEST(RevocationTest, AStaleCrlIsAWarningAndItsRevocationsStillApply) {
       << revoked.error_message();
   // A fresh CRL clears the warning.
   PublishCrl(pki, 3600);
-  for (int i = 0; i < 100 && body != "ok\n"; ++i) {
-    std::this_thread::sleep_for(milliseconds(100));
-    body = daemon.Healthz(&status);
-  }
+  Eventually(
+      [&] {
+        body = daemon.Healthz(&status);
+        return body == "ok\n";
+      },
+      std::chrono::seconds(10));
   EXPECT_EQ(status, 200);
   EXPECT_EQ(body, "ok\n");
   const double next_update = MetricValue(daemon.Metrics(), "infoflyt_tls_crl_next_update_seconds");

@@ -83,23 +83,20 @@ TEST(TlsLifecycleTest, ARenewedServerCertificateIsServedWithoutARestartOrADroppe
 
   // Within the refresh interval (1 s here) and a little: new connections get the new one.
   std::string served;
-  for (int i = 0; i < 50 && served != renewed; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    served = ServedFingerprint(daemon);
-  }
+  Eventually(
+      [&] {
+        served = ServedFingerprint(daemon);
+        return served == renewed;
+      },
+      std::chrono::seconds(10));
   EXPECT_EQ(served, renewed) << daemon.Log();
   // The gauge follows the file, and ten days left is warned of.
-  for (int i = 0; i < 50 && ServerCertificateDaysLeft(daemon) > 11; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  Eventually([&] { return ServerCertificateDaysLeft(daemon) <= 11; });
   EXPECT_NEAR(ServerCertificateDaysLeft(daemon), 10, 0.01);
   // Logged by the check after the one that set the gauge at the latest.
-  bool warned = false;
-  for (int i = 0; i < 50 && !warned; ++i) {
-    warned = daemon.Log().find(" hours: renew it") != std::string::npos;
-    if (!warned) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_TRUE(warned) << daemon.Log();
+  EXPECT_TRUE(Eventually([&] {
+    return daemon.Log().find(" hours: renew it") != std::string::npos;
+  })) << daemon.Log();
 
   // The stream opened before the renewal is still the same stream, and still flowing.
   v1::Receipt after;
@@ -142,14 +139,11 @@ TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
   EXPECT_EQ(daemon.CountRows("messages"), 0);
   // Refused inside gRPC's handshake, and still a security event and counted.
-  bool logged = false;
-  for (int i = 0; i < 50 && !logged; ++i) {
-    logged = daemon.Log().find(
-                 "event=auth_refused reason=revoked rpc=\"(TLS handshake)\" "
-                 "detail=\"certificate revoked\"") != std::string::npos;
-    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_TRUE(logged) << daemon.Log();
+  EXPECT_TRUE(Eventually([&] {
+    return daemon.Log().find(
+               "event=auth_refused reason=revoked rpc=\"(TLS handshake)\" "
+               "detail=\"certificate revoked\"") != std::string::npos;
+  })) << daemon.Log();
   EXPECT_EQ(MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"revoked\"}"), 1);
   const grpc::Status other = PostAsNewClient(daemon, "correctional-oslo-fengsel", "not-revoked");
   EXPECT_TRUE(other.ok()) << other.error_message();

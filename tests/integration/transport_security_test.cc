@@ -73,10 +73,10 @@ void ExpectHandshakeRefusal(const TestDaemon& daemon, const std::string& reason,
   const double before = std::max(0.0, MetricValue(daemon.Metrics(), series));
   post();
   double after = before;
-  for (int i = 0; i < 50 && after <= before; ++i) {
+  Eventually([&] {
     after = MetricValue(daemon.Metrics(), series);
-    if (after <= before) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+    return after > before;
+  });
   EXPECT_EQ(after, before + 1) << reason;
   EXPECT_NE(
       daemon.Log().find("event=auth_refused reason=\"" + reason + "\" rpc=\"(TLS handshake)\""),
@@ -189,12 +189,8 @@ TEST_F(TransportSecurityTest, TheDaemonsOwnCertificateCannotActAsAClient) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   // Refused by the server's certificate check, not later: its handshake log says so (the client
   // only sees the socket close). The line may come just after the client's failure.
-  bool logged = false;
-  for (int i = 0; i < 100 && !logged; ++i) {
-    logged = CountOccurrences(daemon_->Log(), kRefusal) > before;
-    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_TRUE(logged) << daemon_->Log();
+  EXPECT_TRUE(Eventually([&] { return CountOccurrences(daemon_->Log(), kRefusal) > before; }))
+      << daemon_->Log();
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
