@@ -51,6 +51,18 @@ inline int CountOccurrences(const std::string& text, const std::string& needle) 
   return n;
 }
 
+// The SHA-256 fingerprint of the certificate in `pem_file`, as OpenSSL prints it (AB:CD:...).
+inline std::string FingerprintOf(const std::string& pem_file) {
+  return CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + pem_file +
+                       " | sed 's/.*=//'");
+}
+
+// The same as the daemon writes it (lower-case hex, no colons), computed by `openssl`.
+inline std::string FingerprintHex(const std::string& pem_file) {
+  return CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + pem_file +
+                       " | sed 's/.*=//; s/://g' | tr A-F a-f");
+}
+
 // Polls `done` every 20 ms until it holds or `limit` passes; whether it held.
 template <typename Done>
 bool Eventually(Done done, std::chrono::milliseconds limit = std::chrono::seconds(5)) {

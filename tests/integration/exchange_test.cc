@@ -262,8 +262,7 @@ TEST_F(ExchangeTest, DisclosureRecordsHoldNoIdentityNumberInClear) {
     if (d.message_id() == receipt.message_id()) disclosed = d.envelope().SerializeAsString();
   }
   const std::string fingerprint =
-      CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + Pki().dir +
-                    "/parties/correctional-oslo-fengsel.pem | sed 's/.*=//; s/://g' | tr A-F a-f");
+      FingerprintHex(Pki().dir + "/parties/correctional-oslo-fengsel.pem");
   EXPECT_EQ(daemon_->CountRows("disclosures WHERE message_id = '" + receipt.message_id() +
                                "' AND recipient = 'police/oslo' AND view = '*' AND "
                                "lower(hex(content_hash)) = '" +

@@ -13,12 +13,6 @@
 
 namespace infoflyt::testing {
 
-// The SHA-256 fingerprint of the certificate in `pem_file`, as OpenSSL prints it (AB:CD:...).
-inline std::string FingerprintOf(const std::string& pem_file) {
-  return CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + pem_file +
-                       " | sed 's/.*=//'");
-}
-
 // A post by `party` over a new connection.
 inline grpc::Status PostAsNewClient(const TestDaemon& daemon, const std::string& party,
                                     const std::string& key) {
