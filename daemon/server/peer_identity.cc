@@ -26,8 +26,10 @@ Status PeerAuthenticator::Identify(const grpc::AuthContext& auth, const PartyReg
   const std::string pem(pems.front().data(), pems.front().size());
   PeerCertificate& cert = out->certificate;
   bool cached = false;
+  std::shared_ptr<const RevocationList> revocations;
   {
     std::lock_guard lock(mu_);
+    revocations = revocations_;
     if (auto it = cache_.find(pem); it != cache_.end()) {
       cert = it->second;
       cached = true;
@@ -44,7 +46,7 @@ Status PeerAuthenticator::Identify(const grpc::AuthContext& auth, const PartyReg
   }
   const Party* party = nullptr;
   if (Status s = FindParty(cert, parties, &party, reason); !s.ok()) return s;
-  if (Status s = CheckNotRevoked(cert, *party, reason); !s.ok()) return s;
+  if (Status s = CheckNotRevoked(cert, *party, revocations.get(), reason); !s.ok()) return s;
   out->party = *party;
   return Status::Ok();
 }
@@ -53,7 +55,12 @@ Status PeerAuthenticator::Recheck(const Caller& caller, const PartyRegistry& par
                                   std::string* reason) const {
   const Party* party = nullptr;
   if (Status s = FindParty(caller.certificate, parties, &party, reason); !s.ok()) return s;
-  return CheckNotRevoked(caller.certificate, *party, reason);
+  std::shared_ptr<const RevocationList> revocations;
+  {
+    std::lock_guard lock(mu_);
+    revocations = revocations_;
+  }
+  return CheckNotRevoked(caller.certificate, *party, revocations.get(), reason);
 }
 
 Status PeerAuthenticator::FindParty(const PeerCertificate& cert, const PartyRegistry& parties,
@@ -62,8 +69,7 @@ Status PeerAuthenticator::FindParty(const PeerCertificate& cert, const PartyRegi
     *reason = kReasonNoSpiffeId;
     return {Code::kUnauthenticated, "client certificate has no spiffe:// URI SAN"};
   }
-  const std::string prefix = "spiffe://" + trust_domain_ + "/";
-  if (!cert.spiffe_id.starts_with(prefix)) {
+  if (!cert.spiffe_id.starts_with(spiffe_prefix_)) {
     *reason = kReasonTrustDomain;
     return {Code::kPermissionDenied,
             "SPIFFE ID " + cert.spiffe_id + " is not in trust domain " + trust_domain_};
@@ -76,7 +82,7 @@ Status PeerAuthenticator::FindParty(const PeerCertificate& cert, const PartyRegi
                                          "domain " +
                                          trust_domain_ + " (tls.trust_domain_issuers)"};
   }
-  const std::string path = cert.spiffe_id.substr(prefix.size());
+  const std::string path = cert.spiffe_id.substr(spiffe_prefix_.size());
   const size_t slash = path.find('/');
   const auto kind =
       slash == std::string::npos ? std::nullopt : ParsePartyKind(path.substr(0, slash));
@@ -94,6 +100,7 @@ Status PeerAuthenticator::FindParty(const PeerCertificate& cert, const PartyRegi
 }
 
 Status PeerAuthenticator::CheckNotRevoked(const PeerCertificate& cert, const Party& party,
+                                          const RevocationList* revocations,
                                           std::string* reason) const {
   if (party.revoked_certificates.contains(cert.fingerprint)) {
     *reason = kReasonDenied;
@@ -101,12 +108,7 @@ Status PeerAuthenticator::CheckNotRevoked(const PeerCertificate& cert, const Par
                                         " is revoked in the parties registry (party " +
                                         party.Key() + ")"};
   }
-  std::shared_ptr<const RevocationList> revocations;
-  {
-    std::lock_guard lock(mu_);
-    revocations = revocations_;
-  }
-  if (!revocations) return Status::Ok();
+  if (revocations == nullptr) return Status::Ok();
   return revocations->Check(cert, NowMicros() / kMicrosPerSecond, require_fresh_crl_, reason);
 }
 

@@ -42,6 +42,7 @@ class PeerAuthenticator {
   PeerAuthenticator(std::string trust_domain, bool require_fresh_crl,
                     std::vector<std::string> issuers = {})
       : trust_domain_(std::move(trust_domain)),
+        spiffe_prefix_("spiffe://" + trust_domain_ + "/"),
         require_fresh_crl_(require_fresh_crl),
         issuers_(std::move(issuers)) {}
 
@@ -60,14 +61,15 @@ class PeerAuthenticator {
   Status Recheck(const Caller& caller, const PartyRegistry& parties, std::string* reason) const;
 
  private:
-  // The deny-list of `party` and the current CRLs.
+  // The deny-list of `party` and `revocations` (the CRLs, if any).
   Status CheckNotRevoked(const PeerCertificate& cert, const Party& party,
-                         std::string* reason) const;
+                         const RevocationList* revocations, std::string* reason) const;
   // The registered party the certificate's SPIFFE ID names.
   Status FindParty(const PeerCertificate& cert, const PartyRegistry& parties, const Party** party,
                    std::string* reason) const;
 
   const std::string trust_domain_;
+  const std::string spiffe_prefix_;  // "spiffe://<trust domain>/"
   const bool require_fresh_crl_;
   const std::vector<std::string> issuers_;
   mutable std::mutex mu_;
