@@ -162,6 +162,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"handshake_timeout", duration("server.handshake_timeout", &c->handshake_timeout)},
         {"self_probe_interval", duration("server.self_probe_interval", &c->self_probe_interval)},
         {"restart_wedged_listener", flag(&c->restart_wedged_listener)},
+        {"max_connections", size(&c->max_connections)},
+        {"max_connections_per_source", size(&c->max_connections_per_source)},
         {"memory_quota_mib", size(&c->memory_quota_mib)},
         {"instance", text(&c->instance)}}},
       {"tls",
@@ -276,6 +278,12 @@ Status CheckConfig(const Config& c) {
   if (c.handshake_timeout < kMicrosPerSecond || c.self_probe_interval < kMicrosPerSecond) {
     return {Code::kInvalidArgument,
             "server.handshake_timeout and server.self_probe_interval must be at least 1s"};
+  }
+  if (c.max_connections == 0 || c.max_connections_per_source == 0 ||
+      c.max_connections_per_source > c.max_connections) {
+    return {Code::kInvalidArgument,
+            "server.max_connections and server.max_connections_per_source must be > 0, the "
+            "second at most the first"};
   }
   if (c.memory_quota_mib < 64) {
     return {Code::kInvalidArgument, "server.memory_quota_mib must be at least 64"};

@@ -30,6 +30,11 @@ struct Config {
   // After two failed checks in a row, rebuild the gRPC server on the same port (gRPC 1.51's
   // listener never recovers from a failed accept): open streams end, clients reconnect.
   bool restart_wedged_listener = true;
+  // Connections to the gRPC port at most, in all and from one address (an IPv6 /64), enforced
+  // by the kernel with the rules `infoflytd --print-connection-limits` prints; the open files
+  // limit must leave room above max_connections.
+  size_t max_connections = 16384;
+  size_t max_connections_per_source = 256;
   // The gRPC server's memory quota (grpc::ResourceQuota), MiB.
   size_t memory_quota_mib = 1024;
   std::string instance;    // Name of this daemon in disclosure records; default: host name.

@@ -30,8 +30,8 @@ namespace {
 
 constexpr size_t kSubjectKeyBytes = 32;
 constexpr auto kProbeTimeout = std::chrono::seconds(5);
-// Below this many descriptors, a flood of connections reaches the limit too easily.
-constexpr rlim_t kWantedOpenFiles = 8192;
+// Descriptors the daemon needs besides its gRPC connections: store, ops port, files, pipes.
+constexpr rlim_t kReservedOpenFiles = 1024;
 constexpr int kIoThreads = 2;
 
 // " name=value" for each setting the store's durability rests on, as the store read it back.
@@ -47,18 +47,23 @@ std::string HostName() {
   return buf;
 }
 
-void LogOpenFilesLimit() {
+void LogOpenFilesLimit(const Config& config) {
   // Checked, not raised: under the systemd unit, setrlimit is outside the syscall filter, and
   // the limit is the unit's LimitNOFILE.
   rlimit limit{};
   getrlimit(RLIMIT_NOFILE, &limit);
   const std::string text = "open files limit " + std::to_string(limit.rlim_cur) + " (hard " +
                            std::to_string(limit.rlim_max) + ")";
-  if (limit.rlim_cur < kWantedOpenFiles) {
-    LogWarning(text + ": below " + std::to_string(kWantedOpenFiles) +
-               ", a flood of connections exhausts it sooner; raise LimitNOFILE");
+  const rlim_t wanted = config.max_connections + kReservedOpenFiles;
+  if (limit.rlim_cur < wanted) {
+    LogWarning(text + ": below server.max_connections (" + std::to_string(config.max_connections) +
+               ") + " + std::to_string(kReservedOpenFiles) +
+               ", so a flood of connections can exhaust it; raise LimitNOFILE or lower "
+               "server.max_connections");
   } else {
-    LogInfo(text);
+    LogInfo(text + ", connections capped at " + std::to_string(config.max_connections) + " (" +
+            std::to_string(config.max_connections_per_source) +
+            " per source) by the rules of `infoflytd --print-connection-limits`");
   }
 }
 
@@ -461,7 +466,7 @@ Status Daemon::MigrateOnly() {
 
 Status Daemon::Start() {
   if (Status s = CheckConfig(config_); !s.ok()) return s;
-  LogOpenFilesLimit();
+  LogOpenFilesLimit(config_);
   std::shared_ptr<const Catalogs> catalogs;
   if (Status s = LoadCatalogs(&catalogs); !s.ok()) return s;
   LogInfo("loaded " + std::to_string(catalogs->places.all().size()) + " municipalities in " +

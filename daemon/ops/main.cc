@@ -1,8 +1,27 @@
 // infoflytd: the infoflyt exchange daemon.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "base/log.h"
+#include "ops/connection_limits.h"
 #include "ops/daemon.h"
+
+namespace {
+
+// --print-connection-limits: the nftables rules for this configuration on stdout.
+int PrintConnectionLimits(const infoflyt::Config& config) {
+  std::string ruleset;
+  infoflyt::Status s = infoflyt::CheckConfig(config);
+  if (s.ok()) s = infoflyt::NftConnectionLimits(config, &ruleset);
+  if (!s.ok()) {
+    infoflyt::LogError("config: " + s.message());
+    return 78;  // EX_CONFIG
+  }
+  std::fwrite(ruleset.data(), 1, ruleset.size(), stdout);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"infoflytd " INFOFLYT_VERSION
@@ -26,6 +45,11 @@ int main(int argc, char** argv) {
   app.add_flag("--migrate-only", migrate_only,
                "bring the store's schema up to date and exit (on PostgreSQL: connected as the "
                "database owner; this also grants the infoflyt_daemon role its privileges)");
+  bool print_connection_limits = false;
+  app.add_flag("--print-connection-limits", print_connection_limits,
+               "print the nftables rules that cap connections to the gRPC port "
+               "(server.max_connections, server.max_connections_per_source) and exit; load "
+               "them with `| nft -f -`");
   app.add_option("--ready-file", flags.ready_file,
                  "write {\"grpc\":...,\"http\":...} here once serving");
   CLI11_PARSE(app, argc, argv);
@@ -45,6 +69,7 @@ int main(int argc, char** argv) {
   if (password_file->count()) config.postgres_password_file = flags.postgres_password_file;
   config.ready_file = flags.ready_file;
 
+  if (print_connection_limits) return PrintConnectionLimits(config);
   infoflyt::Daemon daemon(std::move(config));
   if (migrate_only) {
     if (auto s = daemon.MigrateOnly(); !s.ok()) {

@@ -113,7 +113,7 @@ void DaemonProcess::WriteConfig() const {
   const std::string& pki = Pki().dir;
   {
     std::ofstream config(config_path());
-    config << "[server]\nlisten = \"127.0.0.1:" << port_ << "\"\n"
+    config << "[server]\nlisten = \"" << listen_host_ << ":" << port_ << "\"\n"
            << "http_listen = \"127.0.0.1:0\"\ninstance = \"test\"\n"
            << server_config_ << "[tls]\ncert = \"" << server_cert_path() << "\"\nkey = \""
            << server_key_path() << "\"\nclient_ca = \""
@@ -194,6 +194,7 @@ bool DaemonProcess::StartOnce(bool* exited) {
     return false;
   }
   port_ = port;
+  address_ = "127.0.0.1:" + std::to_string(port);  // Also where a wildcard listener is reached.
   return true;
 }
 

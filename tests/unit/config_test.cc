@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "base/clock.h"
+#include "ops/connection_limits.h"
 #include "store/pg_conn.h"
 #include "unit/test_envelopes.h"
 
@@ -169,6 +170,24 @@ TEST_F(ConfigFileTest, TrustAndLimitSettingsAreReadAndChecked) {
   c.trust_domain_issuers.clear();
   c.max_queued_ops = 0;
   EXPECT_NE(CheckConfig(c).message().find("store.max_queued_ops"), std::string::npos);
+}
+
+TEST_F(ConfigFileTest, ConnectionCapsAreCheckedAndBecomeNftRules) {
+  ASSERT_TRUE(Load("[server]\nlisten = \"[::]:7555\"\nmax_connections = 300\n"
+                   "max_connections_per_source = 30\n")
+                  .ok());
+  std::string rules;
+  ASSERT_TRUE(NftConnectionLimits(config_, &rules).ok());
+  EXPECT_NE(rules.find("tcp dport != 7555 accept"), std::string::npos) << rules;
+  EXPECT_NE(rules.find("{ ip saddr ct count over 30 }"), std::string::npos) << rules;
+  EXPECT_NE(rules.find("ct count over 300 counter name refused_total"), std::string::npos);
+  config_.listen = "[::]";
+  EXPECT_EQ(NftConnectionLimits(config_, &rules).message(), "server.listen has no port: [::]");
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(std::string(INFOFLYT_SOURCE_DIR) + "/deploy/infoflytd.toml", &c).ok());
+  c.max_connections_per_source = c.max_connections + 1;
+  EXPECT_NE(CheckConfig(c).message().find("server.max_connections_per_source"), std::string::npos)
+      << CheckConfig(c).message();
 }
 
 TEST_F(ConfigFileTest, ShippedConfigurationsLoadAndPassTheChecks) {

@@ -1,0 +1,50 @@
+#include "ops/connection_limits.h"
+
+#include <charconv>
+
+namespace infoflyt {
+
+Status NftConnectionLimits(const Config& config, std::string* ruleset) {
+  const size_t colon = config.listen.rfind(':');
+  int port = 0;
+  const char* end = config.listen.data() + config.listen.size();
+  if (colon == std::string::npos ||
+      std::from_chars(config.listen.data() + colon + 1, end, port).ptr != end || port <= 0 ||
+      port > 65535) {
+    return {Code::kInvalidArgument, "server.listen has no port: " + config.listen};
+  }
+  const std::string per_source = std::to_string(config.max_connections_per_source);
+  const std::string total = std::to_string(config.max_connections);
+  // nft takes a count only as a literal, so the numbers are written into the rules.
+  *ruleset =
+      "# infoflytd's connection caps: made by `infoflytd --print-connection-limits`.\n"
+      "table inet infoflyt\n"
+      "delete table inet infoflyt\n"
+      "table inet infoflyt {\n"
+      "  counter refused_per_source {}\n"
+      "  counter refused_total {}\n"
+      "  set per_source_v4 { type ipv4_addr; flags dynamic; }\n"
+      "  set per_source_v6 { type ipv6_addr; flags dynamic; }\n"
+      "  chain input {\n"
+      // Only refuses: what the host's own firewall drops stays dropped.
+      "    type filter hook input priority filter; policy accept;\n"
+      "    tcp dport != " +
+      std::to_string(port) +
+      " accept\n"
+      "    ct state != new accept\n"
+      "    fib saddr type local accept\n"
+      "    add @per_source_v4 { ip saddr ct count over " +
+      per_source +
+      " } counter name refused_per_source reject with tcp reset\n"
+      "    add @per_source_v6 { ip6 saddr and ffff:ffff:ffff:ffff:: ct count over " +
+      per_source +
+      " } counter name refused_per_source reject with tcp reset\n"
+      "    ct count over " +
+      total +
+      " counter name refused_total reject with tcp reset\n"
+      "  }\n"
+      "}\n";
+  return Status::Ok();
+}
+
+}  // namespace infoflyt
