@@ -187,7 +187,15 @@ std::string Daemon::StatePath(const std::string& name) const {
   return (std::filesystem::path(config_.subject_key_file).parent_path() / name).string();
 }
 
+Status Daemon::LoadHandshakeTrust() {
+  return chain_verifier_->Load(StatePath("tls-client-ca.pem"), StatePath("tls-crls"));
+}
+
 void Daemon::OnTrustChecked(const std::shared_ptr<const RevocationList>& crls) {
+  // Before the first check's end the verifier is loaded by StartGrpc.
+  if (Status s = LoadHandshakeTrust(); !s.ok()) {
+    LogError("tls: keeping the trust in force for handshakes: " + s.message());
+  }
   authenticator_->SetRevocations(crls);
   // Also when nothing changed: a CRL may have gone stale, and require_fresh_crl then refuses.
   EndUntrustedStreams();
@@ -238,10 +246,10 @@ std::shared_ptr<grpc::ServerCredentials> Daemon::TlsCredentials() const {
   grpc::experimental::TlsServerCredentialsOptions options(files);
   options.watch_root_certs();
   options.watch_identity_key_cert_pairs();
-  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  // The daemon's copy (trust_publisher.h): the operator's CRLs less any past its nextUpdate;
-  // empty without tls.crl_directory.
-  options.set_crl_directory(StatePath("tls-crls"));
+  // The chain is verified by the daemon's verifier (client_chain_verifier.h), against the
+  // published bundle and CRLs, so that a refused handshake names the certificate.
+  options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  options.set_certificate_verifier(ClientChainVerifier::ForGrpc(chain_verifier_));
   // gRPC's TLS stack negotiates TLS 1.3 when the client can and refuses anything below 1.2,
   // with its default AEAD-only cipher suites.
   return grpc::experimental::TlsServerCredentials(options);
@@ -269,6 +277,7 @@ Status Daemon::StartGrpc(std::string* bound) {
       !s.ok()) {
     return s;
   }
+  if (Status s = LoadHandshakeTrust(); !s.ok()) return s;
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

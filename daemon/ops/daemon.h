@@ -20,6 +20,7 @@
 #include "ops/http_server.h"
 #include "ops/trust_publisher.h"
 #include "server/audit_service.h"
+#include "server/client_chain_verifier.h"
 #include "server/escalator.h"
 #include "server/exchange_service.h"
 #include "server/log_publisher.h"
@@ -64,7 +65,8 @@ class Daemon {
   void OnListenerProbe(const Status& probe);
   // Replaces the gRPC server by a new one on the same port.
   void RestartServer();
-  // Mutual TLS from the [tls] files, watched for replacement; CRLs if configured.
+  // Mutual TLS from the [tls] files, watched for replacement; client chains verified by
+  // chain_verifier_.
   std::shared_ptr<grpc::ServerCredentials> TlsCredentials() const;
   // A file in the daemon's state directory (beside the subject key), e.g. the client trust the
   // TrustPublisher keeps for gRPC.
@@ -72,6 +74,8 @@ class Daemon {
   // After each check of the TLS trust files, on the TrustPublisher's thread: the CRLs calls are
   // checked against, streams that lost their trust ended, gauges and /healthz updated.
   void OnTrustChecked(const std::shared_ptr<const RevocationList>& crls);
+  // Hands the published client CA bundle and CRLs to the handshake's verifier.
+  Status LoadHandshakeTrust();
   // Sets the TLS expiry gauges (the CRLs' from `crls`) and warns of a server certificate about
   // to expire.
   void ReportTlsExpiry(const RevocationList& crls);
@@ -94,6 +98,9 @@ class Daemon {
   Metrics metrics_;
   SecurityEvents security_{&metrics_};
   GrpcLogRouter grpc_log_{&security_};  // gRPC's handshake refusals as security events.
+  // Shared with every gRPC server built (they may outlive a rebuild's old one briefly).
+  std::shared_ptr<ClientChainVerifier> chain_verifier_ =
+      std::make_shared<ClientChainVerifier>(&security_);
   Health health_;
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;

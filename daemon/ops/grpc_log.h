@@ -1,12 +1,11 @@
-// gRPC core's log lines as the daemon's own (logfmt, source=grpc), and its TLS handshake
-// refusals as security events.
+// gRPC core's log lines as the daemon's own (logfmt, source=grpc), and the TLS handshakes it
+// refuses for want of a client certificate as security events.
 //
-// Why: gRPC 1.51 verifies a client's certificate inside the TLS handshake (its chain to the
-// client CA, expiry, the CRLs) and refuses a bad one before the daemon sees the connection;
-// the only trace is gRPC's own log line ("Certificate verify failed with code 23"). Its API
-// offers no hook there (nor the peer's address), so the log is where the refusal is seen. The
-// log function is process-wide (gpr_set_log_function takes no context): hence one router at
-// a time, and the one static pointer it sets.
+// Why: gRPC 1.51 refuses a client that sends no certificate inside the TLS handshake, before
+// the daemon's certificate verifier runs (server/client_chain_verifier.h); the only trace is
+// gRPC's own log line, without the peer's address. The log function is process-wide
+// (gpr_set_log_function takes no context): hence one router at a time, and the one static pointer
+// it sets.
 #pragma once
 
 #include "server/security_events.h"

@@ -138,11 +138,15 @@ TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
   const grpc::Status refused = PostAsNewClient(daemon, "correctional-ila-fengsel", "revoked");
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
   EXPECT_EQ(daemon.CountRows("messages"), 0);
-  // Refused inside gRPC's handshake, and still a security event and counted.
+  // Refused inside the handshake, and still a security event naming the certificate, counted.
+  const std::string fingerprint =
+      "fingerprint=" + FingerprintHex(Pki().dir + "/parties/correctional-ila-fengsel.pem") + " ";
   EXPECT_TRUE(Eventually([&] {
-    return daemon.Log().find(
-               "event=auth_refused reason=revoked rpc=\"(TLS handshake)\" "
-               "detail=\"certificate revoked\"") != std::string::npos;
+    const std::string log = daemon.Log();
+    const size_t at = log.find("event=auth_refused reason=revoked rpc=\"(TLS handshake)\" ");
+    return at != std::string::npos &&
+           log.substr(at, log.find('\n', at) - at).find(fingerprint) != std::string::npos &&
+           log.find("detail=\"certificate revoked\"", at) != std::string::npos;
   })) << daemon.Log();
   EXPECT_EQ(MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"revoked\"}"), 1);
   const grpc::Status other = PostAsNewClient(daemon, "correctional-oslo-fengsel", "not-revoked");
