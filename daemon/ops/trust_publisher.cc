@@ -110,7 +110,7 @@ Status TrustPublisher::PublishIfChanged() {
       }
       last_crls_ = read;
     }
-    // What OpenSSL is to enforce at the handshake: every CRL, less (unless require_fresh_crl)
+    // What is to be enforced at the handshake: every CRL, less (unless require_fresh_crl)
     // those past their nextUpdate, which OpenSSL would refuse all clients for.
     std::set<std::string> left_out = ignored_;
     if (!options_.require_fresh_crl) {
@@ -121,9 +121,7 @@ Status TrustPublisher::PublishIfChanged() {
     std::erase_if(
         files, [&left_out](const RevocationList::File& f) { return left_out.contains(f.first); });
   }
-  // Published (empty) also without tls.crl_directory: with a CRL directory gRPC installs its
-  // certificate verify callback, which logs why a certificate failed (grpc_log.h), and
-  // ignores a CA without a CRL.
+  // Published (empty) also without tls.crl_directory, so the verifier always has one to read.
   std::string crl_digest;
   if (Status s = PublishCrls(files, &crl_digest); !s.ok()) return s;
   std::string next = bundle;

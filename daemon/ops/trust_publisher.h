@@ -1,15 +1,14 @@
-// Keeps the copy of the client trust that gRPC's certificate file watcher reads: the client CA
-// bundle, and the CRLs it is to enforce at the handshake. Checks the operator's files every
-// interval, and hands the CRLs, parsed, to the daemon for the checks after the handshake.
+// Keeps the copy of the client trust used at the handshake: the client CA bundle (read by
+// gRPC's certificate file watcher, and by the daemon's chain verifier, client_chain_verifier.h)
+// and the CRLs the verifier enforces there. Checks the operator's files every interval, and
+// hands the CRLs, parsed, to the daemon for the checks after the handshake.
 //
-// Why a copy: gRPC 1.51 rebuilds its TLS server context (and with it OpenSSL's certificate
-// store, which caches every CRL it has loaded) only when the watched key, certificate or CA
-// files change; a CRL replaced in crl_directory would otherwise be ignored until the daemon
-// restarts. The published bundle is the operator's followed by one comment line naming the
-// published CRLs' digest (PEM readers skip text outside BEGIN/END blocks), written by rename.
-// And OpenSSL refuses every client of a CA whose CRL is past its nextUpdate: unless
+// Why a copy: OpenSSL refuses every client of a CA whose CRL is past its nextUpdate. Unless
 // require_fresh_crl asks for exactly that, such a CRL is left out of the published directory
-// (its revocations are still enforced on every call by the daemon; see peer_identity.h).
+// (its revocations are still enforced on every call by the daemon; see peer_identity.h). The
+// published bundle is the operator's followed by one comment line naming the published CRLs'
+// digest (PEM readers skip text outside BEGIN/END blocks), written by rename, so that it
+// changes, and is logged, whenever what the handshake enforces does.
 #pragma once
 
 #include <chrono>

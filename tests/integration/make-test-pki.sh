@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Makes the integration tests' PKI in $1: the dev PKI for deploy/parties.toml plus the
 # unregistered party police/ghost and a client certificate of no party kind (daemon/impostor);
-# in $1/odd three certificates a party may not use; in $1/rogue an unrelated CA with the same
-# parties.
+# in $1/odd four certificates a party may not use (one of them expired); in $1/rogue an
+# unrelated CA with the same parties.
 set -euo pipefail
 out="$1"
 src="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -36,3 +36,35 @@ odd two-uris "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth
 subjectAltName=$uri,URI:https://example.no/other"
+
+# And one that has expired: OpenSSL 3.0's `x509 -req` cannot set dates in the past, so `openssl
+# ca` issues it, from a database of its own (the dev CA's revocation database stays as it was).
+db="$out/odd/expired-db"
+mkdir -p "$db"
+: > "$db/index.txt"
+openssl rand -hex 16 > "$db/serial"
+cat > "$db/ca.cnf" <<CNF
+[ca]
+default_ca = odd
+[odd]
+database = $db/index.txt
+serial = $db/serial
+new_certs_dir = $db
+certificate = $out/ca.pem
+private_key = $out/ca.key
+default_md = sha256
+policy = anything
+unique_subject = no
+[anything]
+organizationName = optional
+commonName = supplied
+CNF
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$out/odd/expired.key" 2>/dev/null
+openssl req -new -key "$out/odd/expired.key" -subj "/O=infoflyt test/CN=expired" \
+  -out "$db/expired.csr"
+openssl ca -batch -notext -config "$db/ca.cnf" -startdate 20200101000000Z \
+  -enddate 20200201000000Z -in "$db/expired.csr" -out "$out/odd/expired.pem" \
+  -extfile <(printf '%s\n' "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+subjectAltName=$uri") 2>/dev/null

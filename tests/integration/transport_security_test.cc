@@ -128,6 +128,20 @@ TEST_F(TransportSecurityTest, ClientCertificateFromAnotherCaIsRefused) {
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
+TEST_F(TransportSecurityTest, AnExpiredClientCertificateIsRefusedAtTheHandshake) {
+  const std::string expired = Pki().dir + "/odd/expired";
+  ExpectHandshakeRefusal(
+      *daemon_, "expired",
+      [&] {
+        const grpc::Status s =
+            PostOver(TlsChannel(expired + ".pem", expired + ".key", Pki().dir + "/ca.pem"));
+        EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+      },
+      expired + ".pem");
+  EXPECT_NE(daemon_->Log().find("detail=\"certificate has expired\""), std::string::npos);
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
+}
+
 TEST_F(TransportSecurityTest, ClientRefusesAServerFromAnotherCa) {
   const std::string party = Pki().dir + "/parties/correctional-oslo-fengsel";
   const grpc::Status s =
