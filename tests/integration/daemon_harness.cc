@@ -141,6 +141,10 @@ bool DaemonProcess::StartOnce(bool* exited) {
   argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<char*> envp;  // Made before fork: the child may only call async-signal-safe code.
+  for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+  for (auto& e : environment_) envp.push_back(e.data());
+  envp.push_back(nullptr);
   const std::string log = dir_ + "/daemon.log";
   const pid_t parent = getpid();
   // fork and exec rather than posix_spawn, to set the parent-death signal in the child; only
@@ -158,7 +162,7 @@ bool DaemonProcess::StartOnce(bool* exited) {
       const rlimit limit{open_files_limit_, open_files_limit_};
       if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(127);
     }
-    execv(INFOFLYTD_PATH, argv.data());
+    execve(INFOFLYTD_PATH, argv.data(), envp.data());
     _exit(127);
   }
   // Wait for the daemon to say it serves (it writes the ready file last).

@@ -60,6 +60,8 @@ class DaemonProcess {
   void set_client_ca(std::string path) { client_ca_ = std::move(path); }
   // More keys for the [tls] section, e.g. a CRL directory.
   void set_tls_config(std::string toml) { tls_config_ = std::move(toml); }
+  // An environment variable ("NAME=value") for the daemon, besides this process's own.
+  void add_environment(std::string entry) { environment_.push_back(std::move(entry)); }
   // The gRPC listener's host in place of 127.0.0.1, e.g. 0.0.0.0; address() stays loopback.
   void set_listen_host(std::string host) { listen_host_ = std::move(host); }
   // The daemon's RLIMIT_NOFILE (soft and hard), e.g. low for a flood test; 0 leaves it.
@@ -142,6 +144,7 @@ class DaemonProcess {
   std::string server_config_;
   std::string store_config_;
   std::string listen_host_ = "127.0.0.1";
+  std::vector<std::string> environment_;
   rlim_t open_files_limit_ = 0;
   std::string address_;
   std::string http_address_;

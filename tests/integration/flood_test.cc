@@ -10,13 +10,17 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <iostream>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -114,6 +118,72 @@ TEST_F(FloodTest, AWedgedListenerFailsHealthzNamingIt) {
       << body;
   // Not rebuilt: still refused (the check is what a systemd watchdog acts on).
   EXPECT_FALSE(PostAsNewClient(daemon_, "correctional-oslo-fengsel", "wedged").ok());
+}
+
+// Stands in for systemd's notification socket ($NOTIFY_SOCKET): what the daemon tells systemd,
+// one datagram per notification.
+class NotifySocket {
+ public:
+  explicit NotifySocket(std::string path)
+      : path_(std::move(path)), fd_(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    path_.copy(address.sun_path, sizeof address.sun_path - 1);
+    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  }
+  ~NotifySocket() {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+
+  bool bound() const { return bound_; }
+  // Each line of every notification received within `wait`, e.g. "READY=1", "WATCHDOG=1".
+  std::vector<std::string> Receive(milliseconds wait) const {
+    std::vector<std::string> lines;
+    const auto until = steady_clock::now() + wait;
+    for (auto now = steady_clock::now(); now < until; now = steady_clock::now()) {
+      pollfd p{fd_, POLLIN, 0};
+      const auto left = std::chrono::duration_cast<milliseconds>(until - now);
+      if (poll(&p, 1, static_cast<int>(left.count()) + 1) <= 0) continue;
+      char buf[4096];
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      std::istringstream message(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
+      for (std::string line; std::getline(message, line);) lines.push_back(line);
+    }
+    return lines;
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+  bool bound_ = false;
+};
+
+// Under systemd (Type=notify, WatchdogSec=), the daemon says it is ready once it serves and
+// pings the watchdog after each check of its own port that passes, so that a wedged listener
+// (left alone here) stops the pings and systemd would restart the daemon.
+TEST_F(FloodTest, TheWatchdogIsPingedOnlyWhileThePortCompletesHandshakes) {
+  const NotifySocket systemd(StateDir(daemon_) + "/notify.sock");
+  ASSERT_TRUE(systemd.bound());
+  daemon_.add_environment("NOTIFY_SOCKET=" + StateDir(daemon_) + "/notify.sock");
+  StartWith("restart_wedged_listener = false\n");
+  const std::vector<std::string> serving = systemd.Receive(seconds(3));
+  EXPECT_EQ(std::ranges::count(serving, "READY=1"), 1);
+  EXPECT_GE(std::ranges::count(serving, "WATCHDOG=1"), 2);  // One check a second.
+  Flood flood(daemon_.address(), kStalledConnections);
+  Wedge(&flood);
+  int status = 0;
+  WaitUntil(
+      [&] {
+        daemon_.Healthz(&status);
+        return status == 503;
+      },
+      seconds(15));
+  ASSERT_EQ(status, 503) << daemon_.Log();
+  systemd.Receive(milliseconds(0));  // What was sent before the check failed.
+  EXPECT_EQ(std::ranges::count(systemd.Receive(seconds(3)), "WATCHDOG=1"), 0) << daemon_.Log();
 }
 
 // Whether the server closed `fd` (EOF or reset) within `limit`.
