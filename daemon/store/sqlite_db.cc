@@ -67,13 +67,33 @@ Status SqliteDb::Open(const std::string& path, std::unique_ptr<SqliteDb>* out) {
 }
 
 Status SqliteDb::Exec(const char* sql) {
-  char* error = nullptr;
-  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string message = error ? error : "unknown error";
-    sqlite3_free(error);
-    return {Code::kUnavailable, "sqlite: " + message};
+  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return Failure("running a statement");
   }
   return Status::Ok();
+}
+
+Status SqliteDb::Failure(std::string_view what) const {
+  const int rc = sqlite3_extended_errcode(db_.get());
+  Code code = Code::kUnavailable;
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      code = rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY
+                 ? Code::kAlreadyExists
+                 : Code::kInvalidArgument;
+      break;
+    case SQLITE_FULL:
+      code = Code::kResourceExhausted;
+      break;
+    case SQLITE_ERROR:
+    case SQLITE_MISUSE:
+    case SQLITE_RANGE:
+      code = Code::kInternal;
+      break;
+    default:
+      break;
+  }
+  return {code, "sqlite: " + std::string(what) + ": " + LastError()};
 }
 
 void SqliteDb::ResetStatements() {
@@ -86,7 +106,7 @@ Status SqliteDb::Run(const char* sql) {
   SqliteStatement& statement = Prepare(sql);
   const int rc = statement.Step();
   statement.Reset();
-  if (rc != SQLITE_DONE) return {Code::kUnavailable, "sqlite: " + LastError()};
+  if (rc != SQLITE_DONE) return Failure(sql);
   return Status::Ok();
 }
 

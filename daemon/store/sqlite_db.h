@@ -61,6 +61,11 @@ class SqliteDb {
   int Changes() const { return sqlite3_changes(db_.get()); }
   sqlite3* handle() const { return db_.get(); }
   std::string LastError() const { return sqlite3_errmsg(db_.get()); }
+  // The connection's last failure as the store's error contract has it (store.h), saying what
+  // failed: ALREADY_EXISTS for a unique key taken, INVALID_ARGUMENT for another constraint (a
+  // trigger's refusal included), RESOURCE_EXHAUSTED for a full disk, INTERNAL for SQL SQLite
+  // does not accept, UNAVAILABLE for anything else (I/O, a lock held too long).
+  Status Failure(std::string_view what) const;
 
  private:
   struct Closer {

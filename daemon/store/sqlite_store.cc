@@ -10,6 +10,7 @@
 #include "merkle/merkle_hash.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
+#include "store/record_columns.h"
 
 namespace infoflyt {
 namespace {
@@ -139,101 +140,41 @@ DROP INDEX deliveries_by_message;
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
-Status Unavailable(SqliteDb& db, std::string_view what) {
-  return {Code::kUnavailable, "store: " + std::string(what) + ": " + db.LastError()};
-}
 
-// The columns RecordFromRow reads, in its order (spelled out in each query, which must be a
-// literal for the statement cache).
-//   id, occurred_at, event, outcome, message_id, delivery_id, sender,
-//   sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash,
-//   message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance,
-//   version
-constexpr int kRecordColumns = 20;
-
-v1::DisclosureRecord RecordFromRow(const SqliteStatement& q) {
-  v1::DisclosureRecord r;
-  r.set_index(static_cast<uint64_t>(q.Int(0) - 1));
-  const int64_t at = q.Int(1);
-  r.mutable_occurred_at()->set_seconds(at / 1'000'000);
-  r.mutable_occurred_at()->set_nanos(static_cast<int32_t>(at % 1'000'000) * 1000);
-  r.set_event(q.Text(2));
-  r.set_outcome(q.Text(3));
-  r.set_message_id(q.Text(4));
-  if (!q.IsNull(5)) r.set_delivery_id(static_cast<uint64_t>(q.Int(5)));
-  r.set_sender(q.Text(6));
-  r.set_sender_certificate_subject(q.Text(7));
-  r.set_sender_certificate_fingerprint(q.Text(8));
-  r.set_recipient(q.Text(9));
-  r.set_subject_hash(q.Text(10));
-  r.set_message_type(q.Text(11));
-  r.set_view(q.Text(12));
-  r.set_content_hash(q.Text(13));
-  r.set_legal_basis(q.Text(14));
-  r.set_legal_citation(q.Text(15));
-  r.set_handling(q.Text(16));
-  r.set_reason(q.Text(17));
-  r.set_instance(q.Text(18));
-  r.set_version(q.Text(19));
-  return r;
-}
-
-// Subtrees of 2 to 8 leaves (levels 1 to 3) are not stored: each commit would otherwise rewrite
-// the last page of each of those levels, and their hashes are cheap to recompute from the
-// leaves (at most 8 reads and 7 hashes) when a proof needs one. Databases from before kept them;
-// they are simply not read.
-constexpr int kFirstStoredInteriorLevel = 4;
-bool StoresLevel(int level) { return level == 0 || level >= kFirstStoredInteriorLevel; }
-
-// Log nodes, read through one connection.
-class SqliteNodeReader final : public merkle::NodeReader {
+// Log nodes as stored, read through one connection.
+class SqliteStoredNodes final : public StoredNodes {
  public:
-  explicit SqliteNodeReader(SqliteDb& db) : db_(db) {}
-  Status GetNodes(std::span<const merkle::NodeId> ids,
-                  std::vector<std::string>* hashes) const override {
+  explicit SqliteStoredNodes(SqliteDb& db) : db_(db) {}
+  Status Read(std::span<const merkle::NodeId> ids,
+              std::vector<std::optional<std::string>>* hashes) const override {
     hashes->clear();
     for (const merkle::NodeId& id : ids) {
-      std::string hash;
-      Status s = StoresLevel(id.level) ? ReadStored(id, &hash) : Recompute(id, &hash);
-      if (!s.ok()) return s;
-      hashes->push_back(std::move(hash));
+      auto& q = db_.Prepare("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?");
+      q.Bind(1, int64_t{id.level}).Bind(2, static_cast<int64_t>(id.index));
+      const int rc = q.Step();
+      if (rc == SQLITE_ROW) {
+        hashes->emplace_back(q.Text(0));
+      } else if (rc == SQLITE_DONE) {
+        hashes->emplace_back();
+      } else {
+        return db_.Failure("reading log nodes");
+      }
+      q.Reset();
     }
     return Status::Ok();
+  }
+  Status ReadLeaves(uint64_t begin, uint64_t end,
+                    std::vector<std::string>* hashes) const override {
+    auto& q = db_.Prepare(
+        "SELECT hash FROM merkle_nodes WHERE level = 0 AND idx >= ? AND idx < ? ORDER BY idx");
+    q.Bind(1, static_cast<int64_t>(begin)).Bind(2, static_cast<int64_t>(end));
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) hashes->push_back(q.Text(0));
+    q.Reset();
+    return rc == SQLITE_DONE ? Status::Ok() : db_.Failure("reading log leaves");
   }
 
  private:
-  Status ReadStored(const merkle::NodeId& id, std::string* hash) const {
-    auto& q = db_.Prepare("SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?");
-    q.Bind(1, int64_t{id.level}).Bind(2, static_cast<int64_t>(id.index));
-    const int rc = q.Step();
-    if (rc == SQLITE_DONE) return {Code::kNotFound, "log node not stored"};
-    if (rc != SQLITE_ROW) return Unavailable(db_, "reading log nodes");
-    *hash = q.Text(0);
-    q.Reset();
-    return Status::Ok();
-  }
-
-  Status Recompute(const merkle::NodeId& id, std::string* hash) const {
-    const uint64_t width = uint64_t{1} << id.level;
-    auto& q = db_.Prepare(
-        "SELECT hash FROM merkle_nodes WHERE level = 0 AND idx >= ? AND idx < ? ORDER BY idx");
-    q.Bind(1, static_cast<int64_t>(id.index * width))
-        .Bind(2, static_cast<int64_t>((id.index + 1) * width));
-    std::vector<std::string> level;
-    int rc;
-    while ((rc = q.Step()) == SQLITE_ROW) level.push_back(q.Text(0));
-    q.Reset();
-    if (rc != SQLITE_DONE) return Unavailable(db_, "reading log leaves");
-    if (level.size() != width) return {Code::kNotFound, "log node not stored"};
-    for (; level.size() > 1; level.resize(level.size() / 2)) {
-      for (size_t i = 0; i < level.size() / 2; ++i) {
-        level[i] = merkle::NodeHash(level[2 * i], level[2 * i + 1]);
-      }
-    }
-    *hash = std::move(level[0]);
-    return Status::Ok();
-  }
-
   SqliteDb& db_;
 };
 
@@ -245,7 +186,7 @@ Status SetCacheSize(SqliteDb& db, int mib) {
 
 Status Migrate(SqliteDb& db) {
   auto& version_stmt = db.Prepare("PRAGMA user_version");
-  if (version_stmt.Step() != SQLITE_ROW) return Unavailable(db, "reading schema version");
+  if (version_stmt.Step() != SQLITE_ROW) return db.Failure("reading schema version");
   const int64_t version = version_stmt.Int(0);
   version_stmt.Reset();
   if (version > kSchemaVersion) {
@@ -372,6 +313,9 @@ Status SqliteStore::ReadBackDurability() {
   return Status::Ok();
 }
 
+SqliteStore::SqliteStore(SqliteStoreOptions options)
+    : options_(std::move(options)), core_(options_.instance, options_.version) {}
+
 SqliteStore::~SqliteStore() {
   {
     std::lock_guard lock(checkpoint_mu_);
@@ -464,178 +408,220 @@ void SqliteStore::RunCheckpointer() {
   }
 }
 
-Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
-  SqliteDb& w = *writer_;
-  const merkle::CompactRange log_before = log_;
-  auto abort = [&](Status s) {
-    (void)w.Run("ROLLBACK");
-    log_ = log_before;
-    return s;
-  };
-  if (Status s = w.Run("BEGIN IMMEDIATE"); !s.ok()) return s;
-  for (WriteOp* op : ops) {
-    // Each op in its own savepoint: a refused op rolls back alone, the batch goes on.
-    if (Status s = w.Run("SAVEPOINT op"); !s.ok()) return abort(s);
-    const merkle::CompactRange log_before_op = log_;
-    Status op_status = ApplyOne(*op, now);
-    // The database itself failed, or the log is out of step with it.
-    if (op_status.code() == Code::kUnavailable || op_status.code() == Code::kInternal) {
-      return abort(op_status);
-    }
-    if (!op_status.ok()) {
-      if (!w.Run("ROLLBACK TO op").ok()) return abort(Unavailable(w, "rolling back an op"));
-      log_ = log_before_op;
-    }
-    if (Status s = w.Run("RELEASE op"); !s.ok()) return abort(s);
+// The writer's rows, for the store core.
+class SqliteStore::Rows final : public StoreRows {
+ public:
+  explicit Rows(SqliteStore* store) : store_(store), w_(*store->writer_), nodes_(w_) {}
+
+  Status Begin() override { return w_.Run("BEGIN IMMEDIATE"); }
+  Status Savepoint() override { return w_.Run("SAVEPOINT op"); }
+  Status RollbackToSavepoint() override { return w_.Run("ROLLBACK TO op"); }
+  Status ReleaseSavepoint() override { return w_.Run("RELEASE op"); }
+  Status Commit(std::span<WriteOp* const> /*ops*/) override {
+    // A statement stepped to a row and not reset would keep a read snapshot open on the writer
+    // past the commit, holding back every checkpoint from then on.
+    w_.ResetStatements();
+    return w_.Run("COMMIT");
   }
-  // A statement stepped to a row and not reset would keep a read snapshot open on the writer
-  // past the commit, holding back every checkpoint from then on.
-  w.ResetStatements();
-  if (Status s = w.Run("COMMIT"); !s.ok()) return abort(s);
-  log_size_.store(log_.size());
-  return Status::Ok();
-}
+  void Rollback() override { (void)w_.Run("ROLLBACK"); }
+  // One daemon per database file: its own log size is the log's.
+  Status LockLogHead(std::optional<uint64_t>* /*size*/) override { return Status::Ok(); }
+  Status SetLogHead(uint64_t /*size*/) override { return Status::Ok(); }
+  const StoredNodes& Nodes() override { return nodes_; }
 
-Status SqliteStore::ApplyOne(WriteOp& op, int64_t now) {
-  return std::visit([this, now](auto& o) { return o.status = this->ApplyOp(o, now); }, op);
-}
+  Status FindMessage(std::string_view sender, std::string_view idempotency_key,
+                     std::optional<ExistingMessage>* out) override {
+    auto& q = w_.Prepare(
+        "SELECT message_id, request_hash, accepted_at FROM messages "
+        "WHERE sender = ? AND idempotency_key = ?");
+    q.Bind(1, sender).Bind(2, idempotency_key);
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) *out = ExistingMessage{q.Text(0), q.Text(1), q.Int(2)};
+    q.Reset();
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok()
+                                                 : w_.Failure("looking up idempotency key");
+  }
 
-Status SqliteStore::LoadReceipt(StoredReceipt* receipt) {
-  auto& q = writer_->Prepare(
-      "SELECT recipient FROM disclosures WHERE message_id = ? "
-      "AND delivery_id IS NOT NULL ORDER BY recipient");
-  q.Bind(1, receipt->message_id);
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
-  if (rc != SQLITE_DONE) return Unavailable(*writer_, "reading recipients");
-  auto& r = writer_->Prepare(
-      "SELECT recipient, reason FROM disclosures WHERE message_id = ? AND outcome = 'refused' "
-      "ORDER BY recipient");
-  r.Bind(1, receipt->message_id);
-  while ((rc = r.Step()) == SQLITE_ROW) receipt->refusals.push_back({r.Text(0), r.Text(1)});
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "reading refusals");
-}
+  Status ReadOutcomes(std::string_view message_id, StoredReceipt* receipt) override {
+    auto& q = w_.Prepare(
+        "SELECT recipient FROM disclosures WHERE message_id = ? "
+        "AND delivery_id IS NOT NULL ORDER BY recipient");
+    q.Bind(1, message_id);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
+    if (rc != SQLITE_DONE) return w_.Failure("reading recipients");
+    auto& r = w_.Prepare(
+        "SELECT recipient, reason FROM disclosures WHERE message_id = ? AND outcome = 'refused' "
+        "ORDER BY recipient");
+    r.Bind(1, message_id);
+    while ((rc = r.Step()) == SQLITE_ROW) receipt->refusals.push_back({r.Text(0), r.Text(1)});
+    return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading refusals");
+  }
 
-struct SqliteStore::RecordRow {
-  std::string event;
-  std::string outcome;
-  std::string message_id;
-  std::optional<int64_t> delivery_id;
-  std::string sender;
-  std::string recipient;
-  std::string subject_hash;
-  std::string message_type;
-  std::string legal_basis;
-  std::string legal_citation;
-  std::string handling;
-  std::string view;
-  std::string content_hash;
-  std::string reason;
-  std::string certificate_subject;
-  std::string certificate_fingerprint;
+  Status InsertMessage(const NewMessage& m, int64_t now, int64_t* id) override {
+    auto& q = w_.Prepare(
+        "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, message_type, "
+        "legal_basis, handling, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Bind(1, m.message_id).Bind(2, m.sender).Bind(3, m.idempotency_key);
+    q.BindBlob(4, m.request_hash).Bind(5, m.message_type).Bind(6, m.legal_basis);
+    q.Bind(7, m.handling).Bind(8, now);
+    if (q.Step() != SQLITE_DONE) return w_.Failure("inserting message");
+    *id = w_.LastInsertRowid();
+    return Status::Ok();
+  }
+
+  Status InsertDelivery(int64_t message, const RecipientDisclosure& r,
+                        std::optional<int64_t> same_as, int64_t* id) override {
+    auto& q = w_.Prepare(
+        "INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
+        "VALUES (?, ?, ?, ?, ?)");
+    q.Bind(1, message).Bind(2, r.party);
+    if (same_as) {
+      q.BindEmptyBlob(3).Bind(5, *same_as);
+    } else {
+      q.BindBlob(3, r.envelope).BindNull(5);
+    }
+    BindOptional(q, 4, r.ack_deadline);
+    if (q.Step() != SQLITE_DONE) return w_.Failure("inserting delivery");
+    *id = w_.LastInsertRowid();
+    return Status::Ok();
+  }
+
+  Status InsertRecord(const v1::DisclosureRecord& r) override {
+    // The row id is the leaf index + 1, as AUTOINCREMENT would give (ids stay contiguous).
+    auto& q = w_.Prepare(
+        "INSERT INTO disclosures (id, occurred_at, event, outcome, message_id, delivery_id, "
+        "sender, recipient, subject_hash, message_type, legal_basis, legal_citation, handling, "
+        "view, content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
+        "instance, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    q.Bind(1, static_cast<int64_t>(r.index()) + 1).Bind(2, OccurredAt(r));
+    q.Bind(3, r.event()).Bind(4, r.outcome()).Bind(5, r.message_id());
+    BindOptional(q, 6, DeliveryIdOf(r));
+    q.Bind(7, r.sender()).Bind(8, r.recipient()).BindBlob(9, r.subject_hash());
+    q.Bind(10, r.message_type()).Bind(11, r.legal_basis()).Bind(12, r.legal_citation());
+    q.Bind(13, r.handling()).Bind(14, r.view()).BindBlob(15, r.content_hash());
+    q.Bind(16, r.reason()).Bind(17, r.sender_certificate_subject());
+    q.Bind(18, r.sender_certificate_fingerprint()).Bind(19, r.instance()).Bind(20, r.version());
+    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("inserting disclosure record");
+  }
+
+  Status InsertNodes(std::span<const merkle::Node> nodes) override {
+    for (const merkle::Node& node : nodes) {
+      auto& q = w_.Prepare("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)");
+      q.Bind(1, int64_t{node.id.level}).Bind(2, static_cast<int64_t>(node.id.index));
+      q.BindBlob(3, node.hash);
+      if (q.Step() != SQLITE_DONE) return w_.Failure("inserting log node");
+    }
+    return Status::Ok();
+  }
+
+  Status LatestCheckpoint(std::optional<StoredCheckpoint>* out) override {
+    auto& q = w_.Prepare(
+        "SELECT tree_size, root, note, signed_at FROM checkpoints ORDER BY tree_size DESC "
+        "LIMIT 1");
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) {
+      *out = StoredCheckpoint{static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3)};
+    }
+    q.Reset();
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok()
+                                                 : w_.Failure("reading checkpoints");
+  }
+
+  Status InsertCheckpoint(const StoredCheckpoint& c) override {
+    auto& q = w_.Prepare(
+        "INSERT INTO checkpoints (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)");
+    q.Bind(1, static_cast<int64_t>(c.tree_size)).BindBlob(2, c.root).Bind(3, c.note);
+    q.Bind(4, c.signed_at);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("inserting checkpoint");
+  }
+
+  Status MarkEscalated(uint64_t delivery, int64_t now, bool* marked) override {
+    auto& q = w_.Prepare(
+        "UPDATE deliveries SET escalated_at = ? WHERE id = ? AND ack_deadline IS NOT NULL "
+        "AND acked_at IS NULL AND escalated_at IS NULL");
+    q.Bind(1, now).Bind(2, static_cast<int64_t>(delivery));
+    if (q.Step() != SQLITE_DONE) return w_.Failure("marking escalated");
+    *marked = w_.Changes() == 1;
+    return Status::Ok();
+  }
+
+  Status Acknowledge(std::string_view party, uint64_t delivery, int64_t now,
+                     bool* changed) override {
+    auto& q = w_.Prepare(
+        "UPDATE deliveries SET acked_at = ?, received_at = coalesce(received_at, ?) "
+        "WHERE id = ? AND recipient = ? AND acked_at IS NULL");
+    q.Bind(1, now).Bind(2, now).Bind(3, static_cast<int64_t>(delivery)).Bind(4, party);
+    if (q.Step() != SQLITE_DONE) return w_.Failure("acknowledging");
+    *changed = w_.Changes() == 1;
+    return Status::Ok();
+  }
+
+  Status DeliveryExists(std::string_view party, uint64_t delivery, bool* exists) override {
+    auto& q = w_.Prepare("SELECT 1 FROM deliveries WHERE id = ? AND recipient = ?");
+    q.Bind(1, static_cast<int64_t>(delivery)).Bind(2, party);
+    const int rc = q.Step();
+    q.Reset();
+    *exists = rc == SQLITE_ROW;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : w_.Failure("acknowledging");
+  }
+
+  Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) override {
+    auto& q = w_.Prepare(
+        "UPDATE deliveries SET received_at = ? "
+        "WHERE id = ? AND recipient = ? AND received_at IS NULL");
+    q.Bind(1, now).Bind(2, static_cast<int64_t>(delivery)).Bind(3, party);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("marking received");
+  }
+
+  Status InsertFlag(const FlagOp& op, int64_t now) override {
+    auto& q = w_.Prepare(
+        "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, flagged_at, "
+        "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    const FlagInfo& f = op.flag;
+    q.Bind(1, f.flag_id).BindBlob(2, op.subject_hash).Bind(3, f.reason).Bind(4, f.flagged_by);
+    q.Bind(5, f.legal_basis).Bind(6, now);
+    BindOptional(q, 7, f.expires_at);
+    if (q.Step() != SQLITE_DONE) return w_.Failure("inserting flag");
+    // Before the commit makes the flag visible; if it rolls back, the set only holds one more.
+    std::lock_guard lock(store_->flagged_mu_);
+    store_->flagged_subjects_.insert(op.subject_hash);
+    return Status::Ok();
+  }
+
+  Status Unflag(std::string_view flag_id, std::string_view party, int64_t now,
+                std::optional<FlagInfo>* after) override {
+    auto& update = w_.Prepare(
+        "UPDATE flags SET unflagged_at = ?, unflagged_by = ? "
+        "WHERE flag_id = ? AND unflagged_at IS NULL");
+    update.Bind(1, now).Bind(2, party).Bind(3, flag_id);
+    if (update.Step() != SQLITE_DONE) return w_.Failure("unflagging");
+    auto& q = w_.Prepare(
+        "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
+        "unflagged_by FROM flags WHERE flag_id = ?");
+    q.Bind(1, flag_id);
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) *after = FlagFromColumns(q);
+    q.Reset();
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading flag");
+  }
+
+ private:
+  static void BindOptional(SqliteStatement& q, int index, std::optional<int64_t> value) {
+    if (value) {
+      q.Bind(index, *value);
+    } else {
+      q.BindNull(index);
+    }
+  }
+
+  SqliteStore* const store_;
+  SqliteDb& w_;
+  SqliteStoredNodes nodes_;
 };
 
-Status SqliteStore::InsertRecord(const RecordRow& row, int64_t now, int64_t* record_id) {
-  auto& q = writer_->Prepare(
-      "INSERT INTO disclosures (occurred_at, event, outcome, message_id, delivery_id, sender, "
-      "recipient, subject_hash, message_type, legal_basis, legal_citation, handling, view, "
-      "content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
-      "instance, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  q.Bind(1, now).Bind(2, row.event).Bind(3, row.outcome).Bind(4, row.message_id);
-  if (row.delivery_id) {
-    q.Bind(5, *row.delivery_id);
-  } else {
-    q.BindNull(5);
-  }
-  q.Bind(6, row.sender).Bind(7, row.recipient).BindBlob(8, row.subject_hash);
-  q.Bind(9, row.message_type).Bind(10, row.legal_basis).Bind(11, row.legal_citation);
-  q.Bind(12, row.handling).Bind(13, row.view).BindBlob(14, row.content_hash);
-  q.Bind(15, row.reason).Bind(16, row.certificate_subject).Bind(17, row.certificate_fingerprint);
-  q.Bind(18, options_.instance).Bind(19, options_.version);
-  if (q.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting disclosure record");
-  const int64_t id = writer_->LastInsertRowid();
-  if (record_id != nullptr) *record_id = id;
-  // The leaf is made from the values just bound, as RecordFromRow reads them back (the store
-  // tests check that every stored leaf equals the hash of its record as read back).
-  v1::DisclosureRecord record;
-  record.set_index(static_cast<uint64_t>(id - 1));
-  record.mutable_occurred_at()->set_seconds(now / kMicrosPerSecond);
-  record.mutable_occurred_at()->set_nanos(static_cast<int32_t>(now % kMicrosPerSecond) * 1000);
-  record.set_event(row.event);
-  record.set_outcome(row.outcome);
-  record.set_message_id(row.message_id);
-  if (row.delivery_id) record.set_delivery_id(static_cast<uint64_t>(*row.delivery_id));
-  record.set_sender(row.sender);
-  record.set_sender_certificate_subject(row.certificate_subject);
-  record.set_sender_certificate_fingerprint(row.certificate_fingerprint);
-  record.set_recipient(row.recipient);
-  record.set_subject_hash(row.subject_hash);
-  record.set_message_type(row.message_type);
-  record.set_view(row.view);
-  record.set_content_hash(row.content_hash);
-  record.set_legal_basis(row.legal_basis);
-  record.set_legal_citation(row.legal_citation);
-  record.set_handling(row.handling);
-  record.set_reason(row.reason);
-  record.set_instance(options_.instance);
-  record.set_version(options_.version);
-  return AppendToLog(record);
-}
-
-Status SqliteStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
-                                           int64_t delivery_id, const RecipientDisclosure& basis,
-                                           const std::string& recipient, const std::string& view,
-                                           const std::string& content_hash,
-                                           const std::string& reason) {
-  const bool own_basis = basis.legal_basis.empty();
-  RecordRow row{disclosed ? m.event : "refuse",
-                disclosed ? "disclosed" : "refused",
-                m.message_id,
-                disclosed ? std::optional<int64_t>(delivery_id) : std::nullopt,
-                m.sender,
-                recipient,
-                m.subject_hash,
-                m.message_type,
-                own_basis ? m.legal_basis : basis.legal_basis,
-                own_basis ? m.legal_citation : basis.legal_citation,
-                m.handling,
-                view,
-                content_hash,
-                reason,
-                m.sender_certificate_subject,
-                m.sender_certificate_fingerprint};
-  return InsertRecord(row, now);
-}
-
-Status SqliteStore::AppendStoredToLog(int64_t record_id) {
-  auto& q = writer_->Prepare(
-      "SELECT id, occurred_at, event, outcome, message_id, delivery_id, sender, "
-      "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
-      "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
-      "version FROM disclosures WHERE id = ?");
-  q.Bind(1, record_id);
-  if (q.Step() != SQLITE_ROW) return Unavailable(*writer_, "reading back a disclosure record");
-  const v1::DisclosureRecord record = RecordFromRow(q);
-  q.Reset();
-  return AppendToLog(record);
-}
-
-Status SqliteStore::AppendToLog(const v1::DisclosureRecord& record) {
-  if (record.index() != log_.size()) {
-    return {Code::kInternal, "disclosure log out of step: record " +
-                                 std::to_string(record.index()) + " but log size " +
-                                 std::to_string(log_.size())};
-  }
-  std::vector<merkle::Node> completed;
-  if (Status s = log_.Append(merkle::RecordLeafHash(record), &completed); !s.ok()) return s;
-  for (const merkle::Node& node : completed) {
-    if (!StoresLevel(node.id.level)) continue;
-    auto& insert = writer_->Prepare("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)");
-    insert.Bind(1, int64_t{node.id.level}).Bind(2, static_cast<int64_t>(node.id.index));
-    insert.BindBlob(3, node.hash);
-    if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting log node");
-  }
-  return Status::Ok();
+Status SqliteStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
+  return core_.Apply(*rows_, ops, now);
 }
 
 Status SqliteStore::LoadFlaggedSubjects() {
@@ -644,205 +630,40 @@ Status SqliteStore::LoadFlaggedSubjects() {
   std::lock_guard lock(flagged_mu_);
   while ((rc = q.Step()) == SQLITE_ROW) flagged_subjects_.insert(q.Text(0));
   q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "reading flagged subjects");
+  return rc == SQLITE_DONE ? Status::Ok() : writer_->Failure("reading flagged subjects");
 }
 
 Status SqliteStore::OpenLog() {
   SqliteDb& w = *writer_;
+  rows_ = std::make_unique<Rows>(this);
   auto& q = w.Prepare("SELECT coalesce(max(idx) + 1, 0) FROM merkle_nodes WHERE level = 0");
-  if (q.Step() != SQLITE_ROW) return Unavailable(w, "reading the log size");
+  if (q.Step() != SQLITE_ROW) return w.Failure("reading the log size");
   const auto size = static_cast<uint64_t>(q.Int(0));
   q.Reset();
-  if (Status s = merkle::CompactRange::FromReader(SqliteNodeReader(w), size, &log_); !s.ok()) {
-    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
-  }
-  // Records from before the log existed (schema version 2) are appended once, in id order.
-  auto& older = w.Prepare("SELECT id FROM disclosures WHERE id > ? ORDER BY id");
+  if (Status s = core_.LoadLog(rows_->Nodes(), size); !s.ok()) return s;
+  // Records from before the log existed (schema version 2) are appended once, in index order.
+  auto& older = w.Prepare(
+      "SELECT id - 1, occurred_at, event, outcome, message_id, delivery_id, sender, "
+      "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
+      "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
+      "version FROM disclosures WHERE id > ? ORDER BY id");
   older.Bind(1, static_cast<int64_t>(size));
-  std::vector<int64_t> ids;
+  std::vector<v1::DisclosureRecord> records;
   int rc;
-  while ((rc = older.Step()) == SQLITE_ROW) ids.push_back(older.Int(0));
+  while ((rc = older.Step()) == SQLITE_ROW) records.push_back(RecordFromColumns(older));
   older.Reset();
-  if (rc != SQLITE_DONE) return Unavailable(w, "reading unlogged records");
-  if (!ids.empty()) {
-    const merkle::CompactRange before = log_;
-    if (Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    for (int64_t id : ids) {
-      if (Status s = AppendStoredToLog(id); !s.ok()) {
-        (void)w.Exec("ROLLBACK");
-        log_ = before;
-        return s;
-      }
-    }
-    if (Status s = w.Exec("COMMIT"); !s.ok()) return s;
-    LogInfo("disclosure log: appended " + std::to_string(ids.size()) + " earlier records");
-  }
-  log_size_.store(log_.size());
-  return Status::Ok();
-}
-
-Status SqliteStore::ApplyOp(CallRecordOp& op, int64_t now) {
-  RecordRow row;
-  row.event = op.event;
-  row.outcome = op.event == "deny" ? "refused" : "read";
-  row.sender = op.party;
-  row.recipient = op.party;
-  row.subject_hash = op.subject_hash;
-  row.reason = op.reason;
-  row.certificate_subject = op.certificate_subject;
-  row.certificate_fingerprint = op.certificate_fingerprint;
-  int64_t id = 0;
-  if (Status s = InsertRecord(row, now, &id); !s.ok()) return s;
-  op.index = static_cast<uint64_t>(id - 1);
-  return Status::Ok();
-}
-
-Status SqliteStore::ApplyOp(CheckpointOp& op, int64_t now) {
-  auto& last = writer_->Prepare(
-      "SELECT tree_size, root, note, signed_at FROM checkpoints ORDER BY tree_size DESC LIMIT 1");
-  const int rc = last.Step();
-  if (rc == SQLITE_ROW && static_cast<uint64_t>(last.Int(0)) == log_.size()) {
-    op.checkpoint = {static_cast<uint64_t>(last.Int(0)), last.Text(1), last.Text(2), last.Int(3)};
-    last.Reset();
-    return Status::Ok();
-  }
-  last.Reset();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return Unavailable(*writer_, "reading checkpoints");
-  StoredCheckpoint c{log_.size(), log_.Root(), "", now};
-  if (Status s = op.sign(c.tree_size, c.root, &c.note); !s.ok()) return s;
-  auto& insert = writer_->Prepare(
-      "INSERT INTO checkpoints (tree_size, root, note, signed_at) VALUES (?, ?, ?, ?)");
-  insert.Bind(1, static_cast<int64_t>(c.tree_size)).BindBlob(2, c.root).Bind(3, c.note);
-  insert.Bind(4, now);
-  if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting checkpoint");
-  op.checkpoint = std::move(c);
-  return Status::Ok();
-}
-
-Status SqliteStore::ApplyOp(PostOp& op, int64_t now) {
-  SqliteDb& w = *writer_;
-  const NewMessage& m = op.message;
-  auto& existing = w.Prepare(
-      "SELECT message_id, request_hash, accepted_at FROM messages "
-      "WHERE sender = ? AND idempotency_key = ?");
-  existing.Bind(1, m.sender).Bind(2, m.idempotency_key);
-  const int rc = existing.Step();
-  if (rc == SQLITE_ROW) {
-    if (existing.Text(1) != m.request_hash) {
-      existing.Reset();
-      return {Code::kFailedPrecondition,
-              "envelope.idempotency_key: already used by this party for a different message"};
-    }
-    op.receipt.message_id = existing.Text(0);
-    op.receipt.accepted_at = existing.Int(2);
-    op.receipt.duplicate = true;
-    existing.Reset();
-    return LoadReceipt(&op.receipt);
-  }
-  if (rc != SQLITE_DONE) return Unavailable(w, "looking up idempotency key");
-  return InsertMessage(m, now, &op.receipt);
-}
-
-Status SqliteStore::InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt) {
-  SqliteDb& w = *writer_;
-  *receipt = {m.message_id, {}, m.refusals, now, false};
-  for (const RecipientRefusal& refusal : m.refusals) {
-    if (Status s =
-            InsertDisclosureRecord(m, now, false, 0, {}, refusal.party, "", "", refusal.reason);
-        !s.ok()) {
+  if (rc != SQLITE_DONE) return w.Failure("reading unlogged records");
+  if (records.empty()) return Status::Ok();
+  if (Status s = w.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
+  for (const v1::DisclosureRecord& record : records) {
+    if (Status s = core_.AppendStored(*rows_, record); !s.ok()) {
+      (void)w.Exec("ROLLBACK");
       return s;
     }
   }
-  if (m.recipients.empty()) return Status::Ok();  // Refused outright: only the records stay.
-
-  auto& insert = w.Prepare(
-      "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, message_type, "
-      "legal_basis, handling, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  insert.Bind(1, m.message_id).Bind(2, m.sender).Bind(3, m.idempotency_key);
-  insert.BindBlob(4, m.request_hash).Bind(5, m.message_type).Bind(6, m.legal_basis);
-  insert.Bind(7, m.handling).Bind(8, now);
-  if (insert.Step() != SQLITE_DONE) return Unavailable(w, "inserting message");
-  const int64_t message_pk = w.LastInsertRowid();
-
-  // Recipients with the same bytes: the first one's delivery id.
-  std::vector<std::pair<const std::string*, int64_t>> stored_envelopes;
-  for (const RecipientDisclosure& r : m.recipients) {
-    auto& delivery = w.Prepare(
-        "INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
-        "VALUES (?, ?, ?, ?, ?)");
-    delivery.Bind(1, message_pk).Bind(2, r.party);
-    const auto same = std::find_if(stored_envelopes.begin(), stored_envelopes.end(),
-                                   [&](const auto& e) { return *e.first == r.envelope; });
-    if (same == stored_envelopes.end()) {
-      delivery.BindBlob(3, r.envelope).BindNull(5);
-    } else {
-      delivery.BindEmptyBlob(3).Bind(5, same->second);
-    }
-    if (r.ack_deadline) {
-      delivery.Bind(4, *r.ack_deadline);
-    } else {
-      delivery.BindNull(4);
-    }
-    if (delivery.Step() != SQLITE_DONE) return Unavailable(w, "inserting delivery");
-    if (same == stored_envelopes.end())
-      stored_envelopes.emplace_back(&r.envelope, w.LastInsertRowid());
-    if (Status s = InsertDisclosureRecord(m, now, true, w.LastInsertRowid(), r, r.party, r.view,
-                                          r.content_hash, r.note);
-        !s.ok()) {
-      return s;
-    }
-    receipt->recipients.push_back(r.party);
-  }
-  return Status::Ok();
-}
-
-Status SqliteStore::ApplyOp(EscalateOp& op, int64_t now) {
-  auto& mark = writer_->Prepare(
-      "UPDATE deliveries SET escalated_at = ? WHERE id = ? AND ack_deadline IS NOT NULL "
-      "AND acked_at IS NULL AND escalated_at IS NULL");
-  mark.Bind(1, now).Bind(2, static_cast<int64_t>(op.delivery_id));
-  if (mark.Step() != SQLITE_DONE) return Unavailable(*writer_, "marking escalated");
-  if (writer_->Changes() != 1) {
-    return {Code::kFailedPrecondition,
-            "delivery " + std::to_string(op.delivery_id) +
-                " has no open deadline (acknowledged, already escalated or none)"};
-  }
-  return InsertMessage(op.escalation, now, &op.receipt);
-}
-
-Status SqliteStore::ApplyOp(AckOp& op, int64_t now) {
-  SqliteDb& w = *writer_;
-  op.newly_acknowledged = 0;
-  for (size_t i = 0; i < op.delivery_ids.size(); ++i) {
-    const auto id = static_cast<int64_t>(op.delivery_ids[i]);
-    auto& update = w.Prepare(
-        "UPDATE deliveries SET acked_at = ?, received_at = coalesce(received_at, ?) "
-        "WHERE id = ? AND recipient = ? AND acked_at IS NULL");
-    update.Bind(1, now).Bind(2, now).Bind(3, id).Bind(4, op.party);
-    if (update.Step() != SQLITE_DONE) return Unavailable(w, "acknowledging");
-    if (w.Changes() == 1) {
-      ++op.newly_acknowledged;
-      continue;
-    }
-    auto& exists = w.Prepare("SELECT 1 FROM deliveries WHERE id = ? AND recipient = ?");
-    exists.Bind(1, id).Bind(2, op.party);
-    const int rc = exists.Step();
-    exists.Reset();
-    if (rc == SQLITE_DONE) {
-      return {Code::kNotFound, "delivery_ids[" + std::to_string(i) + "]: no delivery " +
-                                   std::to_string(id) + " addressed to this party"};
-    }
-    if (rc != SQLITE_ROW) return Unavailable(w, "acknowledging");
-  }
-  return Status::Ok();
-}
-
-Status SqliteStore::ApplyOp(ReceivedOp& op, int64_t now) {
-  auto& update = writer_->Prepare(
-      "UPDATE deliveries SET received_at = ? "
-      "WHERE id = ? AND recipient = ? AND received_at IS NULL");
-  update.Bind(1, now).Bind(2, static_cast<int64_t>(op.delivery_id)).Bind(3, op.party);
-  return update.Step() == SQLITE_DONE ? Status::Ok() : Unavailable(*writer_, "marking received");
+  if (Status s = w.Exec("COMMIT"); !s.ok()) return s;
+  LogInfo("disclosure log: appended " + std::to_string(records.size()) + " earlier records");
+  return core_.LoadLog(rows_->Nodes(), size + records.size());
 }
 
 }  // namespace infoflyt
@@ -874,7 +695,7 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
                     q.Int(5) != 0});
   }
   q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(r, "reading deliveries");
+  return rc == SQLITE_DONE ? Status::Ok() : r.Failure("reading deliveries");
 }
 
 Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view sender,
@@ -902,7 +723,7 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
     state.recipients.push_back(std::move(recipient));
   }
   q.Reset();
-  if (rc != SQLITE_DONE) return Unavailable(r, "reading message status");
+  if (rc != SQLITE_DONE) return r.Failure("reading message status");
   if (state.recipients.empty())
     return {Code::kNotFound, "message_id: no such message from this party"};
   *out = std::move(state);
@@ -938,7 +759,7 @@ Status SqliteStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDe
     out->push_back(std::move(o));
   }
   q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(r, "reading overdue deliveries");
+  return rc == SQLITE_DONE ? Status::Ok() : r.Failure("reading overdue deliveries");
 }
 
 Status SqliteStore::NextDeadline(std::optional<int64_t>* out) {
@@ -948,60 +769,8 @@ Status SqliteStore::NextDeadline(std::optional<int64_t>* out) {
       "SELECT min(ack_deadline) FROM deliveries WHERE ack_deadline IS NOT NULL "
       "AND acked_at IS NULL AND escalated_at IS NULL");
   const int rc = q.Step();
-  if (rc != SQLITE_ROW) return Unavailable(r, "reading the next deadline");
+  if (rc != SQLITE_ROW) return r.Failure("reading the next deadline");
   *out = q.IsNull(0) ? std::nullopt : std::optional<int64_t>(q.Int(0));
-  q.Reset();
-  return Status::Ok();
-}
-
-namespace {
-
-FlagInfo FlagFromRow(const SqliteStatement& q) {
-  FlagInfo f{q.Text(0), q.Text(1),    q.Text(2),    q.Text(3),
-             q.Int(4),  std::nullopt, std::nullopt, q.Text(7)};
-  if (!q.IsNull(5)) f.expires_at = q.Int(5);
-  if (!q.IsNull(6)) f.unflagged_at = q.Int(6);
-  return f;
-}
-
-}  // namespace
-
-Status SqliteStore::ApplyOp(FlagOp& op, int64_t now) {
-  auto& insert = writer_->Prepare(
-      "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, flagged_at, "
-      "expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  const FlagInfo& f = op.flag;
-  insert.Bind(1, f.flag_id).BindBlob(2, op.subject_hash).Bind(3, f.reason).Bind(4, f.flagged_by);
-  insert.Bind(5, f.legal_basis).Bind(6, now);
-  if (f.expires_at) {
-    insert.Bind(7, *f.expires_at);
-  } else {
-    insert.BindNull(7);
-  }
-  if (insert.Step() != SQLITE_DONE) return Unavailable(*writer_, "inserting flag");
-  {
-    // Before the commit makes the flag visible; if it rolls back, the set only holds one more.
-    std::lock_guard lock(flagged_mu_);
-    flagged_subjects_.insert(op.subject_hash);
-  }
-  op.flag.flagged_at = now;
-  return Status::Ok();
-}
-
-Status SqliteStore::ApplyOp(UnflagOp& op, int64_t now) {
-  auto& update = writer_->Prepare(
-      "UPDATE flags SET unflagged_at = ?, unflagged_by = ? "
-      "WHERE flag_id = ? AND unflagged_at IS NULL");
-  update.Bind(1, now).Bind(2, op.party).Bind(3, op.flag_id);
-  if (update.Step() != SQLITE_DONE) return Unavailable(*writer_, "unflagging");
-  auto& q = writer_->Prepare(
-      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
-      "unflagged_by FROM flags WHERE flag_id = ?");
-  q.Bind(1, op.flag_id);
-  const int rc = q.Step();
-  if (rc == SQLITE_DONE) return {Code::kNotFound, "flag_id: no such flag"};
-  if (rc != SQLITE_ROW) return Unavailable(*writer_, "reading flag");
-  op.result = FlagFromRow(q);
   q.Reset();
   return Status::Ok();
 }
@@ -1025,18 +794,18 @@ Status SqliteStore::ListFlags(std::string_view subject_hash, bool include_inacti
   if (!subject_hash.empty()) q.BindBlob(1, subject_hash);
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
-    FlagInfo f = FlagFromRow(q);
+    FlagInfo f = FlagFromColumns(q);
     if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
   }
   q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(r, "reading flags");
+  return rc == SQLITE_DONE ? Status::Ok() : r.Failure("reading flags");
 }
 
 Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t limit,
                                  std::vector<v1::DisclosureRecord>* out) {
   // Assembled from fixed fragments; every value is bound. Each filter has an index to use.
   std::string sql =
-      "SELECT id, occurred_at, event, outcome, message_id, delivery_id, sender, "
+      "SELECT id - 1, occurred_at, event, outcome, message_id, delivery_id, sender, "
       "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
       "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
       "version FROM disclosures WHERE id > ?";
@@ -1064,15 +833,15 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
   if (f.until) q.Bind(i++, *f.until);
   q.Bind(i, static_cast<int64_t>(limit));
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out->push_back(RecordFromRow(q));
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(lease.db(), "querying records");
+  while ((rc = q.Step()) == SQLITE_ROW) out->push_back(RecordFromColumns(q));
+  return rc == SQLITE_DONE ? Status::Ok() : lease.db().Failure("querying records");
 }
 
 Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
                             std::vector<LogEntry>* out) {
   ReaderLease lease(this);
   auto& q = lease.db().Prepare(
-      "SELECT d.id, d.occurred_at, d.event, d.outcome, d.message_id, d.delivery_id, d.sender, "
+      "SELECT d.id - 1, d.occurred_at, d.event, d.outcome, d.message_id, d.delivery_id, d.sender, "
       "d.sender_certificate_subject, d.sender_certificate_fingerprint, d.recipient, "
       "d.subject_hash, d.message_type, d.view, d.content_hash, d.legal_basis, d.legal_citation, "
       "d.handling, d.reason, d.instance, d.version, n.hash FROM disclosures d "
@@ -1081,9 +850,9 @@ Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit
   q.Bind(1, static_cast<int64_t>(from_index)).Bind(2, static_cast<int64_t>(to_index));
   q.Bind(3, static_cast<int64_t>(limit));
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out->push_back({RecordFromRow(q), q.Text(kRecordColumns)});
+  while ((rc = q.Step()) == SQLITE_ROW) out->push_back({RecordFromColumns(q), q.Text(kRecordColumns)});
   q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : Unavailable(lease.db(), "reading the log");
+  return rc == SQLITE_DONE ? Status::Ok() : lease.db().Failure("reading the log");
 }
 
 Status SqliteStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
@@ -1101,7 +870,7 @@ Status SqliteStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
                                  ? "no checkpoint has been signed yet"
                                  : "tree_size: no checkpoint of size " + std::to_string(tree_size)};
   }
-  if (rc != SQLITE_ROW) return Unavailable(lease.db(), "reading checkpoints");
+  if (rc != SQLITE_ROW) return lease.db().Failure("reading checkpoints");
   *out = {static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3)};
   q.Reset();
   return Status::Ok();
@@ -1114,7 +883,7 @@ Status SqliteStore::InclusionProof(uint64_t index, uint64_t tree_size,
                                         " is not in a log of size " + std::to_string(tree_size)};
   }
   ReaderLease lease(this);
-  return merkle::InclusionProof(SqliteNodeReader(lease.db()), index, tree_size, proof);
+  return merkle::InclusionProof(LogNodeReader(SqliteStoredNodes(lease.db())), index, tree_size, proof);
 }
 
 Status SqliteStore::ConsistencyProof(uint64_t size1, uint64_t size2,
@@ -1124,7 +893,7 @@ Status SqliteStore::ConsistencyProof(uint64_t size1, uint64_t size2,
             "sizes: need from_size <= to_size <= " + std::to_string(LogSize())};
   }
   ReaderLease lease(this);
-  return merkle::ConsistencyProof(SqliteNodeReader(lease.db()), size1, size2, proof);
+  return merkle::ConsistencyProof(LogNodeReader(SqliteStoredNodes(lease.db())), size1, size2, proof);
 }
 
 }  // namespace infoflyt

@@ -15,9 +15,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "merkle/compact_range.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
+#include "store/store_core.h"
 
 namespace infoflyt {
 
@@ -65,44 +65,19 @@ class SqliteStore final : public Store {
   Status InclusionProof(uint64_t index, uint64_t tree_size,
                         std::vector<std::string>* proof) override;
   Status ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std::string>* proof) override;
-  uint64_t LogSize() const override { return log_size_.load(); }
+  uint64_t LogSize() const override { return core_.LogSize(); }
 
  private:
-  explicit SqliteStore(SqliteStoreOptions options) : options_(std::move(options)) {}
+  explicit SqliteStore(SqliteStoreOptions options);
 
-  Status ApplyOne(WriteOp& op, int64_t now);
-  // One overload per op type; ApplyOne picks it and stores the result in the op.
-  Status ApplyOp(PostOp& op, int64_t now);
-  Status ApplyOp(AckOp& op, int64_t now);
-  Status ApplyOp(ReceivedOp& op, int64_t now);
-  Status ApplyOp(FlagOp& op, int64_t now);
-  Status ApplyOp(UnflagOp& op, int64_t now);
-  Status ApplyOp(EscalateOp& op, int64_t now);
-  Status ApplyOp(CallRecordOp& op, int64_t now);
-  Status ApplyOp(CheckpointOp& op, int64_t now);
   Status LoadFlaggedSubjects();
   // Loads the log's right edge and appends records written before the log existed.
   Status OpenLog();
   // Reads journal_mode and synchronous back from the writer and the checkpointer.
   Status ReadBackDurability();
-  // Appends `record` (just inserted, its index the next leaf's) to the log.
-  Status AppendToLog(const v1::DisclosureRecord& record);
-  // Appends stored disclosure record `record_id`, as it reads back.
-  Status AppendStoredToLog(int64_t record_id);
-  // Stores a new message: its refusal records and, if it has recipients, the message with one
-  // delivery and disclosure record per recipient.
-  Status InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt);
-  // Fills in the recipients and refusals of stored message receipt->message_id.
-  Status LoadReceipt(StoredReceipt* receipt);
-  struct RecordRow;
-  Status InsertRecord(const RecordRow& row, int64_t now, int64_t* record_id = nullptr);
-  // One disclosure record: a disclosure with its delivery, or a refusal.
-  // `basis` overrides the message's legal basis when its legal_basis is set.
-  Status InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
-                                int64_t delivery_id, const RecipientDisclosure& basis,
-                                const std::string& recipient, const std::string& view,
-                                const std::string& content_hash, const std::string& reason);
 
+  // The writer's rows, for the core.
+  class Rows;
   // Borrows a reader connection for the lifetime of the lease.
   class ReaderLease;
 
@@ -116,10 +91,8 @@ class SqliteStore final : public Store {
 
   SqliteStoreOptions options_;
   std::unique_ptr<SqliteDb> writer_;
-  // The log's right edge as of the open transaction; writer only. Restored when a transaction
-  // or an op's savepoint rolls back, so it always matches the stored nodes.
-  merkle::CompactRange log_;
-  std::atomic<uint64_t> log_size_{0};  // Committed size.
+  StoreCore core_;  // Writes through rows_, on the writer only.
+  std::unique_ptr<Rows> rows_;
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<SqliteDb>> idle_readers_;

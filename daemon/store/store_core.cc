@@ -1,0 +1,268 @@
+#include "store/store_core.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "merkle/record_leaf.h"
+
+namespace infoflyt {
+namespace {
+
+// Ops that may append to the log or sign it: their batch takes the log head's lock first, before
+// any row lock, so that two daemons' batches cannot deadlock over it.
+bool TouchesLog(const WriteOp& op) {
+  return std::holds_alternative<PostOp>(op) || std::holds_alternative<EscalateOp>(op) ||
+         std::holds_alternative<CallRecordOp>(op) || std::holds_alternative<CheckpointOp>(op);
+}
+
+}  // namespace
+
+Status StoreCore::LoadLog(const StoredNodes& nodes, uint64_t size) {
+  if (Status s = merkle::CompactRange::FromReader(LogNodeReader(nodes), size, &log_); !s.ok()) {
+    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
+  }
+  log_size_.store(log_.size());
+  return Status::Ok();
+}
+
+bool StoreCore::FailsOnlyTheOp(const Status& s) {
+  return s.code() != Code::kUnavailable && s.code() != Code::kInternal &&
+         s.code() != Code::kResourceExhausted;
+}
+
+Status StoreCore::Apply(StoreRows& rows, std::span<WriteOp* const> ops, int64_t now) {
+  const merkle::CompactRange log_before = log_;
+  auto abort = [&](Status s) {
+    rows.Rollback();
+    log_ = log_before;
+    return s;
+  };
+  if (Status s = rows.Begin(); !s.ok()) return abort(s);
+  if (std::any_of(ops.begin(), ops.end(), [](const WriteOp* op) { return TouchesLog(*op); })) {
+    if (Status s = FollowLogHead(rows); !s.ok()) return abort(s);
+  }
+  const uint64_t size_at_start = log_.size();
+  for (WriteOp* op : ops) {
+    // Each op in its own savepoint: a refused op rolls back alone, the batch goes on.
+    if (Status s = rows.Savepoint(); !s.ok()) return abort(s);
+    const merkle::CompactRange log_before_op = log_;
+    const Status op_status =
+        std::visit([&](auto& o) { return o.status = ApplyOp(rows, o, now); }, *op);
+    if (!FailsOnlyTheOp(op_status)) return abort(op_status);
+    if (!op_status.ok()) {
+      if (Status s = rows.RollbackToSavepoint(); !s.ok()) return abort(s);
+      log_ = log_before_op;
+    }
+    if (Status s = rows.ReleaseSavepoint(); !s.ok()) return abort(s);
+  }
+  if (log_.size() != size_at_start) {
+    if (Status s = rows.SetLogHead(log_.size()); !s.ok()) return abort(s);
+  }
+  // If the commit's answer is lost its outcome is unknown: the log goes back to before, and a
+  // backend with a log head reloads it under the next batch's lock either way.
+  if (Status s = rows.Commit(ops); !s.ok()) return abort(s);
+  log_size_.store(log_.size());
+  return Status::Ok();
+}
+
+Status StoreCore::FollowLogHead(StoreRows& rows) {
+  std::optional<uint64_t> head;
+  if (Status s = rows.LockLogHead(&head); !s.ok()) return s;
+  if (!head || *head == log_.size()) return Status::Ok();
+  // Another daemon appended (or this one committed without learning it did): the nodes it
+  // stored are visible now that its transaction has released the lock.
+  if (*head < log_.size()) {
+    LogWarning("disclosure log: the stored head (" + std::to_string(*head) +
+               ") is behind this daemon's (" + std::to_string(log_.size()) +
+               "); following the database");
+  }
+  merkle::CompactRange loaded;
+  if (Status s = merkle::CompactRange::FromReader(LogNodeReader(rows.Nodes()), *head, &loaded);
+      !s.ok()) {
+    if (s.code() == Code::kUnavailable) return s;
+    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
+  }
+  log_ = std::move(loaded);
+  return Status::Ok();
+}
+
+v1::DisclosureRecord StoreCore::NextRecord(int64_t now) const {
+  v1::DisclosureRecord r;
+  r.set_index(log_.size());
+  r.mutable_occurred_at()->set_seconds(now / kMicrosPerSecond);
+  r.mutable_occurred_at()->set_nanos(static_cast<int32_t>(now % kMicrosPerSecond) * 1000);
+  r.set_instance(instance_);
+  r.set_version(version_);
+  return r;
+}
+
+Status StoreCore::AppendStored(StoreRows& rows, const v1::DisclosureRecord& record) {
+  if (record.index() != log_.size()) {
+    return {Code::kInternal, "disclosure log out of step: record " +
+                                 std::to_string(record.index()) + " but log size " +
+                                 std::to_string(log_.size())};
+  }
+  std::vector<merkle::Node> completed;
+  if (Status s = log_.Append(merkle::RecordLeafHash(record), &completed); !s.ok()) return s;
+  std::erase_if(completed, [](const merkle::Node& n) { return !StoresLevel(n.id.level); });
+  return rows.InsertNodes(completed);
+}
+
+Status StoreCore::Append(StoreRows& rows, const v1::DisclosureRecord& record) {
+  if (Status s = rows.InsertRecord(record); !s.ok()) return s;
+  return AppendStored(rows, record);
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, PostOp& op, int64_t now) {
+  const NewMessage& m = op.message;
+  // Where daemons share a database, none can store this key between the look and the insert:
+  // a batch with a post holds the log head's lock from its start to its commit.
+  std::optional<ExistingMessage> existing;
+  if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
+  if (!existing) return InsertMessage(rows, m, now, &op.receipt);
+  if (existing->request_hash != m.request_hash) {
+    return {Code::kFailedPrecondition,
+            "envelope.idempotency_key: already used by this party for a different message"};
+  }
+  op.receipt = {existing->message_id, {}, {}, existing->accepted_at, true};
+  return rows.ReadOutcomes(op.receipt.message_id, &op.receipt);
+}
+
+Status StoreCore::InsertMessage(StoreRows& rows, const NewMessage& m, int64_t now,
+                                StoredReceipt* receipt) {
+  *receipt = {m.message_id, {}, m.refusals, now, false};
+  auto record_of = [&](const std::string& recipient) {
+    v1::DisclosureRecord r = NextRecord(now);
+    r.set_message_id(m.message_id);
+    r.set_sender(m.sender);
+    r.set_sender_certificate_subject(m.sender_certificate_subject);
+    r.set_sender_certificate_fingerprint(m.sender_certificate_fingerprint);
+    r.set_recipient(recipient);
+    r.set_subject_hash(m.subject_hash);
+    r.set_message_type(m.message_type);
+    r.set_legal_basis(m.legal_basis);
+    r.set_legal_citation(m.legal_citation);
+    r.set_handling(m.handling);
+    return r;
+  };
+  for (const RecipientRefusal& refusal : m.refusals) {
+    v1::DisclosureRecord r = record_of(refusal.party);
+    r.set_event("refuse");
+    r.set_outcome("refused");
+    r.set_reason(refusal.reason);
+    if (Status s = Append(rows, r); !s.ok()) return s;
+  }
+  if (m.recipients.empty()) return Status::Ok();  // Refused outright: only the records stay.
+
+  int64_t message = 0;
+  if (Status s = rows.InsertMessage(m, now, &message); !s.ok()) return s;
+  // Recipients given the same bytes (police and PST both see a release notice whole) share
+  // the first one's stored copy, which is most of a post's size.
+  std::vector<std::pair<const std::string*, int64_t>> stored_envelopes;
+  for (const RecipientDisclosure& recipient : m.recipients) {
+    const auto same = std::find_if(stored_envelopes.begin(), stored_envelopes.end(),
+                                   [&](const auto& e) { return *e.first == recipient.envelope; });
+    std::optional<int64_t> same_as;
+    if (same != stored_envelopes.end()) same_as = same->second;
+    int64_t delivery = 0;
+    if (Status s = rows.InsertDelivery(message, recipient, same_as, &delivery); !s.ok()) return s;
+    if (!same_as) stored_envelopes.emplace_back(&recipient.envelope, delivery);
+    v1::DisclosureRecord r = record_of(recipient.party);
+    r.set_event(m.event);
+    r.set_outcome("disclosed");
+    r.set_delivery_id(static_cast<uint64_t>(delivery));
+    r.set_view(recipient.view);
+    r.set_content_hash(recipient.content_hash);
+    r.set_reason(recipient.note);
+    if (!recipient.legal_basis.empty()) {  // A basis of its own, e.g. a flag's.
+      r.set_legal_basis(recipient.legal_basis);
+      r.set_legal_citation(recipient.legal_citation);
+    }
+    if (Status s = Append(rows, r); !s.ok()) return s;
+    receipt->recipients.push_back(recipient.party);
+  }
+  return Status::Ok();
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now) {
+  // Exactly once: the mark is conditional, and (where daemons share a database) a concurrent
+  // escalation of the same delivery waits for its row lock, then finds it marked.
+  bool marked = false;
+  if (Status s = rows.MarkEscalated(op.delivery_id, now, &marked); !s.ok()) return s;
+  if (!marked) {
+    return {Code::kFailedPrecondition,
+            "delivery " + std::to_string(op.delivery_id) +
+                " has no open deadline (acknowledged, already escalated or none)"};
+  }
+  return InsertMessage(rows, op.escalation, now, &op.receipt);
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now) {
+  v1::DisclosureRecord r = NextRecord(now);
+  r.set_event(op.event);
+  r.set_outcome(op.event == "deny" ? "refused" : "read");
+  r.set_sender(op.party);
+  r.set_recipient(op.party);
+  r.set_subject_hash(op.subject_hash);
+  r.set_reason(op.reason);
+  r.set_sender_certificate_subject(op.certificate_subject);
+  r.set_sender_certificate_fingerprint(op.certificate_fingerprint);
+  op.index = r.index();
+  return Append(rows, r);
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now) {
+  std::optional<StoredCheckpoint> last;
+  if (Status s = rows.LatestCheckpoint(&last); !s.ok()) return s;
+  if (last && last->tree_size == log_.size()) {
+    op.checkpoint = std::move(*last);
+    return Status::Ok();
+  }
+  StoredCheckpoint c{log_.size(), log_.Root(), "", now};
+  if (Status s = op.sign(c.tree_size, c.root, &c.note); !s.ok()) return s;
+  if (Status s = rows.InsertCheckpoint(c); !s.ok()) return s;
+  op.checkpoint = std::move(c);
+  return Status::Ok();
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, AckOp& op, int64_t now) {
+  op.newly_acknowledged = 0;
+  for (size_t i = 0; i < op.delivery_ids.size(); ++i) {
+    const uint64_t id = op.delivery_ids[i];
+    bool changed = false;
+    if (Status s = rows.Acknowledge(op.party, id, now, &changed); !s.ok()) return s;
+    if (changed) {
+      ++op.newly_acknowledged;
+      continue;
+    }
+    bool exists = false;
+    if (Status s = rows.DeliveryExists(op.party, id, &exists); !s.ok()) return s;
+    if (!exists) {
+      return {Code::kNotFound, "delivery_ids[" + std::to_string(i) + "]: no delivery " +
+                                   std::to_string(id) + " addressed to this party"};
+    }
+  }
+  return Status::Ok();
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now) {
+  return rows.MarkReceived(op.party, op.delivery_id, now);
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, FlagOp& op, int64_t now) {
+  if (Status s = rows.InsertFlag(op, now); !s.ok()) return s;
+  op.flag.flagged_at = now;
+  return Status::Ok();
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now) {
+  std::optional<FlagInfo> after;
+  if (Status s = rows.Unflag(op.flag_id, op.party, now, &after); !s.ok()) return s;
+  if (!after) return {Code::kNotFound, "flag_id: no such flag"};
+  op.result = std::move(*after);
+  return Status::Ok();
+}
+
+}  // namespace infoflyt

@@ -1,0 +1,136 @@
+// The store's logic, written once above every backend (as Trillian and Tessera integrate their
+// logs above storage): applying a batch in one transaction with a savepoint per op, idempotent
+// posts and their stored receipts, making every disclosure record, appending each to the Merkle
+// log and choosing which of its nodes to keep, sharing one stored envelope between recipients
+// given the same bytes, exactly-once escalation, and signing a checkpoint when the log grew.
+// A backend only reads and writes rows (StoreRows) inside the transaction the core opens.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "infoflyt/v1/audit.pb.h"
+#include "merkle/compact_range.h"
+#include "store/log_nodes.h"
+#include "store/store.h"
+
+namespace infoflyt {
+
+// A message already stored under a sender's idempotency key.
+struct ExistingMessage {
+  std::string message_id;
+  std::string request_hash;
+  int64_t accepted_at = 0;
+};
+
+// The rows of one backend, read and written through its writer inside the open transaction.
+// Every method fails with the store's error contract (store.h): ALREADY_EXISTS or
+// INVALID_ARGUMENT for values the database refused (the op fails alone), RESOURCE_EXHAUSTED for
+// a full disk, UNAVAILABLE for a lost connection or a failed read or write, INTERNAL for SQL the
+// database does not accept (those three fail the batch).
+class StoreRows {
+ public:
+  virtual ~StoreRows() = default;
+
+  virtual Status Begin() = 0;
+  virtual Status Savepoint() = 0;
+  virtual Status RollbackToSavepoint() = 0;
+  virtual Status ReleaseSavepoint() = 0;
+  // Writes what goes with the commit (e.g. notifying other daemons of `ops`), then commits.
+  virtual Status Commit(std::span<WriteOp* const> ops) = 0;
+  virtual void Rollback() = 0;
+
+  // Where several daemons append to one log: locks the stored log head until the transaction
+  // ends and sets `size` to it. Where this process is the only writer: sets nothing.
+  virtual Status LockLogHead(std::optional<uint64_t>* size) = 0;
+  // Moves the stored log head, if the backend keeps one, to `size` (after appends).
+  virtual Status SetLogHead(uint64_t size) = 0;
+  // The stored log nodes, through the writer (what the open transaction sees).
+  virtual const StoredNodes& Nodes() = 0;
+
+  virtual Status FindMessage(std::string_view sender, std::string_view idempotency_key,
+                             std::optional<ExistingMessage>* out) = 0;
+  // The recipients given a delivery and the refusals recorded for message `message_id`, from
+  // its disclosure records, each ordered by party.
+  virtual Status ReadOutcomes(std::string_view message_id, StoredReceipt* receipt) = 0;
+  // Inserts the message row (accepted at `now`); `id` is its key for InsertDelivery.
+  virtual Status InsertMessage(const NewMessage& m, int64_t now, int64_t* id) = 0;
+  // Inserts `r`'s delivery of message `message`, with its envelope, or with none and `same_as`
+  // (a delivery of the same message whose envelope it shares). `id` is the delivery id.
+  virtual Status InsertDelivery(int64_t message, const RecipientDisclosure& r,
+                                std::optional<int64_t> same_as, int64_t* id) = 0;
+  // Inserts `record` as is, at its index (the next leaf's).
+  virtual Status InsertRecord(const v1::DisclosureRecord& record) = 0;
+  // Inserts log nodes (leaves and completed subtrees).
+  virtual Status InsertNodes(std::span<const merkle::Node> nodes) = 0;
+  virtual Status LatestCheckpoint(std::optional<StoredCheckpoint>* out) = 0;
+  virtual Status InsertCheckpoint(const StoredCheckpoint& c) = 0;
+  // Marks `delivery` escalated at `now` if it has a deadline and is neither acknowledged nor
+  // escalated; `marked` says whether it was.
+  virtual Status MarkEscalated(uint64_t delivery, int64_t now, bool* marked) = 0;
+  // Acknowledges `party`'s unacknowledged `delivery`; `changed` says whether there was one.
+  virtual Status Acknowledge(std::string_view party, uint64_t delivery, int64_t now,
+                             bool* changed) = 0;
+  virtual Status DeliveryExists(std::string_view party, uint64_t delivery, bool* exists) = 0;
+  virtual Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) = 0;
+  // Inserts op.flag (flagged at `now`) on op.subject_hash.
+  virtual Status InsertFlag(const FlagOp& op, int64_t now) = 0;
+  // Ends flag `flag_id` (by `party`, at `now`) if it is active; `after` is the flag as it then
+  // stands, nullopt if there is no such flag.
+  virtual Status Unflag(std::string_view flag_id, std::string_view party, int64_t now,
+                        std::optional<FlagInfo>* after) = 0;
+};
+
+class StoreCore {
+ public:
+  // `instance` and `version` are recorded in every disclosure record.
+  StoreCore(std::string instance, std::string version)
+      : instance_(std::move(instance)), version_(std::move(version)) {}
+
+  // Loads the log's right edge at `size` from `nodes` (at open).
+  Status LoadLog(const StoredNodes& nodes, uint64_t size);
+  // Applies `ops` at `now` in one transaction of `rows`: Store::Apply.
+  Status Apply(StoreRows& rows, std::span<WriteOp* const> ops, int64_t now);
+  // Inside a transaction of `rows`: appends `record` (already stored, e.g. one written before
+  // the log existed; its index the next leaf's) to the log, storing the nodes that are kept.
+  Status AppendStored(StoreRows& rows, const v1::DisclosureRecord& record);
+  // Records in the log as of the last commit (or LoadLog).
+  uint64_t LogSize() const { return log_size_.load(); }
+  // The log's size as of the open transaction.
+  uint64_t PendingLogSize() const { return log_.size(); }
+
+ private:
+  // Whether the batch may go on after an op that failed with `s` (rolled back alone).
+  static bool FailsOnlyTheOp(const Status& s);
+  Status ApplyOp(StoreRows& rows, PostOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, AckOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, FlagOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);
+  // Under the log head's lock (where there is one): follows appends by other daemons.
+  Status FollowLogHead(StoreRows& rows);
+  // Stores a new message: its refusal records and, if it has recipients, the message with one
+  // delivery and disclosure record per recipient.
+  Status InsertMessage(StoreRows& rows, const NewMessage& m, int64_t now, StoredReceipt* receipt);
+  // The next record (index, instance and version set) at `now`.
+  v1::DisclosureRecord NextRecord(int64_t now) const;
+  // Stores `record` and appends it to the log.
+  Status Append(StoreRows& rows, const v1::DisclosureRecord& record);
+
+  const std::string instance_;
+  const std::string version_;
+  // The log's right edge as of the open transaction. Restored when a transaction or an op's
+  // savepoint rolls back, so it always matches the stored nodes.
+  merkle::CompactRange log_;
+  std::atomic<uint64_t> log_size_{0};  // Committed size.
+};
+
+}  // namespace infoflyt
