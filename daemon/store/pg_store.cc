@@ -8,6 +8,7 @@
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
 #include "store/pg_listener.h"
+#include "store/record_columns.h"
 
 namespace infoflyt {
 namespace {
@@ -146,8 +147,16 @@ CREATE TABLE shared_keys (
 );
 )sql";
 
+// Version 3, as SQLite's version 4: recipients given the same bytes share one stored copy (a
+// delivery with same_as set has an empty envelope and reads that delivery's, of the same
+// message). A message's deliveries are found through its disclosure records.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE deliveries ADD COLUMN same_as bigint REFERENCES deliveries(id);
+DROP INDEX deliveries_by_message;
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // The advisory lock that makes daemons opening one database migrate it one at a time.
@@ -167,55 +176,12 @@ int64_t Clamp(uint64_t v) {
   return static_cast<int64_t>(std::min<uint64_t>(v, std::numeric_limits<int64_t>::max()));
 }
 
-// The columns RecordFromRow reads, in its order (spelled out in each query, which must be a
-// literal for the statement cache):
-//   leaf_index, occurred_at, event, outcome, message_id, delivery_id, sender,
-//   sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash,
-//   message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance,
-//   version
-constexpr int kRecordColumns = 20;
-
-v1::DisclosureRecord RecordFromRow(const PgResult& q, int row) {
-  v1::DisclosureRecord r;
-  r.set_index(static_cast<uint64_t>(q.Int(row, 0)));
-  const int64_t at = q.Int(row, 1);
-  r.mutable_occurred_at()->set_seconds(at / 1'000'000);
-  r.mutable_occurred_at()->set_nanos(static_cast<int32_t>(at % 1'000'000) * 1000);
-  r.set_event(q.Text(row, 2));
-  r.set_outcome(q.Text(row, 3));
-  r.set_message_id(q.Text(row, 4));
-  if (!q.IsNull(row, 5)) r.set_delivery_id(static_cast<uint64_t>(q.Int(row, 5)));
-  r.set_sender(q.Text(row, 6));
-  r.set_sender_certificate_subject(q.Text(row, 7));
-  r.set_sender_certificate_fingerprint(q.Text(row, 8));
-  r.set_recipient(q.Text(row, 9));
-  r.set_subject_hash(q.Text(row, 10));
-  r.set_message_type(q.Text(row, 11));
-  r.set_view(q.Text(row, 12));
-  r.set_content_hash(q.Text(row, 13));
-  r.set_legal_basis(q.Text(row, 14));
-  r.set_legal_citation(q.Text(row, 15));
-  r.set_handling(q.Text(row, 16));
-  r.set_reason(q.Text(row, 17));
-  r.set_instance(q.Text(row, 18));
-  r.set_version(q.Text(row, 19));
-  return r;
-}
-
-FlagInfo FlagFromRow(const PgResult& q, int row) {
-  FlagInfo f{q.Text(row, 0), q.Text(row, 1), q.Text(row, 2), q.Text(row, 3),
-             q.Int(row, 4),  std::nullopt,   std::nullopt,   q.Text(row, 7)};
-  if (!q.IsNull(row, 5)) f.expires_at = q.Int(row, 5);
-  if (!q.IsNull(row, 6)) f.unflagged_at = q.Int(row, 6);
-  return f;
-}
-
-// Stored log nodes, read through one connection: a whole batch in one query.
-class PgNodeReader final : public merkle::NodeReader {
+// Log nodes as stored, read through one connection: a whole batch in one query.
+class PgStoredNodes final : public StoredNodes {
  public:
-  explicit PgNodeReader(PgConn& conn) : conn_(&conn) {}
-  Status GetNodes(std::span<const merkle::NodeId> ids,
-                  std::vector<std::string>* hashes) const override {
+  explicit PgStoredNodes(PgConn& conn) : conn_(&conn) {}
+  Status Read(std::span<const merkle::NodeId> ids,
+              std::vector<std::optional<std::string>>* hashes) const override {
     hashes->clear();
     if (ids.empty()) return Status::Ok();
     // Two array parameters ("{1,2}"): values bound, never spliced into the SQL.
@@ -237,19 +203,43 @@ class PgNodeReader final : public merkle::NodeReader {
         !s.ok()) {
       return s;
     }
-    if (q.rows() != static_cast<int>(ids.size())) {
-      return {Code::kInternal, "log nodes: asked for " + std::to_string(ids.size()) + ", got " +
-                                   std::to_string(q.rows())};
-    }
     for (int i = 0; i < q.rows(); ++i) {
-      if (q.IsNull(i, 0)) return {Code::kNotFound, "log node not stored"};
-      hashes->push_back(q.Text(i, 0));
+      if (q.IsNull(i, 0)) {
+        hashes->emplace_back();
+      } else {
+        hashes->emplace_back(q.Text(i, 0));
+      }
     }
+    return Status::Ok();
+  }
+  Status ReadLeaves(uint64_t begin, uint64_t end, std::vector<std::string>* hashes) const override {
+    PgResult q;
+    if (Status s =
+            conn_->Query("SELECT hash FROM merkle_nodes WHERE level = 0 AND idx >= $1 AND idx < $2 "
+                         "ORDER BY idx",
+                         {PgParam::Int(Clamp(begin)), PgParam::Int(Clamp(end))}, &q);
+        !s.ok()) {
+      return s;
+    }
+    for (int i = 0; i < q.rows(); ++i) hashes->push_back(q.Text(i, 0));
     return Status::Ok();
   }
 
  private:
   PgConn* conn_;
+};
+
+// One row of a result, as RecordFromColumns and FlagFromColumns read it.
+class PgRow {
+ public:
+  PgRow(const PgResult& result, int row) : result_(result), row_(row) {}
+  int64_t Int(int column) const { return result_.Int(row_, column); }
+  std::string Text(int column) const { return result_.Text(row_, column); }
+  bool IsNull(int column) const { return result_.IsNull(row_, column); }
+
+ private:
+  const PgResult& result_;
+  int row_;
 };
 
 // A failed migration from `version`; says what to do if the session may not change the schema.
@@ -342,13 +332,246 @@ Status Migrate(PgConn& db) {
   }
 }
 
-// Ops that may append to the log or sign it: their batch takes the log lock first.
-bool TouchesLog(const WriteOp& op) {
-  return std::holds_alternative<PostOp>(op) || std::holds_alternative<EscalateOp>(op) ||
-         std::holds_alternative<CallRecordOp>(op) || std::holds_alternative<CheckpointOp>(op);
-}
-
 }  // namespace
+
+// The writer's rows, for the store core.
+class PgStore::Rows final : public StoreRows {
+ public:
+  explicit Rows(PgStore* store) : store_(store), w_(*store->writer_), nodes_(w_) {}
+
+  Status Begin() override { return w_.Exec("BEGIN"); }
+  Status Savepoint() override { return w_.Exec("SAVEPOINT op"); }
+  Status RollbackToSavepoint() override { return w_.Exec("ROLLBACK TO SAVEPOINT op"); }
+  Status ReleaseSavepoint() override { return w_.Exec("RELEASE SAVEPOINT op"); }
+  Status Commit(std::span<WriteOp* const> ops) override {
+    if (Status s = store_->NotifyCommit(ops); !s.ok()) return s;
+    return w_.Commit();
+  }
+  void Rollback() override { w_.Rollback(); }
+
+  Status LockLogHead(std::optional<uint64_t>* size) override {
+    // Held until the transaction ends: appends from all daemons queue here, in commit order.
+    PgResult q;
+    if (Status s = w_.Query("SELECT size FROM log_head FOR UPDATE", {}, &q); !s.ok()) return s;
+    if (q.rows() != 1) return {Code::kInternal, "disclosure log: log_head has no row"};
+    *size = static_cast<uint64_t>(q.Int(0, 0));
+    return Status::Ok();
+  }
+  Status SetLogHead(uint64_t size) override {
+    return w_.Query("UPDATE log_head SET size = $1", {PgParam::Int(Clamp(size))});
+  }
+  const StoredNodes& Nodes() override { return nodes_; }
+
+  Status FindMessage(std::string_view sender, std::string_view idempotency_key,
+                     std::optional<ExistingMessage>* out) override {
+    PgResult q;
+    if (Status s = w_.Query("SELECT message_id, request_hash, accepted_at FROM messages "
+                            "WHERE sender = $1 AND idempotency_key = $2",
+                            {PgParam::Text(sender), PgParam::Text(idempotency_key)}, &q);
+        !s.ok()) {
+      return s;
+    }
+    if (q.rows() == 1) *out = ExistingMessage{q.Text(0, 0), q.Text(0, 1), q.Int(0, 2)};
+    return Status::Ok();
+  }
+
+  Status ReadOutcomes(std::string_view message_id, StoredReceipt* receipt) override {
+    PgResult q;
+    if (Status s =
+            w_.Query("SELECT recipient, reason, delivery_id IS NOT NULL FROM disclosures "
+                     "WHERE message_id = $1 AND (delivery_id IS NOT NULL OR outcome = 'refused') "
+                     "ORDER BY recipient",
+                     {PgParam::Text(message_id)}, &q);
+        !s.ok()) {
+      return s;
+    }
+    for (int i = 0; i < q.rows(); ++i) {
+      if (q.Int(i, 2) != 0) {
+        receipt->recipients.push_back(q.Text(i, 0));
+      } else {
+        receipt->refusals.push_back({q.Text(i, 0), q.Text(i, 1)});
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status InsertMessage(const NewMessage& m, int64_t now, int64_t* id) override {
+    PgResult q;
+    if (Status s = w_.Query(
+            "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, "
+            "message_type, legal_basis, handling, accepted_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            {PgParam::Text(m.message_id), PgParam::Text(m.sender), PgParam::Text(m.idempotency_key),
+             PgParam::Bytes(m.request_hash), PgParam::Text(m.message_type),
+             PgParam::Text(m.legal_basis), PgParam::Text(m.handling), PgParam::Int(now)},
+            &q);
+        !s.ok()) {
+      return s;
+    }
+    *id = q.Int(0, 0);
+    return Status::Ok();
+  }
+
+  Status InsertDelivery(int64_t message, const RecipientDisclosure& r,
+                        std::optional<int64_t> same_as, int64_t* id) override {
+    PgResult q;
+    if (Status s =
+            w_.Query("INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
+                     "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                     {PgParam::Int(message), PgParam::Text(r.party),
+                      PgParam::Bytes(same_as ? std::string_view() : std::string_view(r.envelope)),
+                      PgParam::Int(r.ack_deadline), PgParam::Int(same_as)},
+                     &q);
+        !s.ok()) {
+      return s;
+    }
+    *id = q.Int(0, 0);
+    return Status::Ok();
+  }
+
+  Status InsertRecord(const v1::DisclosureRecord& r) override {
+    return w_.Query(
+        "INSERT INTO disclosures (leaf_index, occurred_at, event, outcome, message_id, "
+        "delivery_id, sender, recipient, subject_hash, message_type, legal_basis, "
+        "legal_citation, handling, view, content_hash, reason, sender_certificate_subject, "
+        "sender_certificate_fingerprint, instance, version) VALUES ($1, $2, $3, $4, $5, $6, "
+        "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        {PgParam::Int(Clamp(r.index())),
+         PgParam::Int(OccurredAt(r)),
+         PgParam::Text(r.event()),
+         PgParam::Text(r.outcome()),
+         PgParam::Text(r.message_id()),
+         PgParam::Int(DeliveryIdOf(r)),
+         PgParam::Text(r.sender()),
+         PgParam::Text(r.recipient()),
+         PgParam::Bytes(r.subject_hash()),
+         PgParam::Text(r.message_type()),
+         PgParam::Text(r.legal_basis()),
+         PgParam::Text(r.legal_citation()),
+         PgParam::Text(r.handling()),
+         PgParam::Text(r.view()),
+         PgParam::Bytes(r.content_hash()),
+         PgParam::Text(r.reason()),
+         PgParam::Text(r.sender_certificate_subject()),
+         PgParam::Text(r.sender_certificate_fingerprint()),
+         PgParam::Text(r.instance()),
+         PgParam::Text(r.version())});
+  }
+
+  Status InsertNodes(std::span<const merkle::Node> nodes) override {
+    for (const merkle::Node& node : nodes) {
+      if (Status s = w_.Query("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)",
+                              {PgParam::Int(node.id.level), PgParam::Int(Clamp(node.id.index)),
+                               PgParam::Bytes(node.hash)});
+          !s.ok()) {
+        return s;
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status LatestCheckpoint(std::optional<StoredCheckpoint>* out) override {
+    PgResult q;
+    if (Status s = w_.Query("SELECT tree_size, root, note, signed_at FROM checkpoints "
+                            "ORDER BY tree_size DESC LIMIT 1",
+                            {}, &q);
+        !s.ok()) {
+      return s;
+    }
+    if (q.rows() == 1) {
+      *out = StoredCheckpoint{static_cast<uint64_t>(q.Int(0, 0)), q.Text(0, 1), q.Text(0, 2),
+                              q.Int(0, 3)};
+    }
+    return Status::Ok();
+  }
+
+  Status InsertCheckpoint(const StoredCheckpoint& c) override {
+    return w_.Query(
+        "INSERT INTO checkpoints (tree_size, root, note, signed_at) VALUES ($1, $2, $3, $4)",
+        {PgParam::Int(Clamp(c.tree_size)), PgParam::Bytes(c.root), PgParam::Bytes(c.note),
+         PgParam::Int(c.signed_at)});
+  }
+
+  Status MarkEscalated(uint64_t delivery, int64_t now, bool* marked) override {
+    PgResult q;
+    if (Status s = w_.Query(
+            "UPDATE deliveries SET escalated_at = $1 WHERE id = $2 AND ack_deadline IS NOT NULL "
+            "AND acked_at IS NULL AND escalated_at IS NULL",
+            {PgParam::Int(now), PgParam::Int(Clamp(delivery))}, &q);
+        !s.ok()) {
+      return s;
+    }
+    *marked = q.Affected() == 1;
+    return Status::Ok();
+  }
+
+  Status Acknowledge(std::string_view party, uint64_t delivery, int64_t now,
+                     bool* changed) override {
+    PgResult q;
+    if (Status s =
+            w_.Query("UPDATE deliveries SET acked_at = $1, received_at = coalesce(received_at, $1) "
+                     "WHERE id = $2 AND recipient = $3 AND acked_at IS NULL",
+                     {PgParam::Int(now), PgParam::Int(Clamp(delivery)), PgParam::Text(party)}, &q);
+        !s.ok()) {
+      return s;
+    }
+    *changed = q.Affected() == 1;
+    return Status::Ok();
+  }
+
+  Status DeliveryExists(std::string_view party, uint64_t delivery, bool* exists) override {
+    PgResult q;
+    if (Status s = w_.Query("SELECT 1 FROM deliveries WHERE id = $1 AND recipient = $2",
+                            {PgParam::Int(Clamp(delivery)), PgParam::Text(party)}, &q);
+        !s.ok()) {
+      return s;
+    }
+    *exists = q.rows() == 1;
+    return Status::Ok();
+  }
+
+  Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) override {
+    return w_.Query(
+        "UPDATE deliveries SET received_at = $1 "
+        "WHERE id = $2 AND recipient = $3 AND received_at IS NULL",
+        {PgParam::Int(now), PgParam::Int(Clamp(delivery)), PgParam::Text(party)});
+  }
+
+  Status InsertFlag(const FlagOp& op, int64_t now) override {
+    const FlagInfo& f = op.flag;
+    return w_.Query(
+        "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, "
+        "flagged_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        {PgParam::Text(f.flag_id), PgParam::Bytes(op.subject_hash), PgParam::Text(f.reason),
+         PgParam::Text(f.flagged_by), PgParam::Text(f.legal_basis), PgParam::Int(now),
+         PgParam::Int(f.expires_at)});
+  }
+
+  Status Unflag(std::string_view flag_id, std::string_view party, int64_t now,
+                std::optional<FlagInfo>* after) override {
+    if (Status s = w_.Query("UPDATE flags SET unflagged_at = $1, unflagged_by = $2 "
+                            "WHERE flag_id = $3 AND unflagged_at IS NULL",
+                            {PgParam::Int(now), PgParam::Text(party), PgParam::Text(flag_id)});
+        !s.ok()) {
+      return s;
+    }
+    PgResult q;
+    if (Status s =
+            w_.Query("SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
+                     "unflagged_at, unflagged_by FROM flags WHERE flag_id = $1",
+                     {PgParam::Text(flag_id)}, &q);
+        !s.ok()) {
+      return s;
+    }
+    if (q.rows() == 1) *after = FlagFromColumns(PgRow(q, 0));
+    return Status::Ok();
+  }
+
+ private:
+  PgStore* const store_;
+  PgConn& w_;
+  PgStoredNodes nodes_;
+};
 
 class PgStore::ReaderLease {
  public:
@@ -382,6 +605,11 @@ class PgStore::ReaderLease {
   PgStore* store_;
   std::unique_ptr<PgConn> conn_;
 };
+
+PgStore::PgStore(PgStoreOptions options)
+    : options_(std::move(options)), core_(options_.instance, options_.version) {}
+
+PgStore::~PgStore() = default;
 
 Status PgStore::Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* out) {
   std::unique_ptr<PgStore> store(new PgStore(options));
@@ -477,36 +705,8 @@ Status PgStore::OpenLog() {
     return {Code::kInternal, "disclosure log out of step: " + std::to_string(records) +
                                  " records but the log head says " + std::to_string(size)};
   }
-  if (Status s = merkle::CompactRange::FromReader(PgNodeReader(w), size, &log_); !s.ok()) {
-    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
-  }
-  log_size_.store(log_.size());
-  return Status::Ok();
-}
-
-Status PgStore::LockLog() {
-  PgConn& w = *writer_;
-  PgResult q;
-  // Held until the transaction ends: appends from all daemons queue here, in commit order.
-  if (Status s = w.Query("SELECT size FROM log_head FOR UPDATE", {}, &q); !s.ok()) return s;
-  if (q.rows() != 1) return {Code::kInternal, "disclosure log: log_head has no row"};
-  const auto size = static_cast<uint64_t>(q.Int(0, 0));
-  log_locked_ = true;
-  if (size == log_.size()) return Status::Ok();
-  // Another daemon appended (or this one committed without learning it did): the nodes it
-  // stored are visible now that its transaction has released the lock.
-  if (size < log_.size()) {
-    LogWarning("disclosure log: the stored head (" + std::to_string(size) +
-               ") is behind this daemon's (" + std::to_string(log_.size()) +
-               "); following the database");
-  }
-  merkle::CompactRange loaded;
-  if (Status s = merkle::CompactRange::FromReader(PgNodeReader(w), size, &loaded); !s.ok()) {
-    if (s.code() == Code::kUnavailable) return s;
-    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
-  }
-  log_ = std::move(loaded);
-  return Status::Ok();
+  rows_ = std::make_unique<Rows>(this);
+  return core_.LoadLog(rows_->Nodes(), size);
 }
 
 Status PgStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
@@ -520,47 +720,7 @@ Status PgStore::Apply(std::span<WriteOp* const> ops, int64_t now) {
       return s;
     }
   }
-  const merkle::CompactRange log_before = log_;
-  auto abort = [&](Status s) {
-    w.Rollback();
-    log_ = log_before;
-    log_locked_ = false;
-    return s;
-  };
-  if (Status s = w.Exec("BEGIN"); !s.ok()) return abort(s);
-  // The log lock before any row lock, so that two daemons' batches cannot deadlock over it.
-  if (std::any_of(ops.begin(), ops.end(), [](const WriteOp* op) { return TouchesLog(*op); })) {
-    if (Status s = LockLog(); !s.ok()) return abort(s);
-  }
-  const uint64_t size_at_start = log_.size();
-  for (WriteOp* op : ops) {
-    // Each op in its own savepoint: a refused op rolls back alone, the batch goes on.
-    if (Status s = w.Exec("SAVEPOINT op"); !s.ok()) return abort(s);
-    const merkle::CompactRange log_before_op = log_;
-    Status op_status = ApplyOne(*op, now);
-    // The database itself failed, or the log is out of step with it.
-    if (op_status.code() == Code::kUnavailable || op_status.code() == Code::kInternal) {
-      return abort(op_status);
-    }
-    if (!op_status.ok()) {
-      if (Status s = w.Exec("ROLLBACK TO SAVEPOINT op"); !s.ok()) return abort(s);
-      log_ = log_before_op;
-    }
-    if (Status s = w.Exec("RELEASE SAVEPOINT op"); !s.ok()) return abort(s);
-  }
-  if (log_.size() != size_at_start) {
-    if (Status s = w.Query("UPDATE log_head SET size = $1", {PgParam::Int(Clamp(log_.size()))});
-        !s.ok()) {
-      return abort(s);
-    }
-  }
-  if (Status s = NotifyCommit(ops); !s.ok()) return abort(s);
-  // If COMMIT's answer is lost the outcome is unknown; log_ goes back to before, and the next
-  // batch's LockLog reloads it from the database either way.
-  if (Status s = w.Commit(); !s.ok()) return abort(s);
-  log_locked_ = false;
-  log_size_.store(log_.size());
-  return Status::Ok();
+  return core_.Apply(*rows_, ops, now);
 }
 
 Status PgStore::NotifyCommit(std::span<WriteOp* const> ops) {
@@ -596,335 +756,6 @@ Status PgStore::NotifyCommit(std::span<WriteOp* const> ops) {
   return Status::Ok();
 }
 
-Status PgStore::ApplyOne(WriteOp& op, int64_t now) {
-  return std::visit([this, now](auto& o) { return o.status = this->ApplyOp(o, now); }, op);
-}
-
-Status PgStore::LoadReceipt(int64_t message_pk, StoredReceipt* receipt) {
-  PgResult q;
-  if (Status s =
-          writer_->Query("SELECT recipient FROM deliveries WHERE message = $1 ORDER BY recipient",
-                         {PgParam::Int(message_pk)}, &q);
-      !s.ok()) {
-    return s;
-  }
-  for (int i = 0; i < q.rows(); ++i) receipt->recipients.push_back(q.Text(i, 0));
-  PgResult r;
-  if (Status s = writer_->Query("SELECT recipient, reason FROM disclosures WHERE message_id = $1 "
-                                "AND outcome = 'refused' ORDER BY recipient",
-                                {PgParam::Text(receipt->message_id)}, &r);
-      !s.ok()) {
-    return s;
-  }
-  for (int i = 0; i < r.rows(); ++i) receipt->refusals.push_back({r.Text(i, 0), r.Text(i, 1)});
-  return Status::Ok();
-}
-
-struct PgStore::RecordRow {
-  std::string event;
-  std::string outcome;
-  std::string message_id;
-  std::optional<int64_t> delivery_id;
-  std::string sender;
-  std::string recipient;
-  std::string subject_hash;
-  std::string message_type;
-  std::string legal_basis;
-  std::string legal_citation;
-  std::string handling;
-  std::string view;
-  std::string content_hash;
-  std::string reason;
-  std::string certificate_subject;
-  std::string certificate_fingerprint;
-};
-
-Status PgStore::InsertRecord(const RecordRow& row, int64_t now, uint64_t* index) {
-  if (!log_locked_) return {Code::kInternal, "disclosure log: appending without its lock"};
-  PgConn& w = *writer_;
-  PgResult q;
-  // RETURNING gives the record as stored: the leaf is made from exactly what exports will read.
-  if (Status s = w.Query(
-          "INSERT INTO disclosures (leaf_index, occurred_at, event, outcome, message_id, "
-          "delivery_id, sender, recipient, subject_hash, message_type, legal_basis, "
-          "legal_citation, handling, view, content_hash, reason, sender_certificate_subject, "
-          "sender_certificate_fingerprint, instance, version) VALUES ($1, $2, $3, $4, $5, $6, "
-          "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) "
-          "RETURNING leaf_index, occurred_at, event, outcome, message_id, delivery_id, sender, "
-          "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
-          "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, "
-          "instance, version",
-          {PgParam::Int(Clamp(log_.size())),
-           PgParam::Int(now),
-           PgParam::Text(row.event),
-           PgParam::Text(row.outcome),
-           PgParam::Text(row.message_id),
-           PgParam::Int(row.delivery_id),
-           PgParam::Text(row.sender),
-           PgParam::Text(row.recipient),
-           PgParam::Bytes(row.subject_hash),
-           PgParam::Text(row.message_type),
-           PgParam::Text(row.legal_basis),
-           PgParam::Text(row.legal_citation),
-           PgParam::Text(row.handling),
-           PgParam::Text(row.view),
-           PgParam::Bytes(row.content_hash),
-           PgParam::Text(row.reason),
-           PgParam::Text(row.certificate_subject),
-           PgParam::Text(row.certificate_fingerprint),
-           PgParam::Text(options_.instance),
-           PgParam::Text(options_.version)},
-          &q);
-      !s.ok()) {
-    return s;
-  }
-  const v1::DisclosureRecord record = RecordFromRow(q, 0);
-  if (record.index() != log_.size()) {
-    return {Code::kInternal, "disclosure log out of step: record " +
-                                 std::to_string(record.index()) + " but log size " +
-                                 std::to_string(log_.size())};
-  }
-  std::vector<merkle::Node> completed;
-  if (Status s = log_.Append(merkle::RecordLeafHash(record), &completed); !s.ok()) return s;
-  for (const merkle::Node& node : completed) {
-    if (Status s = w.Query("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)",
-                           {PgParam::Int(node.id.level), PgParam::Int(Clamp(node.id.index)),
-                            PgParam::Bytes(node.hash)});
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (index != nullptr) *index = record.index();
-  return Status::Ok();
-}
-
-Status PgStore::InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
-                                       int64_t delivery_id, const RecipientDisclosure& basis,
-                                       const std::string& recipient, const std::string& view,
-                                       const std::string& content_hash, const std::string& reason) {
-  const bool own_basis = basis.legal_basis.empty();
-  RecordRow row{disclosed ? m.event : "refuse",
-                disclosed ? "disclosed" : "refused",
-                m.message_id,
-                disclosed ? std::optional<int64_t>(delivery_id) : std::nullopt,
-                m.sender,
-                recipient,
-                m.subject_hash,
-                m.message_type,
-                own_basis ? m.legal_basis : basis.legal_basis,
-                own_basis ? m.legal_citation : basis.legal_citation,
-                m.handling,
-                view,
-                content_hash,
-                reason,
-                m.sender_certificate_subject,
-                m.sender_certificate_fingerprint};
-  return InsertRecord(row, now);
-}
-
-Status PgStore::ApplyOp(CallRecordOp& op, int64_t now) {
-  RecordRow row;
-  row.event = op.event;
-  row.outcome = op.event == "deny" ? "refused" : "read";
-  row.sender = op.party;
-  row.recipient = op.party;
-  row.subject_hash = op.subject_hash;
-  row.reason = op.reason;
-  row.certificate_subject = op.certificate_subject;
-  row.certificate_fingerprint = op.certificate_fingerprint;
-  return InsertRecord(row, now, &op.index);
-}
-
-Status PgStore::ApplyOp(CheckpointOp& op, int64_t now) {
-  if (!log_locked_) return {Code::kInternal, "disclosure log: signing without its lock"};
-  PgConn& w = *writer_;
-  PgResult last;
-  if (Status s = w.Query("SELECT tree_size, root, note, signed_at FROM checkpoints "
-                         "ORDER BY tree_size DESC LIMIT 1",
-                         {}, &last);
-      !s.ok()) {
-    return s;
-  }
-  if (last.rows() == 1 && static_cast<uint64_t>(last.Int(0, 0)) == log_.size()) {
-    op.checkpoint = {static_cast<uint64_t>(last.Int(0, 0)), last.Text(0, 1), last.Text(0, 2),
-                     last.Int(0, 3)};
-    return Status::Ok();
-  }
-  StoredCheckpoint c{log_.size(), log_.Root(), "", now};
-  if (Status s = op.sign(c.tree_size, c.root, &c.note); !s.ok()) return s;
-  if (Status s = w.Query(
-          "INSERT INTO checkpoints (tree_size, root, note, signed_at) VALUES ($1, $2, $3, $4)",
-          {PgParam::Int(Clamp(c.tree_size)), PgParam::Bytes(c.root), PgParam::Bytes(c.note),
-           PgParam::Int(now)});
-      !s.ok()) {
-    return s;
-  }
-  op.checkpoint = std::move(c);
-  return Status::Ok();
-}
-
-Status PgStore::ApplyOp(PostOp& op, int64_t now) {
-  PgConn& w = *writer_;
-  const NewMessage& m = op.message;
-  // No other daemon can store this key between the look and the insert: a batch with a post
-  // holds the log lock from its start to its commit.
-  PgResult existing;
-  if (Status s = w.Query("SELECT id, message_id, request_hash, accepted_at FROM messages "
-                         "WHERE sender = $1 AND idempotency_key = $2",
-                         {PgParam::Text(m.sender), PgParam::Text(m.idempotency_key)}, &existing);
-      !s.ok()) {
-    return s;
-  }
-  if (existing.rows() == 1) {
-    if (existing.Text(0, 2) != m.request_hash) {
-      return {Code::kFailedPrecondition,
-              "envelope.idempotency_key: already used by this party for a different message"};
-    }
-    op.receipt.message_id = existing.Text(0, 1);
-    op.receipt.accepted_at = existing.Int(0, 3);
-    op.receipt.duplicate = true;
-    return LoadReceipt(existing.Int(0, 0), &op.receipt);
-  }
-  return InsertMessage(m, now, &op.receipt);
-}
-
-Status PgStore::InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt) {
-  PgConn& w = *writer_;
-  *receipt = {m.message_id, {}, m.refusals, now, false};
-  for (const RecipientRefusal& refusal : m.refusals) {
-    if (Status s =
-            InsertDisclosureRecord(m, now, false, 0, {}, refusal.party, "", "", refusal.reason);
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (m.recipients.empty()) return Status::Ok();  // Refused outright: only the records stay.
-
-  PgResult q;
-  if (Status s = w.Query(
-          "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, "
-          "message_type, legal_basis, handling, accepted_at) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-          {PgParam::Text(m.message_id), PgParam::Text(m.sender), PgParam::Text(m.idempotency_key),
-           PgParam::Bytes(m.request_hash), PgParam::Text(m.message_type),
-           PgParam::Text(m.legal_basis), PgParam::Text(m.handling), PgParam::Int(now)},
-          &q);
-      !s.ok()) {
-    return s;
-  }
-  const int64_t message_pk = q.Int(0, 0);
-  for (const RecipientDisclosure& r : m.recipients) {
-    PgResult d;
-    if (Status s = w.Query("INSERT INTO deliveries (message, recipient, envelope, ack_deadline) "
-                           "VALUES ($1, $2, $3, $4) RETURNING id",
-                           {PgParam::Int(message_pk), PgParam::Text(r.party),
-                            PgParam::Bytes(r.envelope), PgParam::Int(r.ack_deadline)},
-                           &d);
-        !s.ok()) {
-      return s;
-    }
-    if (Status s = InsertDisclosureRecord(m, now, true, d.Int(0, 0), r, r.party, r.view,
-                                          r.content_hash, r.note);
-        !s.ok()) {
-      return s;
-    }
-    receipt->recipients.push_back(r.party);
-  }
-  return Status::Ok();
-}
-
-Status PgStore::ApplyOp(EscalateOp& op, int64_t now) {
-  // Atomic across daemons: a concurrent escalation of the same delivery waits for this row
-  // lock, then re-checks the condition on the committed row and changes nothing.
-  PgResult q;
-  if (Status s = writer_->Query(
-          "UPDATE deliveries SET escalated_at = $1 WHERE id = $2 AND ack_deadline IS NOT NULL "
-          "AND acked_at IS NULL AND escalated_at IS NULL",
-          {PgParam::Int(now), PgParam::Int(Clamp(op.delivery_id))}, &q);
-      !s.ok()) {
-    return s;
-  }
-  if (q.Affected() != 1) {
-    return {Code::kFailedPrecondition,
-            "delivery " + std::to_string(op.delivery_id) +
-                " has no open deadline (acknowledged, already escalated or none)"};
-  }
-  return InsertMessage(op.escalation, now, &op.receipt);
-}
-
-Status PgStore::ApplyOp(AckOp& op, int64_t now) {
-  PgConn& w = *writer_;
-  op.newly_acknowledged = 0;
-  for (size_t i = 0; i < op.delivery_ids.size(); ++i) {
-    const int64_t id = Clamp(op.delivery_ids[i]);
-    PgResult update;
-    if (Status s =
-            w.Query("UPDATE deliveries SET acked_at = $1, received_at = coalesce(received_at, $1) "
-                    "WHERE id = $2 AND recipient = $3 AND acked_at IS NULL",
-                    {PgParam::Int(now), PgParam::Int(id), PgParam::Text(op.party)}, &update);
-        !s.ok()) {
-      return s;
-    }
-    if (update.Affected() == 1) {
-      ++op.newly_acknowledged;
-      continue;
-    }
-    PgResult exists;
-    if (Status s = w.Query("SELECT 1 FROM deliveries WHERE id = $1 AND recipient = $2",
-                           {PgParam::Int(id), PgParam::Text(op.party)}, &exists);
-        !s.ok()) {
-      return s;
-    }
-    if (exists.rows() == 0) {
-      return {Code::kNotFound, "delivery_ids[" + std::to_string(i) + "]: no delivery " +
-                                   std::to_string(id) + " addressed to this party"};
-    }
-  }
-  return Status::Ok();
-}
-
-Status PgStore::ApplyOp(ReceivedOp& op, int64_t now) {
-  return writer_->Query(
-      "UPDATE deliveries SET received_at = $1 "
-      "WHERE id = $2 AND recipient = $3 AND received_at IS NULL",
-      {PgParam::Int(now), PgParam::Int(Clamp(op.delivery_id)), PgParam::Text(op.party)});
-}
-
-Status PgStore::ApplyOp(FlagOp& op, int64_t now) {
-  const FlagInfo& f = op.flag;
-  if (Status s = writer_->Query(
-          "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, "
-          "flagged_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-          {PgParam::Text(f.flag_id), PgParam::Bytes(op.subject_hash), PgParam::Text(f.reason),
-           PgParam::Text(f.flagged_by), PgParam::Text(f.legal_basis), PgParam::Int(now),
-           PgParam::Int(f.expires_at)});
-      !s.ok()) {
-    return s;
-  }
-  op.flag.flagged_at = now;
-  return Status::Ok();
-}
-
-Status PgStore::ApplyOp(UnflagOp& op, int64_t now) {
-  PgConn& w = *writer_;
-  if (Status s = w.Query("UPDATE flags SET unflagged_at = $1, unflagged_by = $2 "
-                         "WHERE flag_id = $3 AND unflagged_at IS NULL",
-                         {PgParam::Int(now), PgParam::Text(op.party), PgParam::Text(op.flag_id)});
-      !s.ok()) {
-    return s;
-  }
-  PgResult q;
-  if (Status s = w.Query("SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
-                         "unflagged_at, unflagged_by FROM flags WHERE flag_id = $1",
-                         {PgParam::Text(op.flag_id)}, &q);
-      !s.ok()) {
-    return s;
-  }
-  if (q.rows() == 0) return {Code::kNotFound, "flag_id: no such flag"};
-  op.result = FlagFromRow(q, 0);
-  return Status::Ok();
-}
-
 Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
                                size_t limit, std::vector<StoredDelivery>* out) {
   PgResult q;
@@ -932,19 +763,21 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
   Status s = ReaderLease(this).Read([&](PgConn& r) {
     const std::initializer_list<PgParam> params = {
         PgParam::Text(party), PgParam::Int(Clamp(from_id)), PgParam::Int(Clamp(limit))};
-    return unacked_only
-               ? r.Query(
-                     "SELECT d.id, m.message_id, m.sender, m.accepted_at, d.envelope, false "
-                     "FROM deliveries d JOIN messages m ON m.id = d.message "
-                     "WHERE d.recipient = $1 AND d.id >= $2 AND d.acked_at IS NULL "
-                     "ORDER BY d.id LIMIT $3",
-                     params, &q)
-               : r.Query(
-                     "SELECT d.id, m.message_id, m.sender, m.accepted_at, d.envelope, "
-                     "d.acked_at IS NOT NULL "
-                     "FROM deliveries d JOIN messages m ON m.id = d.message "
-                     "WHERE d.recipient = $1 AND d.id >= $2 ORDER BY d.id LIMIT $3",
-                     params, &q);
+    return unacked_only ? r.Query(
+                              "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                              "coalesce(s.envelope, d.envelope), false "
+                              "FROM deliveries d JOIN messages m ON m.id = d.message "
+                              "LEFT JOIN deliveries s ON s.id = d.same_as "
+                              "WHERE d.recipient = $1 AND d.id >= $2 AND d.acked_at IS NULL "
+                              "ORDER BY d.id LIMIT $3",
+                              params, &q)
+                        : r.Query(
+                              "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                              "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL "
+                              "FROM deliveries d JOIN messages m ON m.id = d.message "
+                              "LEFT JOIN deliveries s ON s.id = d.same_as "
+                              "WHERE d.recipient = $1 AND d.id >= $2 ORDER BY d.id LIMIT $3",
+                              params, &q);
   });
   if (!s.ok()) return s;
   for (int i = 0; i < q.rows(); ++i) {
@@ -960,8 +793,10 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view se
   if (Status s = ReaderLease(this).Read([&](PgConn& r) {
         return r.Query(
             "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
-            "d.ack_deadline, d.escalated_at FROM messages m JOIN deliveries d "
-            "ON d.message = m.id WHERE m.message_id = $1 AND m.sender = $2 ORDER BY d.recipient",
+            "d.ack_deadline, d.escalated_at FROM messages m "
+            "JOIN disclosures x ON x.message_id = m.message_id "
+            "JOIN deliveries d ON d.id = x.delivery_id "
+            "WHERE m.message_id = $1 AND m.sender = $2 ORDER BY d.recipient",
             {PgParam::Text(message_id), PgParam::Text(sender)}, &q);
       });
       !s.ok()) {
@@ -1051,7 +886,7 @@ Status PgStore::ListFlags(std::string_view subject_hash, bool include_inactive, 
   });
   if (!s.ok()) return s;
   for (int i = 0; i < q.rows(); ++i) {
-    FlagInfo f = FlagFromRow(q, i);
+    FlagInfo f = FlagFromColumns(PgRow(q, i));
     if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
   }
   return Status::Ok();
@@ -1086,7 +921,7 @@ Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t 
       !s.ok()) {
     return s;
   }
-  for (int i = 0; i < q.rows(); ++i) out->push_back(RecordFromRow(q, i));
+  for (int i = 0; i < q.rows(); ++i) out->push_back(RecordFromColumns(PgRow(q, i)));
   return Status::Ok();
 }
 
@@ -1110,7 +945,7 @@ Status PgStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
     return s;
   }
   for (int i = 0; i < q.rows(); ++i) {
-    out->push_back({RecordFromRow(q, i), q.Text(i, kRecordColumns)});
+    out->push_back({RecordFromColumns(PgRow(q, i)), q.Text(i, kRecordColumns)});
   }
   return Status::Ok();
 }
@@ -1146,7 +981,7 @@ Status PgStore::InclusionProof(uint64_t index, uint64_t tree_size,
       return {Code::kInvalidArgument, "index: " + std::to_string(index) +
                                           " is not in a log of size " + std::to_string(tree_size)};
     }
-    return merkle::InclusionProof(PgNodeReader(r), index, tree_size, proof);
+    return merkle::InclusionProof(LogNodeReader(PgStoredNodes(r)), index, tree_size, proof);
   });
 }
 
@@ -1158,7 +993,7 @@ Status PgStore::ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std
       return {Code::kInvalidArgument,
               "sizes: need from_size <= to_size <= " + std::to_string(size)};
     }
-    return merkle::ConsistencyProof(PgNodeReader(r), size1, size2, proof);
+    return merkle::ConsistencyProof(LogNodeReader(PgStoredNodes(r)), size1, size2, proof);
   });
 }
 

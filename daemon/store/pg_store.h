@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "merkle/compact_range.h"
 #include "store/pg_conn.h"
 #include "store/store.h"
+#include "store/store_core.h"
 
 namespace infoflyt {
 
@@ -59,7 +59,7 @@ class PgStore final : public Store {
   // FAILED_PRECONDITION, naming the setting, if commits would not be durable (see
   // PgStoreOptions::allow_fsync_off).
   static Status Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* out);
-  ~PgStore() override = default;
+  ~PgStore() override;
   PgStore(const PgStore&) = delete;
   PgStore& operator=(const PgStore&) = delete;
 
@@ -89,58 +89,31 @@ class PgStore final : public Store {
                         std::vector<std::string>* proof) override;
   Status ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std::string>* proof) override;
   // As of this daemon's last commit or log reload; others may have appended since.
-  uint64_t LogSize() const override { return log_size_.load(); }
+  uint64_t LogSize() const override { return core_.LogSize(); }
 
  private:
-  explicit PgStore(PgStoreOptions options) : options_(std::move(options)) {}
+  explicit PgStore(PgStoreOptions options);
 
-  Status ApplyOne(WriteOp& op, int64_t now);
   // Inside the batch's transaction: a NOTIFY naming the recipients of the deliveries it stored
   // and the earliest deadline (see pg_listener.h), sent by the server on commit only.
   Status NotifyCommit(std::span<WriteOp* const> ops);
-  // One overload per op type; ApplyOne picks it and stores the result in the op.
-  Status ApplyOp(PostOp& op, int64_t now);
-  Status ApplyOp(AckOp& op, int64_t now);
-  Status ApplyOp(ReceivedOp& op, int64_t now);
-  Status ApplyOp(FlagOp& op, int64_t now);
-  Status ApplyOp(UnflagOp& op, int64_t now);
-  Status ApplyOp(EscalateOp& op, int64_t now);
-  Status ApplyOp(CallRecordOp& op, int64_t now);
-  Status ApplyOp(CheckpointOp& op, int64_t now);
   // Loads the log's right edge as committed.
   Status OpenLog();
   // Reads synchronous_commit, fsync and full_page_writes from the writer's session.
   Status ReadBackDurability();
-  // Inside a transaction: locks the log head until commit and brings log_ up to it.
-  Status LockLog();
-  // Stores a new message: its refusal records and, if it has recipients, the message with one
-  // delivery and disclosure record per recipient.
-  Status InsertMessage(const NewMessage& m, int64_t now, StoredReceipt* receipt);
-  Status LoadReceipt(int64_t message_pk, StoredReceipt* receipt);
-  struct RecordRow;
-  // Inserts a disclosure record as the next leaf and appends it to the log.
-  Status InsertRecord(const RecordRow& row, int64_t now, uint64_t* index = nullptr);
-  // One disclosure record: a disclosure with its delivery, or a refusal.
-  // `basis` overrides the message's legal basis when its legal_basis is set.
-  Status InsertDisclosureRecord(const NewMessage& m, int64_t now, bool disclosed,
-                                int64_t delivery_id, const RecipientDisclosure& basis,
-                                const std::string& recipient, const std::string& view,
-                                const std::string& content_hash, const std::string& reason);
   // The committed log size, read through `conn`.
   static Status StoredLogSize(PgConn& conn, uint64_t* size);
-
+  // The writer's rows, for the core.
+  class Rows;
   // Borrows a reader connection for the lifetime of the lease.
   class ReaderLease;
 
   PgStoreOptions options_;
   std::unique_ptr<PgConn> writer_;
-  // The log's right edge as of the open transaction; writer only. Restored when a transaction
-  // or an op's savepoint rolls back, and reloaded under the log lock if another daemon appended.
-  merkle::CompactRange log_;
+  StoreCore core_;  // Writes through rows_, on the writer only.
+  std::unique_ptr<Rows> rows_;
   std::vector<DurabilitySetting> durability_;  // Read back at open and after each reconnect.
   uint64_t durability_session_ = 0;            // The writer's session they were read in.
-  bool log_locked_ = false;            // The open transaction holds the log lock; writer only.
-  std::atomic<uint64_t> log_size_{0};  // Committed size, as this daemon last saw it.
   std::mutex readers_mu_;
   std::condition_variable readers_cv_;
   std::vector<std::unique_ptr<PgConn>> idle_readers_;

@@ -140,7 +140,6 @@ DROP INDEX deliveries_by_message;
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
-
 // Log nodes as stored, read through one connection.
 class SqliteStoredNodes final : public StoredNodes {
  public:
@@ -163,8 +162,7 @@ class SqliteStoredNodes final : public StoredNodes {
     }
     return Status::Ok();
   }
-  Status ReadLeaves(uint64_t begin, uint64_t end,
-                    std::vector<std::string>* hashes) const override {
+  Status ReadLeaves(uint64_t begin, uint64_t end, std::vector<std::string>* hashes) const override {
     auto& q = db_.Prepare(
         "SELECT hash FROM merkle_nodes WHERE level = 0 AND idx >= ? AND idx < ? ORDER BY idx");
     q.Bind(1, static_cast<int64_t>(begin)).Bind(2, static_cast<int64_t>(end));
@@ -524,8 +522,7 @@ class SqliteStore::Rows final : public StoreRows {
       *out = StoredCheckpoint{static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3)};
     }
     q.Reset();
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok()
-                                                 : w_.Failure("reading checkpoints");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading checkpoints");
   }
 
   Status InsertCheckpoint(const StoredCheckpoint& c) override {
@@ -850,7 +847,8 @@ Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit
   q.Bind(1, static_cast<int64_t>(from_index)).Bind(2, static_cast<int64_t>(to_index));
   q.Bind(3, static_cast<int64_t>(limit));
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out->push_back({RecordFromColumns(q), q.Text(kRecordColumns)});
+  while ((rc = q.Step()) == SQLITE_ROW)
+    out->push_back({RecordFromColumns(q), q.Text(kRecordColumns)});
   q.Reset();
   return rc == SQLITE_DONE ? Status::Ok() : lease.db().Failure("reading the log");
 }
@@ -883,7 +881,8 @@ Status SqliteStore::InclusionProof(uint64_t index, uint64_t tree_size,
                                         " is not in a log of size " + std::to_string(tree_size)};
   }
   ReaderLease lease(this);
-  return merkle::InclusionProof(LogNodeReader(SqliteStoredNodes(lease.db())), index, tree_size, proof);
+  return merkle::InclusionProof(LogNodeReader(SqliteStoredNodes(lease.db())), index, tree_size,
+                                proof);
 }
 
 Status SqliteStore::ConsistencyProof(uint64_t size1, uint64_t size2,
@@ -893,7 +892,8 @@ Status SqliteStore::ConsistencyProof(uint64_t size1, uint64_t size2,
             "sizes: need from_size <= to_size <= " + std::to_string(LogSize())};
   }
   ReaderLease lease(this);
-  return merkle::ConsistencyProof(LogNodeReader(SqliteStoredNodes(lease.db())), size1, size2, proof);
+  return merkle::ConsistencyProof(LogNodeReader(SqliteStoredNodes(lease.db())), size1, size2,
+                                  proof);
 }
 
 }  // namespace infoflyt
