@@ -237,7 +237,98 @@ Status PgConn::Check(PGresult* raw, std::string_view what, PgResult* out) {
   return {code, "postgres: " + std::string(what) + ": " + message};
 }
 
-Status PgConn::Exec(const char* sql) { return Check(PQexec(conn_.get(), sql), sql, nullptr); }
+Status PgConn::Exec(const char* sql) {
+  if (Status s = Sync(); !s.ok()) return s;
+  return Check(PQexec(conn_.get(), sql), sql, nullptr);
+}
+
+Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, bool own_row) {
+  if (PQpipelineStatus(conn_.get()) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_.get()) != 1) {
+    return {Code::kUnavailable, "postgres: cannot enter pipeline mode"};
+  }
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  std::vector<int> formats;
+  std::vector<Oid> types;
+  for (const PgParam& p : params) {
+    types.push_back(p.type_);
+    values.push_back(p.value_ ? p.value_->data() : nullptr);
+    lengths.push_back(p.value_ ? static_cast<int>(p.value_->size()) : 0);
+    formats.push_back(p.format_);
+  }
+  const int n = static_cast<int>(params.size());
+  int sent = 0;
+  if (n == 0) {
+    sent = PQsendQueryParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 1);
+  } else {
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+      std::string name = "s" + std::to_string(prepared_.size());
+      if (PQsendPrepare(conn_.get(), name.c_str(), sql, n, types.data()) != 1) {
+        return {Code::kUnavailable, "postgres: cannot send a statement"};
+      }
+      sent_.push_back({sql, false});
+      prepared_in_pipeline_.push_back(sql);
+      it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    sent = PQsendQueryPrepared(conn_.get(), it->second.c_str(), n, values.data(), lengths.data(),
+                               formats.data(), 1);
+  }
+  if (sent != 1) return {Code::kUnavailable, "postgres: cannot send a statement"};
+  sent_.push_back({sql, own_row});
+  return Status::Ok();
+}
+
+Status PgConn::Send(const char* sql, std::initializer_list<PgParam> params) {
+  return SendStatement(sql, std::span(params.begin(), params.size()));
+}
+
+Status PgConn::SendCommand(const char* sql) { return SendStatement(sql, {}); }
+
+Status PgConn::SendOwnRow(const char* sql, std::initializer_list<PgParam> params) {
+  return SendStatement(sql, std::span(params.begin(), params.size()), true);
+}
+
+Status PgConn::Sync() { return SyncInto(nullptr); }
+
+Status PgConn::SyncInto(PgResult* last) {
+  if (PQpipelineStatus(conn_.get()) == PQ_PIPELINE_OFF) return Status::Ok();
+  Status first = Status::Ok();
+  if (PQpipelineSync(conn_.get()) != 1) {
+    first = {Code::kUnavailable, "postgres: the connection to the server was lost"};
+  }
+  // One result per statement, each followed by a null; then the sync's own.
+  for (size_t i = 0; i < sent_.size(); ++i) {
+    PGresult* result = PQgetResult(conn_.get());
+    if (result == nullptr) break;  // The connection failed: nothing more will come.
+    if (PQresultStatus(result) == PGRES_PIPELINE_ABORTED || !first.ok()) {
+      PQclear(result);
+    } else {
+      first = Check(result, sent_[i].sql, i + 1 == sent_.size() ? last : nullptr);
+      if (sent_[i].own_row &&
+          (first.code() == Code::kAlreadyExists || first.code() == Code::kInvalidArgument)) {
+        first = {Code::kInternal, first.message()};
+      }
+    }
+    while (PGresult* more = PQgetResult(conn_.get())) PQclear(more);
+  }
+  sent_.clear();
+  for (PGresult* r = PQgetResult(conn_.get()); r != nullptr; r = PQgetResult(conn_.get())) {
+    const bool synced = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+    PQclear(r);
+    if (synced) break;
+  }
+  if (PQexitPipelineMode(conn_.get()) != 1 && first.ok()) {
+    first = {Code::kUnavailable, "postgres: cannot leave pipeline mode"};
+  }
+  if (!first.ok()) {
+    // Statements prepared in a failed pipeline may not exist on the server.
+    for (const char* sql : prepared_in_pipeline_) prepared_.erase(sql);
+  }
+  prepared_in_pipeline_.clear();
+  if (!connected()) first = {Code::kUnavailable, "postgres: the connection to the server was lost"};
+  return first;
+}
 
 Status PgConn::Run(const char* name, const std::string& sql, std::span<const PgParam> params,
                    PgResult* out) {
@@ -263,6 +354,14 @@ Status PgConn::Run(const char* name, const std::string& sql, std::span<const PgP
 }
 
 Status PgConn::Query(const char* sql, std::initializer_list<PgParam> params, PgResult* out) {
+  if (PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF) {
+    // Behind what was sent: in the same round trip.
+    if (Status s = SendStatement(sql, std::span(params.begin(), params.size())); !s.ok()) {
+      (void)Sync();
+      return s;
+    }
+    return SyncInto(out);
+  }
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     std::string name = "s" + std::to_string(prepared_.size());
@@ -281,10 +380,15 @@ Status PgConn::Query(const char* sql, std::initializer_list<PgParam> params, PgR
 }
 
 Status PgConn::QueryOnce(const std::string& sql, std::span<const PgParam> params, PgResult* out) {
+  if (Status s = Sync(); !s.ok()) return s;
   return Run(nullptr, sql, params, out);
 }
 
 Status PgConn::Commit() {
+  if (Status s = Sync(); !s.ok()) {
+    Rollback();
+    return s;
+  }
   if (PQtransactionStatus(conn_.get()) == PQTRANS_INERROR) {
     Rollback();
     return {Code::kInternal, "postgres: a failed statement aborted the transaction"};
@@ -293,6 +397,7 @@ Status PgConn::Commit() {
 }
 
 void PgConn::Rollback() {
+  (void)Sync();  // What was sent is rolled back with the rest.
   if (PQstatus(conn_.get()) != CONNECTION_OK) return;
   const PGTransactionStatusType t = PQtransactionStatus(conn_.get());
   if (t == PQTRANS_INTRANS || t == PQTRANS_INERROR) PQclear(PQexec(conn_.get(), "ROLLBACK"));
@@ -316,8 +421,10 @@ Status PgConn::EnsureConnected() {
   // than in the middle of the next transaction.
   if (connected()) (void)PQconsumeInput(conn_.get());
   if (connected()) return Status::Ok();
-  // A new session: statements prepared on the old one are gone.
+  // A new session: statements prepared (or sent) on the old one are gone.
   prepared_.clear();
+  sent_.clear();
+  prepared_in_pipeline_.clear();
   PQreset(conn_.get());
   if (PQstatus(conn_.get()) != CONNECTION_OK) {
     return {Code::kUnavailable,

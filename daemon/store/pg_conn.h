@@ -95,6 +95,21 @@ class PgConn {
   Status QueryOnce(const std::string& sql, std::span<const PgParam> params,
                    PgResult* out = nullptr);
 
+  // Statements whose results are not needed at once, sent without waiting (libpq's pipeline
+  // mode), so that a transaction's writes share round trips: a prepared statement as Query
+  // would run it, or a command without parameters (SAVEPOINT ...). What became of them is
+  // learned at the next Sync, which every other call here does first.
+  Status Send(const char* sql, std::initializer_list<PgParam> params);
+  Status SendCommand(const char* sql);
+  // As Send, for rows whose keys the caller assigned itself (the log's): a refusal of their
+  // values means the caller's own state is wrong, so Sync says INTERNAL rather than blaming
+  // the values.
+  Status SendOwnRow(const char* sql, std::initializer_list<PgParam> params);
+  // Waits for every statement sent; the first failure among them, as Query would say it (those
+  // after a failure are skipped by the server). A Query while statements are outstanding is
+  // sent behind them and answered in the same round trip.
+  Status Sync();
+
   // Commits the open transaction. INTERNAL, rolling back, if a statement in it failed (the
   // server would turn COMMIT into ROLLBACK without an error).
   Status Commit();
@@ -127,7 +142,20 @@ class PgConn {
   std::unique_ptr<PGconn, Finish> conn_;
   const char* setup_ = nullptr;
   uint64_t sessions_ = 1;
+  // Sends a prepared statement (preparing it first, also without waiting) or, if `name` is
+  // null, an unnamed one; counts the results to wait for.
+  Status SendStatement(const char* sql, std::span<const PgParam> params, bool own_row = false);
+  // Sync, keeping the last statement's result in `last` if all went well.
+  Status SyncInto(PgResult* last);
+
   std::map<const char*, std::string> prepared_;  // SQL literal -> statement name.
+  // Statements sent and not yet synced, oldest first, for Sync to name a failure.
+  struct Sent {
+    const char* sql;
+    bool own_row;  // See SendOwnRow.
+  };
+  std::vector<Sent> sent_;
+  std::vector<const char*> prepared_in_pipeline_;  // Forgotten if the pipeline fails.
 };
 
 }  // namespace infoflyt

@@ -339,10 +339,13 @@ class PgStore::Rows final : public StoreRows {
  public:
   explicit Rows(PgStore* store) : store_(store), w_(*store->writer_), nodes_(w_) {}
 
-  Status Begin() override { return w_.Exec("BEGIN"); }
-  Status Savepoint() override { return w_.Exec("SAVEPOINT op"); }
+  // Writes whose answers the core does not need go out without waiting (PgConn::Send) and are
+  // answered at the op's end, so that a post costs a few round trips rather than one per row.
+  Status Begin() override { return w_.SendCommand("BEGIN"); }
+  Status Savepoint() override { return w_.SendCommand("SAVEPOINT op"); }
   Status RollbackToSavepoint() override { return w_.Exec("ROLLBACK TO SAVEPOINT op"); }
-  Status ReleaseSavepoint() override { return w_.Exec("RELEASE SAVEPOINT op"); }
+  Status ReleaseSavepoint() override { return w_.SendCommand("RELEASE SAVEPOINT op"); }
+  Status EndOp() override { return w_.Sync(); }
   Status Commit(std::span<WriteOp* const> ops) override {
     if (Status s = store_->NotifyCommit(ops); !s.ok()) return s;
     return w_.Commit();
@@ -358,7 +361,7 @@ class PgStore::Rows final : public StoreRows {
     return Status::Ok();
   }
   Status SetLogHead(uint64_t size) override {
-    return w_.Query("UPDATE log_head SET size = $1", {PgParam::Int(Clamp(size))});
+    return w_.Send("UPDATE log_head SET size = $1", {PgParam::Int(Clamp(size))});
   }
   const StoredNodes& Nodes() override { return nodes_; }
 
@@ -430,7 +433,7 @@ class PgStore::Rows final : public StoreRows {
   }
 
   Status InsertRecord(const v1::DisclosureRecord& r) override {
-    return w_.Query(
+    return w_.SendOwnRow(
         "INSERT INTO disclosures (leaf_index, occurred_at, event, outcome, message_id, "
         "delivery_id, sender, recipient, subject_hash, message_type, legal_basis, "
         "legal_citation, handling, view, content_hash, reason, sender_certificate_subject, "
@@ -460,9 +463,10 @@ class PgStore::Rows final : public StoreRows {
 
   Status InsertNodes(std::span<const merkle::Node> nodes) override {
     for (const merkle::Node& node : nodes) {
-      if (Status s = w_.Query("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)",
-                              {PgParam::Int(node.id.level), PgParam::Int(Clamp(node.id.index)),
-                               PgParam::Bytes(node.hash)});
+      if (Status s =
+              w_.SendOwnRow("INSERT INTO merkle_nodes (level, idx, hash) VALUES ($1, $2, $3)",
+                            {PgParam::Int(node.id.level), PgParam::Int(Clamp(node.id.index)),
+                             PgParam::Bytes(node.hash)});
           !s.ok()) {
         return s;
       }
@@ -486,7 +490,7 @@ class PgStore::Rows final : public StoreRows {
   }
 
   Status InsertCheckpoint(const StoredCheckpoint& c) override {
-    return w_.Query(
+    return w_.SendOwnRow(
         "INSERT INTO checkpoints (tree_size, root, note, signed_at) VALUES ($1, $2, $3, $4)",
         {PgParam::Int(Clamp(c.tree_size)), PgParam::Bytes(c.root), PgParam::Bytes(c.note),
          PgParam::Int(c.signed_at)});
@@ -531,7 +535,7 @@ class PgStore::Rows final : public StoreRows {
   }
 
   Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) override {
-    return w_.Query(
+    return w_.Send(
         "UPDATE deliveries SET received_at = $1 "
         "WHERE id = $2 AND recipient = $3 AND received_at IS NULL",
         {PgParam::Int(now), PgParam::Int(Clamp(delivery)), PgParam::Text(party)});
@@ -539,7 +543,7 @@ class PgStore::Rows final : public StoreRows {
 
   Status InsertFlag(const FlagOp& op, int64_t now) override {
     const FlagInfo& f = op.flag;
-    return w_.Query(
+    return w_.Send(
         "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, "
         "flagged_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         {PgParam::Text(f.flag_id), PgParam::Bytes(op.subject_hash), PgParam::Text(f.reason),

@@ -415,6 +415,7 @@ class SqliteStore::Rows final : public StoreRows {
   Status Savepoint() override { return w_.Run("SAVEPOINT op"); }
   Status RollbackToSavepoint() override { return w_.Run("ROLLBACK TO op"); }
   Status ReleaseSavepoint() override { return w_.Run("RELEASE op"); }
+  Status EndOp() override { return Status::Ok(); }  // Every statement was answered.
   Status Commit(std::span<WriteOp* const> /*ops*/) override {
     // A statement stepped to a row and not reset would keep a read snapshot open on the writer
     // past the commit, holding back every checkpoint from then on.

@@ -17,6 +17,40 @@ bool TouchesLog(const WriteOp& op) {
          std::holds_alternative<CallRecordOp>(op) || std::holds_alternative<CheckpointOp>(op);
 }
 
+// A row of the log refused: its keys are the core's own, so the log is out of step with the
+// database (or a text field could not be stored as it is), never the op's fault alone.
+Status OutOfStep(const Status& s) {
+  if (s.code() != Code::kAlreadyExists && s.code() != Code::kInvalidArgument) return s;
+  return {Code::kInternal, "disclosure log out of step with the database: " + s.message()};
+}
+
+// Every text field of a record must store as it is, or the stored record would no longer hash
+// to its leaf: PostgreSQL's text takes no NUL byte (libpq would cut the value there).
+Status CheckStorable(const v1::DisclosureRecord& r) {
+  for (const auto& [name, text] :
+       {std::pair<const char*, const std::string*>{"event", &r.event()},
+        {"outcome", &r.outcome()},
+        {"message_id", &r.message_id()},
+        {"sender", &r.sender()},
+        {"sender_certificate_subject", &r.sender_certificate_subject()},
+        {"recipient", &r.recipient()},
+        {"message_type", &r.message_type()},
+        {"view", &r.view()},
+        {"legal_basis", &r.legal_basis()},
+        {"legal_citation", &r.legal_citation()},
+        {"handling", &r.handling()},
+        {"reason", &r.reason()},
+        {"sender_certificate_fingerprint", &r.sender_certificate_fingerprint()},
+        {"instance", &r.instance()},
+        {"version", &r.version()}}) {
+    if (text->find('\0') != std::string::npos) {
+      return {Code::kInvalidArgument, std::string("disclosure record: ") + name +
+                                          " holds a NUL byte, which cannot be stored as text"};
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status StoreCore::LoadLog(const StoredNodes& nodes, uint64_t size) {
@@ -40,16 +74,19 @@ Status StoreCore::Apply(StoreRows& rows, std::span<WriteOp* const> ops, int64_t 
     return s;
   };
   if (Status s = rows.Begin(); !s.ok()) return abort(s);
+  log_locked_ = false;
   if (std::any_of(ops.begin(), ops.end(), [](const WriteOp* op) { return TouchesLog(*op); })) {
     if (Status s = FollowLogHead(rows); !s.ok()) return abort(s);
+    log_locked_ = true;
   }
   const uint64_t size_at_start = log_.size();
   for (WriteOp* op : ops) {
     // Each op in its own savepoint: a refused op rolls back alone, the batch goes on.
     if (Status s = rows.Savepoint(); !s.ok()) return abort(s);
     const merkle::CompactRange log_before_op = log_;
-    const Status op_status =
-        std::visit([&](auto& o) { return o.status = ApplyOp(rows, o, now); }, *op);
+    Status op_status = std::visit([&](auto& o) { return ApplyOp(rows, o, now); }, *op);
+    if (Status written = rows.EndOp(); op_status.ok()) op_status = written;
+    std::visit([&](auto& o) { o.status = op_status; }, *op);
     if (!FailsOnlyTheOp(op_status)) return abort(op_status);
     if (!op_status.ok()) {
       if (Status s = rows.RollbackToSavepoint(); !s.ok()) return abort(s);
@@ -107,11 +144,13 @@ Status StoreCore::AppendStored(StoreRows& rows, const v1::DisclosureRecord& reco
   std::vector<merkle::Node> completed;
   if (Status s = log_.Append(merkle::RecordLeafHash(record), &completed); !s.ok()) return s;
   std::erase_if(completed, [](const merkle::Node& n) { return !StoresLevel(n.id.level); });
-  return rows.InsertNodes(completed);
+  return OutOfStep(rows.InsertNodes(completed));
 }
 
 Status StoreCore::Append(StoreRows& rows, const v1::DisclosureRecord& record) {
-  if (Status s = rows.InsertRecord(record); !s.ok()) return s;
+  if (!log_locked_) return {Code::kInternal, "disclosure log: appending without its lock"};
+  if (Status s = CheckStorable(record); !s.ok()) return s;
+  if (Status s = rows.InsertRecord(record); !s.ok()) return OutOfStep(s);
   return AppendStored(rows, record);
 }
 
@@ -209,11 +248,13 @@ Status StoreCore::ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now) {
   r.set_reason(op.reason);
   r.set_sender_certificate_subject(op.certificate_subject);
   r.set_sender_certificate_fingerprint(op.certificate_fingerprint);
+  if (Status s = Append(rows, r); !s.ok()) return s;
   op.index = r.index();
-  return Append(rows, r);
+  return Status::Ok();
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now) {
+  if (!log_locked_) return {Code::kInternal, "disclosure log: signing without its lock"};
   std::optional<StoredCheckpoint> last;
   if (Status s = rows.LatestCheckpoint(&last); !s.ok()) return s;
   if (last && last->tree_size == log_.size()) {
@@ -222,7 +263,7 @@ Status StoreCore::ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now) {
   }
   StoredCheckpoint c{log_.size(), log_.Root(), "", now};
   if (Status s = op.sign(c.tree_size, c.root, &c.note); !s.ok()) return s;
-  if (Status s = rows.InsertCheckpoint(c); !s.ok()) return s;
+  if (Status s = rows.InsertCheckpoint(c); !s.ok()) return OutOfStep(s);
   op.checkpoint = std::move(c);
   return Status::Ok();
 }

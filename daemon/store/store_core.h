@@ -41,6 +41,9 @@ class StoreRows {
   virtual Status Savepoint() = 0;
   virtual Status RollbackToSavepoint() = 0;
   virtual Status ReleaseSavepoint() = 0;
+  // The end of an op: waits for the writes a backend sent without waiting for their answers
+  // (PostgreSQL's pipeline), and returns the first failure among them, which is the op's.
+  virtual Status EndOp() = 0;
   // Writes what goes with the commit (e.g. notifying other daemons of `ops`), then commits.
   virtual Status Commit(std::span<WriteOp* const> ops) = 0;
   virtual void Rollback() = 0;
@@ -96,8 +99,9 @@ class StoreCore {
   Status LoadLog(const StoredNodes& nodes, uint64_t size);
   // Applies `ops` at `now` in one transaction of `rows`: Store::Apply.
   Status Apply(StoreRows& rows, std::span<WriteOp* const> ops, int64_t now);
-  // Inside a transaction of `rows`: appends `record` (already stored, e.g. one written before
-  // the log existed; its index the next leaf's) to the log, storing the nodes that are kept.
+  // Inside a transaction of `rows` of a single-writer backend (no log head to lock): appends
+  // `record` (already stored, e.g. one written before the log existed; its index the next
+  // leaf's) to the log, storing the nodes that are kept.
   Status AppendStored(StoreRows& rows, const v1::DisclosureRecord& record);
   // Records in the log as of the last commit (or LoadLog).
   uint64_t LogSize() const { return log_size_.load(); }
@@ -131,6 +135,10 @@ class StoreCore {
   // savepoint rolls back, so it always matches the stored nodes.
   merkle::CompactRange log_;
   std::atomic<uint64_t> log_size_{0};  // Committed size.
+  // The open batch may append: it holds the log head's lock (where there is one). Appends and
+  // checkpoints check it, so that an op missing from TouchesLog fails rather than appends
+  // unlocked.
+  bool log_locked_ = false;
 };
 
 }  // namespace infoflyt

@@ -639,6 +639,21 @@ TEST_P(StoreTest, QueriesFilterByPersonPartyBasisTypeOutcomeAndTime) {
   EXPECT_EQ(query({}, 3, 2), (std::vector<uint64_t>{3}));
 }
 
+// A record that could not be stored as it is (PostgreSQL's text takes no NUL byte; the leaf
+// would then not match the row) fails its op alone, on both backends alike.
+TEST_P(StoreTest, ARecordThatCannotBeStoredAsItIsFailsItsOpAlone) {
+  NewMessage bad = Message("m1", "k1");
+  bad.recipients[0].note = std::string("flag\0note", 9);
+  std::vector<WriteOp> ops{PostOp{std::move(bad), {}, {}}, PostOp{Message("m2", "k2"), {}, {}}};
+  ASSERT_TRUE(Apply(ops).ok());
+  EXPECT_EQ(std::get<PostOp>(ops[0]).status.code(), Code::kInvalidArgument);
+  EXPECT_EQ(std::get<PostOp>(ops[0]).status.message(),
+            "disclosure record: reason holds a NUL byte, which cannot be stored as text");
+  EXPECT_TRUE(std::get<PostOp>(ops[1]).status.ok());
+  EXPECT_EQ(Count("messages"), 1);
+  EXPECT_EQ(store_->LogSize(), 2u);
+}
+
 TEST_P(StoreTest, RecipientsGivenTheSameBytesShareOneStoredCopy) {
   NewMessage m = Message("m1", "k1", {"police/oslo", "pst/pst", "municipality/0301"});
   m.recipients[2].envelope = "municipal view";
