@@ -111,6 +111,10 @@ class StoreCore {
  private:
   // Whether the batch may go on after an op that failed with `s` (rolled back alone).
   static bool FailsOnlyTheOp(const Status& s);
+  // One run of Apply: with a savepoint per op, or with none, then stopping at the first op that
+  // fails alone (`an_op_failed`), having rolled everything back.
+  Status ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int64_t now, bool savepoints,
+                    bool* an_op_failed);
   Status ApplyOp(StoreRows& rows, PostOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, AckOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now);
