@@ -1,5 +1,6 @@
 #include "server/exchange_service.h"
 
+#include <asio/post.hpp>
 #include <optional>
 #include <vector>
 
@@ -96,6 +97,23 @@ v1::Envelope WithPoliceContact(const v1::Envelope& delivered, const Catalogs& ca
   return out;
 }
 
+void FillMessageStatus(const MessageState& state, v1::MessageStatus* response) {
+  response->set_message_id(state.message_id);
+  response->set_message_type(state.message_type);
+  *response->mutable_posted_at() = ToTimestamp(state.posted_at);
+  for (const RecipientState& r : state.recipients) {
+    auto* out = response->add_recipients();
+    out->set_party(r.party);
+    if (r.received_at) *out->mutable_received_at() = ToTimestamp(*r.received_at);
+    if (r.acknowledged_at) *out->mutable_acknowledged_at() = ToTimestamp(*r.acknowledged_at);
+    if (r.ack_deadline) *out->mutable_ack_deadline() = ToTimestamp(*r.ack_deadline);
+    if (r.escalated_at) *out->mutable_escalated_at() = ToTimestamp(*r.escalated_at);
+    out->set_state(r.acknowledged_at ? v1::DELIVERY_STATE_ACKNOWLEDGED
+                   : r.received_at   ? v1::DELIVERY_STATE_RECEIVED
+                                     : v1::DELIVERY_STATE_PENDING);
+  }
+}
+
 }  // namespace
 
 Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
@@ -181,12 +199,30 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
   Caller caller;
   if (Status s = Authenticate(ctx_, call, *catalogs, "Exchange/Post", &caller); !s.ok())
     return FinishNow(call, s);
-  PostOp op;
-  if (Status s = Prepare(caller, *catalogs, *request, &op.message); !s.ok()) {
-    ctx_.metrics->posts_rejected.Increment();
-    return FinishNow(call, s);
-  }
   auto* reactor = call->DefaultReactor();
+  const v1::Envelope& envelope = request->envelope();
+  if (!envelope.has_release_notice() && !envelope.has_return_notice()) {
+    PrepareAndSubmit(caller, *catalogs, *request, reactor, receipt, in_flight);
+    return reactor;
+  }
+  // Release and return notices look up the person's flags: in the store, so not on gRPC's
+  // callback thread.
+  asio::post(ctx_.executor, [this, caller, catalogs, request, reactor, receipt, in_flight] {
+    PrepareAndSubmit(caller, *catalogs, *request, reactor, receipt, in_flight);
+  });
+  return reactor;
+}
+
+void ExchangeService::PrepareAndSubmit(const Caller& caller, const Catalogs& catalogs,
+                                       const v1::PostRequest& request,
+                                       grpc::ServerUnaryReactor* reactor, v1::Receipt* receipt,
+                                       std::shared_ptr<void> in_flight) {
+  PostOp op;
+  if (Status s = Prepare(caller, catalogs, request, &op.message); !s.ok()) {
+    ctx_.metrics->posts_rejected.Increment();
+    reactor->Finish(ToGrpcStatus(s));
+    return;
+  }
   ctx_.committer->Submit(std::move(op), [this, reactor, receipt, in_flight](WriteOp& w) {
     auto& done = std::get<PostOp>(w);
     if (!done.status.ok()) {
@@ -226,7 +262,6 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
     }
     reactor->Finish(grpc::Status::OK);
   });
-  return reactor;
 }
 
 grpc::ServerWriteReactor<v1::Delivery>* ExchangeService::Subscribe(
@@ -272,26 +307,18 @@ grpc::ServerUnaryReactor* ExchangeService::GetMessageStatus(
   if (request->message_id().empty()) {
     return FinishNow(call, Status::InvalidArgument({{"message_id", "is required"}}));
   }
-  MessageState state;
-  if (Status s = ctx_.store->GetMessageState(request->message_id(), caller.party.Key(), &state);
-      !s.ok()) {
-    return FinishNow(call, s);
-  }
-  response->set_message_id(state.message_id);
-  response->set_message_type(state.message_type);
-  *response->mutable_posted_at() = ToTimestamp(state.posted_at);
-  for (const RecipientState& r : state.recipients) {
-    auto* out = response->add_recipients();
-    out->set_party(r.party);
-    if (r.received_at) *out->mutable_received_at() = ToTimestamp(*r.received_at);
-    if (r.acknowledged_at) *out->mutable_acknowledged_at() = ToTimestamp(*r.acknowledged_at);
-    if (r.ack_deadline) *out->mutable_ack_deadline() = ToTimestamp(*r.ack_deadline);
-    if (r.escalated_at) *out->mutable_escalated_at() = ToTimestamp(*r.escalated_at);
-    out->set_state(r.acknowledged_at ? v1::DELIVERY_STATE_ACKNOWLEDGED
-                   : r.received_at   ? v1::DELIVERY_STATE_RECEIVED
-                                     : v1::DELIVERY_STATE_PENDING);
-  }
-  return FinishNow(call, Status::Ok());
+  auto* reactor = call->DefaultReactor();
+  // The store is read on the executor, never on gRPC's callback thread.
+  asio::post(ctx_.executor, [this, reactor, request, response, party = caller.party.Key()] {
+    MessageState state;
+    if (Status s = ctx_.store->GetMessageState(request->message_id(), party, &state); !s.ok()) {
+      reactor->Finish(ToGrpcStatus(s));
+      return;
+    }
+    FillMessageStatus(state, response);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 }  // namespace infoflyt

@@ -53,6 +53,11 @@ class ExchangeService final : public v1::Exchange::CallbackService {
   // Validates and routes; on success fills `message`.
   Status Prepare(const Caller& caller, const Catalogs& catalogs, const v1::PostRequest& request,
                  NewMessage* message) const;
+  // Prepare, then the committer; answers through `reactor`. `in_flight` counts the post until
+  // it is answered.
+  void PrepareAndSubmit(const Caller& caller, const Catalogs& catalogs,
+                        const v1::PostRequest& request, grpc::ServerUnaryReactor* reactor,
+                        v1::Receipt* receipt, std::shared_ptr<void> in_flight);
 
   ServiceContext ctx_;
 };

@@ -162,8 +162,10 @@ void SubscribeStream::OnWriteDone(bool ok) {
     StartWrite(&current_);
     return;
   }
+  // Still holding the claim; the read runs on the executor, never on gRPC's callback thread.
+  std::shared_ptr<SubscribeStream> self = self_;
   lock.unlock();
-  FetchAndWrite();  // Still holding the claim.
+  asio::post(ctx_.executor, [self] { self->FetchAndWrite(); });
 }
 
 void SubscribeStream::OnCancel() {

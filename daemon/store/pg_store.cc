@@ -577,39 +577,6 @@ class PgStore::Rows final : public StoreRows {
   PgStoredNodes nodes_;
 };
 
-class PgStore::ReaderLease {
- public:
-  explicit ReaderLease(PgStore* store) : store_(store) {
-    std::unique_lock lock(store_->readers_mu_);
-    store_->readers_cv_.wait(lock, [&] { return !store_->idle_readers_.empty(); });
-    conn_ = std::move(store_->idle_readers_.back());
-    store_->idle_readers_.pop_back();
-  }
-  ~ReaderLease() {
-    {
-      std::lock_guard lock(store_->readers_mu_);
-      store_->idle_readers_.push_back(std::move(conn_));
-    }
-    store_->readers_cv_.notify_one();
-  }
-  ReaderLease(const ReaderLease&) = delete;
-  ReaderLease& operator=(const ReaderLease&) = delete;
-  // Runs `read(conn)`, and once more on a new connection if the old one turned out to be lost:
-  // reads are idempotent, and a pooled connection may have been idle through a server restart.
-  template <typename F>
-  Status Read(F&& read) {
-    if (Status s = conn_->EnsureConnected(); !s.ok()) return s;
-    Status s = read(*conn_);
-    if (s.ok() || conn_->connected()) return s;
-    if (Status r = conn_->EnsureConnected(); !r.ok()) return r;
-    return read(*conn_);
-  }
-
- private:
-  PgStore* store_;
-  std::unique_ptr<PgConn> conn_;
-};
-
 PgStore::PgStore(PgStoreOptions options)
     : options_(std::move(options)), core_(options_.instance, options_.version) {}
 
@@ -628,7 +595,7 @@ Status PgStore::Open(const PgStoreOptions& options, std::unique_ptr<PgStore>* ou
     if (Status s = PgConn::Connect(options.conninfo, options.password, kReaderSetup, &reader);
         !s.ok())
       return s;
-    store->idle_readers_.push_back(std::move(reader));
+    store->readers_.Add(std::move(reader));
   }
   *out = std::move(store);
   return Status::Ok();
@@ -764,7 +731,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                                size_t limit, std::vector<StoredDelivery>* out) {
   PgResult q;
   // Two literal queries rather than one with a flag, so the planner can use the partial index.
-  Status s = ReaderLease(this).Read([&](PgConn& r) {
+  Status s = Read([&](PgConn& r) {
     const std::initializer_list<PgParam> params = {
         PgParam::Text(party), PgParam::Int(Clamp(from_id)), PgParam::Int(Clamp(limit))};
     return unacked_only ? r.Query(
@@ -794,7 +761,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
 Status PgStore::GetMessageState(std::string_view message_id, std::string_view sender,
                                 MessageState* out) {
   PgResult q;
-  if (Status s = ReaderLease(this).Read([&](PgConn& r) {
+  if (Status s = Read([&](PgConn& r) {
         return r.Query(
             "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
             "d.ack_deadline, d.escalated_at FROM messages m "
@@ -826,7 +793,7 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view se
 
 Status PgStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) {
   PgResult q;
-  if (Status s = ReaderLease(this).Read([&](PgConn& r) {
+  if (Status s = Read([&](PgConn& r) {
         return r.Query(
             "SELECT d.id, d.recipient, d.ack_deadline, d.received_at, m.message_id, m.sender, "
             "m.message_type, m.handling, m.accepted_at, x.subject_hash, x.legal_basis, "
@@ -860,7 +827,7 @@ Status PgStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelive
 
 Status PgStore::NextDeadline(std::optional<int64_t>* out) {
   PgResult q;
-  if (Status s = ReaderLease(this).Read([&](PgConn& r) {
+  if (Status s = Read([&](PgConn& r) {
         return r.Query(
             "SELECT min(ack_deadline) FROM deliveries WHERE ack_deadline IS NOT NULL "
             "AND acked_at IS NULL AND escalated_at IS NULL",
@@ -876,7 +843,7 @@ Status PgStore::NextDeadline(std::optional<int64_t>* out) {
 Status PgStore::ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
                           std::vector<FlagInfo>* out) {
   PgResult q;
-  Status s = ReaderLease(this).Read([&](PgConn& r) {
+  Status s = Read([&](PgConn& r) {
     return subject_hash.empty()
                ? r.Query(
                      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
@@ -921,8 +888,7 @@ Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t 
   if (f.until) sql += " AND occurred_at < " + bind(PgParam::Int(*f.until));
   sql += " ORDER BY leaf_index LIMIT " + bind(PgParam::Int(Clamp(limit)));
   PgResult q;
-  if (Status s = ReaderLease(this).Read([&](PgConn& r) { return r.QueryOnce(sql, params, &q); });
-      !s.ok()) {
+  if (Status s = Read([&](PgConn& r) { return r.QueryOnce(sql, params, &q); }); !s.ok()) {
     return s;
   }
   for (int i = 0; i < q.rows(); ++i) out->push_back(RecordFromColumns(PgRow(q, i)));
@@ -932,7 +898,7 @@ Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t 
 Status PgStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
                         std::vector<LogEntry>* out) {
   PgResult q;
-  if (Status s = ReaderLease(this).Read([&](PgConn& r) {
+  if (Status s = Read([&](PgConn& r) {
         return r.Query(
             "SELECT d.leaf_index, d.occurred_at, d.event, d.outcome, d.message_id, "
             "d.delivery_id, d.sender, d.sender_certificate_subject, "
@@ -956,7 +922,7 @@ Status PgStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
 
 Status PgStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
   PgResult q;
-  Status s = ReaderLease(this).Read([&](PgConn& r) {
+  Status s = Read([&](PgConn& r) {
     return tree_size == 0 ? r.Query(
                                 "SELECT tree_size, root, note, signed_at FROM checkpoints "
                                 "ORDER BY tree_size DESC LIMIT 1",
@@ -978,7 +944,7 @@ Status PgStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
 
 Status PgStore::InclusionProof(uint64_t index, uint64_t tree_size,
                                std::vector<std::string>* proof) {
-  return ReaderLease(this).Read([&](PgConn& r) -> Status {
+  return Read([&](PgConn& r) -> Status {
     uint64_t size = 0;
     if (Status s = StoredLogSize(r, &size); !s.ok()) return s;
     if (tree_size > size || index >= tree_size) {
@@ -990,7 +956,7 @@ Status PgStore::InclusionProof(uint64_t index, uint64_t tree_size,
 }
 
 Status PgStore::ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std::string>* proof) {
-  return ReaderLease(this).Read([&](PgConn& r) -> Status {
+  return Read([&](PgConn& r) -> Status {
     uint64_t size = 0;
     if (Status s = StoredLogSize(r, &size); !s.ok()) return s;
     if (size2 > size || size1 > size2) {

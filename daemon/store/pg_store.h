@@ -16,12 +16,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "store/connection_pool.h"
 #include "store/pg_conn.h"
 #include "store/store.h"
 #include "store/store_core.h"
@@ -31,9 +33,11 @@ namespace infoflyt {
 struct PgStoreOptions {
   // A libpq connection string or URI. Never logged: it may hold a password (prefer a passfile).
   std::string conninfo;
-  std::string instance;    // This daemon instance, recorded in every disclosure record.
-  std::string version;     // The daemon's version, likewise.
-  int readers = 4;         // Connections for reads, besides the one writer.
+  std::string instance;  // This daemon instance, recorded in every disclosure record.
+  std::string version;   // The daemon's version, likewise.
+  int readers = 4;       // Connections for reads, besides the one writer.
+  // How long a read waits for a reader connection to come free before it is UNAVAILABLE.
+  std::chrono::milliseconds reader_wait{10'000};
   std::string password{};  // If not empty, overrides libpq's PGPASSWORD and passfile.
   // Open on a server with fsync or full_page_writes off (test clusters); never synchronous_commit
   // off, which would send receipts before the commit is on disk.
@@ -105,8 +109,19 @@ class PgStore final : public Store {
   static Status StoredLogSize(PgConn& conn, uint64_t* size);
   // The writer's rows, for the core.
   class Rows;
-  // Borrows a reader connection for the lifetime of the lease.
-  class ReaderLease;
+  // Runs `read(conn)` on a borrowed reader connection, and once more on a new connection if the
+  // old one turned out to be lost: reads are idempotent, and a pooled connection may have been
+  // idle through a server restart.
+  template <typename F>
+  Status Read(F&& read) {
+    ConnectionPool<PgConn>::Lease conn;
+    if (Status s = readers_.Borrow(&conn); !s.ok()) return s;
+    if (Status s = conn->EnsureConnected(); !s.ok()) return s;
+    Status s = read(*conn);
+    if (s.ok() || conn->connected()) return s;
+    if (Status r = conn->EnsureConnected(); !r.ok()) return r;
+    return read(*conn);
+  }
 
   PgStoreOptions options_;
   std::unique_ptr<PgConn> writer_;
@@ -114,9 +129,7 @@ class PgStore final : public Store {
   std::unique_ptr<Rows> rows_;
   std::vector<DurabilitySetting> durability_;  // Read back at open and after each reconnect.
   uint64_t durability_session_ = 0;            // The writer's session they were read in.
-  std::mutex readers_mu_;
-  std::condition_variable readers_cv_;
-  std::vector<std::unique_ptr<PgConn>> idle_readers_;
+  ConnectionPool<PgConn> readers_{options_.reader_wait};
 };
 
 }  // namespace infoflyt

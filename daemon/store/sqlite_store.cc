@@ -220,32 +220,6 @@ std::string SynchronousName(const std::string& value) {
 
 }  // namespace
 
-class SqliteStore::ReaderLease {
- public:
-  explicit ReaderLease(SqliteStore* store) : store_(store) {
-    std::unique_lock lock(store_->readers_mu_);
-    store_->readers_cv_.wait(lock, [&] { return !store_->idle_readers_.empty(); });
-    db_ = std::move(store_->idle_readers_.back());
-    store_->idle_readers_.pop_back();
-  }
-  ~ReaderLease() {
-    // An idle reader must hold no snapshot: it would keep checkpoints from the WAL's end.
-    db_->ResetStatements();
-    {
-      std::lock_guard lock(store_->readers_mu_);
-      store_->idle_readers_.push_back(std::move(db_));
-    }
-    store_->readers_cv_.notify_one();
-  }
-  ReaderLease(const ReaderLease&) = delete;
-  ReaderLease& operator=(const ReaderLease&) = delete;
-  SqliteDb& db() { return *db_; }
-
- private:
-  SqliteStore* store_;
-  std::unique_ptr<SqliteDb> db_;
-};
-
 Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<SqliteStore>* out) {
   std::unique_ptr<SqliteStore> store(new SqliteStore(options));
   if (Status s = SqliteDb::Open(options.path, &store->writer_); !s.ok()) return s;
@@ -288,7 +262,7 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
     if (Status s = SqliteDb::Open(options.path, &reader); !s.ok()) return s;
     if (Status s = reader->Exec("PRAGMA query_only=ON"); !s.ok()) return s;
     if (Status s = SetCacheSize(*reader, options.cache_mib); !s.ok()) return s;
-    store->idle_readers_.push_back(std::move(reader));
+    store->readers_.Add(std::move(reader));
   }
   *out = std::move(store);
   return Status::Ok();
@@ -670,8 +644,9 @@ namespace infoflyt {
 
 Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
                                    size_t limit, std::vector<StoredDelivery>* out) {
-  ReaderLease lease(this);
-  SqliteDb& r = lease.db();
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteDb& r = *lease;
   // Two literal queries rather than one with a flag, so SQLite can use the partial index.
   auto& q = unacked_only ? r.Prepare(
                                "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
@@ -698,8 +673,9 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
 
 Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view sender,
                                     MessageState* out) {
-  ReaderLease lease(this);
-  SqliteDb& r = lease.db();
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteDb& r = *lease;
   auto& q = r.Prepare(
       "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
       "d.ack_deadline, d.escalated_at FROM messages m "
@@ -729,8 +705,9 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
 }
 
 Status SqliteStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) {
-  ReaderLease lease(this);
-  SqliteDb& r = lease.db();
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteDb& r = *lease;
   auto& q = r.Prepare(
       "SELECT d.id, d.recipient, d.ack_deadline, d.received_at, m.message_id, m.sender, "
       "m.message_type, m.handling, m.accepted_at, x.subject_hash, x.legal_basis, "
@@ -761,8 +738,9 @@ Status SqliteStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDe
 }
 
 Status SqliteStore::NextDeadline(std::optional<int64_t>* out) {
-  ReaderLease lease(this);
-  SqliteDb& r = lease.db();
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteDb& r = *lease;
   auto& q = r.Prepare(
       "SELECT min(ack_deadline) FROM deliveries WHERE ack_deadline IS NOT NULL "
       "AND acked_at IS NULL AND escalated_at IS NULL");
@@ -779,8 +757,9 @@ Status SqliteStore::ListFlags(std::string_view subject_hash, bool include_inacti
     std::lock_guard lock(flagged_mu_);
     if (!flagged_subjects_.contains(std::string(subject_hash))) return Status::Ok();
   }
-  ReaderLease lease(this);
-  SqliteDb& r = lease.db();
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteDb& r = *lease;
   auto& q = subject_hash.empty()
                 ? r.Prepare(
                       "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
@@ -815,8 +794,9 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
   if (f.from) sql += " AND occurred_at >= ?";
   if (f.until) sql += " AND occurred_at < ?";
   sql += " ORDER BY id LIMIT ?";
-  ReaderLease lease(this);
-  SqliteStatement q = lease.db().PrepareOnce(sql);
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteStatement q = lease->PrepareOnce(sql);
   int i = 1;
   q.Bind(i++, static_cast<int64_t>(from_index));
   if (!f.subject_hash.empty()) q.BindBlob(i++, f.subject_hash);
@@ -832,13 +812,14 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
   q.Bind(i, static_cast<int64_t>(limit));
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) out->push_back(RecordFromColumns(q));
-  return rc == SQLITE_DONE ? Status::Ok() : lease.db().Failure("querying records");
+  return rc == SQLITE_DONE ? Status::Ok() : lease->Failure("querying records");
 }
 
 Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
                             std::vector<LogEntry>* out) {
-  ReaderLease lease(this);
-  auto& q = lease.db().Prepare(
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  auto& q = lease->Prepare(
       "SELECT d.id - 1, d.occurred_at, d.event, d.outcome, d.message_id, d.delivery_id, d.sender, "
       "d.sender_certificate_subject, d.sender_certificate_fingerprint, d.recipient, "
       "d.subject_hash, d.message_type, d.view, d.content_hash, d.legal_basis, d.legal_citation, "
@@ -851,15 +832,16 @@ Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit
   while ((rc = q.Step()) == SQLITE_ROW)
     out->push_back({RecordFromColumns(q), q.Text(kRecordColumns)});
   q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : lease.db().Failure("reading the log");
+  return rc == SQLITE_DONE ? Status::Ok() : lease->Failure("reading the log");
 }
 
 Status SqliteStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
-  ReaderLease lease(this);
-  auto& q = tree_size == 0 ? lease.db().Prepare(
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  auto& q = tree_size == 0 ? lease->Prepare(
                                  "SELECT tree_size, root, note, signed_at FROM checkpoints "
                                  "ORDER BY tree_size DESC LIMIT 1")
-                           : lease.db().Prepare(
+                           : lease->Prepare(
                                  "SELECT tree_size, root, note, signed_at FROM checkpoints "
                                  "WHERE tree_size = ?");
   if (tree_size != 0) q.Bind(1, static_cast<int64_t>(tree_size));
@@ -869,7 +851,7 @@ Status SqliteStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
                                  ? "no checkpoint has been signed yet"
                                  : "tree_size: no checkpoint of size " + std::to_string(tree_size)};
   }
-  if (rc != SQLITE_ROW) return lease.db().Failure("reading checkpoints");
+  if (rc != SQLITE_ROW) return lease->Failure("reading checkpoints");
   *out = {static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3)};
   q.Reset();
   return Status::Ok();
@@ -881,9 +863,9 @@ Status SqliteStore::InclusionProof(uint64_t index, uint64_t tree_size,
     return {Code::kInvalidArgument, "index: " + std::to_string(index) +
                                         " is not in a log of size " + std::to_string(tree_size)};
   }
-  ReaderLease lease(this);
-  return merkle::InclusionProof(LogNodeReader(SqliteStoredNodes(lease.db())), index, tree_size,
-                                proof);
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  return merkle::InclusionProof(LogNodeReader(SqliteStoredNodes(*lease)), index, tree_size, proof);
 }
 
 Status SqliteStore::ConsistencyProof(uint64_t size1, uint64_t size2,
@@ -892,9 +874,9 @@ Status SqliteStore::ConsistencyProof(uint64_t size1, uint64_t size2,
     return {Code::kInvalidArgument,
             "sizes: need from_size <= to_size <= " + std::to_string(LogSize())};
   }
-  ReaderLease lease(this);
-  return merkle::ConsistencyProof(LogNodeReader(SqliteStoredNodes(lease.db())), size1, size2,
-                                  proof);
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  return merkle::ConsistencyProof(LogNodeReader(SqliteStoredNodes(*lease)), size1, size2, proof);
 }
 
 }  // namespace infoflyt

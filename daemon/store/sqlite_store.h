@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store/connection_pool.h"
 #include "store/sqlite_db.h"
 #include "store/store.h"
 #include "store/store_core.h"
@@ -26,6 +28,8 @@ struct SqliteStoreOptions {
   std::string instance;  // This daemon instance, recorded in every disclosure record.
   std::string version;   // The daemon's version, likewise.
   int readers = 4;
+  // How long a read waits for a reader connection to come free before it is UNAVAILABLE.
+  std::chrono::milliseconds reader_wait{10'000};
   int cache_mib = 16;  // Page cache of each connection.
   // WAL size (pages) at which the background checkpointer is woken. The default (~32 MiB) is
   // larger than SQLite's own (1000): a hot index page changed many times is then copied into
@@ -78,8 +82,6 @@ class SqliteStore final : public Store {
 
   // The writer's rows, for the core.
   class Rows;
-  // Borrows a reader connection for the lifetime of the lease.
-  class ReaderLease;
 
   // Called by SQLite after each commit with the WAL's size in pages.
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
@@ -93,9 +95,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<SqliteDb> writer_;
   StoreCore core_;  // Writes through rows_, on the writer only.
   std::unique_ptr<Rows> rows_;
-  std::mutex readers_mu_;
-  std::condition_variable readers_cv_;
-  std::vector<std::unique_ptr<SqliteDb>> idle_readers_;
+  using ReaderPool = ConnectionPool<SqliteDb>;
+  // An idle reader must hold no snapshot: it would keep checkpoints from the WAL's end.
+  ReaderPool readers_{options_.reader_wait, [](SqliteDb& db) { db.ResetStatements(); }};
 
   // Every subject that has or had a flag, so that a post about anyone else (nearly every post)
   // needs no flag lookup. Flags are never deleted, so it only grows. Only this store writes the

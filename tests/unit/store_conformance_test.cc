@@ -904,6 +904,40 @@ TEST_P(StoreTest, GroupCommitterRefusesClientOpsBeyondItsBoundAndStoresNothingOf
 
 // Several daemons on one database: each appends under the log lock, reloading the right edge
 // another left, so there is one log, in commit order, whichever daemon is asked.
+// A read waits for a reader connection at most reader_wait, then is UNAVAILABLE (retryable)
+// rather than holding its thread while every reader is stuck (here behind a table lock).
+TEST_F(PgStoreTest, AReadThatFindsNoReaderFreeInTimeIsUnavailable) {
+  Post(Message("m1", "k1"));
+  std::unique_ptr<PgStore> store;
+  ASSERT_TRUE(PgStore::Open({.conninfo = ConnInfo(),
+                             .instance = "test",
+                             .version = "0",
+                             .readers = 1,
+                             .reader_wait = std::chrono::milliseconds(300),
+                             .allow_fsync_off = true},
+                            &store)
+                  .ok());
+  std::unique_ptr<PgConn> locker;
+  ASSERT_TRUE(PgConn::Connect(ConnInfo(), "", nullptr, &locker).ok());
+  ASSERT_TRUE(locker->Exec("BEGIN; LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE").ok());
+  Status stuck_read;
+  std::thread stuck([&] {
+    std::vector<StoredDelivery> out;
+    stuck_read = store->ReadDeliveries("pst/pst", 0, false, 10, &out);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // It holds the one reader.
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<StoredDelivery> out;
+  const Status refused = store->ReadDeliveries("pst/pst", 0, false, 10, &out);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(refused.code(), Code::kUnavailable);
+  EXPECT_EQ(refused.message(), "store: every reader connection stayed busy for 300 ms");
+  EXPECT_LT(waited, std::chrono::seconds(5));
+  locker->Rollback();
+  stuck.join();
+  EXPECT_TRUE(stuck_read.ok()) << stuck_read.message();
+}
+
 TEST_F(PgStoreTest, DaemonsTakingTurnsAppendToOneLog) {
   std::unique_ptr<Store> other;
   ASSERT_TRUE(OpenStore(&other).ok());
