@@ -242,7 +242,7 @@ Status PgConn::Exec(const char* sql) {
   return Check(PQexec(conn_.get(), sql), sql, nullptr);
 }
 
-Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, bool own_row) {
+Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, Kind kind) {
   if (PQpipelineStatus(conn_.get()) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_.get()) != 1) {
     return {Code::kUnavailable, "postgres: cannot enter pipeline mode"};
   }
@@ -267,7 +267,7 @@ Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, b
       if (PQsendPrepare(conn_.get(), name.c_str(), sql, n, types.data()) != 1) {
         return {Code::kUnavailable, "postgres: cannot send a statement"};
       }
-      sent_.push_back({sql, false});
+      sent_.push_back({sql, Kind::kWrite});
       prepared_in_pipeline_.push_back(sql);
       it = prepared_.emplace(sql, std::move(name)).first;
     }
@@ -275,7 +275,7 @@ Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, b
                                formats.data(), 1);
   }
   if (sent != 1) return {Code::kUnavailable, "postgres: cannot send a statement"};
-  sent_.push_back({sql, own_row});
+  sent_.push_back({sql, kind});
   return Status::Ok();
 }
 
@@ -286,12 +286,17 @@ Status PgConn::Send(const char* sql, std::initializer_list<PgParam> params) {
 Status PgConn::SendCommand(const char* sql) { return SendStatement(sql, {}); }
 
 Status PgConn::SendOwnRow(const char* sql, std::initializer_list<PgParam> params) {
-  return SendStatement(sql, std::span(params.begin(), params.size()), true);
+  return SendStatement(sql, std::span(params.begin(), params.size()), Kind::kOwnRow);
 }
 
-Status PgConn::Sync() { return SyncInto(nullptr); }
+Status PgConn::SendForResult(const char* sql, std::initializer_list<PgParam> params) {
+  return SendStatement(sql, std::span(params.begin(), params.size()), Kind::kKeep);
+}
 
-Status PgConn::SyncInto(PgResult* last) {
+Status PgConn::Sync() { return SyncResults(nullptr); }
+
+Status PgConn::SyncResults(std::vector<PgResult>* results) {
+  if (results != nullptr) results->clear();
   if (PQpipelineStatus(conn_.get()) == PQ_PIPELINE_OFF) return Status::Ok();
   Status first = Status::Ok();
   if (PQpipelineSync(conn_.get()) != 1) {
@@ -304,8 +309,12 @@ Status PgConn::SyncInto(PgResult* last) {
     if (PQresultStatus(result) == PGRES_PIPELINE_ABORTED || !first.ok()) {
       PQclear(result);
     } else {
-      first = Check(result, sent_[i].sql, i + 1 == sent_.size() ? last : nullptr);
-      if (sent_[i].own_row &&
+      PgResult kept;
+      first = Check(result, sent_[i].sql, &kept);
+      if (first.ok() && sent_[i].kind == Kind::kKeep && results != nullptr) {
+        results->push_back(std::move(kept));
+      }
+      if (sent_[i].kind == Kind::kOwnRow &&
           (first.code() == Code::kAlreadyExists || first.code() == Code::kInvalidArgument)) {
         first = {Code::kInternal, first.message()};
       }
@@ -356,11 +365,15 @@ Status PgConn::Run(const char* name, const std::string& sql, std::span<const PgP
 Status PgConn::Query(const char* sql, std::initializer_list<PgParam> params, PgResult* out) {
   if (PQpipelineStatus(conn_.get()) != PQ_PIPELINE_OFF) {
     // Behind what was sent: in the same round trip.
-    if (Status s = SendStatement(sql, std::span(params.begin(), params.size())); !s.ok()) {
+    if (Status s = SendStatement(sql, std::span(params.begin(), params.size()), Kind::kKeep);
+        !s.ok()) {
       (void)Sync();
       return s;
     }
-    return SyncInto(out);
+    std::vector<PgResult> results;
+    if (Status s = SyncResults(&results); !s.ok()) return s;
+    if (out != nullptr && !results.empty()) *out = std::move(results.back());
+    return Status::Ok();
   }
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {

@@ -109,6 +109,10 @@ class PgConn {
   // after a failure are skipped by the server). A Query while statements are outstanding is
   // sent behind them and answered in the same round trip.
   Status Sync();
+  // A statement whose result is wanted, sent without waiting; SyncResults returns the results
+  // of such statements in the order sent.
+  Status SendForResult(const char* sql, std::initializer_list<PgParam> params);
+  Status SyncResults(std::vector<PgResult>* results);
 
   // Commits the open transaction. INTERNAL, rolling back, if a statement in it failed (the
   // server would turn COMMIT into ROLLBACK without an error).
@@ -144,15 +148,14 @@ class PgConn {
   uint64_t sessions_ = 1;
   // Sends a prepared statement (preparing it first, also without waiting) or, if `name` is
   // null, an unnamed one; counts the results to wait for.
-  Status SendStatement(const char* sql, std::span<const PgParam> params, bool own_row = false);
-  // Sync, keeping the last statement's result in `last` if all went well.
-  Status SyncInto(PgResult* last);
+  enum class Kind { kWrite, kOwnRow, kKeep };  // kKeep: its result is wanted (SyncResults).
+  Status SendStatement(const char* sql, std::span<const PgParam> params, Kind kind = Kind::kWrite);
 
   std::map<const char*, std::string> prepared_;  // SQL literal -> statement name.
   // Statements sent and not yet synced, oldest first, for Sync to name a failure.
   struct Sent {
     const char* sql;
-    bool own_row;  // See SendOwnRow.
+    Kind kind;
   };
   std::vector<Sent> sent_;
   std::vector<const char*> prepared_in_pipeline_;  // Forgotten if the pipeline fails.

@@ -149,10 +149,9 @@ CREATE TABLE shared_keys (
 
 // Version 3, as SQLite's version 4: recipients given the same bytes share one stored copy (a
 // delivery with same_as set has an empty envelope and reads that delivery's, of the same
-// message). A message's deliveries are found through its disclosure records.
+// message; deliveries_by_message finds the one it shares, within the same post).
 constexpr const char* kSchemaV3 = R"sql(
 ALTER TABLE deliveries ADD COLUMN same_as bigint REFERENCES deliveries(id);
-DROP INDEX deliveries_by_message;
 )sql";
 
 // Migration i brings the schema from version i to i + 1, each in its own transaction.
@@ -398,12 +397,13 @@ class PgStore::Rows final : public StoreRows {
     return Status::Ok();
   }
 
-  Status InsertMessage(const NewMessage& m, int64_t now, int64_t* id) override {
+  Status InsertMessage(const NewMessage& m, int64_t now, std::optional<int64_t>* id) override {
     PgResult q;
     if (Status s = w_.Query(
             "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, "
             "message_type, legal_basis, handling, accepted_at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+            "ON CONFLICT (sender, idempotency_key) DO NOTHING RETURNING id",
             {PgParam::Text(m.message_id), PgParam::Text(m.sender), PgParam::Text(m.idempotency_key),
              PgParam::Bytes(m.request_hash), PgParam::Text(m.message_type),
              PgParam::Text(m.legal_basis), PgParam::Text(m.handling), PgParam::Int(now)},
@@ -411,24 +411,34 @@ class PgStore::Rows final : public StoreRows {
         !s.ok()) {
       return s;
     }
-    *id = q.Int(0, 0);
+    if (q.rows() == 1) *id = q.Int(0, 0);
     return Status::Ok();
   }
 
-  Status InsertDelivery(int64_t message, const RecipientDisclosure& r,
-                        std::optional<int64_t> same_as, int64_t* id) override {
-    PgResult q;
-    if (Status s =
-            w_.Query("INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
-                     "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                     {PgParam::Int(message), PgParam::Text(r.party),
-                      PgParam::Bytes(same_as ? std::string_view() : std::string_view(r.envelope)),
-                      PgParam::Int(r.ack_deadline), PgParam::Int(same_as)},
-                     &q);
-        !s.ok()) {
-      return s;
+  Status InsertDeliveries(int64_t message, const NewMessage& m,
+                          const std::vector<std::optional<size_t>>& same_as,
+                          std::vector<int64_t>* ids) override {
+    // All in one round trip: a delivery that shares an earlier one's envelope finds it by
+    // message and recipient (deliveries_by_message), inserted just before in this transaction.
+    for (size_t i = 0; i < m.recipients.size(); ++i) {
+      const RecipientDisclosure& r = m.recipients[i];
+      const bool shares = same_as[i].has_value();
+      if (Status s = w_.SendForResult(
+              "INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
+              "VALUES ($1, $2, $3, $4, "
+              "(SELECT id FROM deliveries WHERE message = $1 AND recipient = $5)) RETURNING id",
+              {PgParam::Int(message), PgParam::Text(r.party),
+               PgParam::Bytes(shares ? std::string_view() : std::string_view(r.envelope)),
+               PgParam::Int(r.ack_deadline),
+               PgParam::Text(shares ? std::string_view(m.recipients[*same_as[i]].party)
+                                    : std::string_view())});
+          !s.ok()) {
+        return s;
+      }
     }
-    *id = q.Int(0, 0);
+    std::vector<PgResult> results;
+    if (Status s = w_.SyncResults(&results); !s.ok()) return s;
+    for (const PgResult& q : results) ids->push_back(q.Int(0, 0));
     return Status::Ok();
   }
 

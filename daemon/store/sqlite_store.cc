@@ -431,32 +431,37 @@ class SqliteStore::Rows final : public StoreRows {
     return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading refusals");
   }
 
-  Status InsertMessage(const NewMessage& m, int64_t now, int64_t* id) override {
+  Status InsertMessage(const NewMessage& m, int64_t now, std::optional<int64_t>* id) override {
     auto& q = w_.Prepare(
         "INSERT INTO messages (message_id, sender, idempotency_key, request_hash, message_type, "
-        "legal_basis, handling, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        "legal_basis, handling, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (sender, idempotency_key) DO NOTHING");
     q.Bind(1, m.message_id).Bind(2, m.sender).Bind(3, m.idempotency_key);
     q.BindBlob(4, m.request_hash).Bind(5, m.message_type).Bind(6, m.legal_basis);
     q.Bind(7, m.handling).Bind(8, now);
     if (q.Step() != SQLITE_DONE) return w_.Failure("inserting message");
-    *id = w_.LastInsertRowid();
+    if (w_.Changes() == 1) *id = w_.LastInsertRowid();
     return Status::Ok();
   }
 
-  Status InsertDelivery(int64_t message, const RecipientDisclosure& r,
-                        std::optional<int64_t> same_as, int64_t* id) override {
-    auto& q = w_.Prepare(
-        "INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
-        "VALUES (?, ?, ?, ?, ?)");
-    q.Bind(1, message).Bind(2, r.party);
-    if (same_as) {
-      q.BindEmptyBlob(3).Bind(5, *same_as);
-    } else {
-      q.BindBlob(3, r.envelope).BindNull(5);
+  Status InsertDeliveries(int64_t message, const NewMessage& m,
+                          const std::vector<std::optional<size_t>>& same_as,
+                          std::vector<int64_t>* ids) override {
+    for (size_t i = 0; i < m.recipients.size(); ++i) {
+      const RecipientDisclosure& r = m.recipients[i];
+      auto& q = w_.Prepare(
+          "INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
+          "VALUES (?, ?, ?, ?, ?)");
+      q.Bind(1, message).Bind(2, r.party);
+      if (same_as[i]) {
+        q.BindEmptyBlob(3).Bind(5, (*ids)[*same_as[i]]);
+      } else {
+        q.BindBlob(3, r.envelope).BindNull(5);
+      }
+      BindOptional(q, 4, r.ack_deadline);
+      if (q.Step() != SQLITE_DONE) return w_.Failure("inserting delivery");
+      ids->push_back(w_.LastInsertRowid());
     }
-    BindOptional(q, 4, r.ack_deadline);
-    if (q.Step() != SQLITE_DONE) return w_.Failure("inserting delivery");
-    *id = w_.LastInsertRowid();
     return Status::Ok();
   }
 

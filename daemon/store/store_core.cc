@@ -174,22 +174,35 @@ Status StoreCore::Append(StoreRows& rows, const v1::DisclosureRecord& record) {
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, PostOp& op, int64_t now) {
-  const NewMessage& m = op.message;
   // Where daemons share a database, none can store this key between the look and the insert:
   // a batch with a post holds the log head's lock from its start to its commit.
+  const NewMessage& m = op.message;
+  if (m.recipients.empty()) {  // Refused outright: only the records stay; the key stays free.
+    std::optional<ExistingMessage> existing;
+    if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
+    if (existing) return Duplicate(rows, m, &op.receipt);
+    return StoreMessage(rows, m, now, std::nullopt, &op.receipt);
+  }
+  std::optional<int64_t> message;
+  if (Status s = rows.InsertMessage(m, now, &message); !s.ok()) return s;
+  if (!message) return Duplicate(rows, m, &op.receipt);
+  return StoreMessage(rows, m, now, message, &op.receipt);
+}
+
+Status StoreCore::Duplicate(StoreRows& rows, const NewMessage& m, StoredReceipt* receipt) {
   std::optional<ExistingMessage> existing;
   if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
-  if (!existing) return InsertMessage(rows, m, now, &op.receipt);
+  if (!existing) return {Code::kInternal, "store: a message's key is taken but it is not found"};
   if (existing->request_hash != m.request_hash) {
     return {Code::kFailedPrecondition,
             "envelope.idempotency_key: already used by this party for a different message"};
   }
-  op.receipt = {existing->message_id, {}, {}, existing->accepted_at, true};
-  return rows.ReadOutcomes(op.receipt.message_id, &op.receipt);
+  *receipt = {existing->message_id, {}, {}, existing->accepted_at, true};
+  return rows.ReadOutcomes(receipt->message_id, receipt);
 }
 
-Status StoreCore::InsertMessage(StoreRows& rows, const NewMessage& m, int64_t now,
-                                StoredReceipt* receipt) {
+Status StoreCore::StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now,
+                               std::optional<int64_t> message, StoredReceipt* receipt) {
   *receipt = {m.message_id, {}, m.refusals, now, false};
   auto record_of = [&](const std::string& recipient) {
     v1::DisclosureRecord r = NextRecord(now);
@@ -212,25 +225,27 @@ Status StoreCore::InsertMessage(StoreRows& rows, const NewMessage& m, int64_t no
     r.set_reason(refusal.reason);
     if (Status s = Append(rows, r); !s.ok()) return s;
   }
-  if (m.recipients.empty()) return Status::Ok();  // Refused outright: only the records stay.
-
-  int64_t message = 0;
-  if (Status s = rows.InsertMessage(m, now, &message); !s.ok()) return s;
+  if (!message) return Status::Ok();
   // Recipients given the same bytes (police and PST both see a release notice whole) share
   // the first one's stored copy, which is most of a post's size.
-  std::vector<std::pair<const std::string*, int64_t>> stored_envelopes;
-  for (const RecipientDisclosure& recipient : m.recipients) {
-    const auto same = std::find_if(stored_envelopes.begin(), stored_envelopes.end(),
-                                   [&](const auto& e) { return *e.first == recipient.envelope; });
-    std::optional<int64_t> same_as;
-    if (same != stored_envelopes.end()) same_as = same->second;
-    int64_t delivery = 0;
-    if (Status s = rows.InsertDelivery(message, recipient, same_as, &delivery); !s.ok()) return s;
-    if (!same_as) stored_envelopes.emplace_back(&recipient.envelope, delivery);
+  std::vector<std::optional<size_t>> same_as(m.recipients.size());
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    for (size_t j = 0; j < i && !same_as[i]; ++j) {
+      if (!same_as[j] && m.recipients[j].envelope == m.recipients[i].envelope) same_as[i] = j;
+    }
+  }
+  std::vector<int64_t> deliveries;
+  if (Status s = rows.InsertDeliveries(*message, m, same_as, &deliveries); !s.ok()) return s;
+  if (deliveries.size() != m.recipients.size()) {
+    return {Code::kInternal, "store: deliveries inserted for " + std::to_string(deliveries.size()) +
+                                 " of " + std::to_string(m.recipients.size()) + " recipients"};
+  }
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    const RecipientDisclosure& recipient = m.recipients[i];
     v1::DisclosureRecord r = record_of(recipient.party);
     r.set_event(m.event);
     r.set_outcome("disclosed");
-    r.set_delivery_id(static_cast<uint64_t>(delivery));
+    r.set_delivery_id(static_cast<uint64_t>(deliveries[i]));
     r.set_view(recipient.view);
     r.set_content_hash(recipient.content_hash);
     r.set_reason(recipient.note);
@@ -254,7 +269,12 @@ Status StoreCore::ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now) {
             "delivery " + std::to_string(op.delivery_id) +
                 " has no open deadline (acknowledged, already escalated or none)"};
   }
-  return InsertMessage(rows, op.escalation, now, &op.receipt);
+  std::optional<int64_t> message;
+  if (!op.escalation.recipients.empty()) {
+    if (Status s = rows.InsertMessage(op.escalation, now, &message); !s.ok()) return s;
+    if (!message) return {Code::kInternal, "store: an escalation's key was taken"};
+  }
+  return StoreMessage(rows, op.escalation, now, message, &op.receipt);
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now) {

@@ -61,12 +61,15 @@ class StoreRows {
   // The recipients given a delivery and the refusals recorded for message `message_id`, from
   // its disclosure records, each ordered by party.
   virtual Status ReadOutcomes(std::string_view message_id, StoredReceipt* receipt) = 0;
-  // Inserts the message row (accepted at `now`); `id` is its key for InsertDelivery.
-  virtual Status InsertMessage(const NewMessage& m, int64_t now, int64_t* id) = 0;
-  // Inserts `r`'s delivery of message `message`, with its envelope, or with none and `same_as`
-  // (a delivery of the same message whose envelope it shares). `id` is the delivery id.
-  virtual Status InsertDelivery(int64_t message, const RecipientDisclosure& r,
-                                std::optional<int64_t> same_as, int64_t* id) = 0;
+  // Inserts the message row (accepted at `now`) unless its sender has used its idempotency key
+  // before; `id`, its key for InsertDeliveries, is left unset then.
+  virtual Status InsertMessage(const NewMessage& m, int64_t now, std::optional<int64_t>* id) = 0;
+  // Inserts one delivery of message `message` per recipient of `m`, with its envelope, or with
+  // none where same_as[i] names an earlier recipient whose stored envelope it shares; `ids` are
+  // the delivery ids, in order.
+  virtual Status InsertDeliveries(int64_t message, const NewMessage& m,
+                                  const std::vector<std::optional<size_t>>& same_as,
+                                  std::vector<int64_t>* ids) = 0;
   // Inserts `record` as is, at its index (the next leaf's).
   virtual Status InsertRecord(const v1::DisclosureRecord& record) = 0;
   // Inserts log nodes (leaves and completed subtrees).
@@ -125,9 +128,13 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);
   // Under the log head's lock (where there is one): follows appends by other daemons.
   Status FollowLogHead(StoreRows& rows);
-  // Stores a new message: its refusal records and, if it has recipients, the message with one
-  // delivery and disclosure record per recipient.
-  Status InsertMessage(StoreRows& rows, const NewMessage& m, int64_t now, StoredReceipt* receipt);
+  // A post whose key its sender used before: the first receipt, or FAILED_PRECONDITION if the
+  // key was used for a different message.
+  Status Duplicate(StoreRows& rows, const NewMessage& m, StoredReceipt* receipt);
+  // Stores a new message: its refusal records and, if it has recipients (then inserted as
+  // `message`), one delivery and disclosure record per recipient.
+  Status StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now,
+                      std::optional<int64_t> message, StoredReceipt* receipt);
   // The next record (index, instance and version set) at `now`.
   v1::DisclosureRecord NextRecord(int64_t now) const;
   // Stores `record` and appends it to the log.
