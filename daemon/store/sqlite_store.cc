@@ -11,134 +11,10 @@
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
 #include "store/record_columns.h"
+#include "store/sqlite_schema.h"
 
 namespace infoflyt {
 namespace {
-
-// Schema version 1. Messages hold the envelope once; deliveries are per recipient and carry the
-// delivery/ack state; disclosure records are append-only facts for auditors.
-constexpr const char* kSchemaV1 = R"sql(
-CREATE TABLE messages (
-  id INTEGER PRIMARY KEY,
-  message_id TEXT NOT NULL UNIQUE,
-  sender TEXT NOT NULL,
-  idempotency_key TEXT NOT NULL,
-  request_hash BLOB NOT NULL,
-  message_type TEXT NOT NULL,
-  legal_basis TEXT NOT NULL,
-  handling TEXT NOT NULL,
-  accepted_at INTEGER NOT NULL,
-  UNIQUE (sender, idempotency_key)
-);
-CREATE TABLE deliveries (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  message INTEGER NOT NULL REFERENCES messages(id),
-  recipient TEXT NOT NULL,
-  envelope BLOB NOT NULL,
-  received_at INTEGER,
-  acked_at INTEGER
-);
-CREATE INDEX deliveries_by_recipient ON deliveries (recipient, id);
-CREATE INDEX deliveries_unacked ON deliveries (recipient, id) WHERE acked_at IS NULL;
-CREATE INDEX deliveries_by_message ON deliveries (message);
-CREATE TABLE disclosures (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  occurred_at INTEGER NOT NULL,
-  event TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  message_id TEXT NOT NULL,
-  delivery_id INTEGER,
-  sender TEXT NOT NULL,
-  recipient TEXT NOT NULL,
-  subject_hash BLOB NOT NULL,
-  message_type TEXT NOT NULL,
-  legal_basis TEXT NOT NULL,
-  legal_citation TEXT NOT NULL,
-  handling TEXT NOT NULL,
-  view TEXT NOT NULL,
-  content_hash BLOB NOT NULL,
-  reason TEXT NOT NULL,
-  sender_certificate_subject TEXT NOT NULL,
-  sender_certificate_fingerprint TEXT NOT NULL,
-  instance TEXT NOT NULL,
-  version TEXT NOT NULL
-);
-CREATE INDEX disclosures_by_message ON disclosures (message_id);
-CREATE TABLE flags (
-  id INTEGER PRIMARY KEY,
-  flag_id TEXT NOT NULL UNIQUE,
-  subject_hash BLOB NOT NULL,
-  reason TEXT NOT NULL,
-  flagged_by TEXT NOT NULL,
-  legal_basis TEXT NOT NULL,
-  flagged_at INTEGER NOT NULL,
-  expires_at INTEGER,
-  unflagged_at INTEGER,
-  unflagged_by TEXT
-);
-CREATE INDEX flags_by_subject ON flags (subject_hash);
-CREATE TRIGGER flags_no_delete BEFORE DELETE ON flags
-  BEGIN SELECT RAISE(ABORT, 'flags keep their history'); END;
-CREATE TRIGGER disclosures_no_update BEFORE UPDATE ON disclosures
-  BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
-CREATE TRIGGER disclosures_no_delete BEFORE DELETE ON disclosures
-  BEGIN SELECT RAISE(ABORT, 'disclosure records are append-only'); END;
-)sql";
-
-// Version 2: acknowledgement deadlines and their escalation. The partial index holds exactly
-// the deliveries the escalation timer still watches.
-constexpr const char* kSchemaV2 = R"sql(
-ALTER TABLE deliveries ADD COLUMN ack_deadline INTEGER;
-ALTER TABLE deliveries ADD COLUMN escalated_at INTEGER;
-CREATE INDEX deliveries_watched ON deliveries (ack_deadline)
-  WHERE ack_deadline IS NOT NULL AND acked_at IS NULL AND escalated_at IS NULL;
-)sql";
-
-// Version 3: the disclosure log. Record id - 1 is the record's leaf index (ids are contiguous:
-// AUTOINCREMENT, and rolled-back inserts roll the sequence back too). merkle_nodes holds the
-// complete perfect subtrees (level 0: leaf hashes; since version 4 not those of levels 1 to 3,
-// see StoresLevel); checkpoints the signed tree heads. Indexes serve auditors' queries by
-// person, party and time.
-constexpr const char* kSchemaV3 = R"sql(
-CREATE TABLE merkle_nodes (
-  level INTEGER NOT NULL,
-  idx INTEGER NOT NULL,
-  hash BLOB NOT NULL,
-  PRIMARY KEY (level, idx)
-) WITHOUT ROWID;
-CREATE TABLE checkpoints (
-  tree_size INTEGER PRIMARY KEY,
-  root BLOB NOT NULL,
-  note TEXT NOT NULL,
-  signed_at INTEGER NOT NULL
-);
-CREATE TRIGGER merkle_nodes_no_update BEFORE UPDATE ON merkle_nodes
-  BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
-CREATE TRIGGER merkle_nodes_no_delete BEFORE DELETE ON merkle_nodes
-  BEGIN SELECT RAISE(ABORT, 'the log is append-only'); END;
-CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
-  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
-CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
-  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
-CREATE INDEX disclosures_by_subject ON disclosures (subject_hash);
-CREATE INDEX disclosures_by_sender ON disclosures (sender);
-CREATE INDEX disclosures_by_recipient ON disclosures (recipient);
-CREATE INDEX disclosures_by_time ON disclosures (occurred_at);
-)sql";
-
-// Version 4, less written per post. Recipients given the same bytes (police and PST both see a
-// release notice whole) share one stored copy, which is most of a post's size: a delivery with
-// same_as set has an empty envelope and reads that delivery's, of the same message. A message's
-// deliveries are found through its disclosure records (by message id, each naming its
-// delivery), so deliveries need no index by message.
-constexpr const char* kSchemaV4 = R"sql(
-ALTER TABLE deliveries ADD COLUMN same_as INTEGER REFERENCES deliveries(id);
-DROP INDEX deliveries_by_message;
-)sql";
-
-// Migration i brings the schema from version i to i + 1, each in its own transaction.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
-constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // Log nodes as stored, read through one connection.
 class SqliteStoredNodes final : public StoredNodes {
@@ -182,30 +58,6 @@ Status SetCacheSize(SqliteDb& db, int mib) {
   return db.Exec(("PRAGMA cache_size=-" + std::to_string(int64_t{mib} * 1024)).c_str());
 }
 
-Status Migrate(SqliteDb& db) {
-  auto& version_stmt = db.Prepare("PRAGMA user_version");
-  if (version_stmt.Step() != SQLITE_ROW) return db.Failure("reading schema version");
-  const int64_t version = version_stmt.Int(0);
-  version_stmt.Reset();
-  if (version > kSchemaVersion) {
-    return {Code::kFailedPrecondition, "database schema version " + std::to_string(version) +
-                                           " is newer than this binary knows (" +
-                                           std::to_string(kSchemaVersion) + ")"};
-  }
-  for (int64_t v = version; v < kSchemaVersion; ++v) {
-    if (Status s = db.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    Status s = db.Exec(kMigrations[v]);
-    if (s.ok()) s = db.Exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
-    if (!s.ok()) {
-      (void)db.Exec("ROLLBACK");
-      return s;
-    }
-    if (s = db.Exec("COMMIT"); !s.ok()) return s;
-    if (version > 0) LogInfo("store schema migrated to version " + std::to_string(v + 1));
-  }
-  return Status::Ok();
-}
-
 // A pragma's current value on `db`, as text ("" if it cannot be read).
 std::string PragmaValue(SqliteDb& db, const std::string& name) {
   SqliteStatement q = db.PrepareOnce("PRAGMA " + name);
@@ -235,7 +87,7 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   const std::string wal_limit =
       "PRAGMA journal_size_limit=" + std::to_string(int64_t{2} * options.checkpoint_pages * 4096);
   if (Status s = w.Exec(wal_limit.c_str()); !s.ok()) return s;
-  if (Status s = Migrate(w); !s.ok()) return s;
+  if (Status s = MigrateSqliteSchema(w); !s.ok()) return s;
   if (Status s = store->OpenLog(); !s.ok()) return s;
   if (Status s = store->LoadFlaggedSubjects(); !s.ok()) return s;
   if (Status s = SqliteDb::Open(options.path, &store->checkpointer_db_); !s.ok()) return s;

@@ -4,6 +4,7 @@
 // stores are durable alike) or both, drives each with the same number of concurrent clients
 // posting ~1 KiB release notices, and prints posts/s for each and their ratio to the echo's.
 // Runs alternate between the targets so machine noise hits all alike; medians are reported.
+// With --rate it measures latency instead: see DriveAtRate.
 // The ratio is the median of each run's own ratio (daemon / echo of the same run, seconds
 // apart): the machine's speed drifts by tens of percent over a minute, which a ratio of
 // medians taken from different moments would carry.
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -121,6 +123,117 @@ RunResult Drive(std::vector<std::unique_ptr<v1::Exchange::Stub>>& stubs, const s
   return {static_cast<double>(ok) / elapsed, failed};
 }
 
+// --rate: posts sent open loop at a fixed rate, each at its scheduled time whatever the answers
+// to earlier ones (a slow answer does not delay the next post), and how long each took from its
+// scheduled start: to its receipt (`receipt_ms`), and to a subscriber of one of its recipients
+// (`delivered_ms`, if `subscriber` is set). Measured from the scheduled time, so that a stall
+// shows in every post it delays (no coordinated omission).
+struct LatencyResult {
+  std::vector<double> receipt_ms;
+  std::vector<double> delivered_ms;
+  uint64_t failures = 0;
+  uint64_t undelivered = 0;
+};
+
+constexpr char kLatencyTag[] = "latency-seq:";
+
+// The sequence number a latency run wrote into a post's note, or -1.
+int64_t SequenceOf(const v1::Envelope& envelope, const std::string& run) {
+  const std::string& note = envelope.release_notice().note();
+  const std::string prefix = kLatencyTag + run + ":";
+  if (note.compare(0, prefix.size(), prefix) != 0) return -1;
+  return std::stoll(note.substr(prefix.size(), note.find(';') - prefix.size()));
+}
+
+LatencyResult DriveAtRate(std::vector<std::unique_ptr<v1::Exchange::Stub>>& stubs,
+                          client::ExchangeClient* subscriber, const std::string& run, int rate,
+                          double seconds) {
+  const auto total = static_cast<int64_t>(rate * seconds);
+  const auto interval = std::chrono::duration<double>(1.0 / rate);
+  std::vector<Clock::time_point> delivered(total);
+  std::vector<char> seen(total, 0);
+  std::mutex mu;
+  grpc::ClientContext stream;
+  std::thread reader;
+  if (subscriber != nullptr) {
+    reader = std::thread([&] {
+      subscriber->Subscribe(0, &stream, [&](const v1::Delivery& d) {
+        const int64_t i = SequenceOf(d.envelope(), run);
+        if (i >= 0 && i < total) {
+          std::lock_guard lock(mu);
+          delivered[i] = Clock::now();
+          seen[i] = 1;
+        }
+        return true;
+      });
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // Its backlog first.
+  }
+  const Clock::time_point start = Clock::now() + std::chrono::milliseconds(100);
+  auto scheduled = [&](int64_t i) {
+    return start + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(i));
+  };
+  std::vector<double> receipt_ms(total, -1);
+  std::atomic<uint64_t> failures{0};
+  std::vector<std::thread> threads;
+  for (size_t c = 0; c < stubs.size(); ++c) {
+    threads.emplace_back([&, c] {
+      for (auto i = static_cast<int64_t>(c); i < total; i += static_cast<int64_t>(stubs.size())) {
+        v1::PostRequest request = Request(run + "-" + std::to_string(i));
+        auto* note = request.mutable_envelope()->mutable_release_notice()->mutable_note();
+        *note = kLatencyTag + run + ":" + std::to_string(i) + ";" + *note;
+        std::this_thread::sleep_until(scheduled(i));
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        v1::Receipt receipt;
+        if (stubs[c]->Post(&context, request, &receipt).ok()) {
+          receipt_ms[i] =
+              std::chrono::duration<double, std::milli>(Clock::now() - scheduled(i)).count();
+        } else {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  LatencyResult result;
+  result.failures = failures;
+  for (double ms : receipt_ms) {
+    if (ms >= 0) result.receipt_ms.push_back(ms);
+  }
+  if (subscriber == nullptr) return result;
+  testing::Eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return std::count(seen.begin(), seen.end(), 1) == static_cast<int64_t>(total);
+      },
+      std::chrono::seconds(10));
+  stream.TryCancel();
+  reader.join();
+  for (int64_t i = 0; i < total; ++i) {
+    if (seen[i]) {
+      result.delivered_ms.push_back(
+          std::chrono::duration<double, std::milli>(delivered[i] - scheduled(i)).count());
+    } else {
+      ++result.undelivered;
+    }
+  }
+  return result;
+}
+
+// "p50 1.2 ms, p99 3.4 ms, max 9.9 ms" of `ms`.
+std::string Percentiles(std::vector<double> ms) {
+  if (ms.empty()) return "no samples";
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    return ms[static_cast<size_t>(q * static_cast<double>(ms.size() - 1))];
+  };
+  char text[96];
+  std::snprintf(text, sizeof text, "p50 %.2f ms, p99 %.2f ms, max %.2f ms", at(0.5), at(0.99),
+                ms.back());
+  return text;
+}
+
 // Mean write ops per store transaction, from the daemon's own metrics.
 double MeanCommitBatch(const std::string& http_address) {
   FILE* pipe = popen(("curl -sf http://" + http_address + "/metrics").c_str(), "r");
@@ -174,6 +287,12 @@ int Main(int argc, char** argv) {
   app.add_option("--sqlite-variant", variant,
                  "[store] settings for a second SQLite daemon driven alongside the first, to "
                  "compare settings in the same runs (e.g. \"sqlite_cache_mib = 64\")");
+  int rate = 0;
+  app.add_option("--rate", rate,
+                 "instead of posting as fast as possible, post open loop at this many posts/s "
+                 "and report latency: to the receipt (echo included, the baseline) and to a "
+                 "subscriber of a recipient (pst/pst), p50/p99/max over all runs")
+      ->check(CLI::Range(1, 100'000));
   CLI11_PARSE(app, argc, argv);
 
   struct Target {
@@ -241,6 +360,39 @@ int Main(int argc, char** argv) {
   }
   // Warm-up: connections, TLS handshakes, caches.
   for (Target& t : targets) Drive(t.stubs, "warm-" + t.name, 0.5);
+
+  if (rate > 0) {
+    std::printf(
+        "open loop at %d posts/s, %d runs of %.1f s, latency from each post's scheduled "
+        "start\n",
+        rate, runs, seconds);
+    uint64_t failures = 0;
+    for (Target& t : targets) {
+      std::unique_ptr<client::ExchangeClient> pst;
+      if (t.daemon) pst = t.daemon->Client("pst-pst");
+      std::vector<double> receipts;
+      std::vector<double> deliveries;
+      uint64_t undelivered = 0;
+      for (int r = 0; r < runs; ++r) {
+        LatencyResult result =
+            DriveAtRate(t.stubs, pst.get(), t.name + "-" + std::to_string(r), rate, seconds);
+        receipts.insert(receipts.end(), result.receipt_ms.begin(), result.receipt_ms.end());
+        deliveries.insert(deliveries.end(), result.delivered_ms.begin(), result.delivered_ms.end());
+        failures += result.failures;
+        undelivered += result.undelivered;
+      }
+      std::printf("%s: to the receipt %s", t.name.c_str(), Percentiles(receipts).c_str());
+      if (t.daemon) {
+        std::printf("; to the subscriber %s (%llu not delivered)", Percentiles(deliveries).c_str(),
+                    static_cast<unsigned long long>(undelivered));
+      }
+      std::printf("\n");
+    }
+    std::printf("failures: %llu\n", static_cast<unsigned long long>(failures));
+    for (Target& t : targets) t.daemon.reset();
+    echo->Shutdown();
+    return failures == 0 ? 0 : 1;
+  }
 
   uint64_t failures = 0;
   for (int r = 0; r < runs; ++r) {

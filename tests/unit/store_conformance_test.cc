@@ -673,7 +673,8 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
   store_.reset();
   ASSERT_TRUE(ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; "
                       "CREATE INDEX deliveries_by_message ON deliveries (message); "
-                      "PRAGMA user_version = 3")
+                      "DROP INDEX disclosures_by_basis; DROP INDEX disclosures_by_type; "
+                      "DROP INDEX disclosures_by_outcome; PRAGMA user_version = 3")
                   .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
@@ -690,7 +691,9 @@ TEST_F(PgStoreTest, ADatabaseFromSchemaVersion2IsMigratedAndReadsBack) {
   Post(Message("m1", "k1"));
   store_.reset();
   ASSERT_TRUE(
-      ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; UPDATE schema_version SET version = 2")
+      ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; DROP INDEX disclosures_by_basis, "
+              "disclosures_by_type, disclosures_by_outcome; "
+              "UPDATE schema_version SET version = 2")
           .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());

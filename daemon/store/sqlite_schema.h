@@ -1,0 +1,20 @@
+// The SQLite store's schema: its tables, indexes and triggers, version by version
+// (PRAGMA user_version). Version N is the same logical schema as PostgreSQL's version N from
+// version 5 on (pg_schema.h).
+#pragma once
+
+#include <cstdint>
+
+#include "base/status.h"
+#include "store/sqlite_db.h"
+
+namespace infoflyt {
+
+// The version this binary makes.
+int64_t SqliteSchemaVersion();
+
+// Brings `db`'s schema to SqliteSchemaVersion(), one transaction per version. Refuses
+// (FAILED_PRECONDITION) a database whose schema is newer than this binary knows.
+Status MigrateSqliteSchema(SqliteDb& db);
+
+}  // namespace infoflyt
