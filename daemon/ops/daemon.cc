@@ -203,6 +203,21 @@ void Daemon::OnTrustChecked(const std::shared_ptr<const RevocationList>& crls) {
   ReportStaleCrls(*crls);
 }
 
+void Daemon::ReportStoreWrites(const Status& transaction) {
+  const bool failing = !transaction.ok();
+  if (failing == store_writes_failing_) return;  // One line per change, not per batch.
+  store_writes_failing_ = failing;
+  metrics_.store_writes_failing.Set(failing ? 1 : 0);
+  if (failing) {
+    const std::string detail = "writes fail, nothing is receipted: " + transaction.message();
+    health_.Set("store", Health::State::kFailing, detail);
+    LogWarning("store: " + detail);
+  } else {
+    health_.Set("store", Health::State::kOk);
+    LogInfo("store: writes succeed again");
+  }
+}
+
 void Daemon::ReportStaleCrls(const RevocationList& crls) {
   const int64_t now = NowMicros() / kMicrosPerSecond;
   std::string stale;
@@ -488,7 +503,9 @@ Status Daemon::Start() {
 
   if (Status s = OpenStore(); !s.ok()) return s;
   committer_ = std::make_unique<GroupCommitter>(
-      store_.get(), config_.commit_batch, config_.max_queued_ops, [this](size_t ops) {
+      store_.get(), config_.commit_batch, config_.max_queued_ops,
+      [this](size_t ops, const Status& transaction) {
+        ReportStoreWrites(transaction);
         metrics_.commit_batch_size.Observe(static_cast<double>(ops));
         metrics_.log_records.Set(static_cast<double>(store_->LogSize()));
         if (LogPublisher* log = log_publisher_ready_.load()) log->OnCommitted(store_->LogSize());

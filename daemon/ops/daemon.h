@@ -82,6 +82,9 @@ class Daemon {
   // CRLs past their nextUpdate: a warning (or, with require_fresh_crl, a failure) on /healthz,
   // logged each hour.
   void ReportStaleCrls(const RevocationList& crls);
+  // After each store transaction, on the committer thread: while they fail, /healthz fails
+  // (`failing store: ...`) and a gauge says so; a log line at each change.
+  void ReportStoreWrites(const Status& transaction);
   // Ends every Subscribe stream whose caller is no longer trusted.
   void EndUntrustedStreams();
   Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
@@ -115,6 +118,7 @@ class Daemon {
   std::unique_ptr<PgListener> listener_;
   std::unique_ptr<LogPublisher> log_publisher_;
   std::atomic<LogPublisher*> log_publisher_ready_{nullptr};  // Read on the committer thread.
+  bool store_writes_failing_ = false;                        // Committer thread only.
   std::unique_ptr<GroupCommitter> committer_;
   ServiceContext services_{};
   std::unique_ptr<ExchangeService> exchange_;

@@ -63,6 +63,11 @@ Metrics::Metrics()
                       .Help("Records in the disclosure log (its Merkle tree size)")
                       .Register(*registry)
                       .Add({})),
+      store_writes_failing(prometheus::BuildGauge()
+                               .Name("infoflyt_store_writes_failing")
+                               .Help("1 while the store's transactions fail (nothing is receipted)")
+                               .Register(*registry)
+                               .Add({})),
       commit_batch_size(
           prometheus::BuildHistogram()
               .Name("infoflyt_commit_batch_size")

@@ -33,6 +33,7 @@ struct Metrics {
   prometheus::Gauge& tls_client_ca_expiry;  // The soonest CA of the bundle.
   prometheus::Gauge& tls_crl_next_update;   // The soonest CRL; NaN without tls.crl_directory.
   prometheus::Gauge& log_records;
+  prometheus::Gauge& store_writes_failing;  // 1 while the store's transactions fail.
   prometheus::Histogram& commit_batch_size;
 };
 

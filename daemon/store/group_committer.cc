@@ -88,7 +88,7 @@ void GroupCommitter::Run() {
         std::visit([&](auto& o) { o.status = Status(Code::kUnavailable, status.message()); }, *op);
       }
     }
-    if (observer_) observer_(batch.size());
+    if (observer_) observer_(batch.size(), status);
     {
       std::lock_guard lock(done_mu_);
       committed_.push_back(std::move(batch));

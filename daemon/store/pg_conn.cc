@@ -242,20 +242,20 @@ Status PgConn::Exec(const char* sql) {
   return Check(PQexec(conn_.get(), sql), sql, nullptr);
 }
 
-Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, Kind kind) {
-  if (PQpipelineStatus(conn_.get()) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_.get()) != 1) {
-    return {Code::kUnavailable, "postgres: cannot enter pipeline mode"};
-  }
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats;
-  std::vector<Oid> types;
+PgConn::Bound::Bound(std::span<const PgParam> params) {
   for (const PgParam& p : params) {
     types.push_back(p.type_);
     values.push_back(p.value_ ? p.value_->data() : nullptr);
     lengths.push_back(p.value_ ? static_cast<int>(p.value_->size()) : 0);
     formats.push_back(p.format_);
   }
+}
+
+Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, Kind kind) {
+  if (PQpipelineStatus(conn_.get()) == PQ_PIPELINE_OFF && PQenterPipelineMode(conn_.get()) != 1) {
+    return {Code::kUnavailable, "postgres: cannot enter pipeline mode"};
+  }
+  const PgConn::Bound b(params);
   const int n = static_cast<int>(params.size());
   int sent = 0;
   if (n == 0) {
@@ -264,15 +264,15 @@ Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, K
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
       std::string name = "s" + std::to_string(prepared_.size());
-      if (PQsendPrepare(conn_.get(), name.c_str(), sql, n, types.data()) != 1) {
+      if (PQsendPrepare(conn_.get(), name.c_str(), sql, n, b.types.data()) != 1) {
         return {Code::kUnavailable, "postgres: cannot send a statement"};
       }
       sent_.push_back({sql, Kind::kWrite});
       prepared_in_pipeline_.push_back(sql);
       it = prepared_.emplace(sql, std::move(name)).first;
     }
-    sent = PQsendQueryPrepared(conn_.get(), it->second.c_str(), n, values.data(), lengths.data(),
-                               formats.data(), 1);
+    sent = PQsendQueryPrepared(conn_.get(), it->second.c_str(), n, b.values.data(),
+                               b.lengths.data(), b.formats.data(), 1);
   }
   if (sent != 1) return {Code::kUnavailable, "postgres: cannot send a statement"};
   sent_.push_back({sql, kind});
@@ -341,25 +341,16 @@ Status PgConn::SyncResults(std::vector<PgResult>* results) {
 
 Status PgConn::Run(const char* name, const std::string& sql, std::span<const PgParam> params,
                    PgResult* out) {
-  std::vector<Oid> types;
-  std::vector<const char*> values;
-  std::vector<int> lengths;
-  std::vector<int> formats;
-  for (const PgParam& p : params) {
-    types.push_back(p.type_);
-    values.push_back(p.value_ ? p.value_->data() : nullptr);
-    lengths.push_back(p.value_ ? static_cast<int>(p.value_->size()) : 0);
-    formats.push_back(p.format_);
-  }
+  const Bound b(params);
   const int n = static_cast<int>(params.size());
   if (name == nullptr) {
-    return Check(PQexecParams(conn_.get(), sql.c_str(), n, types.data(), values.data(),
-                              lengths.data(), formats.data(), 1),
+    return Check(PQexecParams(conn_.get(), sql.c_str(), n, b.types.data(), b.values.data(),
+                              b.lengths.data(), b.formats.data(), 1),
                  sql, out);
   }
   return Check(
-      PQexecPrepared(conn_.get(), name, n, values.data(), lengths.data(), formats.data(), 1), sql,
-      out);
+      PQexecPrepared(conn_.get(), name, n, b.values.data(), b.lengths.data(), b.formats.data(), 1),
+      sql, out);
 }
 
 Status PgConn::Query(const char* sql, std::initializer_list<PgParam> params, PgResult* out) {

@@ -148,6 +148,14 @@ class PgConn {
   uint64_t sessions_ = 1;
   // Sends a prepared statement (preparing it first, also without waiting) or, if `name` is
   // null, an unnamed one; counts the results to wait for.
+  // Parameters as libpq takes them.
+  struct Bound {
+    explicit Bound(std::span<const PgParam> params);
+    std::vector<Oid> types;
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+  };
   enum class Kind { kWrite, kOwnRow, kKeep };  // kKeep: its result is wanted (SyncResults).
   Status SendStatement(const char* sql, std::span<const PgParam> params, Kind kind = Kind::kWrite);
 

@@ -2,10 +2,15 @@
 // are in flight, restart it, and check that every message that got a receipt is delivered and
 // stored once; and SIGTERM finishes the calls in flight before the daemon exits.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/mount.h>
 
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -13,6 +18,7 @@
 
 #include "integration/test_daemon.h"
 #include "integration/workers.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -251,6 +257,66 @@ TEST(CrashRecoveryTest, TheDaemonLogsTheDurabilityItsStoreReadBack) {
   EXPECT_NE(daemon.Log().find(" journal_mode=wal synchronous=full checkpoint_synchronous=full "),
             std::string::npos)
       << daemon.Log();
+}
+
+// A full disk: posts fail retryably (UNAVAILABLE, no receipt), operators see it (one warning,
+// /healthz failing naming the store, a gauge), and once there is room again posts succeed, the
+// daemon says so, and every receipted message is still there. The database is on a tmpfs of its
+// own, small enough to fill (mounting it needs root, as CI is).
+TEST(FullDiskTest, PostsFailRetryablyWhileTheDiskIsFullAndOperatorsAreTold) {
+  TestDaemon daemon;
+  const std::string small =
+      daemon.server_cert_path().substr(0, daemon.server_cert_path().rfind('/')) + "/small";
+  std::filesystem::create_directories(small);
+  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m"), 0)
+      << "mounting a small tmpfs (needs root): " << std::strerror(errno);
+  struct Unmount {
+    const std::string& at;
+    ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
+  } unmount{small};
+  daemon.set_store_config("sqlite_path = \"" + small + "/infoflyt.db\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  auto client = daemon.Client("correctional-oslo-fengsel");
+  std::vector<std::string> receipted;
+  grpc::Status failed;
+  for (int i = 0; i < 20'000 && failed.ok(); ++i) {
+    v1::Receipt receipt;
+    failed = client->Post(ReleaseNotice("full-" + std::to_string(i)), &receipt);
+    if (failed.ok()) receipted.push_back(receipt.message_id());
+  }
+  ASSERT_FALSE(failed.ok()) << "the disk never filled";
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::UNAVAILABLE) << failed.error_message();
+  EXPECT_GT(receipted.size(), 10u);
+  int status = 0;
+  const std::string body = daemon.Healthz(&status);
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("failing store: writes fail, nothing is receipted: "), std::string::npos)
+      << body;
+  EXPECT_EQ(MetricValue(daemon.Metrics(), "infoflyt_store_writes_failing"), 1);
+  v1::Receipt again;
+  EXPECT_FALSE(client->Post(ReleaseNotice("full-again"), &again).ok());
+  EXPECT_EQ(CountOccurrences(daemon.Log(), "store: writes fail"), 1) << daemon.Log();
+
+  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0);
+  v1::Receipt after;
+  ASSERT_TRUE(Eventually([&] { return client->Post(ReleaseNotice("full-after"), &after).ok(); }));
+  EXPECT_TRUE(Eventually([&] { return daemon.Healthz(&status) == "ok\n"; }));
+  EXPECT_NE(daemon.Log().find("store: writes succeed again"), std::string::npos);
+  EXPECT_EQ(MetricValue(daemon.Metrics(), "infoflyt_store_writes_failing"), 0);
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2((small + "/infoflyt.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  std::set<std::string> stored;
+  sqlite3_stmt* q = nullptr;
+  sqlite3_prepare_v2(db, "SELECT message_id FROM messages", -1, &q, nullptr);
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    stored.insert(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  EXPECT_EQ(stored.size(), receipted.size() + 1);
+  for (const std::string& id : receipted) EXPECT_TRUE(stored.contains(id)) << id;
+  daemon.Kill();
 }
 
 }  // namespace

@@ -847,7 +847,7 @@ TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   std::vector<size_t> batches;
   std::atomic<int> done{0};
   {
-    GroupCommitter committer(store_.get(), 64, 1000, [&](size_t n) {
+    GroupCommitter committer(store_.get(), 64, 1000, [&](size_t n, const Status& /*transaction*/) {
       std::lock_guard lock(mu);
       batches.push_back(n);
     });
