@@ -223,45 +223,47 @@ void ExchangeService::PrepareAndSubmit(const Caller& caller, const Catalogs& cat
     reactor->Finish(ToGrpcStatus(s));
     return;
   }
-  ctx_.committer->Submit(std::move(op), [this, reactor, receipt, in_flight](WriteOp& w) {
-    auto& done = std::get<PostOp>(w);
-    if (!done.status.ok()) {
-      (done.status.code() == Code::kUnavailable ? ctx_.metrics->posts_failed
-                                                : ctx_.metrics->posts_rejected)
-          .Increment();
-      reactor->Finish(ToGrpcStatus(done.status));
-      return;
-    }
-    if (done.receipt.recipients.empty()) {
-      // Refused outright; the refusal records are committed.
-      ctx_.metrics->posts_rejected.Increment();
-      std::string why;
-      for (const auto& r : done.receipt.refusals) {
-        if (why.find(r.reason) == std::string::npos) why += (why.empty() ? "" : "; ") + r.reason;
-      }
-      reactor->Finish(ToGrpcStatus({Code::kPermissionDenied, why}));
-      return;
-    }
-    receipt->set_message_id(done.receipt.message_id);
-    for (const auto& r : done.receipt.refusals) {
-      auto* refused = receipt->add_refused();
-      refused->set_party(r.party);
-      refused->set_reason(r.reason);
-    }
-    for (const auto& r : done.receipt.recipients) receipt->add_recipients(r);
-    *receipt->mutable_accepted_at() = ToTimestamp(done.receipt.accepted_at);
-    receipt->set_duplicate(done.receipt.duplicate);
-    if (done.receipt.duplicate) {
-      ctx_.metrics->posts_duplicate.Increment();
-    } else {
-      ctx_.metrics->posts_accepted.Increment();
-      ctx_.hub->Notify(done.receipt.recipients);
-      for (const auto& r : done.message.recipients) {
-        if (r.ack_deadline && ctx_.watch_deadline) ctx_.watch_deadline(*r.ack_deadline);
-      }
-    }
-    reactor->Finish(grpc::Status::OK);
-  });
+  ctx_.committer->Submit(
+      std::move(op), [this, reactor, receipt, in_flight = std::move(in_flight)](WriteOp& w) {
+        auto& done = std::get<PostOp>(w);
+        if (!done.status.ok()) {
+          (done.status.code() == Code::kUnavailable ? ctx_.metrics->posts_failed
+                                                    : ctx_.metrics->posts_rejected)
+              .Increment();
+          reactor->Finish(ToGrpcStatus(done.status));
+          return;
+        }
+        if (done.receipt.recipients.empty()) {
+          // Refused outright; the refusal records are committed.
+          ctx_.metrics->posts_rejected.Increment();
+          std::string why;
+          for (const auto& r : done.receipt.refusals) {
+            if (why.find(r.reason) == std::string::npos)
+              why += (why.empty() ? "" : "; ") + r.reason;
+          }
+          reactor->Finish(ToGrpcStatus({Code::kPermissionDenied, why}));
+          return;
+        }
+        receipt->set_message_id(done.receipt.message_id);
+        for (const auto& r : done.receipt.refusals) {
+          auto* refused = receipt->add_refused();
+          refused->set_party(r.party);
+          refused->set_reason(r.reason);
+        }
+        for (const auto& r : done.receipt.recipients) receipt->add_recipients(r);
+        *receipt->mutable_accepted_at() = ToTimestamp(done.receipt.accepted_at);
+        receipt->set_duplicate(done.receipt.duplicate);
+        if (done.receipt.duplicate) {
+          ctx_.metrics->posts_duplicate.Increment();
+        } else {
+          ctx_.metrics->posts_accepted.Increment();
+          ctx_.hub->Notify(done.receipt.recipients);
+          for (const auto& r : done.message.recipients) {
+            if (r.ack_deadline && ctx_.watch_deadline) ctx_.watch_deadline(*r.ack_deadline);
+          }
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
 }
 
 grpc::ServerWriteReactor<v1::Delivery>* ExchangeService::Subscribe(

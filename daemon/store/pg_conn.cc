@@ -303,18 +303,18 @@ Status PgConn::SyncResults(std::vector<PgResult>* results) {
     first = {Code::kUnavailable, "postgres: the connection to the server was lost"};
   }
   // One result per statement, each followed by a null; then the sync's own.
-  for (size_t i = 0; i < sent_.size(); ++i) {
+  for (const Sent& sent : sent_) {
     PGresult* result = PQgetResult(conn_.get());
     if (result == nullptr) break;  // The connection failed: nothing more will come.
     if (PQresultStatus(result) == PGRES_PIPELINE_ABORTED || !first.ok()) {
       PQclear(result);
     } else {
       PgResult kept;
-      first = Check(result, sent_[i].sql, &kept);
-      if (first.ok() && sent_[i].kind == Kind::kKeep && results != nullptr) {
+      first = Check(result, sent.sql, &kept);
+      if (first.ok() && sent.kind == Kind::kKeep && results != nullptr) {
         results->push_back(std::move(kept));
       }
-      if (sent_[i].kind == Kind::kOwnRow &&
+      if (sent.kind == Kind::kOwnRow &&
           (first.code() == Code::kAlreadyExists || first.code() == Code::kInvalidArgument)) {
         first = {Code::kInternal, first.message()};
       }

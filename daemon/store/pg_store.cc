@@ -185,16 +185,19 @@ class PgStore::Rows final : public StoreRows {
     // message and recipient (deliveries_by_message), inserted just before in this transaction.
     for (size_t i = 0; i < m.recipients.size(); ++i) {
       const RecipientDisclosure& r = m.recipients[i];
-      const bool shares = same_as[i].has_value();
+      // A sharing delivery stores no envelope and names the recipient it shares with.
+      std::string_view envelope = r.envelope;
+      std::string_view shares_with;
+      if (same_as[i]) {
+        envelope = {};
+        shares_with = m.recipients[*same_as[i]].party;
+      }
       if (Status s = w_.SendForResult(
               "INSERT INTO deliveries (message, recipient, envelope, ack_deadline, same_as) "
               "VALUES ($1, $2, $3, $4, "
               "(SELECT id FROM deliveries WHERE message = $1 AND recipient = $5)) RETURNING id",
-              {PgParam::Int(message), PgParam::Text(r.party),
-               PgParam::Bytes(shares ? std::string_view() : std::string_view(r.envelope)),
-               PgParam::Int(r.ack_deadline),
-               PgParam::Text(shares ? std::string_view(m.recipients[*same_as[i]].party)
-                                    : std::string_view())});
+              {PgParam::Int(message), PgParam::Text(r.party), PgParam::Bytes(envelope),
+               PgParam::Int(r.ack_deadline), PgParam::Text(shares_with)});
           !s.ok()) {
         return s;
       }

@@ -119,10 +119,10 @@ class StoreCore {
   Status ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int64_t now, bool savepoints,
                     bool* an_op_failed);
   Status ApplyOp(StoreRows& rows, PostOp& op, int64_t now);
-  Status ApplyOp(StoreRows& rows, AckOp& op, int64_t now);
-  Status ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now);
-  Status ApplyOp(StoreRows& rows, FlagOp& op, int64_t now);
-  Status ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now);
+  static Status ApplyOp(StoreRows& rows, AckOp& op, int64_t now);
+  static Status ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now);
+  static Status ApplyOp(StoreRows& rows, FlagOp& op, int64_t now);
+  static Status ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);
@@ -130,7 +130,7 @@ class StoreCore {
   Status FollowLogHead(StoreRows& rows);
   // A post whose key its sender used before: the first receipt, or FAILED_PRECONDITION if the
   // key was used for a different message.
-  Status Duplicate(StoreRows& rows, const NewMessage& m, StoredReceipt* receipt);
+  static Status Duplicate(StoreRows& rows, const NewMessage& m, StoredReceipt* receipt);
   // Stores a new message: its refusal records and, if it has recipients (then inserted as
   // `message`), one delivery and disclosure record per recipient.
   Status StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now,
