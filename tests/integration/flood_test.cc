@@ -183,7 +183,16 @@ TEST_F(FloodTest, TheWatchdogIsPingedOnlyWhileThePortCompletesHandshakes) {
       seconds(15));
   ASSERT_EQ(status, 503) << daemon_.Log();
   systemd.Receive(milliseconds(0));  // What was sent before the check failed.
-  EXPECT_EQ(std::ranges::count(systemd.Receive(seconds(3)), "WATCHDOG=1"), 0) << daemon_.Log();
+  // Checks fail from now on (each a reason to ping, were pings unconditional), unless gRPC's
+  // listener comes back by itself once the stalled handshakes have timed out, which it now and
+  // then does: a ping is right only after a check passed again, which the daemon logs.
+  const auto pings = std::ranges::count(systemd.Receive(seconds(4)), "WATCHDOG=1");
+  if (pings > 0) {
+    EXPECT_NE(daemon_.Log().find("grpc: the port completes TLS handshakes again"),
+              std::string::npos)
+        << pings << " watchdog pings while the port's checks failed\n"
+        << daemon_.Log();
+  }
 }
 
 // Whether the server closed `fd` (EOF or reset) within `limit`.
