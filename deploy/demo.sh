@@ -14,6 +14,7 @@ cd "$(dirname "$0")/.."
 
 certs/make-dev-pki.sh
 mkdir -p var
+rm -f var/ready.json  # A previous run's would look like this one's.
 infoflytd=build/daemon/infoflytd
 infoflyt=build/client/infoflyt
 "$infoflytd" --config deploy/infoflytd.dev.toml --ready-file var/ready.json &
