@@ -3,14 +3,10 @@
 // stored once; and SIGTERM finishes the calls in flight before the daemon exits.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/mount.h>
 
 #include <atomic>
-#include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -18,6 +14,7 @@
 
 #include "integration/test_daemon.h"
 #include "integration/workers.h"
+#include "small_tmpfs.h"
 #include "test_util.h"
 #include "unit/test_envelopes.h"
 
@@ -265,15 +262,10 @@ TEST(CrashRecoveryTest, TheDaemonLogsTheDurabilityItsStoreReadBack) {
 // own, small enough to fill (mounting it needs root, as CI is).
 TEST(FullDiskTest, PostsFailRetryablyWhileTheDiskIsFullAndOperatorsAreTold) {
   TestDaemon daemon;
-  const std::string small =
-      daemon.server_cert_path().substr(0, daemon.server_cert_path().rfind('/')) + "/small";
-  std::filesystem::create_directories(small);
-  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m"), 0)
-      << "mounting a small tmpfs (needs root): " << std::strerror(errno);
-  struct Unmount {
-    const std::string& at;
-    ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
-  } unmount{small};
+  const SmallTmpfs disk(
+      daemon.server_cert_path().substr(0, daemon.server_cert_path().rfind('/')) + "/small", "2m");
+  ASSERT_EQ(disk.error(), "");
+  const std::string& small = disk.dir();
   daemon.set_store_config("sqlite_path = \"" + small + "/infoflyt.db\"\n");
   ASSERT_TRUE(daemon.Start()) << daemon.Log();
   auto client = daemon.Client("correctional-oslo-fengsel");
@@ -297,7 +289,7 @@ TEST(FullDiskTest, PostsFailRetryablyWhileTheDiskIsFullAndOperatorsAreTold) {
   EXPECT_FALSE(client->Post(ReleaseNotice("full-again"), &again).ok());
   EXPECT_EQ(CountOccurrences(daemon.Log(), "store: writes fail"), 1) << daemon.Log();
 
-  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0);
+  ASSERT_TRUE(disk.Resize("64m"));
   v1::Receipt after;
   ASSERT_TRUE(Eventually([&] { return client->Post(ReleaseNotice("full-after"), &after).ok(); }));
   EXPECT_TRUE(Eventually([&] { return daemon.Healthz(&status) == "ok\n"; }));

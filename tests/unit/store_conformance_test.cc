@@ -3,12 +3,9 @@
 // sense for one backend are TEST_Fs on SqliteStoreTest or PgStoreTest.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <sys/mount.h>
 
 #include <algorithm>
 #include <barrier>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -17,6 +14,7 @@
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
 #include "pg_cluster.h"
+#include "small_tmpfs.h"
 #include "store/group_committer.h"
 #include "store/pg_conn.h"
 #include "store/pg_store.h"
@@ -711,14 +709,9 @@ TEST_F(PgStoreTest, ADatabaseFromSchemaVersion2IsMigratedAndReadsBack) {
 // tmpfs of its own, so small that a few hundred posts fill it (mounting it needs root, as CI is).
 TEST_F(SqliteStoreTest, AFullDiskFailsTheBatchRetryablyAndLosesNothingReceipted) {
   store_.reset();
-  const fs::path small = dir_ / "small";
-  fs::create_directories(small);
-  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", 0, "size=2m"), 0)
-      << "mounting a small tmpfs (needs root): " << std::strerror(errno);
-  struct Unmount {
-    const fs::path& at;
-    ~Unmount() { umount2(at.c_str(), MNT_DETACH); }
-  } unmount{small};
+  const testing::SmallTmpfs disk((dir_ / "small").string(), "2m");
+  ASSERT_EQ(disk.error(), "");
+  const fs::path small = disk.dir();
   std::unique_ptr<SqliteStore> store;
   ASSERT_TRUE(SqliteStore::Open({(small / "db").string(), "test", "0", 1}, &store).ok());
   std::vector<std::string> receipted;
@@ -735,7 +728,7 @@ TEST_F(SqliteStoreTest, AFullDiskFailsTheBatchRetryablyAndLosesNothingReceipted)
   EXPECT_EQ(failed.code(), Code::kResourceExhausted) << failed.message();
   ASSERT_GT(receipted.size(), 10u);
   store.reset();
-  ASSERT_EQ(mount("tmpfs", small.c_str(), "tmpfs", MS_REMOUNT, "size=16m"), 0);
+  ASSERT_TRUE(disk.Resize("16m"));
   ASSERT_TRUE(SqliteStore::Open({(small / "db").string(), "test", "0", 1}, &store).ok());
   std::vector<StoredDelivery> read;
   ASSERT_TRUE(store->ReadDeliveries("pst/pst", 0, false, 1'000'000, &read).ok());
