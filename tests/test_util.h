@@ -3,12 +3,14 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace infoflyt::testing {
 
@@ -61,6 +63,18 @@ inline std::string FingerprintOf(const std::string& pem_file) {
 inline std::string FingerprintHex(const std::string& pem_file) {
   return CommandOutput("openssl x509 -noout -fingerprint -sha256 -in " + pem_file +
                        " | sed 's/.*=//; s/://g' | tr A-F a-f");
+}
+
+// The log line that holds all of `parts`, or "".
+inline std::string LineWith(const std::string& log, const std::vector<std::string>& parts) {
+  std::istringstream lines(log);
+  for (std::string line; std::getline(lines, line);) {
+    if (std::all_of(parts.begin(), parts.end(),
+                    [&](const std::string& p) { return line.find(p) != std::string::npos; })) {
+      return line;
+    }
+  }
+  return "";
 }
 
 // Polls `done` every 20 ms until it holds or `limit` passes; whether it held.

@@ -191,10 +191,12 @@ Status Daemon::LoadHandshakeTrust() {
   return chain_verifier_->Load(StatePath("tls-client-ca.pem"), StatePath("tls-crls"));
 }
 
-void Daemon::OnTrustChecked(const std::shared_ptr<const RevocationList>& crls) {
-  // Before the first check's end the verifier is loaded by StartGrpc.
-  if (Status s = LoadHandshakeTrust(); !s.ok()) {
-    LogError("tls: keeping the trust in force for handshakes: " + s.message());
+void Daemon::OnTrustChecked(const std::shared_ptr<const RevocationList>& crls, bool published) {
+  // Only when it changed (or the last load failed): reading and parsing it is not free.
+  if (published || handshake_trust_failed_) {
+    const Status s = LoadHandshakeTrust();
+    handshake_trust_failed_ = !s.ok();
+    if (!s.ok()) LogError("tls: keeping the trust in force for handshakes: " + s.message());
   }
   authenticator_->SetRevocations(crls);
   // Also when nothing changed: a CRL may have gone stale, and require_fresh_crl then refuses.
@@ -287,7 +289,9 @@ Status Daemon::StartGrpc(std::string* bound) {
       .require_fresh_crl = config_.require_fresh_crl};
   if (Status s = TrustPublisher::Start(
           std::move(trust),
-          [this](const std::shared_ptr<const RevocationList>& crls) { OnTrustChecked(crls); },
+          [this](const std::shared_ptr<const RevocationList>& crls, bool published) {
+            OnTrustChecked(crls, published);
+          },
           &trust_);
       !s.ok()) {
     return s;

@@ -73,7 +73,8 @@ class Daemon {
   std::string StatePath(const std::string& name) const;
   // After each check of the TLS trust files, on the TrustPublisher's thread: the CRLs calls are
   // checked against, streams that lost their trust ended, gauges and /healthz updated.
-  void OnTrustChecked(const std::shared_ptr<const RevocationList>& crls);
+  // `published`: the handshake's trust changed, and the verifier loads it again.
+  void OnTrustChecked(const std::shared_ptr<const RevocationList>& crls, bool published);
   // Hands the published client CA bundle and CRLs to the handshake's verifier.
   Status LoadHandshakeTrust();
   // Sets the TLS expiry gauges (the CRLs' from `crls`) and warns of a server certificate about
@@ -104,6 +105,7 @@ class Daemon {
   // Shared with every gRPC server built (they may outlive a rebuild's old one briefly).
   std::shared_ptr<ClientChainVerifier> chain_verifier_ =
       std::make_shared<ClientChainVerifier>(&security_);
+  bool handshake_trust_failed_ = false;  // The TrustPublisher's thread only.
   Health health_;
   std::unique_ptr<CatalogsHolder> catalogs_;
   std::unique_ptr<PeerAuthenticator> authenticator_;

@@ -3,10 +3,8 @@
 #include <grpc/support/log.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <utility>
 
 #include "base/log.h"
 #include "server/peer_identity.h"
@@ -20,8 +18,8 @@ std::atomic<SecurityEvents*>& AttachedEvents() {
   return events;
 }
 
-// The security-event reason of a gRPC log message that records a handshake refusal, with the
-// OpenSSL text in `detail`; nullptr for any other message.
+// The security-event reason of a gRPC log message that records a handshake refusal, with what
+// happened in `detail`; nullptr for any other message.
 const char* HandshakeRefusalReason(const char* message, std::string* detail) {
   // A certificate that does not verify is reported by the daemon's verifier, with whose it was
   // (server/client_chain_verifier.h); only a client without one is seen here first.

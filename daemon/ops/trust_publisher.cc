@@ -50,8 +50,9 @@ Status TrustPublisher::Start(TrustPublisherOptions options, AfterCheck after_che
                              std::unique_ptr<TrustPublisher>* out) {
   std::unique_ptr<TrustPublisher> p(new TrustPublisher(std::move(options)));
   p->after_check_ = std::move(after_check);
-  if (Status s = p->PublishIfChanged(); !s.ok()) return s;
-  if (p->after_check_) p->after_check_(p->crls_);
+  bool published = false;
+  if (Status s = p->PublishIfChanged(&published); !s.ok()) return s;
+  if (p->after_check_) p->after_check_(p->crls_, published);
   p->thread_ = std::make_unique<PeriodicThread>(
       std::chrono::duration_cast<std::chrono::milliseconds>(p->options_.interval),
       [raw = p.get()] { raw->Check(); });
@@ -88,7 +89,8 @@ Status TrustPublisher::PublishCrls(const std::vector<RevocationList::File>& file
   return Status::Ok();
 }
 
-Status TrustPublisher::PublishIfChanged() {
+Status TrustPublisher::PublishIfChanged(bool* published) {
+  *published = false;
   std::string bundle;
   if (Status s = ReadFile(options_.client_ca, &bundle); !s.ok()) return s;
   std::vector<RevocationList::File> files;
@@ -131,14 +133,16 @@ Status TrustPublisher::PublishIfChanged() {
   if (Status s = WriteFileAtomically(options_.published_ca, next, false); !s.ok()) return s;
   if (!last_.empty()) LogInfo("tls: client CAs or CRLs changed; new connections use them");
   last_ = std::move(next);
+  *published = true;
   return Status::Ok();
 }
 
 void TrustPublisher::Check() {
-  if (Status s = PublishIfChanged(); !s.ok()) {
+  bool published = false;
+  if (Status s = PublishIfChanged(&published); !s.ok()) {
     LogWarning("tls: keeping the previous client CAs and CRLs: " + s.message());
   }
-  if (after_check_) after_check_(crls_);
+  if (after_check_) after_check_(crls_, published);
 }
 
 }  // namespace infoflyt

@@ -34,7 +34,9 @@ struct TrustPublisherOptions {
 
 class TrustPublisher {
  public:
-  using AfterCheck = std::function<void(const std::shared_ptr<const RevocationList>& crls)>;
+  // `published`: what the handshake is to enforce changed (and at the first check).
+  using AfterCheck =
+      std::function<void(const std::shared_ptr<const RevocationList>& crls, bool published)>;
 
   // Publishes now, then checks every `interval` on a thread of its own, calling `after_check`
   // (if set) after each check on that thread with the CRLs now in force (the same object while
@@ -48,8 +50,9 @@ class TrustPublisher {
 
  private:
   explicit TrustPublisher(TrustPublisherOptions options);
-  // Reads the operator's files and writes the copies if what gRPC is to use changed.
-  Status PublishIfChanged();
+  // Reads the operator's files and writes the copies if what the handshake is to use changed
+  // (`published` says whether it did).
+  Status PublishIfChanged(bool* published);
   // Makes the published CRL directory hold exactly `files` (name, contents), unless it already
   // does; returns their digest.
   Status PublishCrls(const std::vector<std::pair<std::string, std::string>>& files,
@@ -58,8 +61,8 @@ class TrustPublisher {
 
   const TrustPublisherOptions options_;
   AfterCheck after_check_;
-  std::string last_;       // The bundle as last written.
-  std::string last_crls_;  // The operator's CRL files as last read (names and digests).
+  std::string last_;            // The bundle as last written.
+  std::string last_crls_;       // The operator's CRL files as last read (names and digests).
   std::string published_crls_;  // Digest of what the published CRL directory holds.
   std::shared_ptr<const RevocationList> crls_ = std::make_shared<RevocationList>();
   std::set<std::string> ignored_;           // Files of the CRL directory that hold no usable CRL.

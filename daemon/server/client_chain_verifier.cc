@@ -134,8 +134,7 @@ Status ClientChainVerifier::Verify(const std::string& leaf_pem,
     trust = trust_;
   }
   SecurityEvent event;
-  event.rpc = "(TLS handshake)";                       // gRPC does not say the peer's address here.
-  ParsePeerCertificate(leaf_pem, &event.certificate);  // For the event: whatever it says.
+  event.rpc = "(TLS handshake)";  // gRPC does not say the peer's address here.
   X509Ptr leaf(PEM_read_bio_X509(MemoryBio(leaf_pem).get(), nullptr, nullptr, nullptr));
   X509StackPtr untrusted(sk_X509_new_null());
   BioPtr chain = MemoryBio(chain_pem);
@@ -165,6 +164,8 @@ Status ClientChainVerifier::Verify(const std::string& leaf_pem,
     event.reason = ReasonOfVerifyError(code);
     event.detail = X509_verify_cert_error_string(code);
   }
+  // Only a refusal describes the certificate (a handshake that passes needs none of it).
+  ParsePeerCertificate(leaf_pem, &event.certificate);
   events_->Report(event);
   return {Code::kUnauthenticated, event.reason + ": " + event.detail};
 }

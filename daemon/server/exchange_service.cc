@@ -200,13 +200,7 @@ grpc::ServerUnaryReactor* ExchangeService::Post(grpc::CallbackServerContext* cal
   if (Status s = Authenticate(ctx_, call, *catalogs, "Exchange/Post", &caller); !s.ok())
     return FinishNow(call, s);
   auto* reactor = call->DefaultReactor();
-  const v1::Envelope& envelope = request->envelope();
-  if (!envelope.has_release_notice() && !envelope.has_return_notice()) {
-    PrepareAndSubmit(caller, *catalogs, *request, reactor, receipt, in_flight);
-    return reactor;
-  }
-  // Release and return notices look up the person's flags: in the store, so not on gRPC's
-  // callback thread.
+  // Prepare may read the store (a notice's flags): never on gRPC's callback thread.
   asio::post(ctx_.executor, [this, caller, catalogs, request, reactor, receipt, in_flight] {
     PrepareAndSubmit(caller, *catalogs, *request, reactor, receipt, in_flight);
   });

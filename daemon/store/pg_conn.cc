@@ -263,7 +263,7 @@ Status PgConn::SendStatement(const char* sql, std::span<const PgParam> params, K
   } else {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
-      std::string name = "s" + std::to_string(prepared_.size());
+      std::string name = "s" + std::to_string(next_name_++);
       if (PQsendPrepare(conn_.get(), name.c_str(), sql, n, b.types.data()) != 1) {
         return {Code::kUnavailable, "postgres: cannot send a statement"};
       }
@@ -368,7 +368,7 @@ Status PgConn::Query(const char* sql, std::initializer_list<PgParam> params, PgR
   }
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size());
+    std::string name = "s" + std::to_string(next_name_++);
     // Parameter types come from the first use: each literal is always bound the same way.
     std::vector<Oid> types;
     for (const PgParam& p : params) types.push_back(p.type_);

@@ -146,8 +146,6 @@ class PgConn {
   std::unique_ptr<PGconn, Finish> conn_;
   const char* setup_ = nullptr;
   uint64_t sessions_ = 1;
-  // Sends a prepared statement (preparing it first, also without waiting) or, if `name` is
-  // null, an unnamed one; counts the results to wait for.
   // Parameters as libpq takes them.
   struct Bound {
     explicit Bound(std::span<const PgParam> params);
@@ -157,9 +155,14 @@ class PgConn {
     std::vector<int> formats;
   };
   enum class Kind { kWrite, kOwnRow, kKeep };  // kKeep: its result is wanted (SyncResults).
+  // Sends a statement without waiting: prepared (and prepared first, also without waiting) if
+  // it has parameters, else unnamed; Sync waits for its result.
   Status SendStatement(const char* sql, std::span<const PgParam> params, Kind kind = Kind::kWrite);
 
   std::map<const char*, std::string> prepared_;  // SQL literal -> statement name.
+  // Names only ever go up: a statement forgotten after a failed pipeline may still exist on
+  // the server (PREPARE is not transactional), so its name must not be given again.
+  uint64_t next_name_ = 0;
   // Statements sent and not yet synced, oldest first, for Sync to name a failure.
   struct Sent {
     const char* sql;

@@ -14,7 +14,8 @@ namespace {
 // predates the log, so no record ever needs appending late). Messages hold the envelope once;
 // deliveries are per recipient and carry the delivery, acknowledgement and escalation state;
 // disclosure records are append-only facts for auditors, each a leaf of the disclosure log at
-// leaf_index. merkle_nodes holds every complete perfect subtree (level 0: leaf hashes),
+// leaf_index. merkle_nodes holds the complete perfect subtrees (level 0: leaf hashes; since
+// version 3 not those of levels 1 to 3, see store/log_nodes.h),
 // checkpoints the signed tree heads, log_head the log's committed size: its one row is the lock
 // that orders appends across daemons. Append-only tables refuse UPDATE, DELETE and TRUNCATE.
 // Columns whose bytes are opaque to the store are bytea, the rest text (UTF-8): a signed note is
@@ -209,8 +210,6 @@ $$;
 )sql";
 
 }  // namespace
-
-int64_t PgSchemaVersion() { return kSchemaVersion; }
 
 Status MigratePgSchema(PgConn& db) {
   while (true) {

@@ -10,12 +10,9 @@
 
 namespace infoflyt {
 
-// The version this binary makes.
-int64_t PgSchemaVersion();
-
-// Brings the database's schema to PgSchemaVersion(), one transaction per version, daemons
-// opening it at once taking turns (an advisory lock); then grants the role infoflyt_daemon, if
-// it exists and this session owns the tables, exactly what a serving daemon needs. Refuses
+// Brings the database's schema to the version this binary makes, one transaction per version,
+// daemons opening it at once taking turns (an advisory lock); then grants the role infoflyt_daemon,
+// if it exists and this session owns the tables, exactly what a serving daemon needs. Refuses
 // (FAILED_PRECONDITION) a schema newer than this binary knows, and says who may migrate if
 // this role may not.
 Status MigratePgSchema(PgConn& db);

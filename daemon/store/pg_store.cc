@@ -6,7 +6,6 @@
 
 #include "base/log.h"
 #include "merkle/proof.h"
-#include "merkle/record_leaf.h"
 #include "store/pg_listener.h"
 #include "store/pg_schema.h"
 #include "store/record_columns.h"

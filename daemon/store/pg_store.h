@@ -1,5 +1,5 @@
 // The PostgreSQL store: the same promises as SqliteStore, on a database several daemons can
-// share. Each batch is one transaction with a savepoint per op; a commit is durable when Apply
+// share. Each batch is one transaction (store_core.h); a commit is durable when Apply
 // returns (as durable as the server's settings make it).
 //
 // Several daemons on one database: disclosure-log appends are serialised by a row lock on the
@@ -15,11 +15,8 @@
 // A lost connection fails the batch with UNAVAILABLE (retryable); the next call reconnects.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 

@@ -145,8 +145,6 @@ constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 }  // namespace
 
-int64_t SqliteSchemaVersion() { return kSchemaVersion; }
-
 Status MigrateSqliteSchema(SqliteDb& db) {
   auto& version_stmt = db.Prepare("PRAGMA user_version");
   if (version_stmt.Step() != SQLITE_ROW) return db.Failure("reading schema version");

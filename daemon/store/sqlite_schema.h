@@ -10,10 +10,7 @@
 
 namespace infoflyt {
 
-// The version this binary makes.
-int64_t SqliteSchemaVersion();
-
-// Brings `db`'s schema to SqliteSchemaVersion(), one transaction per version. Refuses
+// Brings `db`'s schema to the version this binary makes, one transaction per version. Refuses
 // (FAILED_PRECONDITION) a database whose schema is newer than this binary knows.
 Status MigrateSqliteSchema(SqliteDb& db);
 

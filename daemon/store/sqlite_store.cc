@@ -7,9 +7,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
-#include "merkle/merkle_hash.h"
 #include "merkle/proof.h"
-#include "merkle/record_leaf.h"
 #include "store/record_columns.h"
 #include "store/sqlite_schema.h"
 

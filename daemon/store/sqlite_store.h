@@ -6,7 +6,6 @@
 // frames, so that the WAL is fully checkpointed and restarts from its beginning.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>

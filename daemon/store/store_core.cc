@@ -51,12 +51,17 @@ Status CheckStorable(const v1::DisclosureRecord& r) {
   return Status::Ok();
 }
 
+// The log's right edge at `size`, from the stored nodes; a failed read stays UNAVAILABLE.
+Status LoadRightEdge(const StoredNodes& nodes, uint64_t size, merkle::CompactRange* out) {
+  Status s = merkle::CompactRange::FromReader(LogNodeReader(nodes), size, out);
+  if (s.ok() || s.code() == Code::kUnavailable) return s;
+  return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
+}
+
 }  // namespace
 
 Status StoreCore::LoadLog(const StoredNodes& nodes, uint64_t size) {
-  if (Status s = merkle::CompactRange::FromReader(LogNodeReader(nodes), size, &log_); !s.ok()) {
-    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
-  }
+  if (Status s = LoadRightEdge(nodes, size, &log_); !s.ok()) return s;
   log_size_.store(log_.size());
   return Status::Ok();
 }
@@ -96,10 +101,16 @@ Status StoreCore::ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int
     if (savepoints) {
       if (Status s = rows.Savepoint(); !s.ok()) return abort(s);
     }
-    const merkle::CompactRange log_before_op = log_;
-    Status op_status = std::visit([&](auto& o) { return ApplyOp(rows, o, now); }, *op);
-    if (Status written = rows.EndOp(); op_status.ok()) op_status = written;
-    std::visit([&](auto& o) { o.status = op_status; }, *op);
+    // Without savepoints an op that fails rolls the whole batch back (and log_before with it).
+    std::optional<merkle::CompactRange> log_before_op;
+    if (savepoints) log_before_op = log_;
+    const Status op_status = std::visit(
+        [&](auto& o) {
+          Status applied = ApplyOp(rows, o, now);
+          if (Status written = rows.EndOp(); applied.ok()) applied = written;
+          return o.status = applied;
+        },
+        *op);
     if (!FailsOnlyTheOp(op_status)) return abort(op_status);
     if (!op_status.ok()) {
       if (!savepoints) {
@@ -107,7 +118,7 @@ Status StoreCore::ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int
         return abort(op_status);
       }
       if (Status s = rows.RollbackToSavepoint(); !s.ok()) return abort(s);
-      log_ = log_before_op;
+      log_ = std::move(*log_before_op);
     }
     if (savepoints) {
       if (Status s = rows.ReleaseSavepoint(); !s.ok()) return abort(s);
@@ -135,11 +146,7 @@ Status StoreCore::FollowLogHead(StoreRows& rows) {
                "); following the database");
   }
   merkle::CompactRange loaded;
-  if (Status s = merkle::CompactRange::FromReader(LogNodeReader(rows.Nodes()), *head, &loaded);
-      !s.ok()) {
-    if (s.code() == Code::kUnavailable) return s;
-    return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
-  }
+  if (Status s = LoadRightEdge(rows.Nodes(), *head, &loaded); !s.ok()) return s;
   log_ = std::move(loaded);
   return Status::Ok();
 }
@@ -177,27 +184,27 @@ Status StoreCore::ApplyOp(StoreRows& rows, PostOp& op, int64_t now) {
   // Where daemons share a database, none can store this key between the look and the insert:
   // a batch with a post holds the log head's lock from its start to its commit.
   const NewMessage& m = op.message;
+  std::optional<ExistingMessage> existing;
   if (m.recipients.empty()) {  // Refused outright: only the records stay; the key stays free.
-    std::optional<ExistingMessage> existing;
     if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
-    if (existing) return Duplicate(rows, m, &op.receipt);
-    return StoreMessage(rows, m, now, std::nullopt, &op.receipt);
+    if (!existing) return StoreMessage(rows, m, now, std::nullopt, &op.receipt);
+  } else {
+    std::optional<int64_t> message;
+    if (Status s = rows.InsertMessage(m, now, &message); !s.ok()) return s;
+    if (message) return StoreMessage(rows, m, now, message, &op.receipt);
+    if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
+    if (!existing) return {Code::kInternal, "store: a message's key is taken but it is not found"};
   }
-  std::optional<int64_t> message;
-  if (Status s = rows.InsertMessage(m, now, &message); !s.ok()) return s;
-  if (!message) return Duplicate(rows, m, &op.receipt);
-  return StoreMessage(rows, m, now, message, &op.receipt);
+  return Duplicate(rows, m, *existing, &op.receipt);
 }
 
-Status StoreCore::Duplicate(StoreRows& rows, const NewMessage& m, StoredReceipt* receipt) {
-  std::optional<ExistingMessage> existing;
-  if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
-  if (!existing) return {Code::kInternal, "store: a message's key is taken but it is not found"};
-  if (existing->request_hash != m.request_hash) {
+Status StoreCore::Duplicate(StoreRows& rows, const NewMessage& m, const ExistingMessage& existing,
+                            StoredReceipt* receipt) {
+  if (existing.request_hash != m.request_hash) {
     return {Code::kFailedPrecondition,
             "envelope.idempotency_key: already used by this party for a different message"};
   }
-  *receipt = {existing->message_id, {}, {}, existing->accepted_at, true};
+  *receipt = {existing.message_id, {}, {}, existing.accepted_at, true};
   return rows.ReadOutcomes(receipt->message_id, receipt);
 }
 

@@ -1,9 +1,9 @@
 // The store's logic, written once above every backend (as Trillian and Tessera integrate their
-// logs above storage): applying a batch in one transaction with a savepoint per op, idempotent
-// posts and their stored receipts, making every disclosure record, appending each to the Merkle
-// log and choosing which of its nodes to keep, sharing one stored envelope between recipients
-// given the same bytes, exactly-once escalation, and signing a checkpoint when the log grew.
-// A backend only reads and writes rows (StoreRows) inside the transaction the core opens.
+// logs above storage): applying a batch in one transaction in which an op may fail alone,
+// idempotent posts and their stored receipts, making every disclosure record, appending each to the
+// Merkle log and choosing which of its nodes to keep, sharing one stored envelope between
+// recipients given the same bytes, exactly-once escalation, and signing a checkpoint when the log
+// grew. A backend only reads and writes rows (StoreRows) inside the transaction the core opens.
 #pragma once
 
 #include <atomic>
@@ -108,8 +108,6 @@ class StoreCore {
   Status AppendStored(StoreRows& rows, const v1::DisclosureRecord& record);
   // Records in the log as of the last commit (or LoadLog).
   uint64_t LogSize() const { return log_size_.load(); }
-  // The log's size as of the open transaction.
-  uint64_t PendingLogSize() const { return log_.size(); }
 
  private:
   // Whether the batch may go on after an op that failed with `s` (rolled back alone).
@@ -130,7 +128,8 @@ class StoreCore {
   Status FollowLogHead(StoreRows& rows);
   // A post whose key its sender used before: the first receipt, or FAILED_PRECONDITION if the
   // key was used for a different message.
-  static Status Duplicate(StoreRows& rows, const NewMessage& m, StoredReceipt* receipt);
+  static Status Duplicate(StoreRows& rows, const NewMessage& m, const ExistingMessage& existing,
+                          StoredReceipt* receipt);
   // Stores a new message: its refusal records and, if it has recipients (then inserted as
   // `message`), one delivery and disclosure record per recipient.
   Status StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now,

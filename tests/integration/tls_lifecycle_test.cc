@@ -142,11 +142,9 @@ TEST(TlsLifecycleTest, ARevokedClientCertificateIsRefusedAtTheHandshake) {
   const std::string fingerprint =
       "fingerprint=" + FingerprintHex(Pki().dir + "/parties/correctional-ila-fengsel.pem") + " ";
   EXPECT_TRUE(Eventually([&] {
-    const std::string log = daemon.Log();
-    const size_t at = log.find("event=auth_refused reason=revoked rpc=\"(TLS handshake)\" ");
-    return at != std::string::npos &&
-           log.substr(at, log.find('\n', at) - at).find(fingerprint) != std::string::npos &&
-           log.find("detail=\"certificate revoked\"", at) != std::string::npos;
+    return !LineWith(daemon.Log(), {"event=auth_refused reason=revoked rpc=\"(TLS handshake)\" ",
+                                    fingerprint, "detail=\"certificate revoked\""})
+                .empty();
   })) << daemon.Log();
   EXPECT_EQ(MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"revoked\"}"), 1);
   const grpc::Status other = PostAsNewClient(daemon, "correctional-oslo-fengsel", "not-revoked");

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
-#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -65,18 +64,6 @@ TEST_F(TransportSecurityTest, PlaintextClientIsRefused) {
       PostOver(grpc::CreateChannel(daemon_->address(), grpc::InsecureChannelCredentials()));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
-}
-
-// The log line that holds all of `parts`, or "".
-std::string LineWith(const std::string& log, const std::vector<std::string>& parts) {
-  std::istringstream lines(log);
-  for (std::string line; std::getline(lines, line);) {
-    if (std::all_of(parts.begin(), parts.end(),
-                    [&](const std::string& p) { return line.find(p) != std::string::npos; })) {
-      return line;
-    }
-  }
-  return "";
 }
 
 // Refusals inside the TLS handshake are security events too: a structured line naming the

@@ -897,8 +897,6 @@ TEST_P(StoreTest, GroupCommitterRefusesClientOpsBeyondItsBoundAndStoresNothingOf
   }
 }
 
-// Several daemons on one database: each appends under the log lock, reloading the right edge
-// another left, so there is one log, in commit order, whichever daemon is asked.
 // A read waits for a reader connection at most reader_wait, then is UNAVAILABLE (retryable)
 // rather than holding its thread while every reader is stuck (here behind a table lock).
 TEST_F(PgStoreTest, AReadThatFindsNoReaderFreeInTimeIsUnavailable) {
@@ -933,6 +931,8 @@ TEST_F(PgStoreTest, AReadThatFindsNoReaderFreeInTimeIsUnavailable) {
   EXPECT_TRUE(stuck_read.ok()) << stuck_read.message();
 }
 
+// Several daemons on one database: each appends under the log lock, reloading the right edge
+// another left, so there is one log, in commit order, whichever daemon is asked.
 TEST_F(PgStoreTest, DaemonsTakingTurnsAppendToOneLog) {
   std::unique_ptr<Store> other;
   ASSERT_TRUE(OpenStore(&other).ok());
