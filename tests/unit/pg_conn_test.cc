@@ -78,5 +78,27 @@ TEST_F(PgConnErrorTest, ErrorsAndWarningsNeverQuoteABoundValue) {
   }
 }
 
+// Writes sent without waiting (pipeline mode): a failure is the first one, named by its
+// statement, the next statements skipped; and a statement prepared in a failed pipeline can be
+// sent again (its name is never given to another: PREPARE outlives a rolled-back pipeline).
+TEST_F(PgConnErrorTest, PipelinedWritesReportTheFirstFailureAndCanBeSentAgain) {
+  constexpr const char* kInsert = "INSERT INTO people (id, n) VALUES ($1, $2)";
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("a"), PgParam::Int(1)}).ok());
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("a"), PgParam::Int(2)}).ok());
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("b"), PgParam::Int(3)}).ok());
+  const Status failed = conn_->Sync();
+  EXPECT_EQ(failed.code(), Code::kAlreadyExists) << failed.message();
+  EXPECT_NE(failed.message().find("INSERT INTO people"), std::string::npos) << failed.message();
+  constexpr const char* kOther = "INSERT INTO people (id, n, note) VALUES ($1, $2, 'x')";
+  ASSERT_TRUE(conn_->Send(kOther, {PgParam::Text("c"), PgParam::Int(4)}).ok());
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("d"), PgParam::Int(5)}).ok());
+  const Status again = conn_->Sync();
+  EXPECT_TRUE(again.ok()) << again.message();
+  PgResult q;
+  ASSERT_TRUE(conn_->Query("SELECT count(*) FROM people", {}, &q).ok());
+  // Outside BEGIN a pipeline is one implicit transaction: the failed one stored nothing.
+  EXPECT_EQ(q.Int(0, 0), 2);
+}
+
 }  // namespace
 }  // namespace infoflyt
