@@ -85,6 +85,10 @@ Daemon::~Daemon() {
   work_.reset();
   io_.stop();
   for (auto& t : io_threads_) t.join();
+  // The server is down; what is still queued (the escalator's timer, a stream's wake-up) has
+  // nobody left to answer.
+  store_reads_.stop();
+  store_reads_.join();
   server_.reset();
   committer_.reset();  // Commits what is queued.
 }
@@ -412,7 +416,7 @@ Status Daemon::OpenStore() {
     const PgStoreOptions options{.conninfo = config_.postgres_conninfo,
                                  .instance = config_.instance,
                                  .version = INFOFLYT_VERSION,
-                                 .readers = 4,
+                                 .readers = kStoreReaders,
                                  .password = postgres_password_,
                                  .allow_fsync_off = config_.postgres_allow_fsync_off};
     std::unique_ptr<PgStore> store;
@@ -423,7 +427,8 @@ Status Daemon::OpenStore() {
     LogInfo("store postgres" + DurabilityText(*store_));
     return Status::Ok();
   }
-  SqliteStoreOptions options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION, 4};
+  SqliteStoreOptions options{config_.sqlite_path, config_.instance, INFOFLYT_VERSION,
+                             kStoreReaders};
   options.cache_mib = static_cast<int>(config_.sqlite_cache_mib);
   std::unique_ptr<SqliteStore> store;
   if (Status s = SqliteStore::Open(options, &store); !s.ok()) return s;
@@ -508,9 +513,10 @@ Status Daemon::Start() {
   if (Status s = OpenStore(); !s.ok()) return s;
   committer_ = std::make_unique<GroupCommitter>(
       store_.get(), config_.commit_batch, config_.max_queued_ops,
-      [this](size_t ops, const Status& transaction) {
+      [this](size_t ops, const Status& transaction, double seconds) {
         ReportStoreWrites(transaction);
         metrics_.commit_batch_size.Observe(static_cast<double>(ops));
+        metrics_.commit_seconds.Observe(seconds);
         metrics_.log_records.Set(static_cast<double>(store_->LogSize()));
         if (LogPublisher* log = log_publisher_ready_.load()) log->OnCommitted(store_->LogSize());
       });
@@ -531,7 +537,7 @@ Status Daemon::Start() {
   services_ = ServiceContext{catalogs_.get(),  authenticator_.get(),
                              &security_,       store_.get(),
                              committer_.get(), &hub_,
-                             &metrics_,        io_.get_executor(),
+                             &metrics_,        store_reads_.get_executor(),
                              subject_key,      config_.ack_deadlines,
                              nullptr};
   ServiceContext& services = services_;

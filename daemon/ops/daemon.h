@@ -8,6 +8,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/thread_pool.hpp>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -92,12 +93,18 @@ class Daemon {
   void OnSignal(int signal);
   void Reload();
 
+  // The store's reader connections, and as many threads to run the reads the services post
+  // (flag lookups, stream fetches, status and audit queries): a read never waits for a
+  // connection, and the I/O threads (ops port, timers, signals) never wait behind a read.
+  static constexpr int kStoreReaders = 4;
+
   Config config_;
   std::string postgres_password_;  // From store.postgres_password_file, if set.
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   asio::signal_set signals_;
   std::vector<std::thread> io_threads_;
+  asio::thread_pool store_reads_{kStoreReaders};
 
   Metrics metrics_;
   SecurityEvents security_{&metrics_};

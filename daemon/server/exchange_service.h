@@ -26,9 +26,10 @@ struct ServiceContext {
   GroupCommitter* committer;
   SubscriptionHub* hub;
   Metrics* metrics;
-  asio::any_io_executor executor;  // Runs subscription wake-ups off the posting path.
-  std::string subject_key;         // HMAC key for data-subject hashes.
-  AckDeadlines ack_deadlines;      // By when municipalities must acknowledge notices.
+  // Runs store reads and subscription wake-ups off gRPC's callback threads.
+  asio::any_io_executor executor;
+  std::string subject_key;     // HMAC key for data-subject hashes.
+  AckDeadlines ack_deadlines;  // By when municipalities must acknowledge notices.
   // Told of each acknowledgement deadline stored, so the escalation timer can watch it.
   std::function<void(int64_t deadline)> watch_deadline;
   // Open Subscribe streams a party may hold at once, so one party cannot starve the others.

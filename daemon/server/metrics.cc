@@ -73,7 +73,13 @@ Metrics::Metrics()
               .Name("infoflyt_commit_batch_size")
               .Help("Write operations per store transaction (group commit)")
               .Register(*registry)
-              .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256})) {
-}
+              .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 4, 8, 16, 32, 64, 128, 256})),
+      commit_seconds(prometheus::BuildHistogram()
+                         .Name("infoflyt_commit_seconds")
+                         .Help("Time of one store transaction (group commit), fsync included")
+                         .Register(*registry)
+                         .Add({}, prometheus::Histogram::BucketBoundaries{
+                                      0.0005, 0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064,
+                                      0.128, 0.256, 1})) {}
 
 }  // namespace infoflyt

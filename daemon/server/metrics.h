@@ -35,6 +35,7 @@ struct Metrics {
   prometheus::Gauge& log_records;
   prometheus::Gauge& store_writes_failing;  // 1 while the store's transactions fail.
   prometheus::Histogram& commit_batch_size;
+  prometheus::Histogram& commit_seconds;  // One store transaction, from its start to durable.
 };
 
 }  // namespace infoflyt

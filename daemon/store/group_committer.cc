@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <chrono>
 #include <vector>
 
 #include "base/clock.h"
@@ -81,14 +82,17 @@ void GroupCommitter::Run() {
     }
     ops.clear();
     for (Pending& p : batch) ops.push_back(&p.op);
+    const auto start = std::chrono::steady_clock::now();
     const Status status = store_->Apply(ops, NowMicros());
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!status.ok()) {
       // The transaction failed as a whole: nothing took effect, every op reports it.
       for (WriteOp* op : ops) {
         std::visit([&](auto& o) { o.status = Status(Code::kUnavailable, status.message()); }, *op);
       }
     }
-    if (observer_) observer_(batch.size(), status);
+    if (observer_) observer_(batch.size(), status, seconds);
     {
       std::lock_guard lock(done_mu_);
       committed_.push_back(std::move(batch));

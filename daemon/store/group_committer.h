@@ -21,9 +21,9 @@ class GroupCommitter {
   // order; must not block.
   using Done = std::function<void(WriteOp&)>;
 
-  // Called on the committer thread after each transaction with the number of ops it held and
-  // how the transaction as a whole went (an op's own refusal is in the op).
-  using Observer = std::function<void(size_t ops, const Status& transaction)>;
+  // Called on the committer thread after each transaction with the number of ops it held, how
+  // the transaction as a whole went (an op's own refusal is in the op) and how long it took.
+  using Observer = std::function<void(size_t ops, const Status& transaction, double seconds)>;
 
   // At most `max_queued` ops a client asked for (posts, acks, flags, recorded calls) wait at a
   // time: more would only queue work nobody waits for, while memory grows.

@@ -234,19 +234,56 @@ std::string Percentiles(std::vector<double> ms) {
   return text;
 }
 
-// Mean write ops per store transaction, from the daemon's own metrics.
-double MeanCommitBatch(const std::string& http_address) {
+// The daemon's own metrics, as Prometheus scrapes them; empty if that fails.
+std::string Scrape(const std::string& http_address) {
   FILE* pipe = popen(("curl -sf http://" + http_address + "/metrics").c_str(), "r");
-  if (pipe == nullptr) return 0;
-  double sum = 0;
-  double count = 0;
-  char line[512];
-  while (fgets(line, sizeof line, pipe) != nullptr) {
-    std::sscanf(line, "infoflyt_commit_batch_size_sum %lf", &sum);
-    std::sscanf(line, "infoflyt_commit_batch_size_count %lf", &count);
-  }
+  if (pipe == nullptr) return "";
+  std::string text;
+  char chunk[4096];
+  for (size_t n; (n = fread(chunk, 1, sizeof chunk, pipe)) > 0;) text.append(chunk, n);
   pclose(pipe);
-  return count > 0 ? sum / count : 0;
+  return text;
+}
+
+// A histogram's observations and their sum, and each bucket's upper bound with its cumulative
+// count, from a scrape.
+struct Histogram {
+  double count = 0;
+  double sum = 0;
+  std::vector<std::pair<double, double>> buckets;  // (le, cumulative count), finite bounds.
+};
+
+Histogram ParseHistogram(const std::string& metrics, const std::string& name) {
+  Histogram h;
+  std::istringstream lines(metrics);
+  for (std::string line; std::getline(lines, line);) {
+    double le = 0;
+    double n = 0;
+    if (std::sscanf(line.c_str(), (name + "_count %lf").c_str(), &n) == 1) h.count = n;
+    if (std::sscanf(line.c_str(), (name + "_sum %lf").c_str(), &n) == 1) h.sum = n;
+    if (std::sscanf(line.c_str(), (name + "_bucket{le=\"%lf\"} %lf").c_str(), &le, &n) == 2) {
+      h.buckets.emplace_back(le, n);
+    }
+  }
+  return h;
+}
+
+double MeanOf(const Histogram& h) { return h.count > 0 ? h.sum / h.count : 0; }
+
+// "p50 <= 2 ms, p99 <= 8 ms": the bucket bound each quantile falls under.
+std::string BucketQuantiles(const Histogram& h) {
+  std::string text;
+  for (double q : {0.5, 0.99}) {
+    std::string bound = "> the last bucket";
+    for (const auto& [le, n] : h.buckets) {
+      if (n >= q * h.count) {
+        bound = "<= " + std::to_string(static_cast<int>(le * 1000 + 0.5)) + " ms";
+        break;
+      }
+    }
+    text += (text.empty() ? "p" : ", p") + std::to_string(static_cast<int>(q * 100)) + " " + bound;
+  }
+  return text;
 }
 
 double Median(std::vector<double> v) {
@@ -387,6 +424,13 @@ int Main(int argc, char** argv) {
                     static_cast<unsigned long long>(undelivered));
       }
       std::printf("\n");
+      if (t.daemon) {
+        const Histogram commits =
+            ParseHistogram(Scrape(t.daemon->http_address()), "infoflyt_commit_seconds");
+        std::printf("%s: %.0f store transactions (warm-up included), mean %.2f ms, %s\n",
+                    t.name.c_str(), commits.count, MeanOf(commits) * 1000,
+                    BucketQuantiles(commits).c_str());
+      }
     }
     std::printf("failures: %llu\n", static_cast<unsigned long long>(failures));
     for (Target& t : targets) t.daemon.reset();
@@ -419,7 +463,9 @@ int Main(int argc, char** argv) {
   std::printf(" (failures: %llu)\n", static_cast<unsigned long long>(failures));
   for (size_t i = 1; i < targets.size(); ++i) {
     std::printf("group commit on %s: %.1f posts per durable transaction on average\n",
-                targets[i].name.c_str(), MeanCommitBatch(targets[i].daemon->http_address()));
+                targets[i].name.c_str(),
+                MeanOf(ParseHistogram(Scrape(targets[i].daemon->http_address()),
+                                      "infoflyt_commit_batch_size")));
   }
   for (Target& t : targets) t.daemon.reset();  // Before the cluster they may use.
   echo->Shutdown();

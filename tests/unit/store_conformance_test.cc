@@ -838,12 +838,15 @@ TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
 TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   std::mutex mu;
   std::vector<size_t> batches;
+  double seconds = 0;
   std::atomic<int> done{0};
   {
-    GroupCommitter committer(store_.get(), 64, 1000, [&](size_t n, const Status& /*transaction*/) {
-      std::lock_guard lock(mu);
-      batches.push_back(n);
-    });
+    GroupCommitter committer(store_.get(), 64, 1000,
+                             [&](size_t n, const Status& /*transaction*/, double took) {
+                               std::lock_guard lock(mu);
+                               batches.push_back(n);
+                               seconds += took;
+                             });
     for (int i = 0; i < 200; ++i) {
       committer.Submit(PostOp{Message("m" + std::to_string(i), "k" + std::to_string(i)), {}, {}},
                        [&](WriteOp& op) {
@@ -861,6 +864,7 @@ TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   }
   EXPECT_EQ(total, 200u);
   EXPECT_LT(batches.size(), 200u);  // Submitted faster than fsync: ops shared commits.
+  EXPECT_GT(seconds, 0);            // Each transaction's time is reported.
 }
 
 // A client's ops beyond the queue's bound are refused at once, retryably, and store nothing;
