@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/host_port.h"
 #include "store/pg_conn.h"
 
 namespace infoflyt {
@@ -120,36 +121,56 @@ Status LoadConfigFile(const std::string& path, Config* c) {
   const fs::path base = fs::absolute(path).parent_path();
   // Durations are parsed after the walk, so that a bad one is reported with its key.
   std::vector<std::tuple<std::string, std::string, int64_t*>> durations;  // key, text, target.
-  auto duration = [&durations](const char* key, int64_t* out) {
-    return [&durations, key, out](const toml::node& v) {
+  // Each setter stores its value, or says what the value should have been.
+  using Setter = std::function<std::string(const toml::node&)>;
+  auto duration = [&durations](const char* key, int64_t* out) -> Setter {
+    return [&durations, key, out](const toml::node& v) -> std::string {
+      if (!v.is_string()) return "must be a duration such as \"30s\"";
       durations.emplace_back(key, v.value_or(std::string()), out);
+      return "";
     };
   };
-  auto file = [&](std::string* out) {
-    return [&base, out](const toml::node& v) {
+  auto file = [&](std::string* out) -> Setter {
+    return [&base, out](const toml::node& v) -> std::string {
+      if (!v.is_string()) return "must be a file name (a string)";
       fs::path p = v.value_or(std::string());
       *out = (p.is_relative() ? base / p : p).lexically_normal().string();
+      return "";
     };
   };
-  auto text = [](std::string* out) {
-    return [out](const toml::node& v) { *out = v.value_or(std::string()); };
+  auto text = [](std::string* out) -> Setter {
+    return [out](const toml::node& v) -> std::string {
+      if (!v.is_string()) return "must be a string";
+      *out = v.value_or(std::string());
+      return "";
+    };
   };
-  auto size = [](size_t* out) {
-    return [out](const toml::node& v) { *out = static_cast<size_t>(v.value_or(int64_t{0})); };
+  auto size = [](size_t* out) -> Setter {
+    return [out](const toml::node& v) -> std::string {
+      const std::optional<int64_t> n = v.value<int64_t>();
+      if (!v.is_integer() || !n || *n < 0) return "must be a whole number, 0 or more";
+      *out = static_cast<size_t>(*n);
+      return "";
+    };
   };
-  auto flag = [](bool* out) { return [out](const toml::node& v) { *out = v.value_or(false); }; };
-  // A list of strings; anything else leaves an empty entry, which CheckConfig refuses.
-  auto texts = [](std::vector<std::string>* out) {
-    return [out](const toml::node& v) {
-      out->clear();
+  auto flag = [](bool* out) -> Setter {
+    return [out](const toml::node& v) -> std::string {
+      if (!v.is_boolean()) return "must be true or false";
+      *out = v.value_or(false);
+      return "";
+    };
+  };
+  auto texts = [](std::vector<std::string>* out) -> Setter {
+    return [out](const toml::node& v) -> std::string {
       const toml::array* a = v.as_array();
-      if (a == nullptr) out->emplace_back();
-      for (size_t i = 0; a != nullptr && i < a->size(); ++i) {
-        out->push_back((*a)[i].value_or(std::string()));
+      if (a == nullptr || (!a->empty() && !a->is_homogeneous(toml::node_type::string))) {
+        return "must be a list of strings";
       }
+      out->clear();
+      for (const toml::node& item : *a) out->push_back(item.value_or(std::string()));
+      return "";
     };
   };
-  using Setter = std::function<void(const toml::node&)>;
   const std::map<std::string, std::map<std::string, Setter>> schema = {
       {"server",
        {{"listen", text(&c->listen)},
@@ -222,7 +243,10 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         return {Code::kInvalidArgument,
                 path + " " + Line(value) + ": unknown key " + name + "." + std::string(key.str())};
       }
-      setter->second(value);
+      if (const std::string why = setter->second(value); !why.empty()) {
+        return {Code::kInvalidArgument,
+                path + " " + Line(value) + ": " + name + "." + std::string(key.str()) + " " + why};
+      }
     }
   }
   for (const auto& [key, value, out] : durations) {
@@ -245,6 +269,11 @@ Status CheckConfig(const Config& c) {
   };
   for (const auto& [name, value] : required) {
     if (value->empty()) return {Code::kInvalidArgument, std::string(name) + " is required"};
+  }
+  HostPort unused;
+  if (Status s = ParseHostPort(c.listen, "server.listen", &unused); !s.ok()) return s;
+  if (!c.http_listen.empty()) {
+    if (Status s = ParseHostPort(c.http_listen, "server.http_listen", &unused); !s.ok()) return s;
   }
   if (c.store != "sqlite" && c.store != "postgres") {
     return {Code::kInvalidArgument,

@@ -1,18 +1,17 @@
 #include "ops/connection_limits.h"
 
-#include <charconv>
+#include "base/host_port.h"
 
 namespace infoflyt {
 
 Status NftConnectionLimits(const Config& config, std::string* ruleset) {
-  const size_t colon = config.listen.rfind(':');
-  int port = 0;
-  const char* end = config.listen.data() + config.listen.size();
-  if (colon == std::string::npos ||
-      std::from_chars(config.listen.data() + colon + 1, end, port).ptr != end || port <= 0 ||
-      port > 65535) {
-    return {Code::kInvalidArgument, "server.listen has no port: " + config.listen};
+  HostPort listen;
+  if (Status s = ParseHostPort(config.listen, "server.listen", &listen); !s.ok()) return s;
+  if (listen.port == 0) {
+    return {Code::kInvalidArgument,
+            "server.listen: port 0 (any) cannot be capped; name the port the daemon listens on"};
   }
+  const int port = listen.port;
   const std::string per_source = std::to_string(config.max_connections_per_source);
   const std::string total = std::to_string(config.max_connections);
   // nft takes a count only as a literal, so the numbers are written into the rules.

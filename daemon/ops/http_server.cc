@@ -6,6 +6,8 @@
 #include <asio/write.hpp>
 #include <istream>
 
+#include "base/host_port.h"
+
 namespace infoflyt {
 namespace {
 
@@ -93,15 +95,12 @@ HttpServer::HttpServer(asio::io_context& io, Handler handler)
     : handler_(std::move(handler)), acceptor_(io), retry_(io) {}
 
 Status HttpServer::Listen(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return {Code::kInvalidArgument, "http_listen must be host:port, got " + address};
-  }
+  HostPort parsed;
+  if (Status s = ParseHostPort(address, "server.http_listen", &parsed); !s.ok()) return s;
   std::error_code ec;
-  const auto ip = asio::ip::make_address(address.substr(0, colon), ec);
-  if (ec) return {Code::kInvalidArgument, "http_listen: bad address " + address};
-  const asio::ip::tcp::endpoint endpoint(
-      ip, static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
+  const auto ip = asio::ip::make_address(parsed.host, ec);
+  if (ec) return {Code::kInvalidArgument, "server.http_listen: not an IP address: " + address};
+  const asio::ip::tcp::endpoint endpoint(ip, parsed.port);
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 
+#include "base/host_port.h"
 #include "base/openssl_ptr.h"
 
 namespace infoflyt {
@@ -66,13 +67,13 @@ Status MakeClientHello(std::string* hello) {
 
 Status ProbeTlsListener(const std::string& address, std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  const size_t colon = address.rfind(':');
-  std::string host = address.substr(0, colon);
-  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  HostPort parsed;
+  if (Status s = ParseHostPort(address, "probe address", &parsed); !s.ok()) return s;
+  std::string& host = parsed.host;
   // A wildcard listener is reached on loopback.
   if (host == "0.0.0.0") host = "127.0.0.1";
   if (host == "::") host = "::1";
-  const std::string port = address.substr(colon + 1);
+  const std::string port = std::to_string(parsed.port);
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;

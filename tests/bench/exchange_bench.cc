@@ -273,7 +273,7 @@ double MeanOf(const Histogram& h) { return h.count > 0 ? h.sum / h.count : 0; }
 // "p50 <= 2 ms, p99 <= 8 ms": the bucket bound each quantile falls under.
 std::string BucketQuantiles(const Histogram& h) {
   std::string text;
-  for (double q : {0.5, 0.99}) {
+  for (double q : {0.5, 0.99, 0.999}) {
     std::string bound = "> the last bucket";
     for (const auto& [le, n] : h.buckets) {
       if (n >= q * h.count) {
@@ -281,7 +281,9 @@ std::string BucketQuantiles(const Histogram& h) {
         break;
       }
     }
-    text += (text.empty() ? "p" : ", p") + std::to_string(static_cast<int>(q * 100)) + " " + bound;
+    char name[16];
+    std::snprintf(name, sizeof name, "p%g", q * 100);
+    text += (text.empty() ? "" : ", ") + std::string(name) + " " + bound;
   }
   return text;
 }

@@ -1,12 +1,28 @@
-// The small pieces of daemon/base that security rests on: log lines no value can forge, and
-// the rate bound that keeps a flood of refusals from flooding the log.
+// The small pieces of daemon/base that security rests on: log lines no value can forge, the
+// rate bound that keeps a flood of refusals from flooding the log, and listen addresses.
 #include <gtest/gtest.h>
 
+#include "base/host_port.h"
 #include "base/log.h"
 #include "base/rate_bound.h"
 
 namespace infoflyt {
 namespace {
+
+TEST(HostPortTest, SplitsAtTheLastColonAndTakesIpv6InBrackets) {
+  HostPort hp;
+  ASSERT_TRUE(ParseHostPort("127.0.0.1:50051", "x", &hp).ok());
+  EXPECT_EQ(hp.host, "127.0.0.1");
+  EXPECT_EQ(hp.port, 50051);
+  ASSERT_TRUE(ParseHostPort("[::1]:0", "x", &hp).ok());
+  EXPECT_EQ(hp.host, "::1");
+  EXPECT_EQ(hp.port, 0);
+  ASSERT_TRUE(ParseHostPort("localhost:65535", "x", &hp).ok());
+  EXPECT_EQ(hp.port, 65535);
+  const Status s = ParseHostPort("::1:80", "server.listen", &hp);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("server.listen must be host:port"), std::string::npos);
+}
 
 TEST(LogFieldsTest, ValuesCannotForgeALineOrAField) {
   ::testing::internal::CaptureStderr();

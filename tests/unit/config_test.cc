@@ -182,12 +182,54 @@ TEST_F(ConfigFileTest, ConnectionCapsAreCheckedAndBecomeNftRules) {
   EXPECT_NE(rules.find("{ ip saddr ct count over 30 }"), std::string::npos) << rules;
   EXPECT_NE(rules.find("ct count over 300 counter name refused_total"), std::string::npos);
   config_.listen = "[::]";
-  EXPECT_EQ(NftConnectionLimits(config_, &rules).message(), "server.listen has no port: [::]");
+  EXPECT_NE(NftConnectionLimits(config_, &rules).message().find("server.listen must be host:port"),
+            std::string::npos);
+  config_.listen = "[::]:0";
+  EXPECT_NE(NftConnectionLimits(config_, &rules).message().find("port 0"), std::string::npos);
   Config c;
   ASSERT_TRUE(LoadConfigFile(std::string(INFOFLYT_SOURCE_DIR) + "/deploy/infoflytd.toml", &c).ok());
   c.max_connections_per_source = c.max_connections + 1;
   EXPECT_NE(CheckConfig(c).message().find("server.max_connections_per_source"), std::string::npos)
       << CheckConfig(c).message();
+}
+
+// A value of the wrong type or sign is refused naming its key and line, not read as 0, a huge
+// number or an empty string.
+TEST_F(ConfigFileTest, ValuesOfTheWrongTypeAreRefusedNamingTheKey) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"[server]\nmax_connections = -1\n", "line 2: server.max_connections must be a whole"},
+      {"[server]\nmax_connections = \"100\"\n", "server.max_connections must be a whole"},
+      {"[store]\ncommit_batch = 1.5\n", "store.commit_batch must be a whole"},
+      {"[server]\nrestart_wedged_listener = \"no\"\n",
+       "server.restart_wedged_listener must be true or false"},
+      {"[server]\nlisten = 5055\n", "server.listen must be a string"},
+      {"[tls]\ncert = 7\n", "tls.cert must be a file name"},
+      {"[tls]\ntrust_domain_issuers = \"CN=a\"\n", "tls.trust_domain_issuers must be a list"},
+      {"[tls]\ntrust_domain_issuers = [\"CN=a\", 2]\n", "must be a list of strings"},
+      {"[server]\nhandshake_timeout = 3\n", "server.handshake_timeout must be a duration"},
+  };
+  for (const auto& [text, why] : bad) {
+    const Status s = Load(text);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(s.message().find(why), std::string::npos) << text << " -> " << s.message();
+  }
+  EXPECT_TRUE(Load("[tls]\ntrust_domain_issuers = []\n").ok());
+}
+
+TEST_F(ConfigFileTest, ListenAddressesMustBeHostAndPort) {
+  Config c;
+  ASSERT_TRUE(LoadConfigFile(std::string(INFOFLYT_SOURCE_DIR) + "/deploy/infoflytd.toml", &c).ok());
+  for (const char* bad :
+       {"localhost", ":50051", "::1:50051", "[::1]:70000", "[]:1", "a:-1", "a:5x"}) {
+    c.listen = bad;
+    EXPECT_NE(CheckConfig(c).message().find("server.listen must be host:port"), std::string::npos)
+        << bad << ": " << CheckConfig(c).message();
+  }
+  c.listen = "[::1]:0";
+  EXPECT_TRUE(CheckConfig(c).ok());
+  c.http_listen = "127.0.0.1";
+  EXPECT_NE(CheckConfig(c).message().find("server.http_listen must be host:port"),
+            std::string::npos);
 }
 
 TEST_F(ConfigFileTest, ShippedConfigurationsLoadAndPassTheChecks) {
