@@ -389,15 +389,22 @@ Status PgConn::QueryOnce(const std::string& sql, std::span<const PgParam> params
 }
 
 Status PgConn::Commit() {
-  if (Status s = Sync(); !s.ok()) {
+  // COMMIT goes behind what is outstanding, in the same round trip. The server turns the
+  // COMMIT of an aborted transaction into ROLLBACK without an error: its tag says which.
+  const Status aborted(Code::kInternal, "postgres: a failed statement aborted the transaction");
+  if (sent_.empty() && PQtransactionStatus(conn_.get()) == PQTRANS_INERROR) {
     Rollback();
-    return s;
+    return aborted;
   }
-  if (PQtransactionStatus(conn_.get()) == PQTRANS_INERROR) {
-    Rollback();
-    return {Code::kInternal, "postgres: a failed statement aborted the transaction"};
+  std::vector<PgResult> results;
+  Status s = SendStatement("COMMIT", {}, Kind::kKeep);
+  if (s.ok()) s = SyncResults(&results);
+  if (s.ok() && (results.empty() ||
+                 std::string_view(PQcmdStatus(results.back().result_.get())) != "COMMIT")) {
+    s = aborted;
   }
-  return Exec("COMMIT");
+  if (!s.ok()) Rollback();
+  return s;
 }
 
 void PgConn::Rollback() {

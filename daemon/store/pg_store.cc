@@ -493,8 +493,9 @@ Status PgStore::NotifyCommit(std::span<WriteOp* const> ops) {
   notice.parties.erase(std::unique(notice.parties.begin(), notice.parties.end()),
                        notice.parties.end());
   for (const std::string& payload : EncodeCommitNotice(notice)) {
-    if (Status s = writer_->Query("SELECT pg_notify($1, $2)",
-                                  {PgParam::Text(kCommitChannel), PgParam::Text(payload)});
+    // Sent with the COMMIT that follows, in its round trip.
+    if (Status s = writer_->Send("SELECT pg_notify($1, $2)",
+                                 {PgParam::Text(kCommitChannel), PgParam::Text(payload)});
         !s.ok()) {
       return s;
     }

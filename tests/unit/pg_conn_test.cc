@@ -81,7 +81,10 @@ TEST_F(PgConnErrorTest, ErrorsAndWarningsNeverQuoteABoundValue) {
 // Writes sent without waiting (pipeline mode): a failure is the first one, named by its
 // statement, the next statements skipped; and a statement prepared in a failed pipeline can be
 // sent again (its name is never given to another: PREPARE outlives a rolled-back pipeline).
-TEST_F(PgConnErrorTest, PipelinedWritesReportTheFirstFailureAndCanBeSentAgain) {
+// And COMMIT rides the same pipeline: it commits what was sent, and a transaction a failed
+// statement aborted is rolled back with an error, never "committed" by the server's silent
+// ROLLBACK.
+TEST_F(PgConnErrorTest, PipelinedWritesAndCommitsReportTheFirstFailureAndCanBeSentAgain) {
   constexpr const char* kInsert = "INSERT INTO people (id, n) VALUES ($1, $2)";
   ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("a"), PgParam::Int(1)}).ok());
   ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("a"), PgParam::Int(2)}).ok());
@@ -98,6 +101,30 @@ TEST_F(PgConnErrorTest, PipelinedWritesReportTheFirstFailureAndCanBeSentAgain) {
   ASSERT_TRUE(conn_->Query("SELECT count(*) FROM people", {}, &q).ok());
   // Outside BEGIN a pipeline is one implicit transaction: the failed one stored nothing.
   EXPECT_EQ(q.Int(0, 0), 2);
+
+  auto count = [&] {
+    PgResult n;
+    EXPECT_TRUE(conn_->Query("SELECT count(*) FROM people", {}, &n).ok());
+    return n.Int(0, 0);
+  };
+  ASSERT_TRUE(conn_->SendCommand("BEGIN").ok());
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("e"), PgParam::Int(6)}).ok());
+  EXPECT_TRUE(conn_->Commit().ok());
+  EXPECT_EQ(count(), 3);
+  ASSERT_TRUE(conn_->SendCommand("BEGIN").ok());
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("f"), PgParam::Int(7)}).ok());
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("c"), PgParam::Int(8)}).ok());
+  EXPECT_EQ(conn_->Commit().code(), Code::kAlreadyExists);
+  EXPECT_EQ(count(), 3);  // "f" went with the rest.
+  ASSERT_TRUE(conn_->Exec("BEGIN").ok());
+  EXPECT_FALSE(conn_->Query(kInsert, {PgParam::Text("c"), PgParam::Int(9)}).ok());
+  EXPECT_EQ(conn_->Commit().code(), Code::kInternal);  // Nothing outstanding, but aborted.
+  ASSERT_TRUE(conn_->Exec("BEGIN").ok());
+  EXPECT_FALSE(conn_->Query(kInsert, {PgParam::Text("c"), PgParam::Int(10)}).ok());
+  ASSERT_TRUE(conn_->Send(kInsert, {PgParam::Text("g"), PgParam::Int(11)}).ok());
+  EXPECT_FALSE(conn_->Commit().ok());  // Refused by the aborted transaction, and rolled back.
+  EXPECT_EQ(count(), 3);
+  EXPECT_TRUE(conn_->Exec("SELECT 1").ok());  // The session is usable again.
 }
 
 }  // namespace
