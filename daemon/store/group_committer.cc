@@ -19,6 +19,9 @@ bool ForClient(const WriteOp& op) {
          std::holds_alternative<CallRecordOp>(op);
 }
 
+// A delivery marked received: nobody waits for it, so it may wait for company.
+bool Deferrable(const WriteOp& op) { return std::holds_alternative<ReceivedOp>(op); }
+
 }  // namespace
 
 GroupCommitter::GroupCommitter(Store* store, size_t max_batch, size_t max_queued, Observer observer)
@@ -50,7 +53,8 @@ void GroupCommitter::Submit(WriteOp op, Done done) {
     std::lock_guard lock(mu_);
     if (!for_client || queued_for_clients_ < max_queued_) {
       queued_for_clients_ += for_client;
-      queue_.push_back({std::move(op), std::move(done)});
+      queued_urgent_ += !Deferrable(op);
+      queue_.push_back({std::move(op), std::move(done), std::chrono::steady_clock::now()});
       cv_.notify_one();
       return;
     }
@@ -74,8 +78,12 @@ void GroupCommitter::Run() {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // Stopping and drained.
+      // Only received marks queued: they wait for an op to ride with, for a while.
+      cv_.wait_until(lock, queue_.front().queued_at + kReceivedMarkDelay,
+                     [&] { return stopping_ || queued_urgent_ > 0; });
       while (!queue_.empty() && batch.size() < max_batch_) {
         queued_for_clients_ -= ForClient(queue_.front().op);
+        queued_urgent_ -= !Deferrable(queue_.front().op);
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }

@@ -2,8 +2,12 @@
 // queued so far in one store transaction, so concurrent posts share one fsync. While a commit is
 // in flight, new ops queue up for the next one. A second thread runs the callers' completions, so
 // answering callers (a TLS write each) overlaps the next transaction instead of delaying it.
+// Marks of deliveries received, which nobody waits for, ride with the next op someone does
+// wait for, or are committed on their own after kReceivedMarkDelay: at a steady rate of posts
+// that halves the transactions (and fsyncs) without delaying anyone.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -17,6 +21,8 @@ namespace infoflyt {
 
 class GroupCommitter {
  public:
+  static constexpr std::chrono::milliseconds kReceivedMarkDelay{20};
+
   // Called on the completion thread once the op's transaction is durable (or failed), in commit
   // order; must not block.
   using Done = std::function<void(WriteOp&)>;
@@ -41,6 +47,7 @@ class GroupCommitter {
   struct Pending {
     WriteOp op;
     Done done;
+    std::chrono::steady_clock::time_point queued_at;
   };
   void Run();
   void RunCompletions();
@@ -53,6 +60,7 @@ class GroupCommitter {
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   size_t queued_for_clients_ = 0;  // Ops of queue_ that count against max_queued_.
+  size_t queued_urgent_ = 0;       // Ops of queue_ that are not received marks.
   bool stopping_ = false;
   std::mutex done_mu_;
   std::condition_variable done_cv_;

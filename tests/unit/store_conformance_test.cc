@@ -19,6 +19,7 @@
 #include "store/pg_conn.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
+#include "test_util.h"
 
 namespace infoflyt {
 namespace {
@@ -865,6 +866,36 @@ TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
   EXPECT_EQ(total, 200u);
   EXPECT_LT(batches.size(), 200u);  // Submitted faster than fsync: ops shared commits.
   EXPECT_GT(seconds, 0);            // Each transaction's time is reported.
+}
+
+// A received mark nobody waits for rides with the next op a caller waits for (one transaction
+// for both), and alone it is still committed.
+TEST_P(StoreTest, GroupCommitterLetsReceivedMarksRideWithTheNextPost) {
+  Post(Message("m1", "k1"));
+  const std::vector<StoredDelivery> delivered = Read("police/oslo");
+  ASSERT_EQ(delivered.size(), 1u);
+  std::mutex mu;
+  std::vector<size_t> batches;
+  std::atomic<int> done{0};
+  {
+    GroupCommitter committer(store_.get(), 64, 1000, [&](size_t n, const Status&, double) {
+      std::lock_guard lock(mu);
+      batches.push_back(n);
+    });
+    committer.Submit(ReceivedOp{"police/oslo", delivered[0].delivery_id, {}},
+                     [&](WriteOp& op) { done += std::get<ReceivedOp>(op).status.ok(); });
+    committer.Submit(PostOp{Message("m2", "k2"), {}, {}},
+                     [&](WriteOp& op) { done += std::get<PostOp>(op).status.ok(); });
+    ASSERT_TRUE(testing::Eventually([&] { return done == 2; }));
+    committer.Submit(ReceivedOp{"pst/pst", Read("pst/pst")[0].delivery_id, {}},
+                     [&](WriteOp& op) { done += std::get<ReceivedOp>(op).status.ok(); });
+    EXPECT_TRUE(testing::Eventually([&] { return done == 3; }));  // Alone, after a while.
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(batches, (std::vector<size_t>{2, 1}));
+  MessageState state;
+  ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
+  EXPECT_TRUE(state.recipients[0].received_at.has_value());
 }
 
 // A client's ops beyond the queue's bound are refused at once, retryably, and store nothing;
