@@ -75,14 +75,20 @@ Status ParseFlow(const toml::node& node, Flow* flow) {
   if (Status s = Kinds(*t, "from", node, &flow->from); !s.ok()) return s;
   if (Status s = Kinds(*t, "to", node, &flow->to); !s.ok()) return s;
   if (Status s = Strings(*t, "messages", node, &flow->messages); !s.ok()) return s;
+  bool flags = false;
   for (const auto& type : flow->messages) {
-    if (BodyDescriptor(type) == nullptr) {
+    flags = flags || type == kFlagMessageType;
+    if (type != kFlagMessageType && BodyDescriptor(type) == nullptr) {
       return {Code::kInvalidArgument, Where(node) + ": unknown message type '" + type + "'"};
     }
   }
   // view = "full" or a list of field paths valid in every listed message type.
   if (const auto* whole = (*t)["view"].as_string(); whole != nullptr && whole->get() == "full") {
     return Status::Ok();
+  }
+  if (flags) {
+    return {Code::kInvalidArgument,
+            Where(node) + ": a flow of \"flag\" shows whole flags: its view must be \"full\""};
   }
   if (Status s = Strings(*t, "view", node, &flow->view); !s.ok()) {
     return {Code::kInvalidArgument, s.message() + " (or \"full\")"};
@@ -103,7 +109,49 @@ bool Contains(const std::vector<T>& v, const T& x) {
   return std::find(v.begin(), v.end(), x) != v.end();
 }
 
+Status ParseRegistry(const toml::node& node, RegistryRules* out) {
+  const toml::table* t = node.as_table();
+  if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": [registry] must be a table"};
+  if (Status s = CheckKeys(*t, {"may_list_all", "may_end_others"}); !s.ok()) return s;
+  if (t->contains("may_list_all")) {
+    if (Status s = Kinds(*t, "may_list_all", node, &out->may_list_all); !s.ok()) return s;
+  }
+  if (const toml::node* others = t->get("may_end_others"); others != nullptr) {
+    const toml::table* by_kind = others->as_table();
+    if (by_kind == nullptr) {
+      return {Code::kInvalidArgument,
+              Where(*others) + ": may_end_others must be a table of kind = [kinds]"};
+    }
+    for (const auto& [name, kinds] : *by_kind) {
+      const auto kind = ParsePartyKind(name.str());
+      if (!kind) {
+        return {Code::kInvalidArgument, Where(kinds) + ": unknown party kind '" +
+                                            std::string(name.str()) + "' in may_end_others"};
+      }
+      if (Status s = Kinds(*by_kind, name.str(), kinds, &out->may_end_others[*kind]); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+bool LegalBasis::CoversFlagsOf(PartyKind kind) const {
+  return std::any_of(flows.begin(), flows.end(), [&](const Flow& f) {
+    return Contains(f.from, kind) && Contains(f.messages, std::string(kFlagMessageType));
+  });
+}
+
+bool RegistryRules::MayListAll(PartyKind caller) const { return Contains(may_list_all, caller); }
+
+bool RegistryRules::MayEndFlag(PartyKind caller_kind, std::string_view caller, PartyKind owner_kind,
+                               std::string_view owner) const {
+  if (caller == owner) return true;
+  const auto it = may_end_others.find(caller_kind);
+  return it != may_end_others.end() && Contains(it->second, owner_kind);
+}
 
 std::string Flow::ViewString() const {
   if (view.empty()) return "*";
@@ -142,6 +190,15 @@ Status LegalBasisCatalogue::Parse(std::string_view toml_text, LegalBasisCatalogu
     const std::string id = b.id;
     if (!catalogue.by_id_.emplace(id, std::move(b)).second) {
       return {Code::kInvalidArgument, Where(node) + ": duplicate basis id " + id};
+    }
+  }
+  if (const toml::node* registry = doc.get("registry"); registry != nullptr) {
+    if (Status s = ParseRegistry(*registry, &catalogue.registry_); !s.ok()) return s;
+  }
+  for (const auto& [key, value] : doc) {
+    if (key.str() != "basis" && key.str() != "registry") {
+      return {Code::kInvalidArgument,
+              Where(value) + ": unknown table '" + std::string(key.str()) + "'"};
     }
   }
   *out = std::move(catalogue);

@@ -30,22 +30,43 @@ struct Flow {
   std::string ViewString() const;
 };
 
+// The message type of a flow that lets one party see flags another set (Registry/ListFlags).
+inline constexpr std::string_view kFlagMessageType = "flag";
+
+// Who may do what in the flag registry, from the catalogue's [registry] table. A party may
+// always end a flag it set itself.
+struct RegistryRules {
+  std::vector<PartyKind> may_list_all;  // Kinds that may list every flag, without identities.
+  std::map<PartyKind, std::vector<PartyKind>> may_end_others;  // Kind -> owners' kinds.
+
+  bool MayListAll(PartyKind caller) const;
+  // Whether `caller` (of `caller_kind`) may end a flag that `owner` (of `owner_kind`) set.
+  bool MayEndFlag(PartyKind caller_kind, std::string_view caller, PartyKind owner_kind,
+                  std::string_view owner) const;
+};
+
 struct LegalBasis {
   std::string id;        // e.g. "strgjfl-4i".
   std::string citation;  // e.g. "straffegjennomføringsloven § 4 i".
   std::string title;     // What the provision allows, in a sentence.
   std::vector<Flow> flows;
+
+  // Whether a party of `kind` may record flags under this basis: it has a "flag" flow from
+  // that kind, so that the parties the flag concerns can be shown it.
+  bool CoversFlagsOf(PartyKind kind) const;
 };
 
 class LegalBasisCatalogue {
  public:
   // Parses `[[basis]]` tables (id, citation, title) with their `[[basis.flow]]` tables (from,
-  // to, messages, view). Unknown keys, party kinds, message types and view fields are errors
-  // naming the line.
+  // to, messages, view) and the `[registry]` table (may_list_all, may_end_others). Unknown
+  // keys, party kinds, message types and view fields are errors naming the line. A flow of the
+  // message type "flag" shows whole flags: its view must be "full".
   static Status Parse(std::string_view toml_text, LegalBasisCatalogue* out);
 
   const LegalBasis* Find(std::string_view id) const;  // nullptr if unknown.
-  std::vector<std::string> Ids() const;               // Sorted.
+  const RegistryRules& registry() const { return registry_; }
+  std::vector<std::string> Ids() const;  // Sorted.
   // Why `id` is refused as a legal basis, listing the valid ids; for error texts.
   std::string UnknownIdDescription() const;
 
@@ -56,6 +77,7 @@ class LegalBasisCatalogue {
 
  private:
   std::map<std::string, LegalBasis, std::less<>> by_id_;
+  RegistryRules registry_;
 };
 
 }  // namespace infoflyt

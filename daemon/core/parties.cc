@@ -98,6 +98,12 @@ std::string_view PartyKindName(PartyKind kind) {
   return "unknown";
 }
 
+std::optional<PartyKind> KindOfKey(std::string_view key) {
+  const size_t slash = key.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  return ParsePartyKind(key.substr(0, slash));
+}
+
 std::string Party::Key() const { return std::string(PartyKindName(kind)) + "/" + id; }
 
 Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, PartyRegistry* out) {

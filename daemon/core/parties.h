@@ -27,6 +27,8 @@ enum class PartyKind { kCorrectional, kPolice, kPst, kMunicipality, kAuditor, kO
 
 std::optional<PartyKind> ParsePartyKind(std::string_view name);
 std::string_view PartyKindName(PartyKind kind);
+// The kind a party key ("police/oslo") names, whether or not that party is registered now.
+std::optional<PartyKind> KindOfKey(std::string_view key);
 
 struct Party {
   PartyKind kind = PartyKind::kOperator;

@@ -79,6 +79,17 @@ bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
   return false;
 }
 
+void Refuse(const ServiceContext& ctx, grpc::CallbackServerContext* call, const Caller& caller,
+            std::string_view rpc, const Status& refusal,
+            std::function<void(const Status&)> refused) {
+  ctx.security->Report({.peer = call->peer(),
+                        .rpc = std::string(rpc),
+                        .reason = kReasonRule,
+                        .certificate = caller.certificate,
+                        .detail = refusal.message()});
+  RecordDenial(ctx, caller, rpc, refusal, std::move(refused));
+}
+
 grpc::ServerUnaryReactor* AuthorizeUnary(const ServiceContext& ctx,
                                          grpc::CallbackServerContext* call,
                                          const Catalogs& catalogs,

@@ -13,6 +13,7 @@
 namespace infoflyt {
 
 inline constexpr const char* kReasonKind = "kind may not call";
+inline constexpr const char* kReasonRule = "refused by a rule";
 
 // UNAUTHENTICATED / PERMISSION_DENIED (see PeerAuthenticator) unless the caller is a registered
 // party; `rpc` (e.g. "Exchange/Post") names the call in the security event.
@@ -26,6 +27,13 @@ Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call
 bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
                const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,
                std::string_view rpc, Caller* caller, std::function<void(const Status&)> refused);
+
+// Refuses a registered `caller` what a rule does not let it do (e.g. end another party's flag),
+// though its kind may make the call: a security event and a "deny" record, as Authorize makes
+// for a caller of the wrong kind, then `refused` with `refusal`.
+void Refuse(const ServiceContext& ctx, grpc::CallbackServerContext* call, const Caller& caller,
+            std::string_view rpc, const Status& refusal,
+            std::function<void(const Status&)> refused);
 
 // Authorize for unary calls: nullptr if the caller may go on, else the call's reactor, which is
 // (or will be) finished with the refusal.

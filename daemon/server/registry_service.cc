@@ -15,6 +15,16 @@ namespace {
 constexpr std::initializer_list<PartyKind> kMayFlag = {PartyKind::kPst, PartyKind::kPolice,
                                                        PartyKind::kCorrectional};
 
+RegistryCaller RegistryCallerOf(const Caller& caller) {
+  return {caller.party.Key(), caller.party.kind, caller.certificate.subject,
+          caller.certificate.fingerprint};
+}
+
+// The catalogue of the call's snapshot, kept alive with it.
+std::shared_ptr<const LegalBasisCatalogue> RulesOf(std::shared_ptr<const Catalogs> catalogs) {
+  return {catalogs, &catalogs->legal_bases};
+}
+
 void ToProto(const FlagInfo& f, int64_t now, v1::FlagRecord* out) {
   out->set_flag_id(f.flag_id);
   v1::FlagReason reason = v1::FLAG_REASON_UNSPECIFIED;
@@ -63,8 +73,13 @@ grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* cal
                           "must be one of RETURNED_FOREIGN_FIGHTER, TERROR_CONVICT, "
                           "RADICALISATION_CONCERN"});
   }
-  if (catalogs->legal_bases.Find(request->legal_basis()) == nullptr) {
+  const LegalBasis* basis = catalogs->legal_bases.Find(request->legal_basis());
+  if (basis == nullptr) {
     violations.push_back({"legal_basis", catalogs->legal_bases.UnknownIdDescription()});
+  } else if (!basis->CoversFlagsOf(caller.party.kind)) {
+    violations.push_back({"legal_basis", basis->id + " has no \"flag\" flow from a " +
+                                             std::string(PartyKindName(caller.party.kind)) +
+                                             " party in the catalogue"});
   }
   if (request->has_expires_at() && request->expires_at().seconds() * kMicrosPerSecond <= now) {
     violations.push_back({"expires_at", "must be in the future"});
@@ -80,48 +95,82 @@ grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* cal
     op.flag.expires_at = request->expires_at().seconds() * kMicrosPerSecond;
   }
   op.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
+  op.caller = RegistryCallerOf(caller);
+  op.legal_citation = basis->citation;
   return Commit(call, std::move(op), &FlagOp::flag, response);
 }
 
 grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* call,
                                                   const v1::UnflagRequest* request,
                                                   v1::FlagRecord* response) {
+  const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (auto* refused =
-          AuthorizeUnary(ctx_, call, *ctx_.catalogs->Get(), kMayFlag, "Registry/Unflag", &caller)) {
+  if (auto* refused = AuthorizeUnary(ctx_, call, *catalogs, kMayFlag, "Registry/Unflag", &caller)) {
     return refused;
   }
   if (request->flag_id().empty()) {
     return FinishNow(call, Status::InvalidArgument({{"flag_id", "is required"}}));
   }
-  return Commit(call, UnflagOp{request->flag_id(), caller.party.Key(), {}, {}}, &UnflagOp::result,
-                response);
+  UnflagOp op{request->flag_id(), RegistryCallerOf(caller), RulesOf(catalogs), {}, {}};
+  auto* reactor = call->DefaultReactor();
+  ctx_.committer->Submit(std::move(op), [this, call, reactor, response, caller](WriteOp& w) {
+    auto& done = std::get<UnflagOp>(w);
+    if (done.status.ok()) {
+      ToProto(done.result, NowMicros(), response);
+      reactor->Finish(grpc::Status::OK);
+    } else if (done.status.code() == Code::kPermissionDenied) {
+      // Another party's flag: refused like any call the caller may not make, and on the record.
+      Refuse(ctx_, call, caller, "Registry/Unflag", done.status,
+             [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+    } else {
+      reactor->Finish(ToGrpcStatus(done.status));
+    }
+  });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RegistryService::ListFlags(grpc::CallbackServerContext* call,
                                                      const v1::ListFlagsRequest* request,
                                                      v1::ListFlagsResponse* response) {
+  const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (auto* refused =
-          AuthorizeUnary(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kPst, PartyKind::kPolice},
-                         "Registry/ListFlags", &caller)) {
+  if (auto* refused = AuthorizeUnary(ctx_, call, *catalogs, {PartyKind::kPst, PartyKind::kPolice},
+                                     "Registry/ListFlags", &caller)) {
     return refused;
   }
-  std::string subject_hash;
-  if (!request->national_id().empty()) {
-    if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
-      return FinishNow(call, Status::InvalidArgument({{"national_id", std::move(problem)}}));
+  ListFlagsOp op;
+  op.include_inactive = request->include_inactive();
+  op.reason = std::string("Registry/ListFlags") + (request->national_id().empty() ? " all" : "") +
+              (op.include_inactive ? " include_inactive" : "");
+  if (request->national_id().empty()) {
+    if (!catalogs->legal_bases.registry().MayListAll(caller.party.kind)) {
+      auto* reactor = call->DefaultReactor();
+      Refuse(ctx_, call, caller, "Registry/ListFlags",
+             {Code::kPermissionDenied,
+              "national_id: a " + std::string(PartyKindName(caller.party.kind)) +
+                  " party looks flags up by identity number; listing every flag is for the "
+                  "kinds in the catalogue's [registry] may_list_all"},
+             [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+      return reactor;
     }
-    subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
+  } else if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
+    return FinishNow(call, Status::InvalidArgument({{"national_id", std::move(problem)}}));
+  } else {
+    op.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
   }
-  const int64_t now = NowMicros();
-  std::vector<FlagInfo> flags;
-  if (Status s = ctx_.store->ListFlags(subject_hash, request->include_inactive(), now, &flags);
-      !s.ok()) {
-    return FinishNow(call, s);
-  }
-  for (const FlagInfo& f : flags) ToProto(f, now, response->add_flags());
-  return FinishNow(call, Status::Ok());
+  op.caller = RegistryCallerOf(caller);
+  op.rules = RulesOf(catalogs);
+  // A lookup is a write: what it showed, and to whom, is on the record with it.
+  auto* reactor = call->DefaultReactor();
+  ctx_.committer->Submit(std::move(op), [reactor, response](WriteOp& w) {
+    auto& done = std::get<ListFlagsOp>(w);
+    const int64_t now = NowMicros();
+    if (done.status.ok()) {
+      for (const FlagInfo& f : done.flags) ToProto(f, now, response->add_flags());
+    }
+    reactor->Finish(ToGrpcStatus(done.status));
+  });
+  return reactor;
 }
 
 }  // namespace infoflyt

@@ -93,6 +93,43 @@ class PgRow {
   int row_;
 };
 
+// Flag `flag_id` through `conn` (nullopt if none).
+Status FindFlagIn(PgConn& conn, std::string_view flag_id, std::optional<FlagInfo>* out) {
+  PgResult q;
+  if (Status s =
+          conn.Query("SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
+                     "unflagged_at, unflagged_by, subject_hash FROM flags WHERE flag_id = $1",
+                     {PgParam::Text(flag_id)}, &q);
+      !s.ok()) {
+    return s;
+  }
+  if (q.rows() == 1) *out = FlagFromColumns(PgRow(q, 0));
+  return Status::Ok();
+}
+
+// The flags on `subject_hash` (all if empty) through `conn`, newest first.
+Status ReadFlagsIn(PgConn& conn, std::string_view subject_hash, bool include_inactive, int64_t now,
+                   std::vector<FlagInfo>* out) {
+  PgResult q;
+  const Status s =
+      subject_hash.empty()
+          ? conn.Query(
+                "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
+                "unflagged_at, unflagged_by, subject_hash FROM flags ORDER BY id DESC",
+                {}, &q)
+          : conn.Query(
+                "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
+                "unflagged_at, unflagged_by, subject_hash FROM flags WHERE subject_hash = $1 "
+                "ORDER BY id DESC",
+                {PgParam::Bytes(subject_hash)}, &q);
+  if (!s.ok()) return s;
+  for (int i = 0; i < q.rows(); ++i) {
+    FlagInfo f = FlagFromColumns(PgRow(q, i));
+    if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 // The writer's rows, for the store core.
@@ -334,16 +371,16 @@ class PgStore::Rows final : public StoreRows {
         !s.ok()) {
       return s;
     }
-    PgResult q;
-    if (Status s =
-            w_.Query("SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
-                     "unflagged_at, unflagged_by FROM flags WHERE flag_id = $1",
-                     {PgParam::Text(flag_id)}, &q);
-        !s.ok()) {
-      return s;
-    }
-    if (q.rows() == 1) *after = FlagFromColumns(PgRow(q, 0));
-    return Status::Ok();
+    return FindFlagIn(w_, flag_id, after);
+  }
+
+  Status FindFlag(std::string_view flag_id, std::optional<FlagInfo>* flag) override {
+    return FindFlagIn(w_, flag_id, flag);
+  }
+
+  Status ReadFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
+                   std::vector<FlagInfo>* out) override {
+    return ReadFlagsIn(w_, subject_hash, include_inactive, now, out);
   }
 
  private:
@@ -618,25 +655,7 @@ Status PgStore::NextDeadline(std::optional<int64_t>* out) {
 
 Status PgStore::ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
                           std::vector<FlagInfo>* out) {
-  PgResult q;
-  Status s = Read([&](PgConn& r) {
-    return subject_hash.empty()
-               ? r.Query(
-                     "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
-                     "unflagged_at, unflagged_by FROM flags ORDER BY id DESC",
-                     {}, &q)
-               : r.Query(
-                     "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
-                     "unflagged_at, unflagged_by FROM flags WHERE subject_hash = $1 "
-                     "ORDER BY id DESC",
-                     {PgParam::Bytes(subject_hash)}, &q);
-  });
-  if (!s.ok()) return s;
-  for (int i = 0; i < q.rows(); ++i) {
-    FlagInfo f = FlagFromColumns(PgRow(q, i));
-    if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
-  }
-  return Status::Ok();
+  return Read([&](PgConn& r) { return ReadFlagsIn(r, subject_hash, include_inactive, now, out); });
 }
 
 Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t limit,

@@ -52,8 +52,8 @@ v1::DisclosureRecord RecordFromColumns(const Row& q) {
 // unflagged_at, unflagged_by.
 template <typename Row>
 FlagInfo FlagFromColumns(const Row& q) {
-  FlagInfo f{q.Text(0), q.Text(1),    q.Text(2),    q.Text(3),
-             q.Int(4),  std::nullopt, std::nullopt, q.Text(7)};
+  FlagInfo f{q.Text(0),    q.Text(1),    q.Text(2), q.Text(3), q.Int(4),
+             std::nullopt, std::nullopt, q.Text(7), q.Text(8)};
   if (!q.IsNull(5)) f.expires_at = q.Int(5);
   if (!q.IsNull(6)) f.unflagged_at = q.Int(6);
   return f;

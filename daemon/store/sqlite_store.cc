@@ -68,6 +68,41 @@ std::string SynchronousName(const std::string& value) {
   return value.size() == 1 && value[0] >= '0' && value[0] <= '3' ? kNames[value[0] - '0'] : value;
 }
 
+// The columns FlagFromColumns reads.
+constexpr const char* kFlagById =
+    "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
+    "unflagged_by, subject_hash FROM flags WHERE flag_id = ?";
+constexpr const char* kFlagsBySubject =
+    "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
+    "unflagged_by, subject_hash FROM flags WHERE subject_hash = ? ORDER BY id DESC";
+constexpr const char* kAllFlags =
+    "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
+    "unflagged_by, subject_hash FROM flags ORDER BY id DESC";
+
+// Flag `flag_id` through `db` (nullopt if none).
+Status FindFlagIn(SqliteDb& db, std::string_view flag_id, std::optional<FlagInfo>* out) {
+  auto& q = db.Prepare(kFlagById);
+  q.Bind(1, flag_id);
+  const int rc = q.Step();
+  if (rc == SQLITE_ROW) *out = FlagFromColumns(q);
+  q.Reset();
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : db.Failure("reading flag");
+}
+
+// The flags on `subject_hash` (all if empty) through `db`, newest first.
+Status ReadFlagsIn(SqliteDb& db, std::string_view subject_hash, bool include_inactive, int64_t now,
+                   std::vector<FlagInfo>* out) {
+  auto& q = subject_hash.empty() ? db.Prepare(kAllFlags) : db.Prepare(kFlagsBySubject);
+  if (!subject_hash.empty()) q.BindBlob(1, subject_hash);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    FlagInfo f = FlagFromColumns(q);
+    if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
+  }
+  q.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : db.Failure("reading flags");
+}
+
 }  // namespace
 
 Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<SqliteStore>* out) {
@@ -423,14 +458,16 @@ class SqliteStore::Rows final : public StoreRows {
         "WHERE flag_id = ? AND unflagged_at IS NULL");
     update.Bind(1, now).Bind(2, party).Bind(3, flag_id);
     if (update.Step() != SQLITE_DONE) return w_.Failure("unflagging");
-    auto& q = w_.Prepare(
-        "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
-        "unflagged_by FROM flags WHERE flag_id = ?");
-    q.Bind(1, flag_id);
-    const int rc = q.Step();
-    if (rc == SQLITE_ROW) *after = FlagFromColumns(q);
-    q.Reset();
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading flag");
+    return FindFlagIn(w_, flag_id, after);
+  }
+
+  Status FindFlag(std::string_view flag_id, std::optional<FlagInfo>* flag) override {
+    return FindFlagIn(w_, flag_id, flag);
+  }
+
+  Status ReadFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
+                   std::vector<FlagInfo>* out) override {
+    return ReadFlagsIn(w_, subject_hash, include_inactive, now, out);
   }
 
  private:
@@ -614,23 +651,7 @@ Status SqliteStore::ListFlags(std::string_view subject_hash, bool include_inacti
   }
   ReaderPool::Lease lease;
   if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
-  SqliteDb& r = *lease;
-  auto& q = subject_hash.empty()
-                ? r.Prepare(
-                      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
-                      "unflagged_at, unflagged_by FROM flags ORDER BY id DESC")
-                : r.Prepare(
-                      "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
-                      "unflagged_at, unflagged_by FROM flags WHERE subject_hash = ? "
-                      "ORDER BY id DESC");
-  if (!subject_hash.empty()) q.BindBlob(1, subject_hash);
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) {
-    FlagInfo f = FlagFromColumns(q);
-    if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
-  }
-  q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : r.Failure("reading flags");
+  return ReadFlagsIn(*lease, subject_hash, include_inactive, now, out);
 }
 
 Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t limit,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "core/legal_basis.h"
 #include "infoflyt/v1/audit.pb.h"
 
 namespace infoflyt {
@@ -96,19 +97,47 @@ struct FlagInfo {
   std::optional<int64_t> expires_at;
   std::optional<int64_t> unflagged_at;
   std::string unflagged_by;
+  std::string subject_hash;  // Keyed hash of the person's identity number; never sent out.
 
   bool ActiveAt(int64_t now) const { return !unflagged_at && (!expires_at || *expires_at > now); }
 };
+// Who acts on the registry, as its records name them.
+struct RegistryCaller {
+  std::string party;  // Party key; the flag's owner for a FlagOp.
+  PartyKind kind = PartyKind::kOperator;
+  std::string certificate_subject;
+  std::string certificate_fingerprint;
+};
+// Registry acts are records in the disclosure log, in the act's transaction (event "flag",
+// "unflag", and for a lookup "read" plus one "disclose" per flag of another party it shows);
+// the person only as the keyed hash. Ownership and visibility follow `rules`, the catalogue
+// the call started with.
 struct FlagOp {
-  FlagInfo flag;             // flag_id assigned by the caller; flagged_at set by the store.
+  FlagInfo flag;  // flag_id and flagged_by assigned by the caller; flagged_at set by the store.
   std::string subject_hash;  // Keyed hash of the person's identity number.
+  RegistryCaller caller;
+  std::string legal_citation;  // Of flag.legal_basis.
   Status status;
 };
+// Ends a flag: PERMISSION_DENIED, changing nothing, unless the rules let the caller end it
+// (its owner may); NOT_FOUND if there is no such flag.
 struct UnflagOp {
   std::string flag_id;
-  std::string party;
+  RegistryCaller caller;
+  std::shared_ptr<const LegalBasisCatalogue> rules;
   Status status;
   FlagInfo result;  // The flag as it stands after.
+};
+// A lookup: the flags on `subject_hash` (every flag if empty) that the caller may see, newest
+// first.
+struct ListFlagsOp {
+  std::string subject_hash;
+  bool include_inactive = false;
+  std::string reason;  // The call, for the lookup's "read" record; never an identity number.
+  RegistryCaller caller;
+  std::shared_ptr<const LegalBasisCatalogue> rules;
+  Status status;
+  std::vector<FlagInfo> flags;
 };
 // Escalates one overdue delivery: marks it escalated and stores `escalation` (infoflytd's own
 // message to the original sender and the police) in the same transaction. FAILED_PRECONDITION,
@@ -150,8 +179,8 @@ struct CheckpointOp {
   Status status;
   StoredCheckpoint checkpoint;
 };
-using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, EscalateOp, CallRecordOp,
-                             CheckpointOp>;
+using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, ListFlagsOp, EscalateOp,
+                             CallRecordOp, CheckpointOp>;
 
 // A log entry: the record as it stands in the store, and the leaf hash stored when it was
 // appended. They disagree if the record was changed afterwards.

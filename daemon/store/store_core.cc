@@ -13,8 +13,7 @@ namespace {
 // Ops that may append to the log or sign it: their batch takes the log head's lock first, before
 // any row lock, so that two daemons' batches cannot deadlock over it.
 bool TouchesLog(const WriteOp& op) {
-  return std::holds_alternative<PostOp>(op) || std::holds_alternative<EscalateOp>(op) ||
-         std::holds_alternative<CallRecordOp>(op) || std::holds_alternative<CheckpointOp>(op);
+  return !std::holds_alternative<AckOp>(op) && !std::holds_alternative<ReceivedOp>(op);
 }
 
 // A row of the log refused: its keys are the core's own, so the log is out of step with the
@@ -338,18 +337,87 @@ Status StoreCore::ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now) {
   return rows.MarkReceived(op.party, op.delivery_id, now);
 }
 
+v1::DisclosureRecord StoreCore::RegistryRecord(const RegistryCaller& caller, std::string_view event,
+                                               std::string_view subject_hash, int64_t now) const {
+  v1::DisclosureRecord r = NextRecord(now);
+  r.set_event(std::string(event));
+  r.set_outcome("recorded");
+  r.set_sender(caller.party);
+  r.set_recipient(caller.party);
+  r.set_subject_hash(std::string(subject_hash));
+  r.set_message_type(std::string(kFlagMessageType));
+  r.set_sender_certificate_subject(caller.certificate_subject);
+  r.set_sender_certificate_fingerprint(caller.certificate_fingerprint);
+  return r;
+}
+
 Status StoreCore::ApplyOp(StoreRows& rows, FlagOp& op, int64_t now) {
   if (Status s = rows.InsertFlag(op, now); !s.ok()) return s;
   op.flag.flagged_at = now;
-  return Status::Ok();
+  v1::DisclosureRecord r = RegistryRecord(op.caller, "flag", op.subject_hash, now);
+  r.set_legal_basis(op.flag.legal_basis);
+  r.set_legal_citation(op.legal_citation);
+  r.set_reason("flag_id=" + op.flag.flag_id + " reason=" + op.flag.reason);
+  return Append(rows, r);
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now) {
+  std::optional<FlagInfo> flag;
+  if (Status s = rows.FindFlag(op.flag_id, &flag); !s.ok()) return s;
+  if (!flag) return {Code::kNotFound, "flag_id: no such flag"};
+  const std::optional<PartyKind> owner = KindOfKey(flag->flagged_by);
+  if (!owner ||
+      !op.rules->registry().MayEndFlag(op.caller.kind, op.caller.party, *owner, flag->flagged_by)) {
+    return {Code::kPermissionDenied,
+            "flag_id: the flag was set by another party, and the registry rules do not let this "
+            "party end it"};
+  }
+  const bool active = !flag->unflagged_at;
   std::optional<FlagInfo> after;
-  if (Status s = rows.Unflag(op.flag_id, op.party, now, &after); !s.ok()) return s;
+  if (Status s = rows.Unflag(op.flag_id, op.caller.party, now, &after); !s.ok()) return s;
   if (!after) return {Code::kNotFound, "flag_id: no such flag"};
   op.result = std::move(*after);
-  return Status::Ok();
+  if (!active) return Status::Ok();  // Ended before: nothing changed, nothing to record.
+  v1::DisclosureRecord r = RegistryRecord(op.caller, "unflag", flag->subject_hash, now);
+  r.set_legal_basis(flag->legal_basis);
+  if (const LegalBasis* basis = op.rules->Find(flag->legal_basis)) {
+    r.set_legal_citation(basis->citation);
+  }
+  r.set_reason("flag_id=" + op.flag_id + " set by " + flag->flagged_by);
+  return Append(rows, r);
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, ListFlagsOp& op, int64_t now) {
+  std::vector<FlagInfo> found;
+  if (Status s = rows.ReadFlags(op.subject_hash, op.include_inactive, now, &found); !s.ok()) {
+    return s;
+  }
+  for (FlagInfo& flag : found) {
+    if (flag.flagged_by != op.caller.party) {
+      // Another party's flag is shown only under a flow of its own basis: a disclosure.
+      const std::optional<PartyKind> owner = KindOfKey(flag.flagged_by);
+      const LegalBasis* basis = op.rules->Find(flag.legal_basis);
+      if (!owner || basis == nullptr ||
+          op.rules->Decide(flag.legal_basis, *owner, op.caller.kind, kFlagMessageType) == nullptr) {
+        continue;
+      }
+      v1::DisclosureRecord r = RegistryRecord(op.caller, "disclose", flag.subject_hash, now);
+      r.set_outcome("disclosed");
+      r.set_sender(flag.flagged_by);
+      r.clear_sender_certificate_subject();
+      r.clear_sender_certificate_fingerprint();
+      r.set_legal_basis(basis->id);
+      r.set_legal_citation(basis->citation);
+      r.set_view("*");
+      r.set_reason("Registry/ListFlags flag_id=" + flag.flag_id);
+      if (Status s = Append(rows, r); !s.ok()) return s;
+    }
+    op.flags.push_back(std::move(flag));
+  }
+  v1::DisclosureRecord r = RegistryRecord(op.caller, "read", op.subject_hash, now);
+  r.set_outcome("read");
+  r.set_reason(op.reason + " (" + std::to_string(op.flags.size()) + " shown)");
+  return Append(rows, r);
 }
 
 }  // namespace infoflyt

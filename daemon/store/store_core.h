@@ -86,6 +86,11 @@ class StoreRows {
   virtual Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) = 0;
   // Inserts op.flag (flagged at `now`) on op.subject_hash.
   virtual Status InsertFlag(const FlagOp& op, int64_t now) = 0;
+  // Flag `flag_id`; nullopt if there is no such flag.
+  virtual Status FindFlag(std::string_view flag_id, std::optional<FlagInfo>* flag) = 0;
+  // The flags on `subject_hash` (all if empty), newest first, inactive ones too if asked.
+  virtual Status ReadFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
+                           std::vector<FlagInfo>* out) = 0;
   // Ends flag `flag_id` (by `party`, at `now`) if it is active; `after` is the flag as it then
   // stands, nullopt if there is no such flag.
   virtual Status Unflag(std::string_view flag_id, std::string_view party, int64_t now,
@@ -119,8 +124,12 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, PostOp& op, int64_t now);
   static Status ApplyOp(StoreRows& rows, AckOp& op, int64_t now);
   static Status ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now);
-  static Status ApplyOp(StoreRows& rows, FlagOp& op, int64_t now);
-  static Status ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, FlagOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, ListFlagsOp& op, int64_t now);
+  // A registry act's record: by `caller`, about `subject_hash`, message type "flag".
+  v1::DisclosureRecord RegistryRecord(const RegistryCaller& caller, std::string_view event,
+                                      std::string_view subject_hash, int64_t now) const;
   Status ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);

@@ -83,10 +83,11 @@ TEST_F(LawfulDisclosureTest, UnflaggedPersonsReleaseDoesNotReachTheMunicipality)
   // Nor once a flag has ended.
   const v1::FlagRecord flag = FlagPerson("12060355477");
   auto police = daemon_->Client("police-oslo");
+  auto pst = daemon_->Client("pst-pst");
   v1::FlagRecord ended;
-  ASSERT_TRUE(police->Unflag(flag.flag_id(), &ended).ok());
+  ASSERT_TRUE(pst->Unflag(flag.flag_id(), &ended).ok());
   EXPECT_FALSE(ended.active());
-  EXPECT_EQ(ended.unflagged_by(), "police/oslo");
+  EXPECT_EQ(ended.unflagged_by(), "pst/pst");
   ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), "12060355477", "0301"), &receipt).ok());
   EXPECT_EQ(Recipients(receipt), (std::vector<std::string>{"police/oslo", "pst/pst"}));
   // The history is kept.
@@ -141,6 +142,14 @@ TEST_F(LawfulDisclosureTest, OnlyPstPoliceAndCorrectionalFlagAndOnlyPstAndPolice
   auto auditor = daemon_->Client("auditor-datatilsynet");
   EXPECT_EQ(auditor->Flag(request, &flag).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   auto prison = daemon_->Client("correctional-ila-fengsel");
+  // A flag's basis must let the flagger's kind share flags: § 27 is the police's, not a prison's.
+  const grpc::Status wrong_basis = prison->Flag(request, &flag);
+  EXPECT_EQ(wrong_basis.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(wrong_basis.error_message().find("polregl-27-2 has no \"flag\" flow from a "
+                                             "correctional party"),
+            std::string::npos)
+      << wrong_basis.error_message();
+  request.set_legal_basis("strgjfl-4i");
   ASSERT_TRUE(prison->Flag(request, &flag).ok());
   EXPECT_EQ(flag.flagged_by(), "correctional/ila-fengsel");
   EXPECT_EQ(prison->ListFlags({}, &flags).error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -149,6 +158,59 @@ TEST_F(LawfulDisclosureTest, OnlyPstPoliceAndCorrectionalFlagAndOnlyPstAndPolice
   bool found = false;
   for (const auto& f : flags.flags()) found |= f.flag_id() == flag.flag_id();
   EXPECT_TRUE(found);
+}
+
+// Flags are owned: police cannot end PST's flag (refused, recorded, and the flag still brings
+// the municipality in), PST can end a police flag, and every act is a record auditors find.
+TEST_F(LawfulDisclosureTest, FlagsAreOwnedAndEveryRegistryActIsARecordAuditorsFind) {
+  constexpr const char* kPerson = "14058810003";
+  const v1::FlagRecord by_pst = FlagPerson(kPerson);
+  auto police = daemon_->Client("police-oslo");
+  v1::FlagRecord ended;
+  const grpc::Status refused = police->Unflag(by_pst.flag_id(), &ended);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(ReleaseNotice(Key(), kPerson, "0301"), &receipt).ok());
+  EXPECT_EQ(Recipients(receipt),
+            (std::vector<std::string>{"municipality/0301", "police/oslo", "pst/pst"}));
+
+  v1::FlagRequest request;
+  request.set_national_id(kPerson);
+  request.set_reason(v1::FLAG_REASON_RADICALISATION_CONCERN);
+  request.set_legal_basis("polregl-27-1");
+  v1::FlagRecord by_police;
+  ASSERT_TRUE(police->Flag(request, &by_police).ok());
+  // Police see their own flag and PST's (its basis has a pst -> police "flag" flow).
+  v1::ListFlagsRequest lookup;
+  lookup.set_national_id(kPerson);
+  v1::ListFlagsResponse seen;
+  ASSERT_TRUE(police->ListFlags(lookup, &seen).ok());
+  EXPECT_EQ(seen.flags_size(), 2);
+  v1::ListFlagsResponse all;
+  EXPECT_EQ(police->ListFlags({}, &all).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auto pst = daemon_->Client("pst-pst");
+  ASSERT_TRUE(pst->Unflag(by_police.flag_id(), &ended).ok());
+  EXPECT_EQ(ended.unflagged_by(), "pst/pst");
+
+  // What an auditor finds for the person: both flags, the end, the lookup and what it showed.
+  v1::QueryDisclosuresRequest query;
+  query.set_national_id(kPerson);
+  query.set_message_type("flag");
+  v1::QueryDisclosuresResponse found;
+  ASSERT_TRUE(daemon_->Client("auditor-datatilsynet")->QueryDisclosures(query, &found).ok());
+  std::multiset<std::string> acts;
+  for (const v1::DisclosureRecord& r : found.records()) {
+    acts.insert(r.event() + " " + r.sender() + " -> " + r.recipient());
+  }
+  EXPECT_EQ(acts, (std::multiset<std::string>{
+                      "flag pst/pst -> pst/pst", "flag police/oslo -> police/oslo",
+                      "read police/oslo -> police/oslo", "disclose pst/pst -> police/oslo",
+                      "unflag pst/pst -> pst/pst"}));
+  // Police's refused attempts are on the record too, without the person.
+  EXPECT_GE(daemon_->CountRows("disclosures WHERE event = 'deny' AND sender = 'police/oslo' AND "
+                               "reason LIKE 'Registry/Unflag: flag_id: %'"),
+            1);
 }
 
 TEST_F(LawfulDisclosureTest, BadFlagRequestsNameTheFieldAndStoreNothing) {

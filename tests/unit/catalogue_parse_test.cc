@@ -42,6 +42,51 @@ TEST(LegalBasisCatalogueTest, MalformedCatalogueNamesTheLine) {
   EXPECT_NE(s.message().find("line 3"), std::string::npos) << s.message();
 }
 
+// The registry's rules: who ends whose flags, who lists them all; a "flag" flow shows whole
+// flags; what the catalogue does not know is refused naming the line.
+TEST(LegalBasisCatalogueTest, RegistryRulesAreReadAndChecked) {
+  LegalBasisCatalogue shipped;
+  ASSERT_TRUE(LegalBasisCatalogue::Parse(ReadSourceFile("deploy/legal-bases.toml"), &shipped).ok());
+  const RegistryRules& rules = shipped.registry();
+  EXPECT_TRUE(rules.MayListAll(PartyKind::kPst));
+  EXPECT_FALSE(rules.MayListAll(PartyKind::kPolice));
+  EXPECT_TRUE(rules.MayEndFlag(PartyKind::kPst, "pst/pst", PartyKind::kPolice, "police/oslo"));
+  EXPECT_TRUE(
+      rules.MayEndFlag(PartyKind::kPolice, "police/oslo", PartyKind::kPolice, "police/oslo"));
+  EXPECT_FALSE(rules.MayEndFlag(PartyKind::kPolice, "police/oslo", PartyKind::kPst, "pst/pst"));
+  EXPECT_FALSE(
+      rules.MayEndFlag(PartyKind::kPolice, "police/oslo", PartyKind::kPolice, "police/vest"));
+  EXPECT_TRUE(shipped.Find("strgjfl-4i")->CoversFlagsOf(PartyKind::kCorrectional));
+  EXPECT_FALSE(shipped.Find("polregl-27-2")->CoversFlagsOf(PartyKind::kCorrectional));
+  EXPECT_NE(shipped.Decide("polregl-27-1", PartyKind::kPst, PartyKind::kPolice, "flag"), nullptr);
+  EXPECT_EQ(shipped.Decide("polregl-30", PartyKind::kPst, PartyKind::kPolice, "flag"), nullptr);
+
+  LegalBasisCatalogue none;  // Without [registry]: owners only, nobody lists all.
+  ASSERT_TRUE(
+      LegalBasisCatalogue::Parse("[[basis]]\nid = \"x\"\ncitation = \"c\"\ntitle = \"t\"\n", &none)
+          .ok());
+  EXPECT_FALSE(none.registry().MayListAll(PartyKind::kPst));
+  EXPECT_FALSE(none.registry().MayEndFlag(PartyKind::kPst, "pst/pst", PartyKind::kPolice, "p/o"));
+  const std::string basis = "[[basis]]\nid = \"x\"\ncitation = \"c\"\ntitle = \"t\"\n";
+  const std::pair<std::string, std::string> bad[] = {
+      {"[registry]\nmay_list_all = [\"spy\"]\n", "unknown party kind 'spy' in may_list_all"},
+      {"[registry]\nmay_end_others = { wizard = [\"pst\"] }\n", "unknown party kind 'wizard'"},
+      {"[registry]\nmay_end_others = { pst = [\"elf\"] }\n", "unknown party kind 'elf'"},
+      {"[registry]\nmay_end = 1\n", "line 2: unknown key 'may_end'"},
+      {"[rules]\nx = 1\n", "unknown table 'rules'"},
+      {"  [[basis.flow]]\n  from = [\"pst\"]\n  to = [\"police\"]\n  messages = [\"flag\"]\n"
+       "  view = [\"person\"]\n",
+       "its view must be \"full\""},
+  };
+  for (const auto& [text, why] : bad) {
+    LegalBasisCatalogue c;
+    const Status s = LegalBasisCatalogue::Parse(
+        text.starts_with("  [[basis.flow]]") ? basis + text : text + basis, &c);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << text;
+    EXPECT_NE(s.message().find(why), std::string::npos) << text << " -> " << s.message();
+  }
+}
+
 TEST(PartyRegistryTest, ShippedRegistryServesEveryDistrict) {
   const Places places = ShippedPlaces();
   PartyRegistry parties;

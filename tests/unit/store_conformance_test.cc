@@ -173,6 +173,55 @@ class StoreTestBase : public ::testing::Test {
     EXPECT_TRUE(Apply(ops).ok());
     return std::get<AckOp>(ops[0]);
   }
+  // The shipped catalogue: its [registry] rules and "flag" flows.
+  static std::shared_ptr<const LegalBasisCatalogue> Rules() {
+    auto rules = std::make_shared<LegalBasisCatalogue>();
+    EXPECT_TRUE(
+        LegalBasisCatalogue::Parse(testing::ReadSourceFile("deploy/legal-bases.toml"), rules.get())
+            .ok());
+    return rules;
+  }
+  static RegistryCaller As(const std::string& party) {
+    return {party, *KindOfKey(party), "CN=" + party, std::string(64, 'a')};
+  }
+  // Party `by` flags `subject` citing `basis`.
+  FlagOp Flag(const std::string& by, const std::string& flag_id, const std::string& subject,
+              const std::string& basis = "polregl-27-1") {
+    FlagOp op;
+    op.flag.flag_id = flag_id;
+    op.flag.reason = "RETURNED_FOREIGN_FIGHTER";
+    op.flag.flagged_by = by;
+    op.flag.legal_basis = basis;
+    op.subject_hash = subject;
+    op.caller = As(by);
+    op.legal_citation = "citation of " + basis;
+    std::vector<WriteOp> ops{op};
+    EXPECT_TRUE(Apply(ops).ok());
+    return std::get<FlagOp>(ops[0]);
+  }
+  UnflagOp Unflag(const std::string& by, const std::string& flag_id) {
+    std::vector<WriteOp> ops{UnflagOp{flag_id, As(by), Rules(), {}, {}}};
+    EXPECT_TRUE(Apply(ops).ok());
+    return std::get<UnflagOp>(ops[0]);
+  }
+  ListFlagsOp Lookup(const std::string& by, const std::string& subject,
+                     bool include_inactive = false) {
+    ListFlagsOp op;
+    op.subject_hash = subject;
+    op.include_inactive = include_inactive;
+    op.reason = "Registry/ListFlags";
+    op.caller = As(by);
+    op.rules = Rules();
+    std::vector<WriteOp> ops{op};
+    EXPECT_TRUE(Apply(ops, 2000).ok());
+    return std::get<ListFlagsOp>(ops[0]);
+  }
+  static std::vector<std::string> IdsOf(const std::vector<FlagInfo>& flags) {
+    std::vector<std::string> ids;
+    for (const FlagInfo& f : flags) ids.push_back(f.flag_id);
+    return ids;
+  }
+
   std::vector<StoredDelivery> Read(const std::string& party, uint64_t from = 0,
                                    bool unacked = true) {
     std::vector<StoredDelivery> out;
@@ -806,12 +855,7 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedWhileSubscribersRead) {
 }
 
 TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
-  std::vector<WriteOp> ops{
-      FlagOp{{"f1", "FOREIGN_FIGHTER", "pst/pst", "pst-7", 0, std::nullopt, std::nullopt, ""},
-             "flagged-subject",
-             {}}};
-  ASSERT_TRUE(Apply(ops).ok());
-  ASSERT_TRUE(std::get<FlagOp>(ops[0]).status.ok());
+  ASSERT_TRUE(Flag("pst/pst", "f1", "flagged-subject").status.ok());
   auto flags_of = [&](const std::string& subject, bool include_inactive = false) {
     std::vector<FlagInfo> out;
     EXPECT_TRUE(store_->ListFlags(subject, include_inactive, 2000, &out).ok());
@@ -825,8 +869,7 @@ TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
   Reopen();
   EXPECT_EQ(flags_of("flagged-subject"), (std::vector<std::string>{"f1"}));
   EXPECT_TRUE(flags_of("someone-else").empty());
-  std::vector<WriteOp> unflag{UnflagOp{"f1", "pst/pst", {}, {}}};
-  ASSERT_TRUE(Apply(unflag).ok());
+  ASSERT_TRUE(Unflag("pst/pst", "f1").status.ok());
   EXPECT_TRUE(flags_of("flagged-subject").empty());
   EXPECT_EQ(flags_of("flagged-subject", true), (std::vector<std::string>{"f1"}));
   // An ended flag keeps its history: not even an administrator deletes it.
@@ -834,6 +877,61 @@ TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
   if (backend_ == Backend::kPostgres)
     ExpectRefusedByTrigger("TRUNCATE flags", "flags keep their history");
   EXPECT_EQ(Count("flags"), 1);
+}
+
+// Only a flag's owner ends it, or a kind the catalogue's [registry] lets (PST ends anyone's);
+// a refusal changes nothing and records nothing. Each act is one record.
+TEST_P(StoreTest, FlagsAreEndedOnlyByTheirOwnerOrWhomTheRulesLetAndEachActIsARecord) {
+  ASSERT_TRUE(Flag("pst/pst", "by-pst", "person-a").status.ok());
+  ASSERT_TRUE(Flag("police/oslo", "by-police", "person-b").status.ok());
+  EXPECT_EQ(Count("disclosures WHERE event = 'flag' AND outcome = 'recorded'"), 2);
+  EXPECT_EQ(Count("disclosures WHERE event = 'flag' AND message_type = 'flag' AND "
+                  "legal_basis = 'polregl-27-1' AND sender = 'pst/pst'"),
+            1);
+  const uint64_t before = store_->LogSize();
+  const UnflagOp refused = Unflag("police/oslo", "by-pst");
+  EXPECT_EQ(refused.status.code(), Code::kPermissionDenied) << refused.status.message();
+  EXPECT_EQ(store_->LogSize(), before);
+  std::vector<FlagInfo> flags;
+  ASSERT_TRUE(store_->ListFlags("person-a", false, 2000, &flags).ok());
+  EXPECT_EQ(IdsOf(flags), (std::vector<std::string>{"by-pst"}));  // Still active.
+  EXPECT_EQ(Unflag("police/bergen", "by-police").status.code(), Code::kPermissionDenied);
+  EXPECT_EQ(Unflag("police/oslo", "nope").status.code(), Code::kNotFound);
+
+  const UnflagOp by_pst = Unflag("pst/pst", "by-police");
+  ASSERT_TRUE(by_pst.status.ok()) << by_pst.status.message();
+  EXPECT_EQ(by_pst.result.unflagged_by, "pst/pst");
+  EXPECT_TRUE(Unflag("pst/pst", "by-pst").status.ok());
+  EXPECT_EQ(Count("disclosures WHERE event = 'unflag' AND sender = 'pst/pst'"), 2);
+  EXPECT_TRUE(Unflag("pst/pst", "by-pst").status.ok());  // Ended before: nothing recorded.
+  EXPECT_EQ(Count("disclosures WHERE event = 'unflag'"), 2);
+  flags.clear();
+  ASSERT_TRUE(store_->ListFlags("person-b", false, 2000, &flags).ok());
+  EXPECT_TRUE(flags.empty());
+}
+
+// A lookup shows the caller its own flags, and another party's only under a "flag" flow of
+// that flag's basis, each such one a disclosure record; the lookup itself is a read record.
+TEST_P(StoreTest, ALookupShowsWhatTheCatalogueLetsAndRecordsEachDisclosure) {
+  ASSERT_TRUE(Flag("pst/pst", "shared", "person", "polregl-27-1").status.ok());
+  ASSERT_TRUE(Flag("pst/pst", "kept", "person", "polregl-30").status.ok());  // No flag flow.
+  ASSERT_TRUE(Flag("police/oslo", "own", "person").status.ok());
+  ASSERT_TRUE(Flag("pst/pst", "other-person", "someone-else").status.ok());
+  const ListFlagsOp police = Lookup("police/oslo", "person");
+  ASSERT_TRUE(police.status.ok()) << police.status.message();
+  EXPECT_EQ(IdsOf(police.flags), (std::vector<std::string>{"own", "shared"}));
+  EXPECT_EQ(Count("disclosures WHERE event = 'disclose' AND sender = 'pst/pst' AND "
+                  "recipient = 'police/oslo' AND message_type = 'flag' AND "
+                  "legal_basis = 'polregl-27-1'"),
+            1);
+  EXPECT_EQ(Count("disclosures WHERE event = 'read' AND sender = 'police/oslo' AND "
+                  "message_type = 'flag'"),
+            1);
+  // PST lists every flag: its own need no disclosure; the police flag is one.
+  const ListFlagsOp all = Lookup("pst/pst", "");
+  EXPECT_EQ(IdsOf(all.flags), (std::vector<std::string>{"other-person", "own", "kept", "shared"}));
+  EXPECT_EQ(Count("disclosures WHERE event = 'disclose' AND recipient = 'pst/pst'"), 1);
+  EXPECT_EQ(Count("disclosures WHERE event = 'disclose'"), 2);
 }
 
 TEST_P(StoreTest, GroupCommitterSharesTransactionsAndReportsEveryOp) {
