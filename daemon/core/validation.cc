@@ -1,6 +1,7 @@
 #include "core/validation.h"
 
 #include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <string>
 #include <vector>
@@ -15,6 +16,33 @@ namespace {
 constexpr size_t kMaxName = 200;
 constexpr size_t kMaxText = 4000;
 constexpr size_t kMaxReference = 100;
+
+// Fields this daemon does not know, at `path` and below: a view (a FieldMask) clears only the
+// fields it knows, so an unknown one would reach every recipient outside any view.
+void FindUnknownFields(const google::protobuf::Message& m, const std::string& path,
+                       std::vector<FieldViolation>* out) {
+  const google::protobuf::Reflection& reflection = *m.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown = reflection.GetUnknownFields(m);
+  for (int i = 0; i < unknown.field_count(); ++i) {
+    out->push_back({path, "carries field number " + std::to_string(unknown.field(i).number()) +
+                              ", which this daemon does not know: remove it (a newer client's "
+                              "field cannot be checked or kept out of a view)"});
+  }
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string at = path + "." + f->name();
+    if (!f->is_repeated()) {
+      FindUnknownFields(reflection.GetMessage(m, f), at, out);
+      continue;
+    }
+    for (int i = 0; i < reflection.FieldSize(m, f); ++i) {
+      FindUnknownFields(reflection.GetRepeatedMessage(m, f, i), at + "[" + std::to_string(i) + "]",
+                        out);
+    }
+  }
+}
 
 // Collects violations under a common path prefix.
 class Checker {
@@ -106,6 +134,7 @@ void CheckMunicipality(Checker& c, const std::string& path, const std::string& n
 Status ValidateEnvelope(const v1::Envelope& e, const Places& places,
                         const LegalBasisCatalogue& bases, int64_t now) {
   std::vector<FieldViolation> violations;
+  FindUnknownFields(e, "envelope", &violations);
   Checker c(&violations);
   if (!IsIdempotencyKey(e.idempotency_key())) {
     c.Add("idempotency_key", "must be 1-128 characters of [A-Za-z0-9._:-]");

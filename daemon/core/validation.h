@@ -10,7 +10,8 @@
 
 namespace infoflyt {
 
-// OK, or INVALID_ARGUMENT listing every violation with its field path below "envelope." and why.
+// OK, or INVALID_ARGUMENT listing every violation with its field path below "envelope." and why;
+// a field this daemon does not know, at any depth, is one (naming where and its number).
 // Descriptions never contain the value of an identity number. `now_micros` anchors the time
 // windows (a release planned at most 31 days ago and 10 years ahead, and so on).
 Status ValidateEnvelope(const v1::Envelope& envelope, const Places& places,

@@ -200,6 +200,16 @@ TEST_F(ExchangeTest, InvalidInputNamesTheFieldNeverEchoesTheNumberAndStoresNothi
 
   s = prison->Post(v1::Envelope(), &receipt);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // A field the daemon does not know, as a newer or hostile client would send it.
+  e = ReleaseNotice(Key());
+  auto* notes = e.mutable_release_notice()->mutable_person();
+  notes->GetReflection()->MutableUnknownFields(notes)->AddLengthDelimited(77, "outside any view");
+  s = prison->Post(e, &receipt);
+  ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  fields.clear();
+  for (const auto& v : client::FieldViolationsOf(s)) fields.push_back(v.field);
+  EXPECT_EQ(fields, std::vector<std::string>{"envelope.release_notice.person"});
+  EXPECT_NE(s.error_message().find("field number 77"), std::string::npos) << s.error_message();
   // The wrong kind of sender for the message type.
   auto police = daemon_->Client("police-oslo");
   s = police->Post(ReleaseNotice(Key()), &receipt);

@@ -39,6 +39,19 @@ TEST_F(ValidationTest, AcceptsValidMessages) {
   EXPECT_TRUE(Validate(testing::ReturnNotice("k-1")).ok());
 }
 
+// A field this daemon does not know would pass every view: refused, wherever it is.
+TEST_F(ValidationTest, UnknownFieldsAtAnyDepthAreNamedWithTheirNumber) {
+  v1::Envelope e = testing::ReleaseNotice("k-1");
+  auto* person = e.mutable_release_notice()->mutable_person();
+  person->GetReflection()->MutableUnknownFields(person)->AddVarint(99, 1);
+  e.GetReflection()->MutableUnknownFields(&e)->AddLengthDelimited(4242, "hidden");
+  const Status s = Validate(e);
+  ASSERT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_EQ(Fields(s), (std::vector<std::string>{"envelope", "envelope.release_notice.person"}));
+  EXPECT_NE(s.violations()[0].description.find("field number 4242"), std::string::npos);
+  EXPECT_NE(s.violations()[1].description.find("field number 99"), std::string::npos);
+}
+
 TEST_F(ValidationTest, InvalidIdentityNumberNamesTheFieldAndNeverEchoesTheNumber) {
   const Status s = Validate(testing::ReleaseNotice("k", "15076500564"));
   ASSERT_EQ(s.code(), Code::kInvalidArgument);
