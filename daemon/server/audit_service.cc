@@ -1,5 +1,7 @@
 #include "server/audit_service.h"
 
+#include <openssl/crypto.h>
+
 #include <asio/post.hpp>
 #include <deque>
 #include <future>
@@ -36,11 +38,66 @@ void ToProto(const StoredCheckpoint& c, const std::string& verifier_key,
 
 bool IsPst(const std::string& party) { return party.rfind("pst/", 0) == 0; }
 
-// Filter values are names (party keys, basis ids, message types), never free text: they are
-// written into the read's record, which must not carry personal data.
-bool IsName(const std::string& value) {
-  return value.size() <= 100 &&
-         value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_/") == std::string::npos;
+// A page token: where the next page starts, authenticated for the query it continues (under
+// the daemon's subject key, apart by its label), so that it is opaque and cannot be made up.
+std::string PageTokenMac(std::string_view key, std::string_view query, uint64_t from_index) {
+  return ToHex(HmacSha256(key, "infoflyt page token v1\n" + std::string(query) + "\n" +
+                                   std::to_string(from_index)))
+      .substr(0, 32);
+}
+
+std::string MakePageToken(std::string_view key, std::string_view query, uint64_t from_index) {
+  return std::to_string(from_index) + "." + PageTokenMac(key, query, from_index);
+}
+
+bool ParsePageToken(std::string_view key, std::string_view query, std::string_view token,
+                    uint64_t* from_index) {
+  const size_t dot = token.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 19) return false;
+  const std::string_view digits = token.substr(0, dot);
+  if (digits.find_first_not_of("0123456789") != std::string_view::npos) return false;
+  const uint64_t index = std::stoull(std::string(digits));
+  // Compared in constant time: the MAC is the token's whole secret.
+  const std::string expected = PageTokenMac(key, query, index);
+  const std::string_view mac = token.substr(dot + 1);
+  if (mac.size() != expected.size() ||
+      CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0) {
+    return false;
+  }
+  *from_index = index;
+  return true;
+}
+
+// The message types records carry: the bodies of the API, escalations, and the registry's.
+bool IsRecordedMessageType(const std::string& type) {
+  if (type == "escalation_notice" || type == kFlagMessageType) return true;
+  const auto* field = v1::Envelope::descriptor()->FindFieldByName(type);
+  return field != nullptr && field->containing_oneof() != nullptr;
+}
+
+// Filter values must be what the catalogues and the log know, never free text: they are
+// written into the read's record, which must not carry personal data. "" if `value` is fine.
+std::string FilterProblem(const Catalogs& catalogs, std::string_view name,
+                          const std::string& value) {
+  if (value.empty()) return "";
+  if (name == "party") {
+    return value == "infoflytd" || catalogs.parties.FindByKey(value) != nullptr
+               ? ""
+               : "must be a registered party key (e.g. police/oslo) or infoflytd";
+  }
+  if (name == "legal_basis") {
+    return catalogs.legal_bases.Find(value) != nullptr
+               ? ""
+               : catalogs.legal_bases.UnknownIdDescription();
+  }
+  if (name == "message_type") {
+    return IsRecordedMessageType(value) ? ""
+                                        : "must be release_notice, return_notice, case_update, "
+                                          "concern_report, escalation_notice or flag";
+  }
+  return value == "disclosed" || value == "refused" || value == "read" || value == "recorded"
+             ? ""
+             : "must be disclosed, refused, read or recorded";
 }
 
 // Streams log entries [from, to) in batches, one write in flight. Owns itself from creation
@@ -171,20 +228,18 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
     filter.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
     what += " subject=<the recorded subject>";
   }
+  const auto catalogs = ctx_.catalogs->Get();
   for (auto [value, target, name] :
        {std::tuple{&request->party(), &filter.party, "party"},
         std::tuple{&request->legal_basis(), &filter.legal_basis, "legal_basis"},
         std::tuple{&request->message_type(), &filter.message_type, "message_type"},
         std::tuple{&request->outcome(), &filter.outcome, "outcome"}}) {
-    if (!IsName(*value)) {
-      violations.push_back({name, "must be a name of at most 100 of [a-z0-9-_/]"});
+    if (std::string problem = FilterProblem(*catalogs, name, *value); !problem.empty()) {
+      violations.push_back({name, std::move(problem)});
+      continue;
     }
     *target = *value;
     if (!value->empty()) what += std::string(" ") + name + "=" + *value;
-  }
-  if (!filter.outcome.empty() && filter.outcome != "disclosed" && filter.outcome != "refused" &&
-      filter.outcome != "read") {
-    violations.push_back({"outcome", "must be disclosed, refused or read"});
   }
   if (request->has_from()) filter.from = Micros(request->from());
   if (request->has_until()) filter.until = Micros(request->until());
@@ -196,26 +251,27 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
   const uint32_t page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
   if (page_size > kMaxPageSize) violations.push_back({"page_size", "must be at most 1000"});
   uint64_t from_index = 0;
+  // The query without its page: a token is good only for the query that issued it.
+  const std::string query = what + " page_size=" + std::to_string(page_size);
   if (!request->page_token().empty()) {
-    const std::string& t = request->page_token();
-    if (t.size() > 19 || t.find_first_not_of("0123456789") != std::string::npos) {
-      violations.push_back({"page_token", "is not a token this service issued"});
+    if (!ParsePageToken(ctx_.subject_key, query, request->page_token(), &from_index)) {
+      violations.push_back({"page_token", "is not a token this service issued for this query"});
     } else {
-      from_index = std::stoull(t);
-      what += " page_token=" + t;
+      what += " from_index=" + std::to_string(from_index);
     }
   }
   if (!violations.empty()) {
     return FinishNow(call, Status::InvalidArgument(std::move(violations)));
   }
   return RecordedRead(
-      call, filter.subject_hash, what, [this, filter, from_index, page_size, response] {
+      call, filter.subject_hash, what, [this, filter, from_index, page_size, query, response] {
         std::vector<v1::DisclosureRecord> records;
         if (Status s = ctx_.store->QueryRecords(filter, from_index, page_size, &records); !s.ok()) {
           return s;
         }
         if (records.size() == page_size) {
-          response->set_next_page_token(std::to_string(records.back().index() + 1));
+          response->set_next_page_token(
+              MakePageToken(ctx_.subject_key, query, records.back().index() + 1));
         }
         for (auto& r : records) *response->add_records() = std::move(r);
         return Status::Ok();

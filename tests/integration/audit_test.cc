@@ -105,6 +105,61 @@ TEST_F(AuditTest, QueryByIdentityNumberFindsExactlyThatPersonsDisclosures) {
   EXPECT_EQ(bad.error_message().find("15076500564"), std::string::npos);
 }
 
+// Filter values are what the daemon knows, so nothing free-form (an identity number least of
+// all) is written into the query's read record; page tokens cannot be made up or moved.
+TEST_F(AuditTest, FiltersMustBeKnownValuesAndPageTokensAreOpaque) {
+  PostRelease("a", kValidFnr);
+  PostRelease("b", kOtherValidFnr);
+  PostRelease("c", kValidFnr);
+  auto auditor = daemon_.Client(kAuditor);
+  const int64_t reads = daemon_.CountRows("disclosures WHERE event = 'read'");
+  const std::pair<std::string, std::string> bad[] = {
+      {"party", "15076500565"},        {"party", "police/atlantis"},
+      {"legal_basis", "15076500565"},  {"legal_basis", "no-such-basis"},
+      {"message_type", "15076500565"}, {"message_type", "gossip"},
+      {"outcome", "15076500565"},      {"outcome", "leaked"},
+  };
+  for (const auto& [field, value] : bad) {
+    v1::QueryDisclosuresRequest request;
+    request.GetReflection()->SetString(&request, request.GetDescriptor()->FindFieldByName(field),
+                                       value);
+    v1::QueryDisclosuresResponse response;
+    const grpc::Status s = auditor->QueryDisclosures(request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field << "=" << value;
+    const auto violations = client::FieldViolationsOf(s);
+    ASSERT_EQ(violations.size(), 1u) << field;
+    EXPECT_EQ(violations[0].field, field);
+    EXPECT_EQ(s.error_message().find("15076500565"), std::string::npos);
+  }
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'read'"), reads);  // None recorded.
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE reason LIKE '%15076500565%'"), 0);
+
+  v1::QueryDisclosuresRequest paged;
+  paged.set_page_size(2);
+  paged.set_outcome("disclosed");
+  v1::QueryDisclosuresResponse first;
+  ASSERT_TRUE(auditor->QueryDisclosures(paged, &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  EXPECT_EQ(first.next_page_token().find_first_not_of("0123456789"), 1u);  // Not a bare index.
+  v1::QueryDisclosuresRequest next = paged;
+  next.set_page_token(first.next_page_token());
+  v1::QueryDisclosuresResponse second;
+  ASSERT_TRUE(auditor->QueryDisclosures(next, &second).ok());
+  EXPECT_GT(second.records(0).index(), first.records(1).index());
+  for (const std::string& forged : {std::string("2"), std::string("0.") + std::string(32, '0'),
+                                    first.next_page_token() + "0"}) {
+    next.set_page_token(forged);
+    EXPECT_EQ(auditor->QueryDisclosures(next, &second).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << forged;
+  }
+  next = paged;
+  next.set_outcome("refused");  // Another query: the token does not carry over.
+  next.set_page_token(first.next_page_token());
+  EXPECT_EQ(auditor->QueryDisclosures(next, &second).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(AuditTest, OnlyAuditorsMayReadTheLogAndEveryReadIsInIt) {
   PostRelease("a", kValidFnr);
   for (const std::string party : {"police-oslo", "pst-pst", "municipality-0301"}) {
