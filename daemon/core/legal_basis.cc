@@ -70,8 +70,20 @@ Status Kinds(const toml::table& t, std::string_view key, const toml::node& where
 Status ParseFlow(const toml::node& node, Flow* flow) {
   const toml::table* t = node.as_table();
   if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": flow must be a table"};
-  if (Status s = CheckKeys(*t, {"from", "to", "messages", "view"}); !s.ok()) return s;
+  if (Status s = CheckKeys(*t, {"from", "to", "messages", "view", "max_handling"}); !s.ok()) {
+    return s;
+  }
   flow->line = static_cast<int>(node.source().begin.line);
+  if (const toml::node* cap = t->get("max_handling"); cap != nullptr) {
+    v1::HandlingRestriction level = v1::HANDLING_RESTRICTION_UNSPECIFIED;
+    if (!cap->is_string() || !v1::HandlingRestriction_Parse(cap->value_or(std::string()), &level) ||
+        level == v1::HANDLING_RESTRICTION_UNSPECIFIED) {
+      return {Code::kInvalidArgument, Where(*cap) +
+                                          ": max_handling must be TLP_CLEAR, TLP_GREEN, TLP_AMBER, "
+                                          "TLP_AMBER_STRICT or TLP_RED"};
+    }
+    flow->max_handling = level;
+  }
   if (Status s = Kinds(*t, "from", node, &flow->from); !s.ok()) return s;
   if (Status s = Kinds(*t, "to", node, &flow->to); !s.ok()) return s;
   if (Status s = Strings(*t, "messages", node, &flow->messages); !s.ok()) return s;

@@ -23,9 +23,14 @@ struct Flow {
   // Field paths inside the message body (FieldMask syntax, e.g. "person.given_name"), or empty
   // for the whole body.
   std::vector<std::string> view;
+  // The highest handling restriction (a v1::HandlingRestriction, TLP_CLEAR .. TLP_RED) the flow
+  // may carry; 0 for no cap.
+  int max_handling = 0;
   int line = 0;  // Where the flow is in the catalogue file.
 
   bool whole_body() const { return view.empty(); }
+  // Whether a message of handling restriction `handling` may go by this flow.
+  bool Carries(int handling) const { return max_handling == 0 || handling <= max_handling; }
   // "*" for the whole body, else the paths joined with ",".
   std::string ViewString() const;
 };

@@ -162,8 +162,19 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   for (const Party* p : recipients) {
     RecipientDisclosure disclosure;
     const bool municipal = p->kind == PartyKind::kMunicipality;
-    if (const Flow* flow = DecideFlow(catalogs, caller.party.kind, basis, message->message_type,
-                                      flags, *p, &disclosure)) {
+    const Flow* flow = DecideFlow(catalogs, caller.party.kind, basis, message->message_type, flags,
+                                  *p, &disclosure);
+    if (flow != nullptr && !flow->Carries(envelope.handling())) {
+      message->refusals.push_back(
+          {p->Key(), "the flow to " + std::string(PartyKindName(p->kind)) + " under " +
+                         (disclosure.legal_basis.empty() ? basis.id : disclosure.legal_basis) +
+                         " carries at most " +
+                         v1::HandlingRestriction_Name(
+                             static_cast<v1::HandlingRestriction>(flow->max_handling)) +
+                         "; this message is " + v1::HandlingRestriction_Name(envelope.handling())});
+      continue;
+    }
+    if (flow != nullptr) {
       disclosure.party = p->Key();
       if (municipal && !for_municipality) for_municipality = WithPoliceContact(delivered, catalogs);
       renderer.Render(municipal ? *for_municipality : delivered, *flow, &disclosure);

@@ -213,6 +213,28 @@ TEST_F(LawfulDisclosureTest, FlagsAreOwnedAndEveryRegistryActIsARecordAuditorsFi
             1);
 }
 
+// A flow may cap the TLP level it carries: a TLP:RED notice about a flagged person reaches the
+// police and PST, not the municipality, whose refusal is recorded.
+TEST_F(LawfulDisclosureTest, ATlpRedNoticeIsNotGivenToTheMunicipalityAndTheRefusalIsRecorded) {
+  constexpr const char* kPerson = "14058810194";
+  FlagPerson(kPerson);
+  auto prison = daemon_->Client("correctional-oslo-fengsel");
+  v1::Envelope e = ReleaseNotice(Key(), kPerson, "0301");
+  e.set_handling(v1::TLP_RED);
+  v1::Receipt receipt;
+  ASSERT_TRUE(prison->Post(e, &receipt).ok());
+  EXPECT_EQ(Recipients(receipt), (std::vector<std::string>{"police/oslo", "pst/pst"}));
+  EXPECT_EQ(daemon_->CountRows("disclosures WHERE message_id = '" + receipt.message_id() +
+                               "' AND recipient = 'municipality/0301' AND outcome = 'refused' "
+                               "AND reason LIKE '%carries at most TLP_AMBER_STRICT; this "
+                               "message is TLP_RED'"),
+            1);
+  EXPECT_EQ(daemon_->CountRows("deliveries d JOIN messages m ON m.id = d.message WHERE "
+                               "m.message_id = '" +
+                               receipt.message_id() + "' AND d.recipient = 'municipality/0301'"),
+            0);
+}
+
 TEST_F(LawfulDisclosureTest, BadFlagRequestsNameTheFieldAndStoreNothing) {
   auto pst = daemon_->Client("pst-pst");
   const int64_t before = daemon_->CountRows("flags");

@@ -7,6 +7,7 @@
 #include "core/legal_basis.h"
 #include "core/parties.h"
 #include "core/places.h"
+#include "infoflyt/v1/messages.pb.h"
 #include "test_util.h"
 
 namespace infoflyt {
@@ -60,6 +61,15 @@ TEST(LegalBasisCatalogueTest, RegistryRulesAreReadAndChecked) {
   EXPECT_FALSE(shipped.Find("polregl-27-2")->CoversFlagsOf(PartyKind::kCorrectional));
   EXPECT_NE(shipped.Decide("polregl-27-1", PartyKind::kPst, PartyKind::kPolice, "flag"), nullptr);
   EXPECT_EQ(shipped.Decide("polregl-30", PartyKind::kPst, PartyKind::kPolice, "flag"), nullptr);
+  // Municipal flows carry at most AMBER+STRICT; the police's carry anything.
+  const Flow* municipal =
+      shipped.Decide("polregl-27-2", PartyKind::kPst, PartyKind::kMunicipality, "return_notice");
+  ASSERT_NE(municipal, nullptr);
+  EXPECT_TRUE(municipal->Carries(v1::TLP_AMBER_STRICT));
+  EXPECT_FALSE(municipal->Carries(v1::TLP_RED));
+  EXPECT_TRUE(
+      shipped.Decide("strgjfl-4i", PartyKind::kCorrectional, PartyKind::kPolice, "release_notice")
+          ->Carries(v1::TLP_RED));
 
   LegalBasisCatalogue none;  // Without [registry]: owners only, nobody lists all.
   ASSERT_TRUE(
@@ -74,6 +84,9 @@ TEST(LegalBasisCatalogueTest, RegistryRulesAreReadAndChecked) {
       {"[registry]\nmay_end_others = { pst = [\"elf\"] }\n", "unknown party kind 'elf'"},
       {"[registry]\nmay_end = 1\n", "line 2: unknown key 'may_end'"},
       {"[rules]\nx = 1\n", "unknown table 'rules'"},
+      {"  [[basis.flow]]\n  from = [\"pst\"]\n  to = [\"police\"]\n  messages = [\"flag\"]\n"
+       "  view = \"full\"\n  max_handling = \"TLP_PURPLE\"\n",
+       "max_handling must be TLP_CLEAR"},
       {"  [[basis.flow]]\n  from = [\"pst\"]\n  to = [\"police\"]\n  messages = [\"flag\"]\n"
        "  view = [\"person\"]\n",
        "its view must be \"full\""},
