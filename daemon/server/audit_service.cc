@@ -95,9 +95,10 @@ std::string FilterProblem(const Catalogs& catalogs, std::string_view name,
                                         : "must be release_notice, return_notice, case_update, "
                                           "concern_report, escalation_notice or flag";
   }
-  return value == "disclosed" || value == "refused" || value == "read" || value == "recorded"
-             ? ""
-             : "must be disclosed, refused, read or recorded";
+  for (const char* outcome : {"disclosed", "refused", "read", "recorded", "acknowledged"}) {
+    if (value == outcome) return "";
+  }
+  return "must be disclosed, refused, read, recorded or acknowledged";
 }
 
 // Streams log entries [from, to) in batches, one write in flight. Owns itself from creation

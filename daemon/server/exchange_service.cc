@@ -290,8 +290,12 @@ grpc::ServerUnaryReactor* ExchangeService::Ack(grpc::CallbackServerContext* call
     return FinishNow(call, Status::InvalidArgument(
                                {{"delivery_ids", "must hold between 1 and 1000 delivery ids"}}));
   }
-  AckOp op{
-      caller.party.Key(), {request->delivery_ids().begin(), request->delivery_ids().end()}, {}, 0};
+  AckOp op{caller.party.Key(),
+           {request->delivery_ids().begin(), request->delivery_ids().end()},
+           {},
+           0,
+           caller.certificate.subject,
+           caller.certificate.fingerprint};
   auto* reactor = call->DefaultReactor();
   ctx_.committer->Submit(std::move(op), [this, reactor, response](WriteOp& w) {
     auto& done = std::get<AckOp>(w);

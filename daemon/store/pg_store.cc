@@ -178,11 +178,10 @@ class PgStore::Rows final : public StoreRows {
 
   Status ReadOutcomes(std::string_view message_id, StoredReceipt* receipt) override {
     PgResult q;
-    if (Status s =
-            w_.Query("SELECT recipient, reason, delivery_id IS NOT NULL FROM disclosures "
-                     "WHERE message_id = $1 AND (delivery_id IS NOT NULL OR outcome = 'refused') "
-                     "ORDER BY recipient",
-                     {PgParam::Text(message_id)}, &q);
+    if (Status s = w_.Query("SELECT recipient, reason, outcome = 'disclosed' FROM disclosures "
+                            "WHERE message_id = $1 AND outcome IN ('disclosed', 'refused') "
+                            "ORDER BY recipient",
+                            {PgParam::Text(message_id)}, &q);
         !s.ok()) {
       return s;
     }
@@ -332,6 +331,25 @@ class PgStore::Rows final : public StoreRows {
       return s;
     }
     *changed = q.Affected() == 1;
+    return Status::Ok();
+  }
+
+  Status DisclosureOf(uint64_t delivery, std::optional<v1::DisclosureRecord>* out) override {
+    PgResult q;
+    if (Status s = w_.Query(
+            "SELECT ds.leaf_index, ds.occurred_at, ds.event, ds.outcome, ds.message_id, "
+            "ds.delivery_id, ds.sender, ds.sender_certificate_subject, "
+            "ds.sender_certificate_fingerprint, ds.recipient, ds.subject_hash, ds.message_type, "
+            "ds.view, ds.content_hash, ds.legal_basis, ds.legal_citation, ds.handling, ds.reason, "
+            "ds.instance, ds.version FROM deliveries d JOIN messages m ON m.id = d.message "
+            "JOIN disclosures ds ON ds.message_id = m.message_id AND ds.delivery_id = d.id "
+            "AND ds.outcome = 'disclosed' "
+            "WHERE d.id = $1",
+            {PgParam::Int(Clamp(delivery))}, &q);
+        !s.ok()) {
+      return s;
+    }
+    if (q.rows() == 1) *out = RecordFromColumns(PgRow(q, 0));
     return Status::Ok();
   }
 
@@ -578,7 +596,7 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view se
         return r.Query(
             "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
             "d.ack_deadline, d.escalated_at FROM messages m "
-            "JOIN disclosures x ON x.message_id = m.message_id "
+            "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
             "JOIN deliveries d ON d.id = x.delivery_id "
             "WHERE m.message_id = $1 AND m.sender = $2 ORDER BY d.recipient",
             {PgParam::Text(message_id), PgParam::Text(sender)}, &q);

@@ -303,7 +303,7 @@ class SqliteStore::Rows final : public StoreRows {
   Status ReadOutcomes(std::string_view message_id, StoredReceipt* receipt) override {
     auto& q = w_.Prepare(
         "SELECT recipient FROM disclosures WHERE message_id = ? "
-        "AND delivery_id IS NOT NULL ORDER BY recipient");
+        "AND outcome = 'disclosed' ORDER BY recipient");
     q.Bind(1, message_id);
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
@@ -426,6 +426,24 @@ class SqliteStore::Rows final : public StoreRows {
     q.Reset();
     *exists = rc == SQLITE_ROW;
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : w_.Failure("acknowledging");
+  }
+
+  Status DisclosureOf(uint64_t delivery, std::optional<v1::DisclosureRecord>* out) override {
+    auto& q = w_.Prepare(
+        "SELECT ds.id - 1, ds.occurred_at, ds.event, ds.outcome, ds.message_id, ds.delivery_id, "
+        "ds.sender, ds.sender_certificate_subject, ds.sender_certificate_fingerprint, "
+        "ds.recipient, ds.subject_hash, ds.message_type, ds.view, ds.content_hash, "
+        "ds.legal_basis, ds.legal_citation, ds.handling, ds.reason, ds.instance, ds.version "
+        "FROM deliveries d JOIN messages m ON m.id = d.message "
+        "JOIN disclosures ds ON ds.message_id = m.message_id AND ds.delivery_id = d.id "
+        "AND ds.outcome = 'disclosed' "
+        "WHERE d.id = ?");
+    q.Bind(1, static_cast<int64_t>(delivery));
+    const int rc = q.Step();
+    if (rc == SQLITE_ROW) *out = RecordFromColumns(q);
+    q.Reset();
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok()
+                                                 : w_.Failure("reading a delivery's record");
   }
 
   Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) override {
@@ -571,7 +589,8 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   auto& q = r.Prepare(
       "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
       "d.ack_deadline, d.escalated_at FROM messages m "
-      "JOIN disclosures x ON x.message_id = m.message_id JOIN deliveries d ON d.id = x.delivery_id "
+      "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
+      "JOIN deliveries d ON d.id = x.delivery_id "
       "WHERE m.message_id = ? AND m.sender = ? ORDER BY d.recipient");
   q.Bind(1, message_id).Bind(2, sender);
   MessageState state;

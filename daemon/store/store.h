@@ -75,11 +75,16 @@ struct PostOp {
   Status status;
   StoredReceipt receipt;
 };
+// Acknowledges deliveries of `party`. Each one newly acknowledged is an "acknowledge" record in
+// the disclosure log, in the same transaction: who, which delivery of which message, when (no
+// content); its reason names the disclosure record it acknowledges.
 struct AckOp {
   std::string party;
   std::vector<uint64_t> delivery_ids;
   Status status;
   uint32_t newly_acknowledged = 0;
+  std::string certificate_subject;      // The acknowledging party's certificate ...
+  std::string certificate_fingerprint;  // ... and its SHA-256, hex.
 };
 // The delivery was written to one of the recipient's subscription streams.
 struct ReceivedOp {

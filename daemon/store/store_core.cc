@@ -12,9 +12,7 @@ namespace {
 
 // Ops that may append to the log or sign it: their batch takes the log head's lock first, before
 // any row lock, so that two daemons' batches cannot deadlock over it.
-bool TouchesLog(const WriteOp& op) {
-  return !std::holds_alternative<AckOp>(op) && !std::holds_alternative<ReceivedOp>(op);
-}
+bool TouchesLog(const WriteOp& op) { return !std::holds_alternative<ReceivedOp>(op); }
 
 // A row of the log refused: its keys are the core's own, so the log is out of step with the
 // database (or a text field could not be stored as it is), never the op's fault alone.
@@ -321,6 +319,7 @@ Status StoreCore::ApplyOp(StoreRows& rows, AckOp& op, int64_t now) {
     if (Status s = rows.Acknowledge(op.party, id, now, &changed); !s.ok()) return s;
     if (changed) {
       ++op.newly_acknowledged;
+      if (Status s = AppendAcknowledgement(rows, op, id, now); !s.ok()) return s;
       continue;
     }
     bool exists = false;
@@ -331,6 +330,32 @@ Status StoreCore::ApplyOp(StoreRows& rows, AckOp& op, int64_t now) {
     }
   }
   return Status::Ok();
+}
+
+Status StoreCore::AppendAcknowledgement(StoreRows& rows, const AckOp& op, uint64_t delivery,
+                                        int64_t now) {
+  std::optional<v1::DisclosureRecord> disclosed;
+  if (Status s = rows.DisclosureOf(delivery, &disclosed); !s.ok()) return s;
+  if (!disclosed) {
+    return {Code::kInternal, "store: delivery " + std::to_string(delivery) +
+                                 " has no disclosure record to acknowledge"};
+  }
+  v1::DisclosureRecord r = NextRecord(now);
+  r.set_event("acknowledge");
+  r.set_outcome("acknowledged");
+  r.set_message_id(disclosed->message_id());
+  r.set_delivery_id(delivery);
+  r.set_sender(op.party);                // Who acknowledges ...
+  r.set_recipient(disclosed->sender());  // ... to whom the receipt is evidence.
+  r.set_sender_certificate_subject(op.certificate_subject);
+  r.set_sender_certificate_fingerprint(op.certificate_fingerprint);
+  r.set_subject_hash(disclosed->subject_hash());
+  r.set_message_type(disclosed->message_type());
+  r.set_legal_basis(disclosed->legal_basis());
+  r.set_legal_citation(disclosed->legal_citation());
+  r.set_handling(disclosed->handling());
+  r.set_reason("acknowledges record " + std::to_string(disclosed->index()));
+  return Append(rows, r);
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now) {

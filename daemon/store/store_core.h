@@ -83,6 +83,8 @@ class StoreRows {
   virtual Status Acknowledge(std::string_view party, uint64_t delivery, int64_t now,
                              bool* changed) = 0;
   virtual Status DeliveryExists(std::string_view party, uint64_t delivery, bool* exists) = 0;
+  // The disclosure record of `delivery`; nullopt if there is none.
+  virtual Status DisclosureOf(uint64_t delivery, std::optional<v1::DisclosureRecord>* out) = 0;
   virtual Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) = 0;
   // Inserts op.flag (flagged at `now`) on op.subject_hash.
   virtual Status InsertFlag(const FlagOp& op, int64_t now) = 0;
@@ -122,11 +124,13 @@ class StoreCore {
   Status ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int64_t now, bool savepoints,
                     bool* an_op_failed);
   Status ApplyOp(StoreRows& rows, PostOp& op, int64_t now);
-  static Status ApplyOp(StoreRows& rows, AckOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, AckOp& op, int64_t now);
   static Status ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, FlagOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, ListFlagsOp& op, int64_t now);
+  // The "acknowledge" record of `op`'s newly acknowledged `delivery`.
+  Status AppendAcknowledgement(StoreRows& rows, const AckOp& op, uint64_t delivery, int64_t now);
   // A registry act's record: by `caller`, about `subject_hash`, message type "flag".
   v1::DisclosureRecord RegistryRecord(const RegistryCaller& caller, std::string_view event,
                                       std::string_view subject_hash, int64_t now) const;

@@ -167,7 +167,12 @@ TEST(CrashRecoveryTest, NothingReceiptedIsLostWhenKillsCutOffPostsInFlight) {
   const auto n = static_cast<int64_t>(ledger.receipted.size());
   EXPECT_EQ(daemon.CountRows("messages"), n);
   EXPECT_EQ(daemon.CountRows("deliveries"), 2 * n);
-  EXPECT_EQ(daemon.CountRows("disclosures"), 2 * n);
+  EXPECT_EQ(daemon.CountRows("disclosures WHERE event = 'disclose'"), 2 * n);
+  // And one acknowledge record for each delivery acknowledged, no more.
+  EXPECT_EQ(daemon.CountRows("disclosures WHERE event = 'acknowledge'"),
+            daemon.CountRows("deliveries WHERE acked_at IS NOT NULL"));
+  EXPECT_EQ(daemon.CountRows("disclosures"),
+            2 * n + daemon.CountRows("disclosures WHERE event = 'acknowledge'"));
 }
 
 // SIGTERM drains: posts in flight at the signal still get their receipts, later ones are

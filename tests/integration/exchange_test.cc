@@ -109,6 +109,16 @@ TEST_F(ExchangeTest, StatusShowsPendingReceivedAndAcknowledged) {
   v1::AckResponse ack;
   ASSERT_TRUE(police->Ack({delivery_id}, &ack).ok());
   EXPECT_EQ(ack.newly_acknowledged(), 1u);
+  ASSERT_TRUE(police->Ack({delivery_id}, &ack).ok());  // Again: nothing new, no record.
+  EXPECT_EQ(ack.newly_acknowledged(), 0u);
+  // The acknowledgement is evidence in the log: exactly one record, no content.
+  EXPECT_EQ(daemon_->CountRows("disclosures WHERE event = 'acknowledge' AND outcome = "
+                               "'acknowledged' AND message_id = '" +
+                               receipt.message_id() +
+                               "' AND delivery_id = " + std::to_string(delivery_id) +
+                               " AND sender = 'police/ost' AND recipient = "
+                               "'correctional/ila-fengsel' AND content_hash = x''"),
+            1);
   ASSERT_TRUE(prison->GetMessageStatus(receipt.message_id(), &status).ok());
   EXPECT_EQ(status.recipients(0).state(), v1::DELIVERY_STATE_ACKNOWLEDGED);
   EXPECT_TRUE(status.recipients(0).has_received_at());

@@ -169,7 +169,7 @@ class StoreTestBase : public ::testing::Test {
   }
   PostOp Post(NewMessage m, int64_t now = 1000) { return PostTo(*store_, std::move(m), now); }
   AckOp Ack(const std::string& party, std::vector<uint64_t> ids) {
-    std::vector<WriteOp> ops{AckOp{party, std::move(ids), {}, 0}};
+    std::vector<WriteOp> ops{AckOp{party, std::move(ids), {}, 0, "CN=" + party, "ab"}};
     EXPECT_TRUE(Apply(ops).ok());
     return std::get<AckOp>(ops[0]);
   }
@@ -351,6 +351,32 @@ TEST_P(StoreTest, DeliveriesComeInOrderPerRecipientAndAcksHideThem) {
   ASSERT_TRUE(ack.status.ok());
   EXPECT_EQ(ack.newly_acknowledged, 1u);
   EXPECT_EQ(Ack("police/oslo", {oslo[0].delivery_id}).newly_acknowledged, 0u);  // Idempotent.
+  // Exactly one record, naming the record of the delivery it acknowledges; no content.
+  std::vector<v1::DisclosureRecord> acks;
+  RecordFilter filter;
+  filter.outcome = "acknowledged";
+  ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &acks).ok());
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].event(), "acknowledge");
+  EXPECT_EQ(acks[0].message_id(), "m1");
+  EXPECT_EQ(acks[0].delivery_id(), oslo[0].delivery_id);
+  EXPECT_EQ(acks[0].sender(), "police/oslo");
+  EXPECT_EQ(acks[0].recipient(), "correctional/oslo-fengsel");
+  EXPECT_EQ(acks[0].sender_certificate_subject(), "CN=police/oslo");
+  EXPECT_TRUE(acks[0].content_hash().empty());
+  filter.outcome = "disclosed";
+  filter.party = "police/oslo";
+  std::vector<v1::DisclosureRecord> disclosed;
+  ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &disclosed).ok());
+  ASSERT_FALSE(disclosed.empty());
+  EXPECT_EQ(acks[0].reason(), "acknowledges record " + std::to_string(disclosed[0].index()));
+  EXPECT_EQ(acks[0].subject_hash(), disclosed[0].subject_hash());
+  // Status and a retry's receipt still name the message's recipients only.
+  MessageState state;
+  ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
+  EXPECT_EQ(state.recipients.size(), 2u);
+  EXPECT_EQ(Post(Message("m1-again", "k1")).receipt.recipients,
+            (std::vector<std::string>{"police/oslo", "pst/pst"}));
   auto unacked = Read("police/oslo");
   ASSERT_EQ(unacked.size(), 1u);
   EXPECT_EQ(unacked[0].message_id, "m3");
@@ -369,6 +395,7 @@ TEST_P(StoreTest, AckOfAnotherPartysDeliveryChangesNothing) {
   EXPECT_EQ(op.status.code(), Code::kNotFound);
   EXPECT_NE(op.status.message().find("delivery_ids[1]"), std::string::npos);
   EXPECT_EQ(Read("police/oslo").size(), 1u);  // The first id was rolled back too.
+  EXPECT_EQ(Count("disclosures WHERE event = 'acknowledge'"), 0);  // And its record.
 }
 
 TEST_P(StoreTest, RefusedRecipientsGetARecordAndNoDelivery) {
