@@ -22,7 +22,6 @@ constexpr char kUntrustedKeyWarning[] =
     "infoflyt: warning: checked against the key the server sent, which shows only that the "
     "server agrees with itself; pass --key with the log key obtained independently (e.g. kept "
     "from `audit checkpoint --key-out`)\n";
-constexpr char kDefaultExemption[] = "politiregisterloven § 66";
 
 int Usage(const std::string& message) {
   std::cerr << "infoflyt: " << message << "\n";
@@ -218,15 +217,10 @@ int RunSubject(client::ExchangeClient& client, const AuditFlags& f, Format forma
   // The person is not named in the report: it is handed to them, and printed copies travel.
   std::cout << "Subject access report, generated " << TimeUtil::ToString(report.generated_at())
             << "\n"
-            << report.entries_size() << " disclosure(s) recorded, " << report.withheld()
-            << " withheld\n\n";
+            << report.entries_size() << " disclosure(s) recorded\n"
+            << report.exemptions() << "\n\n";
   for (const auto& e : report.entries()) {
     std::cout << TimeUtil::ToString(e.occurred_at()) << "  ";
-    if (e.withheld()) {
-      std::cout << "withheld (" << (e.exemption().empty() ? kDefaultExemption : e.exemption())
-                << ")\n";
-      continue;
-    }
     std::cout << e.event() << ": " << e.sender() << " -> "
               << (e.recipient().empty() ? "-" : e.recipient()) << "\n    "
               << (e.message_type().empty() ? "-" : e.message_type()) << ", fields "

@@ -21,7 +21,14 @@ constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
 constexpr size_t kExportBatch = 500;
 // PST's records are exempt from the data subject's right of access.
-constexpr const char* kPstExemption = "politiregisterloven § 66";
+// Said in every report, whatever it holds: saying it only where something was left out would
+// tell the person what the exemption exists to keep from them.
+constexpr const char* kExemptions =
+    "Opplysninger som Politiets sikkerhetstjeneste (PST) har gitt, mottatt eller fått gitt "
+    "videre på sine vegne, er unntatt fra innsyn og tas ikke med i denne oversikten "
+    "(politiregisterloven § 66). Records that the Norwegian Police Security Service (PST) "
+    "disclosed, received, or had disclosed on its behalf are exempt from access and are not part "
+    "of this report (politiregisterloven § 66).";
 
 int64_t Micros(const google::protobuf::Timestamp& t) {
   return t.seconds() * kMicrosPerSecond + t.nanos() / 1000;
@@ -292,6 +299,7 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
       call, filter.subject_hash, "SubjectAccessReport subject=<the recorded subject>",
       [this, filter, response] {
         *response->mutable_generated_at() = ToTimestamp(NowMicros());
+        response->set_exemptions(kExemptions);
         std::vector<v1::DisclosureRecord> records;
         for (uint64_t from = 0;;) {
           records.clear();
@@ -299,14 +307,10 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
             return s;
           }
           for (const auto& r : records) {
+            // Left out entirely, without a mark or a count (politiregisterloven § 66).
+            if (IsPst(r.sender()) || IsPst(r.recipient()) || IsPst(r.on_behalf_of())) continue;
             auto* e = response->add_entries();
             *e->mutable_occurred_at() = r.occurred_at();
-            if (IsPst(r.sender()) || IsPst(r.recipient())) {
-              e->set_withheld(true);
-              e->set_exemption(kPstExemption);
-              response->set_withheld(response->withheld() + 1);
-              continue;
-            }
             e->set_event(r.event());
             e->set_sender(r.sender());
             e->set_recipient(r.recipient());

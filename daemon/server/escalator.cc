@@ -147,7 +147,10 @@ bool Escalator::Build(const Catalogs& catalogs, const OverdueDelivery& o, Escala
   m.sender_certificate_fingerprint = own_certificate_.fingerprint;
 
   std::vector<std::string> to;
-  if (catalogs.parties.FindByKey(o.sender) != nullptr) to.push_back(o.sender);
+  // A delivery made on a flag's owner's behalf is escalated to that party, not to the sender,
+  // who was never told of it.
+  const std::string& answerable = o.on_behalf_of.empty() ? o.sender : o.on_behalf_of;
+  if (catalogs.parties.FindByKey(answerable) != nullptr) to.push_back(answerable);
   if (municipality != nullptr) {
     if (const Party* police = catalogs.parties.PoliceFor(municipality->police_district)) {
       to.push_back(police->Key());
@@ -163,6 +166,7 @@ bool Escalator::Build(const Catalogs& catalogs, const OverdueDelivery& o, Escala
     r.content_hash = m.request_hash;
     r.note = o.recipient + " did not acknowledge delivery " + std::to_string(o.delivery_id) +
              " by " + FormatRfc3339(o.deadline);
+    r.on_behalf_of = o.on_behalf_of;
     m.recipients.push_back(std::move(r));
   }
   return !m.recipients.empty();

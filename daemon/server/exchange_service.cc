@@ -2,6 +2,7 @@
 
 #include <asio/post.hpp>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "base/clock.h"
@@ -37,6 +38,7 @@ const Flow* DecideFlow(const Catalogs& catalogs, PartyKind sender, const LegalBa
       out->legal_basis = flag_basis->id;
       out->legal_citation = flag_basis->citation;
       out->note = "flag " + flags[f].flag_id + " by " + flags[f].flagged_by;
+      out->on_behalf_of = flags[f].flagged_by;
     }
   }
   return flow;
@@ -157,6 +159,12 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->sender_certificate_fingerprint = caller.certificate.fingerprint;
   v1::Envelope delivered = envelope;
   delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
+  // A release notice reaches a municipality only through a flag (router.h): refusing it is done
+  // on the flag owner's behalf, so that the sender does not learn of the flag from its receipt.
+  const std::string brought_in_by =
+      envelope.has_release_notice() && !flags.empty() && flags.front().flagged_by != message->sender
+          ? flags.front().flagged_by
+          : "";
   std::optional<v1::Envelope> for_municipality;  // Made when first needed.
   ViewRenderer renderer;
   for (const Party* p : recipients) {
@@ -166,12 +174,14 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
                                   *p, &disclosure);
     if (flow != nullptr && !flow->Carries(envelope.handling())) {
       message->refusals.push_back(
-          {p->Key(), "the flow to " + std::string(PartyKindName(p->kind)) + " under " +
-                         (disclosure.legal_basis.empty() ? basis.id : disclosure.legal_basis) +
-                         " carries at most " +
-                         v1::HandlingRestriction_Name(
-                             static_cast<v1::HandlingRestriction>(flow->max_handling)) +
-                         "; this message is " + v1::HandlingRestriction_Name(envelope.handling())});
+          {p->Key(),
+           "the flow to " + std::string(PartyKindName(p->kind)) + " under " +
+               (disclosure.legal_basis.empty() ? basis.id : disclosure.legal_basis) +
+               " carries at most " +
+               v1::HandlingRestriction_Name(
+                   static_cast<v1::HandlingRestriction>(flow->max_handling)) +
+               "; this message is " + v1::HandlingRestriction_Name(envelope.handling()),
+           disclosure.on_behalf_of});
       continue;
     }
     if (flow != nullptr) {
@@ -182,13 +192,16 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
       message->recipients.push_back(std::move(disclosure));
     } else {
       message->refusals.push_back(
-          {p->Key(), "legal basis " + basis.id + " (" + basis.citation + ") allows no flow " +
-                         std::string(PartyKindName(caller.party.kind)) + " -> " +
-                         std::string(PartyKindName(p->kind)) + " for " + message->message_type});
+          {p->Key(),
+           "legal basis " + basis.id + " (" + basis.citation + ") allows no flow " +
+               std::string(PartyKindName(caller.party.kind)) + " -> " +
+               std::string(PartyKindName(p->kind)) + " for " + message->message_type,
+           municipal ? brought_in_by : ""});
     }
   }
   for (const std::string& party : unconnected) {
-    message->refusals.push_back({party, "the home municipality has no party in infoflyt"});
+    message->refusals.push_back(
+        {party, "the home municipality has no party in infoflyt", brought_in_by});
   }
   return Status::Ok();
 }
@@ -250,12 +263,21 @@ void ExchangeService::PrepareAndSubmit(const Caller& caller, const Catalogs& cat
           return;
         }
         receipt->set_message_id(done.receipt.message_id);
+        // The sender sees only what its own basis reached, not what was done on another
+        // party's behalf (a flag's).
         for (const auto& r : done.receipt.refusals) {
+          if (!r.on_behalf_of.empty()) continue;
           auto* refused = receipt->add_refused();
           refused->set_party(r.party);
           refused->set_reason(r.reason);
         }
-        for (const auto& r : done.receipt.recipients) receipt->add_recipients(r);
+        std::set<std::string> for_others;
+        for (const auto& r : done.message.recipients) {
+          if (!r.on_behalf_of.empty()) for_others.insert(r.party);
+        }
+        for (const auto& r : done.receipt.recipients) {
+          if (!for_others.contains(r)) receipt->add_recipients(r);
+        }
         *receipt->mutable_accepted_at() = ToTimestamp(done.receipt.accepted_at);
         receipt->set_duplicate(done.receipt.duplicate);
         if (done.receipt.duplicate) {

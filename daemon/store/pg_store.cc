@@ -180,6 +180,7 @@ class PgStore::Rows final : public StoreRows {
     PgResult q;
     if (Status s = w_.Query("SELECT recipient, reason, outcome = 'disclosed' FROM disclosures "
                             "WHERE message_id = $1 AND outcome IN ('disclosed', 'refused') "
+                            "AND on_behalf_of = '' "
                             "ORDER BY recipient",
                             {PgParam::Text(message_id)}, &q);
         !s.ok()) {
@@ -189,7 +190,7 @@ class PgStore::Rows final : public StoreRows {
       if (q.Int(i, 2) != 0) {
         receipt->recipients.push_back(q.Text(i, 0));
       } else {
-        receipt->refusals.push_back({q.Text(i, 0), q.Text(i, 1)});
+        receipt->refusals.push_back({q.Text(i, 0), q.Text(i, 1), ""});
       }
     }
     return Status::Ok();
@@ -248,8 +249,8 @@ class PgStore::Rows final : public StoreRows {
         "INSERT INTO disclosures (leaf_index, occurred_at, event, outcome, message_id, "
         "delivery_id, sender, recipient, subject_hash, message_type, legal_basis, "
         "legal_citation, handling, view, content_hash, reason, sender_certificate_subject, "
-        "sender_certificate_fingerprint, instance, version) VALUES ($1, $2, $3, $4, $5, $6, "
-        "$7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+        "sender_certificate_fingerprint, instance, version, on_behalf_of) VALUES ($1, $2, $3, "
+        "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
         {PgParam::Int(Clamp(r.index())),
          PgParam::Int(OccurredAt(r)),
          PgParam::Text(r.event()),
@@ -269,7 +270,8 @@ class PgStore::Rows final : public StoreRows {
          PgParam::Text(r.sender_certificate_subject()),
          PgParam::Text(r.sender_certificate_fingerprint()),
          PgParam::Text(r.instance()),
-         PgParam::Text(r.version())});
+         PgParam::Text(r.version()),
+         PgParam::Text(r.on_behalf_of())});
   }
 
   Status InsertNodes(std::span<const merkle::Node> nodes) override {
@@ -341,7 +343,8 @@ class PgStore::Rows final : public StoreRows {
             "ds.delivery_id, ds.sender, ds.sender_certificate_subject, "
             "ds.sender_certificate_fingerprint, ds.recipient, ds.subject_hash, ds.message_type, "
             "ds.view, ds.content_hash, ds.legal_basis, ds.legal_citation, ds.handling, ds.reason, "
-            "ds.instance, ds.version FROM deliveries d JOIN messages m ON m.id = d.message "
+            "ds.instance, ds.version, ds.on_behalf_of FROM deliveries d "
+            "JOIN messages m ON m.id = d.message "
             "JOIN disclosures ds ON ds.message_id = m.message_id AND ds.delivery_id = d.id "
             "AND ds.outcome = 'disclosed' "
             "WHERE d.id = $1",
@@ -597,7 +600,7 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view se
             "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
             "d.ack_deadline, d.escalated_at FROM messages m "
             "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
-            "JOIN deliveries d ON d.id = x.delivery_id "
+            "AND x.on_behalf_of = '' JOIN deliveries d ON d.id = x.delivery_id "
             "WHERE m.message_id = $1 AND m.sender = $2 ORDER BY d.recipient",
             {PgParam::Text(message_id), PgParam::Text(sender)}, &q);
       });
@@ -628,7 +631,8 @@ Status PgStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelive
         return r.Query(
             "SELECT d.id, d.recipient, d.ack_deadline, d.received_at, m.message_id, m.sender, "
             "m.message_type, m.handling, m.accepted_at, x.subject_hash, x.legal_basis, "
-            "x.legal_citation FROM deliveries d JOIN messages m ON m.id = d.message "
+            "x.legal_citation, x.on_behalf_of FROM deliveries d JOIN messages m ON m.id = "
+            "d.message "
             "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
             "WHERE d.ack_deadline <= $1 AND d.ack_deadline IS NOT NULL AND d.acked_at IS NULL "
             "AND d.escalated_at IS NULL ORDER BY d.ack_deadline LIMIT $2",
@@ -651,6 +655,7 @@ Status PgStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelive
     o.subject_hash = q.Text(i, 9);
     o.legal_basis = q.Text(i, 10);
     o.legal_citation = q.Text(i, 11);
+    o.on_behalf_of = q.Text(i, 12);
     out->push_back(std::move(o));
   }
   return Status::Ok();
@@ -684,7 +689,7 @@ Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t 
       "SELECT leaf_index, occurred_at, event, outcome, message_id, delivery_id, sender, "
       "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
       "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
-      "version FROM disclosures WHERE leaf_index >= $1";
+      "version, on_behalf_of FROM disclosures WHERE leaf_index >= $1";
   auto bind = [&](PgParam p) {
     params.push_back(std::move(p));
     return "$" + std::to_string(params.size());
@@ -717,7 +722,7 @@ Status PgStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
             "d.delivery_id, d.sender, d.sender_certificate_subject, "
             "d.sender_certificate_fingerprint, d.recipient, d.subject_hash, d.message_type, "
             "d.view, d.content_hash, d.legal_basis, d.legal_citation, d.handling, d.reason, "
-            "d.instance, d.version, n.hash FROM disclosures d "
+            "d.instance, d.version, d.on_behalf_of, n.hash FROM disclosures d "
             "LEFT JOIN merkle_nodes n ON n.level = 0 AND n.idx = d.leaf_index "
             "WHERE d.leaf_index >= $1 AND d.leaf_index < $2 ORDER BY d.leaf_index LIMIT $3",
             {PgParam::Int(Clamp(from_index)), PgParam::Int(Clamp(to_index)),

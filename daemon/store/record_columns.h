@@ -17,8 +17,8 @@ namespace infoflyt {
 //   leaf index, occurred_at, event, outcome, message_id, delivery_id, sender,
 //   sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash,
 //   message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance,
-//   version
-inline constexpr int kRecordColumns = 20;
+//   version, on_behalf_of
+inline constexpr int kRecordColumns = 21;
 
 template <typename Row>
 v1::DisclosureRecord RecordFromColumns(const Row& q) {
@@ -45,6 +45,7 @@ v1::DisclosureRecord RecordFromColumns(const Row& q) {
   r.set_reason(q.Text(17));
   r.set_instance(q.Text(18));
   r.set_version(q.Text(19));
+  r.set_on_behalf_of(q.Text(20));
   return r;
 }
 

@@ -303,16 +303,16 @@ class SqliteStore::Rows final : public StoreRows {
   Status ReadOutcomes(std::string_view message_id, StoredReceipt* receipt) override {
     auto& q = w_.Prepare(
         "SELECT recipient FROM disclosures WHERE message_id = ? "
-        "AND outcome = 'disclosed' ORDER BY recipient");
+        "AND outcome = 'disclosed' AND on_behalf_of = '' ORDER BY recipient");
     q.Bind(1, message_id);
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) receipt->recipients.push_back(q.Text(0));
     if (rc != SQLITE_DONE) return w_.Failure("reading recipients");
     auto& r = w_.Prepare(
         "SELECT recipient, reason FROM disclosures WHERE message_id = ? AND outcome = 'refused' "
-        "ORDER BY recipient");
+        "AND on_behalf_of = '' ORDER BY recipient");
     r.Bind(1, message_id);
-    while ((rc = r.Step()) == SQLITE_ROW) receipt->refusals.push_back({r.Text(0), r.Text(1)});
+    while ((rc = r.Step()) == SQLITE_ROW) receipt->refusals.push_back({r.Text(0), r.Text(1), ""});
     return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading refusals");
   }
 
@@ -356,7 +356,8 @@ class SqliteStore::Rows final : public StoreRows {
         "INSERT INTO disclosures (id, occurred_at, event, outcome, message_id, delivery_id, "
         "sender, recipient, subject_hash, message_type, legal_basis, legal_citation, handling, "
         "view, content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
-        "instance, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        "instance, version, on_behalf_of) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     q.Bind(1, static_cast<int64_t>(r.index()) + 1).Bind(2, OccurredAt(r));
     q.Bind(3, r.event()).Bind(4, r.outcome()).Bind(5, r.message_id());
     BindOptional(q, 6, DeliveryIdOf(r));
@@ -365,6 +366,7 @@ class SqliteStore::Rows final : public StoreRows {
     q.Bind(13, r.handling()).Bind(14, r.view()).BindBlob(15, r.content_hash());
     q.Bind(16, r.reason()).Bind(17, r.sender_certificate_subject());
     q.Bind(18, r.sender_certificate_fingerprint()).Bind(19, r.instance()).Bind(20, r.version());
+    q.Bind(21, r.on_behalf_of());
     return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("inserting disclosure record");
   }
 
@@ -433,7 +435,8 @@ class SqliteStore::Rows final : public StoreRows {
         "SELECT ds.id - 1, ds.occurred_at, ds.event, ds.outcome, ds.message_id, ds.delivery_id, "
         "ds.sender, ds.sender_certificate_subject, ds.sender_certificate_fingerprint, "
         "ds.recipient, ds.subject_hash, ds.message_type, ds.view, ds.content_hash, "
-        "ds.legal_basis, ds.legal_citation, ds.handling, ds.reason, ds.instance, ds.version "
+        "ds.legal_basis, ds.legal_citation, ds.handling, ds.reason, ds.instance, ds.version, "
+        "ds.on_behalf_of "
         "FROM deliveries d JOIN messages m ON m.id = d.message "
         "JOIN disclosures ds ON ds.message_id = m.message_id AND ds.delivery_id = d.id "
         "AND ds.outcome = 'disclosed' "
@@ -528,7 +531,7 @@ Status SqliteStore::OpenLog() {
       "SELECT id - 1, occurred_at, event, outcome, message_id, delivery_id, sender, "
       "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
       "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
-      "version FROM disclosures WHERE id > ? ORDER BY id");
+      "version, on_behalf_of FROM disclosures WHERE id > ? ORDER BY id");
   older.Bind(1, static_cast<int64_t>(size));
   std::vector<v1::DisclosureRecord> records;
   int rc;
@@ -590,7 +593,7 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
       "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
       "d.ack_deadline, d.escalated_at FROM messages m "
       "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
-      "JOIN deliveries d ON d.id = x.delivery_id "
+      "AND x.on_behalf_of = '' JOIN deliveries d ON d.id = x.delivery_id "
       "WHERE m.message_id = ? AND m.sender = ? ORDER BY d.recipient");
   q.Bind(1, message_id).Bind(2, sender);
   MessageState state;
@@ -622,7 +625,7 @@ Status SqliteStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDe
   auto& q = r.Prepare(
       "SELECT d.id, d.recipient, d.ack_deadline, d.received_at, m.message_id, m.sender, "
       "m.message_type, m.handling, m.accepted_at, x.subject_hash, x.legal_basis, "
-      "x.legal_citation FROM deliveries d JOIN messages m ON m.id = d.message "
+      "x.legal_citation, x.on_behalf_of FROM deliveries d JOIN messages m ON m.id = d.message "
       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
       "WHERE d.ack_deadline <= ? AND d.ack_deadline IS NOT NULL AND d.acked_at IS NULL "
       "AND d.escalated_at IS NULL ORDER BY d.ack_deadline LIMIT ?");
@@ -642,6 +645,7 @@ Status SqliteStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDe
     o.subject_hash = q.Text(9);
     o.legal_basis = q.Text(10);
     o.legal_citation = q.Text(11);
+    o.on_behalf_of = q.Text(12);
     out->push_back(std::move(o));
   }
   q.Reset();
@@ -680,7 +684,7 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
       "SELECT id - 1, occurred_at, event, outcome, message_id, delivery_id, sender, "
       "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
       "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
-      "version FROM disclosures WHERE id > ?";
+      "version, on_behalf_of FROM disclosures WHERE id > ?";
   if (!f.subject_hash.empty()) sql += " AND subject_hash = ?";
   if (!f.party.empty()) sql += " AND (sender = ? OR recipient = ?)";
   if (!f.legal_basis.empty()) sql += " AND legal_basis = ?";
@@ -718,7 +722,7 @@ Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit
       "SELECT d.id - 1, d.occurred_at, d.event, d.outcome, d.message_id, d.delivery_id, d.sender, "
       "d.sender_certificate_subject, d.sender_certificate_fingerprint, d.recipient, "
       "d.subject_hash, d.message_type, d.view, d.content_hash, d.legal_basis, d.legal_citation, "
-      "d.handling, d.reason, d.instance, d.version, n.hash FROM disclosures d "
+      "d.handling, d.reason, d.instance, d.version, d.on_behalf_of, n.hash FROM disclosures d "
       "LEFT JOIN merkle_nodes n ON n.level = 0 AND n.idx = d.id - 1 "
       "WHERE d.id > ? AND d.id <= ? ORDER BY d.id LIMIT ?");
   q.Bind(1, static_cast<int64_t>(from_index)).Bind(2, static_cast<int64_t>(to_index));

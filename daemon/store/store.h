@@ -31,6 +31,8 @@ struct RecipientDisclosure {
   std::string legal_basis;
   std::string legal_citation;
   std::string note;  // Recorded with the disclosure, e.g. which flag led to it.
+  // The party on whose behalf it is made (a flag's owner), if not the sender's own.
+  std::string on_behalf_of;
   // If set, the recipient must acknowledge by then (microseconds since the epoch), or the
   // delivery is escalated (see EscalateOp).
   std::optional<int64_t> ack_deadline;
@@ -40,6 +42,7 @@ struct RecipientDisclosure {
 struct RecipientRefusal {
   std::string party;
   std::string reason;
+  std::string on_behalf_of;  // As RecipientDisclosure's.
 };
 
 // A validated, routed message with the policy's decisions, ready to be stored.
@@ -60,6 +63,9 @@ struct NewMessage {
   std::vector<RecipientRefusal> refusals;       // One refusal record each.
 };
 
+// Recipients and refusals include those on another party's behalf (the hub wakes them all); the
+// sender is shown only its own (see DisclosureRecord.on_behalf_of). A duplicate's receipt, read
+// back from the records, holds only the sender's own.
 struct StoredReceipt {
   std::string message_id;
   std::vector<std::string> recipients;
@@ -221,6 +227,7 @@ struct OverdueDelivery {
   std::string subject_hash;
   std::string legal_basis;
   std::string legal_citation;
+  std::string on_behalf_of;
 };
 
 struct StoredDelivery {

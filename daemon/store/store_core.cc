@@ -39,7 +39,8 @@ Status CheckStorable(const v1::DisclosureRecord& r) {
         {"reason", &r.reason()},
         {"sender_certificate_fingerprint", &r.sender_certificate_fingerprint()},
         {"instance", &r.instance()},
-        {"version", &r.version()}}) {
+        {"version", &r.version()},
+        {"on_behalf_of", &r.on_behalf_of()}}) {
     if (text->find('\0') != std::string::npos) {
       return {Code::kInvalidArgument, std::string("disclosure record: ") + name +
                                           " holds a NUL byte, which cannot be stored as text"};
@@ -224,6 +225,7 @@ Status StoreCore::StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now
   };
   for (const RecipientRefusal& refusal : m.refusals) {
     v1::DisclosureRecord r = record_of(refusal.party);
+    r.set_on_behalf_of(refusal.on_behalf_of);
     r.set_event("refuse");
     r.set_outcome("refused");
     r.set_reason(refusal.reason);
@@ -253,6 +255,7 @@ Status StoreCore::StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now
     r.set_view(recipient.view);
     r.set_content_hash(recipient.content_hash);
     r.set_reason(recipient.note);
+    r.set_on_behalf_of(recipient.on_behalf_of);
     if (!recipient.legal_basis.empty()) {  // A basis of its own, e.g. a flag's.
       r.set_legal_basis(recipient.legal_basis);
       r.set_legal_citation(recipient.legal_citation);

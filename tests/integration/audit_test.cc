@@ -239,22 +239,51 @@ TEST_F(AuditTest, ACallRefusedToAPartyIsOneDenyRecordAndTheLogStillVerifies) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
-TEST_F(AuditTest, SubjectAccessReportMarksPstEntriesWithheld) {
-  PostRelease("a", kValidFnr);
+// politiregisterloven § 66: the report of a person PST flagged holds no trace of PST (no PST
+// party, no municipal disclosure made because of its flag, no mark or count of anything left
+// out) and so looks like anyone else's; the same sentence on the exemption is in every report.
+TEST_F(AuditTest, SubjectAccessReportsLeaveOutPstWithoutATrace) {
+  v1::FlagRequest flag;
+  flag.set_national_id(kValidFnr);
+  flag.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
+  flag.set_legal_basis("polregl-27-2");
+  v1::FlagRecord flagged;
+  ASSERT_TRUE(daemon_.Client("pst-pst")->Flag(flag, &flagged).ok());
+  const v1::Receipt receipt = PostRelease("a", kValidFnr);
   PostRelease("b", kOtherValidFnr);
-  v1::SubjectAccessReportResponse report;
-  ASSERT_TRUE(daemon_.Client(kAuditor)->SubjectAccessReport(kValidFnr, &report).ok());
-  ASSERT_EQ(report.entries_size(), 2);
-  EXPECT_EQ(report.withheld(), 1u);
-  const auto& police = report.entries(0);
-  EXPECT_FALSE(police.withheld());
-  EXPECT_EQ(police.recipient(), "police/oslo");
-  EXPECT_EQ(police.legal_citation(), "straffegjennomføringsloven § 4 i");
-  const auto& pst = report.entries(1);
-  EXPECT_TRUE(pst.withheld());
-  EXPECT_EQ(pst.exemption(), "politiregisterloven § 66");
-  EXPECT_TRUE(pst.recipient().empty());  // Not even to whom.
-  EXPECT_GT(report.checkpoint().tree_size(), 0u);
+  // The municipality was told, on PST's behalf; the prison's receipt does not say so.
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE message_id = '" + receipt.message_id() +
+                              "' AND recipient LIKE 'municipality/%' AND on_behalf_of = "
+                              "'pst/pst' AND outcome = 'disclosed'"),
+            1);
+  for (const std::string& party : receipt.recipients()) {
+    EXPECT_EQ(party.rfind("municipality/", 0), std::string::npos) << party;
+  }
+  EXPECT_EQ(receipt.refused_size(), 0);
+  v1::MessageStatus status;
+  ASSERT_TRUE(daemon_.Client("correctional-oslo-fengsel")
+                  ->GetMessageStatus(receipt.message_id(), &status)
+                  .ok());
+  EXPECT_EQ(status.recipients_size(), 2);  // police/oslo and pst/pst: its own basis's.
+
+  v1::SubjectAccessReportResponse flagged_report;
+  v1::SubjectAccessReportResponse other_report;
+  ASSERT_TRUE(daemon_.Client(kAuditor)->SubjectAccessReport(kValidFnr, &flagged_report).ok());
+  ASSERT_TRUE(daemon_.Client(kAuditor)->SubjectAccessReport(kOtherValidFnr, &other_report).ok());
+  for (const auto* report : {&flagged_report, &other_report}) {
+    ASSERT_EQ(report->entries_size(), 1);
+    EXPECT_EQ(report->entries(0).recipient(), "police/oslo");
+    EXPECT_EQ(report->entries(0).legal_citation(), "straffegjennomføringsloven § 4 i");
+    EXPECT_EQ(report->withheld(), 0u);
+    EXPECT_NE(report->exemptions().find("politiregisterloven § 66"), std::string::npos);
+    v1::SubjectAccessReportResponse without_sentence = *report;
+    without_sentence.clear_exemptions();
+    EXPECT_EQ(without_sentence.DebugString().find("pst"), std::string::npos)
+        << without_sentence.DebugString();
+    EXPECT_EQ(without_sentence.DebugString().find("municipality"), std::string::npos);
+    EXPECT_GT(report->checkpoint().tree_size(), 0u);
+  }
+  EXPECT_EQ(flagged_report.exemptions(), other_report.exemptions());
 }
 
 TEST_F(AuditTest, ProofsVerifyAgainstTheSignedCheckpointsOfThePublishedKey) {

@@ -104,7 +104,7 @@ class PgListenerTest : public ::testing::Test {
     m.legal_basis = "polregl-27-2";
     m.handling = "TLP_AMBER";
     for (const std::string& r : recipients) {
-      m.recipients.push_back({r, "envelope", "*", "hash", "", "", "", std::nullopt});
+      m.recipients.push_back({r, "envelope", "*", "hash", "", "", "", "", std::nullopt});
     }
     m.recipients[0].ack_deadline = deadline;
     std::vector<WriteOp> ops{std::move(op)};

@@ -149,8 +149,8 @@ class StoreTestBase : public ::testing::Test {
     m.sender_certificate_subject = "CN=oslo-fengsel";
     m.sender_certificate_fingerprint = "ab12";
     for (const auto& r : recipients)
-      m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id, "", "", "", std::nullopt});
-    for (const auto& r : refused) m.refusals.push_back({r, "not allowed"});
+      m.recipients.push_back({r, "envelope-" + id, "*", "h-" + id, "", "", "", "", std::nullopt});
+    for (const auto& r : refused) m.refusals.push_back({r, "not allowed", ""});
     return m;
   }
 
@@ -441,6 +441,33 @@ TEST_P(StoreTest, MessageStateIsOnlyForTheSender) {
   EXPECT_EQ(store_->GetMessageState("m1", "police/oslo", &state).code(), Code::kNotFound);
   EXPECT_EQ(store_->GetMessageState("nope", "correctional/oslo-fengsel", &state).code(),
             Code::kNotFound);
+}
+
+// A disclosure on another party's behalf (a municipality told because of PST's flag) is
+// recorded as such and left out of what the sender reads back: its status and a retry's receipt.
+TEST_P(StoreTest, DisclosuresOnAnotherPartysBehalfAreRecordedAndNotShownToTheSender) {
+  NewMessage m = Message("m1", "k1", {"police/oslo", "municipality/0301"});
+  m.recipients[1].on_behalf_of = "pst/pst";
+  m.refusals.push_back({"municipality/0301", "a second refusal, on PST's behalf", "pst/pst"});
+  const PostOp first = Post(std::move(m));
+  ASSERT_TRUE(first.status.ok());
+  EXPECT_EQ(Count("disclosures WHERE recipient = 'municipality/0301' AND on_behalf_of = "
+                  "'pst/pst'"),
+            2);
+  MessageState state;
+  ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
+  ASSERT_EQ(state.recipients.size(), 1u);
+  EXPECT_EQ(state.recipients[0].party, "police/oslo");
+  const PostOp again = Post(Message("m1-again", "k1", {"police/oslo"}));
+  EXPECT_TRUE(again.receipt.duplicate);
+  EXPECT_EQ(again.receipt.recipients, std::vector<std::string>{"police/oslo"});
+  EXPECT_TRUE(again.receipt.refusals.empty());
+  std::vector<v1::DisclosureRecord> records;
+  RecordFilter filter;
+  filter.party = "municipality/0301";
+  ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &records).ok());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].on_behalf_of(), "pst/pst");  // Read back, and so in the leaf.
 }
 
 TEST_P(StoreTest, CommittedDataSurvivesReopen) {
@@ -741,15 +768,16 @@ TEST_P(StoreTest, RecipientsGivenTheSameBytesShareOneStoredCopy) {
   EXPECT_EQ(Count("deliveries WHERE same_as IS NOT NULL"), 1);
 }
 
-// A database written before envelopes were shared (schema version 3) is migrated on open and
-// reads back as it was.
+// A database written before envelopes were shared (schema version 3, and so before records
+// said on whose behalf they were made) is migrated on open and reads back as it was.
 TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
   Post(Message("m1", "k1"));
   store_.reset();
   ASSERT_TRUE(ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; "
                       "CREATE INDEX deliveries_by_message ON deliveries (message); "
                       "DROP INDEX disclosures_by_basis; DROP INDEX disclosures_by_type; "
-                      "DROP INDEX disclosures_by_outcome; PRAGMA user_version = 3")
+                      "DROP INDEX disclosures_by_outcome; "
+                      "ALTER TABLE disclosures DROP COLUMN on_behalf_of; PRAGMA user_version = 3")
                   .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
@@ -758,6 +786,7 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
   Post(Message("m2", "k2"));
   EXPECT_EQ(Read("pst/pst").at(1).envelope, "envelope-m2");
   EXPECT_EQ(Count("deliveries WHERE same_as IS NOT NULL"), 1);
+  EXPECT_EQ(Count("disclosures WHERE on_behalf_of = ''"), Count("disclosures"));
 }
 
 // A PostgreSQL database written before envelopes were shared (schema version 2) is migrated on
@@ -768,6 +797,7 @@ TEST_F(PgStoreTest, ADatabaseFromSchemaVersion2IsMigratedAndReadsBack) {
   ASSERT_TRUE(
       ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; DROP INDEX disclosures_by_basis, "
               "disclosures_by_type, disclosures_by_outcome; "
+              "ALTER TABLE disclosures DROP COLUMN on_behalf_of; "
               "UPDATE schema_version SET version = 2")
           .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
