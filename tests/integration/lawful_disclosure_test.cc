@@ -12,14 +12,16 @@ namespace {
 
 class LawfulDisclosureTest : public SharedDaemonTest {
  protected:
-  static v1::FlagRecord FlagPerson(const std::string& national_id) {
-    auto pst = daemon_->Client("pst-pst");
+  // `party` (PST by default) flags the person citing `basis`.
+  static v1::FlagRecord FlagPerson(const std::string& national_id,
+                                   const std::string& party = "pst-pst",
+                                   const std::string& basis = "polregl-27-2") {
     v1::FlagRequest request;
     request.set_national_id(national_id);
     request.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
-    request.set_legal_basis("polregl-27-2");
+    request.set_legal_basis(basis);
     v1::FlagRecord flag;
-    EXPECT_TRUE(pst->Flag(request, &flag).ok());
+    EXPECT_TRUE(daemon_->Client(party)->Flag(request, &flag).ok());
     return flag;
   }
   static std::vector<std::string> Recipients(const v1::Receipt& r) {
@@ -181,12 +183,7 @@ TEST_F(LawfulDisclosureTest, FlagsAreOwnedAndEveryRegistryActIsARecordAuditorsFi
                                "AND on_behalf_of = 'pst/pst'"),
             1);
 
-  v1::FlagRequest request;
-  request.set_national_id(kPerson);
-  request.set_reason(v1::FLAG_REASON_RADICALISATION_CONCERN);
-  request.set_legal_basis("polregl-27-1");
-  v1::FlagRecord by_police;
-  ASSERT_TRUE(police->Flag(request, &by_police).ok());
+  const v1::FlagRecord by_police = FlagPerson(kPerson, "police-oslo", "polregl-27-1");
   // Police see their own flag and PST's (its basis has a pst -> police "flag" flow).
   v1::ListFlagsRequest lookup;
   lookup.set_national_id(kPerson);
