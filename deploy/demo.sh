@@ -3,7 +3,8 @@
 # SQLite store and runs one real exchange over mutual TLS:
 #   PST flags a returned foreign fighter -> a prison posts a release notice about him ->
 #   the police district's subscriber prints and acknowledges it, and the home municipality gets
-#   the reduced municipal notice -> the prison's status shows who has it -> PST reports a return
+#   the reduced municipal notice on PST's behalf -> the prison's status shows who its own basis
+#   reached -> PST reports a return
 #   to Bergen, which does not acknowledge within the dev deadline (20 s), so PST and the police
 #   district each get one escalation notice -> an auditor queries the disclosure log, exports it
 #   and verifies it offline against a signed checkpoint and the log's published key.

@@ -21,7 +21,8 @@ RegistryCaller RegistryCallerOf(const Caller& caller) {
 }
 
 // The catalogue of the call's snapshot, kept alive with it.
-std::shared_ptr<const LegalBasisCatalogue> RulesOf(std::shared_ptr<const Catalogs> catalogs) {
+std::shared_ptr<const LegalBasisCatalogue> RulesOf(
+    const std::shared_ptr<const Catalogs>& catalogs) {
   return {catalogs, &catalogs->legal_bases};
 }
 

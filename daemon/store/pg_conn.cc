@@ -391,7 +391,7 @@ Status PgConn::QueryOnce(const std::string& sql, std::span<const PgParam> params
 Status PgConn::Commit() {
   // COMMIT goes behind what is outstanding, in the same round trip. The server turns the
   // COMMIT of an aborted transaction into ROLLBACK without an error: its tag says which.
-  const Status aborted(Code::kInternal, "postgres: a failed statement aborted the transaction");
+  Status aborted(Code::kInternal, "postgres: a failed statement aborted the transaction");
   if (sent_.empty() && PQtransactionStatus(conn_.get()) == PQTRANS_INERROR) {
     Rollback();
     return aborted;

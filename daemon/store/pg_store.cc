@@ -111,7 +111,7 @@ Status FindFlagIn(PgConn& conn, std::string_view flag_id, std::optional<FlagInfo
 Status ReadFlagsIn(PgConn& conn, std::string_view subject_hash, bool include_inactive, int64_t now,
                    std::vector<FlagInfo>* out) {
   PgResult q;
-  const Status s =
+  Status s =
       subject_hash.empty()
           ? conn.Query(
                 "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
