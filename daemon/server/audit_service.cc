@@ -260,7 +260,8 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
   if (page_size > kMaxPageSize) violations.push_back({"page_size", "must be at most 1000"});
   uint64_t from_index = 0;
   // The query without its page: a token is good only for the query that issued it.
-  const std::string query = what + " page_size=" + std::to_string(page_size);
+  const std::string query =
+      what + " page_size=" + std::to_string(page_size) + " subject=" + ToHex(filter.subject_hash);
   if (!request->page_token().empty()) {
     if (!ParsePageToken(ctx_.subject_key, query, request->page_token(), &from_index)) {
       violations.push_back({"page_token", "is not a token this service issued for this query"});

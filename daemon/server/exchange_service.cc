@@ -24,10 +24,10 @@ constexpr int kMaxAckIds = 1000;
 // Decides the flow under which `recipient` is given the message: the cited `basis`'s, or, for a
 // municipality the cited basis does not reach, an active flag's basis's as the flagging party's
 // disclosure (recorded in `out`). Null if nothing allows it.
-const Flow* DecideFlow(const Catalogs& catalogs, PartyKind sender, const LegalBasis& basis,
+const Flow* DecideFlow(const Catalogs& catalogs, const Party& sender, const LegalBasis& basis,
                        const std::string& type, const std::vector<FlagInfo>& flags,
                        const Party& recipient, RecipientDisclosure* out) {
-  const Flow* flow = catalogs.legal_bases.Decide(basis.id, sender, recipient.kind, type);
+  const Flow* flow = catalogs.legal_bases.Decide(basis.id, sender.kind, recipient.kind, type);
   for (size_t f = 0;
        flow == nullptr && recipient.kind == PartyKind::kMunicipality && f < flags.size(); ++f) {
     const Party* flagger = catalogs.parties.FindByKey(flags[f].flagged_by);
@@ -38,10 +38,27 @@ const Flow* DecideFlow(const Catalogs& catalogs, PartyKind sender, const LegalBa
       out->legal_basis = flag_basis->id;
       out->legal_citation = flag_basis->citation;
       out->note = "flag " + flags[f].flag_id + " by " + flags[f].flagged_by;
-      out->on_behalf_of = flags[f].flagged_by;
+      // The sender's own flag: still its own disclosure.
+      if (flags[f].flagged_by != sender.Key()) out->on_behalf_of = flags[f].flagged_by;
     }
   }
   return flow;
+}
+
+// Whose behalf a municipality's refusal on a release notice is made on: a release notice reaches
+// a municipality only through a flag (router.h). None if the sender flagged the person itself
+// (it learns nothing it does not know); else PST's flag if there is one (so that subject access
+// leaves it out), else another party's.
+std::string FlagOwnerToCredit(const std::vector<FlagInfo>& flags, const std::string& sender,
+                              const v1::Envelope& envelope) {
+  if (!envelope.has_release_notice() || flags.empty()) return "";
+  for (const FlagInfo& f : flags) {
+    if (f.flagged_by == sender) return "";
+  }
+  for (const FlagInfo& f : flags) {
+    if (KindOfKey(f.flagged_by) == PartyKind::kPst) return f.flagged_by;
+  }
+  return flags.front().flagged_by;
 }
 
 // The bytes each recipient is given: `source` cut to the flow's view. Recipients given the same
@@ -159,19 +176,16 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->sender_certificate_fingerprint = caller.certificate.fingerprint;
   v1::Envelope delivered = envelope;
   delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
-  // A release notice reaches a municipality only through a flag (router.h): refusing it is done
-  // on the flag owner's behalf, so that the sender does not learn of the flag from its receipt.
-  const std::string brought_in_by =
-      envelope.has_release_notice() && !flags.empty() && flags.front().flagged_by != message->sender
-          ? flags.front().flagged_by
-          : "";
+  // Refusing a municipality a flag brought in is done on the flag owner's behalf, so that the
+  // sender does not learn of the flag from its receipt.
+  const std::string brought_in_by = FlagOwnerToCredit(flags, message->sender, envelope);
   std::optional<v1::Envelope> for_municipality;  // Made when first needed.
   ViewRenderer renderer;
   for (const Party* p : recipients) {
     RecipientDisclosure disclosure;
     const bool municipal = p->kind == PartyKind::kMunicipality;
-    const Flow* flow = DecideFlow(catalogs, caller.party.kind, basis, message->message_type, flags,
-                                  *p, &disclosure);
+    const Flow* flow =
+        DecideFlow(catalogs, caller.party, basis, message->message_type, flags, *p, &disclosure);
     if (flow != nullptr && !flow->Carries(envelope.handling())) {
       message->refusals.push_back(
           {p->Key(),

@@ -16,7 +16,7 @@ namespace {
 bool ForClient(const WriteOp& op) {
   return std::holds_alternative<PostOp>(op) || std::holds_alternative<AckOp>(op) ||
          std::holds_alternative<FlagOp>(op) || std::holds_alternative<UnflagOp>(op) ||
-         std::holds_alternative<CallRecordOp>(op);
+         std::holds_alternative<ListFlagsOp>(op) || std::holds_alternative<CallRecordOp>(op);
 }
 
 // A delivery marked received: nobody waits for it, so it may wait for company.

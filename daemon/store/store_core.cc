@@ -348,8 +348,11 @@ Status StoreCore::AppendAcknowledgement(StoreRows& rows, const AckOp& op, uint64
   r.set_outcome("acknowledged");
   r.set_message_id(disclosed->message_id());
   r.set_delivery_id(delivery);
-  r.set_sender(op.party);                // Who acknowledges ...
-  r.set_recipient(disclosed->sender());  // ... to whom the receipt is evidence.
+  // Who acknowledges, to whom the receipt is evidence: the party the delivery was made for.
+  r.set_sender(op.party);
+  r.set_on_behalf_of(disclosed->on_behalf_of());
+  r.set_recipient(disclosed->on_behalf_of().empty() ? disclosed->sender()
+                                                    : disclosed->on_behalf_of());
   r.set_sender_certificate_subject(op.certificate_subject);
   r.set_sender_certificate_fingerprint(op.certificate_fingerprint);
   r.set_subject_hash(disclosed->subject_hash());

@@ -158,6 +158,11 @@ TEST_F(AuditTest, FiltersMustBeKnownValuesAndPageTokensAreOpaque) {
   next.set_page_token(first.next_page_token());
   EXPECT_EQ(auditor->QueryDisclosures(next, &second).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  next = paged;
+  next.set_national_id(kValidFnr);  // Nor to a query about a person.
+  next.set_page_token(first.next_page_token());
+  EXPECT_EQ(auditor->QueryDisclosures(next, &second).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(AuditTest, OnlyAuditorsMayReadTheLogAndEveryReadIsInIt) {

@@ -468,6 +468,13 @@ TEST_P(StoreTest, DisclosuresOnAnotherPartysBehalfAreRecordedAndNotShownToTheSen
   ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &records).ok());
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].on_behalf_of(), "pst/pst");  // Read back, and so in the leaf.
+  // Its acknowledgement is evidence for PST, on whose behalf it was made, not for the sender.
+  ASSERT_EQ(
+      Ack("municipality/0301", {Read("municipality/0301").at(0).delivery_id}).newly_acknowledged,
+      1u);
+  EXPECT_EQ(Count("disclosures WHERE event = 'acknowledge' AND recipient = 'pst/pst' AND "
+                  "on_behalf_of = 'pst/pst'"),
+            1);
 }
 
 TEST_P(StoreTest, CommittedDataSurvivesReopen) {
