@@ -147,9 +147,9 @@ Status LoadConfigFile(const std::string& path, Config* c) {
   };
   auto size = [](size_t* out) -> Setter {
     return [out](const toml::node& v) -> std::string {
-      const std::optional<int64_t> n = v.value<int64_t>();
-      if (!v.is_integer() || !n || *n < 0) return "must be a whole number, 0 or more";
-      *out = static_cast<size_t>(*n);
+      const int64_t n = v.value_or(int64_t{-1});
+      if (!v.is_integer() || n < 0) return "must be a whole number, 0 or more";
+      *out = static_cast<size_t>(n);
       return "";
     };
   };

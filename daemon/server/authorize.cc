@@ -43,6 +43,18 @@ void RecordDenial(const ServiceContext& ctx, const Caller& caller, std::string_v
   });
 }
 
+// A registered caller refused: a security event, then the "deny" record, then `refused`.
+void ReportAndRecord(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+                     const Caller& caller, std::string_view rpc, const char* reason,
+                     const Status& refusal, std::function<void(const Status&)> refused) {
+  ctx.security->Report({.peer = call->peer(),
+                        .rpc = std::string(rpc),
+                        .reason = reason,
+                        .certificate = caller.certificate,
+                        .detail = refusal.message()});
+  RecordDenial(ctx, caller, rpc, refusal, std::move(refused));
+}
+
 }  // namespace
 
 Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call,
@@ -67,27 +79,17 @@ bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
     return false;
   }
   if (std::find(allowed.begin(), allowed.end(), caller->party.kind) != allowed.end()) return true;
-  const Status refusal{
-      Code::kPermissionDenied,
-      "a " + std::string(PartyKindName(caller->party.kind)) + " party may not use this call"};
-  ctx.security->Report({.peer = call->peer(),
-                        .rpc = std::string(rpc),
-                        .reason = kReasonKind,
-                        .certificate = caller->certificate,
-                        .detail = refusal.message()});
-  RecordDenial(ctx, *caller, rpc, refusal, std::move(refused));
+  ReportAndRecord(ctx, call, *caller, rpc, kReasonKind,
+                  {Code::kPermissionDenied, "a " + std::string(PartyKindName(caller->party.kind)) +
+                                                " party may not use this call"},
+                  std::move(refused));
   return false;
 }
 
 void Refuse(const ServiceContext& ctx, grpc::CallbackServerContext* call, const Caller& caller,
             std::string_view rpc, const Status& refusal,
             std::function<void(const Status&)> refused) {
-  ctx.security->Report({.peer = call->peer(),
-                        .rpc = std::string(rpc),
-                        .reason = kReasonRule,
-                        .certificate = caller.certificate,
-                        .detail = refusal.message()});
-  RecordDenial(ctx, caller, rpc, refusal, std::move(refused));
+  ReportAndRecord(ctx, call, caller, rpc, kReasonRule, refusal, std::move(refused));
 }
 
 grpc::ServerUnaryReactor* AuthorizeUnary(const ServiceContext& ctx,

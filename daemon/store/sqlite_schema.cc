@@ -138,13 +138,13 @@ CREATE INDEX disclosures_by_type ON disclosures (message_type);
 CREATE INDEX disclosures_by_outcome ON disclosures (outcome);
 )sql";
 
-// Migration i brings the schema from version i to i + 1, each in its own transaction. A new
-// migration is added here and, with the same number, in pg_schema.cc.
 // Version 6: the party on whose behalf a disclosure was made (DisclosureRecord.on_behalf_of).
 constexpr const char* kSchemaV6 = R"sql(
 ALTER TABLE disclosures ADD COLUMN on_behalf_of TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Migration i brings the schema from version i to i + 1, each in its own transaction. A new
+// migration is added here and, with the same number, in pg_schema.cc.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
                                        kSchemaV4, kSchemaV5, kSchemaV6};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,63 +63,68 @@ CallRecordOp Record(uint64_t i) {
   return op;
 }
 
-// Rows of about the record's size into a table with no log and no indexes, batched alike;
-// 0 if any statement fails.
-double BaselineRowsPerSecond(const fs::path& dir, uint64_t records, size_t batch) {
+// Opens `path` in WAL mode with synchronous=FULL and runs `setup`; null if that fails.
+std::unique_ptr<SqliteDb> OpenBaseline(const fs::path& path,
+                                       const std::function<Status(SqliteDb&)>& setup) {
   std::unique_ptr<SqliteDb> db;
-  if (!Check(SqliteDb::Open((dir / "baseline.db").string(), &db), "baseline open")) return 0;
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                          "CREATE TABLE rows (id INTEGER PRIMARY KEY, data BLOB)"}) {
-    if (!Check(db->Exec(sql), sql)) return 0;
+  if (!Check(SqliteDb::Open(path.string(), &db), "baseline open")) return nullptr;
+  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+    if (!Check(db->Exec(sql), sql)) return nullptr;
   }
-  const std::string data(260, 'x');
+  if (!Check(setup(*db), "baseline schema")) return nullptr;
+  return db;
+}
+
+// Rows/s of `insert(db, i)` for i in [0, records), `batch` to a durable transaction, as the
+// log is written; 0 if any statement fails.
+double BatchedRowsPerSecond(SqliteDb& db, uint64_t records, size_t batch,
+                            const std::function<SqliteStatement&(SqliteDb&, uint64_t)>& insert) {
   const auto start = Clock::now();
   for (uint64_t i = 0; i < records;) {
-    if (!Check(db->Run("BEGIN"), "baseline begin")) return 0;
+    if (!Check(db.Run("BEGIN"), "baseline begin")) return 0;
     for (size_t n = 0; n < batch && i < records; ++n, ++i) {
-      if (db->Prepare("INSERT INTO rows (data) VALUES (?)").BindBlob(1, data).Step() !=
-          SQLITE_DONE) {
-        std::fprintf(stderr, "baseline insert: %s\n", db->LastError().c_str());
+      if (insert(db, i).Step() != SQLITE_DONE) {
+        std::fprintf(stderr, "baseline insert: %s\n", db.LastError().c_str());
         return 0;
       }
     }
-    if (!Check(db->Run("COMMIT"), "baseline commit")) return 0;
+    if (!Check(db.Run("COMMIT"), "baseline commit")) return 0;
   }
   return static_cast<double>(records) / Seconds(start);
 }
 
+// Rows of about the record's size into a table with no log and no indexes.
+double BaselineRowsPerSecond(const fs::path& dir, uint64_t records, size_t batch) {
+  const auto db = OpenBaseline(dir / "baseline.db", [](SqliteDb& d) {
+    return d.Exec("CREATE TABLE rows (id INTEGER PRIMARY KEY, data BLOB)");
+  });
+  if (!db) return 0;
+  const std::string data(260, 'x');
+  return BatchedRowsPerSecond(
+      *db, records, batch, [&](SqliteDb & d, uint64_t) -> auto& {
+        return d.Prepare("INSERT INTO rows (data) VALUES (?)").BindBlob(1, data);
+      });
+}
+
 // SQLite's own floor for these appends: the same rows inserted by one SQL statement each into
-// the store's own disclosures table with all its indexes (the real schema, migrated), batched
-// alike, with no Merkle log, hashing or record building; 0 if any statement fails.
+// the store's own disclosures table with all its indexes (the real schema, migrated), with no
+// Merkle log, hashing or record building.
 double IndexedRowsPerSecond(const fs::path& dir, uint64_t records, size_t batch) {
-  std::unique_ptr<SqliteDb> db;
-  if (!Check(SqliteDb::Open((dir / "indexed.db").string(), &db), "indexed open")) return 0;
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
-    if (!Check(db->Exec(sql), sql)) return 0;
-  }
-  if (!Check(MigrateSqliteSchema(*db), "indexed schema")) return 0;
-  const auto start = Clock::now();
-  for (uint64_t i = 0; i < records;) {
-    if (!Check(db->Run("BEGIN"), "indexed begin")) return 0;
-    for (size_t n = 0; n < batch && i < records; ++n, ++i) {
-      const CallRecordOp r = Record(i);
-      auto& q = db->Prepare(
-          "INSERT INTO disclosures (id, occurred_at, event, outcome, message_id, sender, "
-          "recipient, subject_hash, message_type, legal_basis, legal_citation, handling, view, "
-          "content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
-          "instance, version) VALUES (?, ?, 'read', 'allow', '', ?, '', ?, '', '', '', '', '', "
-          "x'', ?, ?, ?, 'bench', '0')");
-      q.Bind(1, static_cast<int64_t>(i) + 1).Bind(2, static_cast<int64_t>(i));
-      q.Bind(3, r.party).BindBlob(4, r.subject_hash).Bind(5, r.reason);
-      q.Bind(6, r.certificate_subject).Bind(7, r.certificate_fingerprint);
-      if (q.Step() != SQLITE_DONE) {
-        std::fprintf(stderr, "indexed insert: %s\n", db->LastError().c_str());
-        return 0;
-      }
-    }
-    if (!Check(db->Run("COMMIT"), "indexed commit")) return 0;
-  }
-  return static_cast<double>(records) / Seconds(start);
+  const auto db = OpenBaseline(dir / "indexed.db", MigrateSqliteSchema);
+  if (!db) return 0;
+  return BatchedRowsPerSecond(
+      *db, records, batch, [](SqliteDb & d, uint64_t i) -> auto& {
+        const CallRecordOp r = Record(i);
+        auto& q = d.Prepare(
+            "INSERT INTO disclosures (id, occurred_at, event, outcome, message_id, sender, "
+            "recipient, subject_hash, message_type, legal_basis, legal_citation, handling, view, "
+            "content_hash, reason, sender_certificate_subject, sender_certificate_fingerprint, "
+            "instance, version) VALUES (?, ?, 'read', 'allow', '', ?, '', ?, '', '', '', '', '', "
+            "x'', ?, ?, ?, 'bench', '0')");
+        q.Bind(1, static_cast<int64_t>(i) + 1).Bind(2, static_cast<int64_t>(i));
+        q.Bind(3, r.party).BindBlob(4, r.subject_hash).Bind(5, r.reason);
+        return q.Bind(6, r.certificate_subject).Bind(7, r.certificate_fingerprint);
+      });
 }
 
 // Writes the whole log to `path` as `infoflyt audit export` does (binary format).

@@ -301,6 +301,7 @@ TEST(FullDiskTest, PostsFailRetryablyWhileTheDiskIsFullAndOperatorsAreTold) {
   EXPECT_NE(body.find("failing store: writes fail, nothing is receipted: "), std::string::npos)
       << body;
   EXPECT_EQ(MetricValue(daemon.Metrics(), "infoflyt_store_writes_failing"), 1);
+  EXPECT_GT(MetricValue(daemon.Metrics(), "infoflyt_commit_seconds_count"), 10);
   v1::Receipt again;
   EXPECT_FALSE(client->Post(ReleaseNotice("full-again"), &again).ok());
   EXPECT_EQ(CountOccurrences(daemon.Log(), "store: writes fail"), 1) << daemon.Log();
