@@ -137,6 +137,15 @@ grpc::Status ExchangeClient::GetMessageStatus(const std::string& message_id,
   return stub_->GetMessageStatus(&context, request, status);
 }
 
+grpc::Status ExchangeClient::GetReceiptEvidence(const std::string& message_id,
+                                                v1::ReceiptEvidence* evidence) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::GetMessageStatusRequest request;
+  request.set_message_id(message_id);
+  return stub_->GetReceiptEvidence(&context, request, evidence);
+}
+
 grpc::Status ExchangeClient::Flag(const v1::FlagRequest& request, v1::FlagRecord* flag) {
   grpc::ClientContext context;
   PrepareUnary(&context);

@@ -52,6 +52,8 @@ class ExchangeClient {
   grpc::Status Post(const v1::Envelope& envelope, v1::Receipt* receipt);
   grpc::Status Ack(const std::vector<uint64_t>& delivery_ids, v1::AckResponse* response);
   grpc::Status GetMessageStatus(const std::string& message_id, v1::MessageStatus* status);
+  // What the server says; receipt_verify.h checks it.
+  grpc::Status GetReceiptEvidence(const std::string& message_id, v1::ReceiptEvidence* evidence);
 
   // Streams deliveries (see SubscribeRequest) to `on_delivery` until it returns false, the
   // stream ends, or `context` is cancelled (context->TryCancel() from another thread).

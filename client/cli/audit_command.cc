@@ -10,8 +10,10 @@
 #include <sstream>
 #include <vector>
 
+#include "file_io.h"
 #include "log_file.h"
 #include "log_verify.h"
+#include "receipt_command.h"
 
 namespace infoflyt::cli {
 namespace {
@@ -34,23 +36,6 @@ int ReportLocal(const Status& status, Format format) {
                      format);
 }
 
-bool ReadFile(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return !in.bad();
-}
-
-// Writes exactly `bytes`: a note must stay byte for byte what was signed.
-bool WriteFile(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-  out.close();
-  return static_cast<bool>(out);
-}
-
 int CannotRead(const std::string& path, Format format) {
   return ReportLocal({Code::kNotFound, "cannot read " + path}, format);
 }
@@ -58,13 +43,6 @@ int CannotRead(const std::string& path, Format format) {
 int CannotWrite(const std::string& path) {
   std::cerr << "infoflyt: cannot write " << path << "\n";
   return kExitIoErr;
-}
-
-std::string Trim(const std::string& s) {
-  const char* kSpace = " \t\r\n";
-  const size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
 }
 
 // The verifier key to check against: the --key file if given (trusted), else the server's own
@@ -77,9 +55,7 @@ int ResolveKey(const AuditFlags& f, const std::string& server_key, Format format
     *trusted = false;
     return 0;
   }
-  std::string text;
-  if (!ReadFile(f.key_file, &text)) return CannotRead(f.key_file, format);
-  *key = Trim(text);
+  if (!ReadKeyFile(f.key_file, key)) return CannotRead(f.key_file, format);
   *trusted = true;
   if (!server_key.empty() && server_key != *key) {
     std::cerr << "infoflyt: warning: the server names a different log key (" << server_key
@@ -426,7 +402,7 @@ int RunVerify(const AuditFlags& f, Format format) {
   std::string key_text;
   std::string previous;
   if (!ReadFile(f.checkpoint_note, &note)) return CannotRead(f.checkpoint_note, format);
-  if (!ReadFile(f.key_file, &key_text)) return CannotRead(f.key_file, format);
+  if (!ReadKeyFile(f.key_file, &key_text)) return CannotRead(f.key_file, format);
   if (!f.previous_note.empty() && !ReadFile(f.previous_note, &previous)) {
     return CannotRead(f.previous_note, format);
   }
@@ -436,7 +412,7 @@ int RunVerify(const AuditFlags& f, Format format) {
     return ReportLocal({s.code(), f.log_file + ": " + s.message()}, format);
   }
   const client::VerifyResult r = client::VerifyLog(
-      entries, note, Trim(key_text),
+      entries, note, key_text,
       f.previous_note.empty() ? std::nullopt : std::optional<std::string_view>(previous));
   if (format == Format::kJson) {
     std::cout << "{\"ok\":" << (r.ok ? "true" : "false") << ",\"entries\":" << r.entries
@@ -540,12 +516,26 @@ void AddAuditCommands(CLI::App* audit, AuditFlags* f) {
       "Exit 0 if every entry matches its logged leaf and the signed root; 65 otherwise, naming\n"
       "the first bad entry. `infoflyt -o json audit verify ...` prints one object:\n"
       "{ok, entries, tree_size, first_bad_index, message}.");
+
+  auto* verify_receipt = named(audit->add_subcommand(
+      "verify-receipt",
+      "offline: check a receipt saved by `infoflyt status --evidence` (no server needed)"));
+  verify_receipt->add_option("file", f->evidence_file, "the saved evidence")->required();
+  add_key(verify_receipt, "the log's verifier key file, obtained independently")->required();
+  verify_receipt->footer(
+      "Prints, for each recipient, when it was delivered and acknowledged the message, proven\n"
+      "against one checkpoint signed by the key. Exit 0 if everything holds; 65 otherwise.");
 }
 
-bool AuditNeedsServer(const AuditFlags& flags) { return flags.command != "verify"; }
+bool AuditNeedsServer(const AuditFlags& flags) {
+  return flags.command != "verify" && flags.command != "verify-receipt";
+}
 
 int RunAuditCommand(client::ExchangeClient* client, const AuditFlags& flags, Format format) {
   if (flags.command == "verify") return RunVerify(flags, format);
+  if (flags.command == "verify-receipt") {
+    return VerifyReceiptFile(flags.evidence_file, flags.key_file, format);
+  }
   if (client == nullptr) return kExitSoftware;
   if (flags.command == "query") return RunQuery(*client, flags, format);
   if (flags.command == "subject") return RunSubject(*client, flags, format);

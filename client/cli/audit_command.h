@@ -1,5 +1,6 @@
-// `infoflyt audit query|subject|checkpoint|proof|export|verify`: the Audit service for auditor
-// parties, and the offline check of an exported log against the log's signed checkpoints.
+// `infoflyt audit query|subject|checkpoint|proof|export|verify|verify-receipt`: the Audit
+// service for auditor parties, the offline check of an exported log against the log's signed
+// checkpoints, and the offline check of a saved receipt (anyone's).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -45,12 +46,16 @@ struct AuditFlags {
   // verify
   std::string log_file;
   std::string checkpoint_note;
+
+  // verify-receipt (and key_file)
+  std::string evidence_file;
 };
 
 // Adds the audit subcommands to `audit`, binding into `flags`.
 void AddAuditCommands(CLI::App* audit, AuditFlags* flags);
 
-// True unless the parsed subcommand works offline (`verify`), so main can skip connecting.
+// True unless the parsed subcommand works offline (`verify`, `verify-receipt`), so main can
+// skip connecting.
 bool AuditNeedsServer(const AuditFlags& flags);
 
 // Runs the parsed subcommand and returns the exit code. `client` may be null if

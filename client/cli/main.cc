@@ -9,6 +9,7 @@
 #include "flag_command.h"
 #include "infoflyt_client.h"
 #include "output.h"
+#include "receipt_command.h"
 
 namespace {
 
@@ -115,6 +116,10 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "show who has received a message you sent");
   std::string message_id;
   status->add_option("message_id", message_id, "message id from the receipt")->required();
+  std::string evidence_out;
+  status->add_option("--evidence", evidence_out,
+                     "also save proof of each recipient's delivery and acknowledgement to FILE, "
+                     "for `infoflyt audit verify-receipt`");
 
   auto* audit = app.add_subcommand(
       "audit",
@@ -194,5 +199,8 @@ int main(int argc, char** argv) {
   const grpc::Status s = client->GetMessageStatus(message_id, &message_status);
   if (!s.ok()) return infoflyt::cli::ReportError(s, format);
   infoflyt::cli::PrintMessageStatus(message_status, format);
+  if (!evidence_out.empty()) {
+    return infoflyt::cli::SaveReceiptEvidence(*client, message_id, evidence_out, format);
+  }
   return 0;
 }

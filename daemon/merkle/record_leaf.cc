@@ -7,16 +7,20 @@
 
 namespace infoflyt::merkle {
 
-std::string RecordLeafBytes(const v1::DisclosureRecord& record) {
+std::string DeterministicBytes(const google::protobuf::MessageLite& message) {
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream out(&stream);
-    // Deterministic: field-number order; the record has no maps whose order could vary.
     out.SetSerializationDeterministic(true);
-    record.SerializeToCodedStream(&out);
+    message.SerializeToCodedStream(&out);
   }
   return bytes;
+}
+
+// The record has no maps, so its deterministic encoding is unique.
+std::string RecordLeafBytes(const v1::DisclosureRecord& record) {
+  return DeterministicBytes(record);
 }
 
 std::string RecordLeafHash(const v1::DisclosureRecord& record) {

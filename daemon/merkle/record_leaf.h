@@ -3,11 +3,16 @@
 // appends and proves, and by offline verifiers, which must recompute exactly the same bytes.
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <string>
 
 #include "infoflyt/v1/audit.pb.h"
 
 namespace infoflyt::merkle {
+
+// Protobuf's deterministic encoding of `message`: fields in number order, defaults omitted.
+std::string DeterministicBytes(const google::protobuf::MessageLite& message);
 
 std::string RecordLeafBytes(const v1::DisclosureRecord& record);
 // LeafHash(RecordLeafBytes(record)).

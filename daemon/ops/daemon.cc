@@ -310,7 +310,7 @@ Status Daemon::StartGrpc(std::string* bound) {
 }
 
 Status Daemon::BuildServer(const std::string& listen, std::string* bound) {
-  exchange_ = std::make_unique<ExchangeService>(services_);
+  exchange_ = std::make_unique<ExchangeService>(services_, log_publisher_.get());
   registry_ = std::make_unique<RegistryService>(services_);
   audit_ = std::make_unique<AuditService>(services_, log_publisher_.get());
   grpc::ServerBuilder builder;

@@ -4,7 +4,6 @@
 
 #include <asio/post.hpp>
 #include <deque>
-#include <future>
 
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -211,14 +210,8 @@ grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext
 Status AuditService::CheckpointFor(uint64_t tree_size, uint64_t covering,
                                    v1::SignedCheckpoint* out) const {
   StoredCheckpoint c;
-  Status s = ctx_.store->GetCheckpoint(tree_size, &c);
-  if (tree_size == 0 && (s.code() == Code::kNotFound || (s.ok() && c.tree_size < covering))) {
-    std::promise<std::pair<Status, StoredCheckpoint>> signed_one;
-    log_->Publish([&signed_one](const Status& st, const StoredCheckpoint& cp) {
-      signed_one.set_value({st, cp});
-    });
-    std::tie(s, c) = signed_one.get_future().get();
-  }
+  const Status s =
+      tree_size == 0 ? log_->Covering(covering, &c) : ctx_.store->GetCheckpoint(tree_size, &c);
   if (s.ok()) ToProto(c, log_->VerifierKey(), out);
   return s;
 }

@@ -1,6 +1,8 @@
 #include "server/exchange_service.h"
 
 #include <asio/post.hpp>
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -20,6 +22,7 @@ namespace infoflyt {
 namespace {
 
 constexpr int kMaxAckIds = 1000;
+constexpr size_t kRecordsPage = 1000;
 
 // Decides the flow under which `recipient` is given the message: the cited `basis`'s, or, for a
 // municipality the cited basis does not reach, an active flag's basis's as the flagging party's
@@ -366,6 +369,80 @@ grpc::ServerUnaryReactor* ExchangeService::GetMessageStatus(
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* ExchangeService::GetReceiptEvidence(
+    grpc::CallbackServerContext* call, const v1::GetMessageStatusRequest* request,
+    v1::ReceiptEvidence* response) {
+  const auto catalogs = ctx_.catalogs->Get();
+  Caller caller;
+  if (Status s = Authenticate(ctx_, call, *catalogs, "Exchange/GetReceiptEvidence", &caller);
+      !s.ok())
+    return FinishNow(call, s);
+  if (request->message_id().empty()) {
+    return FinishNow(call, Status::InvalidArgument({{"message_id", "is required"}}));
+  }
+  auto* reactor = call->DefaultReactor();
+  // Reads the store and may wait for a checkpoint to be signed: never on gRPC's thread.
+  asio::post(ctx_.executor, [this, reactor, request, response, party = caller.party.Key()] {
+    reactor->Finish(ToGrpcStatus(CollectEvidence(request->message_id(), party, response)));
+  });
+  return reactor;
+}
+
+Status ExchangeService::CollectEvidence(const std::string& message_id, const std::string& party,
+                                        v1::ReceiptEvidence* response) {
+  RecordFilter filter;
+  filter.message_id = message_id;
+  std::vector<v1::DisclosureRecord> records;
+  for (uint64_t from = 0;;) {
+    const size_t before = records.size();
+    if (Status s = ctx_.store->QueryRecords(filter, from, kRecordsPage, &records); !s.ok()) {
+      return s;
+    }
+    if (records.size() - before < kRecordsPage) break;
+    from = records.back().index() + 1;
+  }
+  // The recipients the caller may see, as GetMessageStatus shows them, and their
+  // acknowledgements.
+  std::map<std::string, v1::RecipientEvidence> by_party;
+  std::map<uint64_t, std::string> party_of_delivery;
+  uint64_t covering = 0;
+  for (const v1::DisclosureRecord& r : records) {
+    if (r.event() != "disclose" || r.outcome() != "disclosed") continue;
+    const bool own = r.sender() == party && r.on_behalf_of().empty();
+    if (!own && r.on_behalf_of() != party) continue;
+    *by_party[r.recipient()].mutable_disclosure()->mutable_record() = r;
+    party_of_delivery[r.delivery_id()] = r.recipient();
+    covering = std::max(covering, r.index() + 1);
+  }
+  if (by_party.empty()) {
+    return {Code::kNotFound, "message_id: no message with recipients this party may see"};
+  }
+  for (const v1::DisclosureRecord& r : records) {
+    if (r.event() != "acknowledge") continue;
+    auto delivered = party_of_delivery.find(r.delivery_id());
+    if (delivered == party_of_delivery.end()) continue;
+    *by_party[delivered->second].mutable_acknowledgement()->mutable_record() = r;
+    covering = std::max(covering, r.index() + 1);
+  }
+  StoredCheckpoint checkpoint;
+  if (Status s = log_->Covering(covering, &checkpoint); !s.ok()) return s;
+  response->set_checkpoint_note(checkpoint.note);
+  auto prove = [&](v1::ProvenRecord* proven) {
+    std::vector<std::string> path;
+    Status s = ctx_.store->InclusionProof(proven->record().index(), checkpoint.tree_size, &path);
+    for (std::string& h : path) proven->add_inclusion_proof(std::move(h));
+    return s;
+  };
+  for (auto& [recipient, evidence] : by_party) {
+    if (Status s = prove(evidence.mutable_disclosure()); !s.ok()) return s;
+    if (evidence.has_acknowledgement()) {
+      if (Status s = prove(evidence.mutable_acknowledgement()); !s.ok()) return s;
+    }
+    *response->add_recipients() = std::move(evidence);
+  }
+  return Status::Ok();
 }
 
 }  // namespace infoflyt

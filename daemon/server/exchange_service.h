@@ -1,4 +1,5 @@
-// The Exchange gRPC service (callback API): Post, Subscribe, Ack, GetMessageStatus.
+// The Exchange gRPC service (callback API): Post, Subscribe, Ack, GetMessageStatus,
+// GetReceiptEvidence.
 #pragma once
 
 #include <asio/any_io_executor.hpp>
@@ -8,6 +9,7 @@
 #include "core/ack_deadlines.h"
 #include "core/catalogs.h"
 #include "infoflyt/v1/exchange.grpc.pb.h"
+#include "server/log_publisher.h"
 #include "server/metrics.h"
 #include "server/peer_identity.h"
 #include "server/security_events.h"
@@ -38,7 +40,9 @@ struct ServiceContext {
 
 class ExchangeService final : public v1::Exchange::CallbackService {
  public:
-  explicit ExchangeService(ServiceContext context) : ctx_(std::move(context)) {}
+  // `log` signs the checkpoints receipt evidence is proven against.
+  ExchangeService(ServiceContext context, LogPublisher* log)
+      : ctx_(std::move(context)), log_(log) {}
 
   grpc::ServerUnaryReactor* Post(grpc::CallbackServerContext* call, const v1::PostRequest* request,
                                  v1::Receipt* receipt) override;
@@ -49,6 +53,9 @@ class ExchangeService final : public v1::Exchange::CallbackService {
   grpc::ServerUnaryReactor* GetMessageStatus(grpc::CallbackServerContext* call,
                                              const v1::GetMessageStatusRequest* request,
                                              v1::MessageStatus* response) override;
+  grpc::ServerUnaryReactor* GetReceiptEvidence(grpc::CallbackServerContext* call,
+                                               const v1::GetMessageStatusRequest* request,
+                                               v1::ReceiptEvidence* response) override;
 
  private:
   // Validates and routes; on success fills `message`.
@@ -60,7 +67,12 @@ class ExchangeService final : public v1::Exchange::CallbackService {
                         const v1::PostRequest& request, grpc::ServerUnaryReactor* reactor,
                         v1::Receipt* receipt, std::shared_ptr<void> in_flight);
 
+  // Fills `response` for GetReceiptEvidence; reads the store and may wait for a checkpoint.
+  Status CollectEvidence(const std::string& message_id, const std::string& party,
+                         v1::ReceiptEvidence* response);
+
   ServiceContext ctx_;
+  LogPublisher* const log_;
 };
 
 }  // namespace infoflyt

@@ -1,5 +1,8 @@
 #include "server/log_publisher.h"
 
+#include <future>
+#include <utility>
+
 #include "base/log.h"
 
 namespace infoflyt {
@@ -57,6 +60,17 @@ void LogPublisher::Publish(Done done) {
     }
     if (done) done(done_op.status, done_op.checkpoint);
   });
+}
+
+Status LogPublisher::Covering(uint64_t records, StoredCheckpoint* out) {
+  Status s = store_->GetCheckpoint(0, out);
+  if (s.code() != Code::kNotFound && (!s.ok() || out->tree_size >= records)) return s;
+  std::promise<std::pair<Status, StoredCheckpoint>> signed_one;
+  Publish([&signed_one](const Status& st, const StoredCheckpoint& cp) {
+    signed_one.set_value({st, cp});
+  });
+  std::tie(s, *out) = signed_one.get_future().get();
+  return s;
 }
 
 }  // namespace infoflyt

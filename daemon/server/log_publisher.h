@@ -42,6 +42,9 @@ class LogPublisher {
   // Signs a checkpoint of the log as it stands (or returns the latest if it has not grown).
   // `done` runs on the committer thread and must not block.
   void Publish(Done done);
+  // The latest checkpoint if it holds at least `records` records, else a new one signed now;
+  // blocks until it is durable, so call it from a store-reading thread, never the committer's.
+  Status Covering(uint64_t records, StoredCheckpoint* out);
 
   // The log's public key in note verifier-key format.
   std::string VerifierKey() const { return signer_->VerifierKey(); }

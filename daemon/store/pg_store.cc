@@ -592,7 +592,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
   return Status::Ok();
 }
 
-Status PgStore::GetMessageState(std::string_view message_id, std::string_view sender,
+Status PgStore::GetMessageState(std::string_view message_id, std::string_view party,
                                 MessageState* out) {
   PgResult q;
   if (Status s = Read([&](PgConn& r) {
@@ -600,14 +600,17 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view se
             "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
             "d.ack_deadline, d.escalated_at FROM messages m "
             "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
-            "AND x.on_behalf_of = '' JOIN deliveries d ON d.id = x.delivery_id "
-            "WHERE m.message_id = $1 AND m.sender = $2 ORDER BY d.recipient",
-            {PgParam::Text(message_id), PgParam::Text(sender)}, &q);
+            "JOIN deliveries d ON d.id = x.delivery_id WHERE m.message_id = $1 "
+            "AND ((m.sender = $2 AND x.on_behalf_of = '') OR x.on_behalf_of = $2) "
+            "ORDER BY d.recipient",
+            {PgParam::Text(message_id), PgParam::Text(party)}, &q);
       });
       !s.ok()) {
     return s;
   }
-  if (q.rows() == 0) return {Code::kNotFound, "message_id: no such message from this party"};
+  if (q.rows() == 0) {
+    return {Code::kNotFound, "message_id: no message with recipients this party may see"};
+  }
   MessageState state;
   state.message_id = std::string(message_id);
   for (int i = 0; i < q.rows(); ++i) {
@@ -695,6 +698,7 @@ Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t 
     return "$" + std::to_string(params.size());
   };
   if (!f.subject_hash.empty()) sql += " AND subject_hash = " + bind(PgParam::Bytes(f.subject_hash));
+  if (!f.message_id.empty()) sql += " AND message_id = " + bind(PgParam::Text(f.message_id));
   if (!f.party.empty()) {
     const std::string p = bind(PgParam::Text(f.party));
     sql += " AND (sender = " + p + " OR recipient = " + p + ")";

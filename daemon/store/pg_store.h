@@ -74,7 +74,7 @@ class PgStore final : public Store {
   const std::vector<DurabilitySetting>& durability() const override { return durability_; }
   Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
                         std::vector<StoredDelivery>* out) override;
-  Status GetMessageState(std::string_view message_id, std::string_view sender,
+  Status GetMessageState(std::string_view message_id, std::string_view party,
                          MessageState* out) override;
   Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
                    std::vector<FlagInfo>* out) override;

@@ -584,7 +584,7 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
   return rc == SQLITE_DONE ? Status::Ok() : r.Failure("reading deliveries");
 }
 
-Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view sender,
+Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view party,
                                     MessageState* out) {
   ReaderPool::Lease lease;
   if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
@@ -593,9 +593,9 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
       "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
       "d.ack_deadline, d.escalated_at FROM messages m "
       "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
-      "AND x.on_behalf_of = '' JOIN deliveries d ON d.id = x.delivery_id "
-      "WHERE m.message_id = ? AND m.sender = ? ORDER BY d.recipient");
-  q.Bind(1, message_id).Bind(2, sender);
+      "JOIN deliveries d ON d.id = x.delivery_id WHERE m.message_id = ? "
+      "AND ((m.sender = ? AND x.on_behalf_of = '') OR x.on_behalf_of = ?) ORDER BY d.recipient");
+  q.Bind(1, message_id).Bind(2, party).Bind(3, party);
   MessageState state;
   state.message_id = std::string(message_id);
   int rc;
@@ -613,7 +613,7 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   q.Reset();
   if (rc != SQLITE_DONE) return r.Failure("reading message status");
   if (state.recipients.empty())
-    return {Code::kNotFound, "message_id: no such message from this party"};
+    return {Code::kNotFound, "message_id: no message with recipients this party may see"};
   *out = std::move(state);
   return Status::Ok();
 }
@@ -686,6 +686,7 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
       "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
       "version, on_behalf_of FROM disclosures WHERE id > ?";
   if (!f.subject_hash.empty()) sql += " AND subject_hash = ?";
+  if (!f.message_id.empty()) sql += " AND message_id = ?";
   if (!f.party.empty()) sql += " AND (sender = ? OR recipient = ?)";
   if (!f.legal_basis.empty()) sql += " AND legal_basis = ?";
   if (!f.message_type.empty()) sql += " AND message_type = ?";
@@ -699,6 +700,7 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
   int i = 1;
   q.Bind(i++, static_cast<int64_t>(from_index));
   if (!f.subject_hash.empty()) q.BindBlob(i++, f.subject_hash);
+  if (!f.message_id.empty()) q.Bind(i++, f.message_id);
   if (!f.party.empty()) {
     q.Bind(i, f.party).Bind(i + 1, f.party);
     i += 2;

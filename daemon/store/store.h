@@ -203,6 +203,7 @@ struct LogEntry {
 // Disclosure-record filters; empty or unset fields match everything.
 struct RecordFilter {
   std::string subject_hash;
+  std::string message_id;
   std::string party;  // Sender or recipient.
   std::string legal_basis;
   std::string message_type;
@@ -307,8 +308,9 @@ class Store {
   // Records in the log as of the last commit.
   virtual uint64_t LogSize() const = 0;
 
-  // NOT_FOUND unless `message_id` exists and was sent by `sender`.
-  virtual Status GetMessageState(std::string_view message_id, std::string_view sender,
+  // The recipients of `message_id` that `party` may see: if it sent the message, those its own
+  // basis reached; and those disclosed to on its behalf (on_behalf_of). NOT_FOUND if none.
+  virtual Status GetMessageState(std::string_view message_id, std::string_view party,
                                  MessageState* out) = 0;
 };
 

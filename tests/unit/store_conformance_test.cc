@@ -458,6 +458,10 @@ TEST_P(StoreTest, DisclosuresOnAnotherPartysBehalfAreRecordedAndNotShownToTheSen
   ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
   ASSERT_EQ(state.recipients.size(), 1u);
   EXPECT_EQ(state.recipients[0].party, "police/oslo");
+  // The party it was made for sees it, and only it.
+  ASSERT_TRUE(store_->GetMessageState("m1", "pst/pst", &state).ok());
+  ASSERT_EQ(state.recipients.size(), 1u);
+  EXPECT_EQ(state.recipients[0].party, "municipality/0301");
   const PostOp again = Post(Message("m1-again", "k1", {"police/oslo"}));
   EXPECT_TRUE(again.receipt.duplicate);
   EXPECT_EQ(again.receipt.recipients, std::vector<std::string>{"police/oslo"});
@@ -468,6 +472,11 @@ TEST_P(StoreTest, DisclosuresOnAnotherPartysBehalfAreRecordedAndNotShownToTheSen
   ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &records).ok());
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[0].on_behalf_of(), "pst/pst");  // Read back, and so in the leaf.
+  records.clear();
+  filter = {};
+  filter.message_id = "m1";
+  ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &records).ok());
+  EXPECT_EQ(records.size(), 3u);  // Two disclosures, one refusal.
   // Its acknowledgement is evidence for PST, on whose behalf it was made, not for the sender.
   ASSERT_EQ(
       Ack("municipality/0301", {Read("municipality/0301").at(0).delivery_id}).newly_acknowledged,
