@@ -208,6 +208,14 @@ grpc::Status ExchangeClient::GetCheckpoint(uint64_t tree_size, v1::SignedCheckpo
   return audit_->GetCheckpoint(&context, request, checkpoint);
 }
 
+grpc::Status ExchangeClient::GetPolicyText(const std::string& sha256_hex, v1::PolicyText* text) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  v1::GetPolicyTextRequest request;
+  request.set_sha256(sha256_hex);
+  return audit_->GetPolicyText(&context, request, text);
+}
+
 grpc::Status ExchangeClient::GetInclusionProof(uint64_t index, uint64_t tree_size,
                                                v1::InclusionProof* proof) {
   grpc::ClientContext context;

@@ -392,6 +392,26 @@ int RunExport(client::ExchangeClient& client, const AuditFlags& f, Format format
   return kExitOk;
 }
 
+int RunPolicyText(client::ExchangeClient& client, const AuditFlags& f, Format format) {
+  v1::PolicyText text;
+  if (grpc::Status s = client.GetPolicyText(f.policy_sha256, &text); !s.ok()) {
+    return ReportError(s, format);
+  }
+  if (f.policy_out.empty()) {
+    std::cout << text.text();
+    return kExitOk;
+  }
+  if (!WriteFile(f.policy_out, text.text())) return CannotWrite(f.policy_out);
+  if (format == Format::kJson) {
+    std::cout << "{\"name\":" << JsonQuote(text.name()) << ",\"out\":" << JsonQuote(f.policy_out)
+              << "}" << std::endl;
+  } else {
+    std::cout << "wrote " << text.name() << " (" << text.text().size() << " bytes) to "
+              << f.policy_out << std::endl;
+  }
+  return kExitOk;
+}
+
 int RunVerify(const AuditFlags& f, Format format) {
   client::LogFormat log_format;
   if (f.format.empty() ? !client::LogFormatFromPath(f.log_file, &log_format)
@@ -503,6 +523,13 @@ void AddAuditCommands(CLI::App* audit, AuditFlags* f) {
                          "also fetch the checkpoint at --to (default: latest), write its note "
                          "to FILE and export exactly up to its size");
 
+  auto* policy_text = named(audit->add_subcommand(
+      "policy-text", "fetch a text of the rules a \"policy\" record names by its SHA-256"));
+  policy_text->add_option("sha256", f->policy_sha256, "the hash, as the record gives it")
+      ->required();
+  policy_text->add_option("--out", f->policy_out, "write it, byte for byte, to FILE (default: "
+                                                  "standard output)");
+
   auto* verify = named(audit->add_subcommand(
       "verify", "offline: check an export against a signed checkpoint (no server needed)"));
   verify->add_option("--log", f->log_file, "export file (.jsonl or .pb)")->required();
@@ -542,6 +569,7 @@ int RunAuditCommand(client::ExchangeClient* client, const AuditFlags& flags, For
   if (flags.command == "checkpoint") return RunCheckpoint(*client, flags, format);
   if (flags.command == "proof") return RunProof(*client, flags, format);
   if (flags.command == "export") return RunExport(*client, flags, format);
+  if (flags.command == "policy-text") return RunPolicyText(*client, flags, format);
   return Usage("audit: unknown subcommand");
 }
 

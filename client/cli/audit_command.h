@@ -1,5 +1,5 @@
-// `infoflyt audit query|subject|checkpoint|proof|export|verify|verify-receipt`: the Audit
-// service for auditor parties, the offline check of an exported log against the log's signed
+// `infoflyt audit query|subject|checkpoint|proof|export|policy-text|verify|verify-receipt`: the
+// Audit service for auditor parties, the offline check of an exported log against the log's signed
 // checkpoints, and the offline check of a saved receipt (anyone's).
 #pragma once
 
@@ -49,6 +49,10 @@ struct AuditFlags {
 
   // verify-receipt (and key_file)
   std::string evidence_file;
+
+  // policy-text
+  std::string policy_sha256;
+  std::string policy_out;
 };
 
 // Adds the audit subcommands to `audit`, binding into `flags`.

@@ -18,7 +18,7 @@ using infoflyt::cli::Format;
 const char* kFooter = R"(Connection settings may come from the environment: INFOFLYT_SERVER,
 INFOFLYT_CERT, INFOFLYT_KEY, INFOFLYT_CA, INFOFLYT_SERVER_NAME.
 Exit codes: 0 ok, 64 usage, 65 invalid input (or failed verification), 66 not found,
-69 unavailable, 70 internal error, 74 cannot write a file, 75 timeout,
+69 unavailable, 70 internal error, 74 cannot write a file, 75 timeout or try again,
 76 precondition failed, 77 not permitted.)";
 
 struct Globals {

@@ -95,6 +95,7 @@ int ExitCodeFor(const grpc::Status& status) {
     case grpc::StatusCode::UNAVAILABLE:
       return kExitUnavailable;
     case grpc::StatusCode::DEADLINE_EXCEEDED:
+    case grpc::StatusCode::ABORTED:  // e.g. the rules changed while a post was decided.
       return kExitTempFail;
     case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::ALREADY_EXISTS:

@@ -22,7 +22,7 @@ enum ExitCode {
   kExitUnavailable = 69,  // EX_UNAVAILABLE: server unreachable or UNAVAILABLE.
   kExitSoftware = 70,     // EX_SOFTWARE: INTERNAL and anything unexpected.
   kExitIoErr = 74,        // EX_IOERR: a file could not be written.
-  kExitTempFail = 75,     // EX_TEMPFAIL: DEADLINE_EXCEEDED.
+  kExitTempFail = 75,     // EX_TEMPFAIL: DEADLINE_EXCEEDED, ABORTED: try again.
   kExitProtocol = 76,     // EX_PROTOCOL: FAILED_PRECONDITION (e.g. idempotency key reused).
   kExitNoPerm = 77,       // EX_NOPERM: UNAUTHENTICATED or PERMISSION_DENIED.
 };

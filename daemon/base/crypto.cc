@@ -1,5 +1,6 @@
 #include "base/crypto.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -44,6 +45,20 @@ std::string ToHex(std::string_view bytes) {
     hex.push_back(kDigits[c & 0xf]);
   }
   return hex;
+}
+
+bool FromHex(std::string_view hex, std::string* bytes) {
+  if (hex.size() % 2 != 0) return false;
+  std::string out(hex.size() / 2, '\0');
+  size_t written = 0;
+  const std::string text(hex);  // OpenSSL wants it NUL-terminated.
+  if (OPENSSL_hexstr2buf_ex(reinterpret_cast<unsigned char*>(out.data()), out.size(), &written,
+                            text.c_str(), '\0') != 1 ||
+      written != out.size()) {
+    return false;
+  }
+  *bytes = std::move(out);
+  return true;
 }
 
 std::string RandomBytes(size_t n) {

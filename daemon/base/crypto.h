@@ -12,6 +12,8 @@ std::string Sha256(std::string_view data);
 std::string HmacSha256(std::string_view key, std::string_view data);
 // Lower-case hex.
 std::string ToHex(std::string_view bytes);
+// The bytes `hex` spells (upper or lower case, no separators); false if it is not hex.
+bool FromHex(std::string_view hex, std::string* bytes);
 // `n` bytes from the OpenSSL CSPRNG.
 std::string RandomBytes(size_t n);
 // An RFC 9562 version 7 UUID (Unix milliseconds, then random bits) in canonical text form.

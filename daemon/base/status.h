@@ -17,6 +17,7 @@ enum class Code {
   kPermissionDenied = 7,
   kResourceExhausted = 8,
   kFailedPrecondition = 9,
+  kAborted = 10,  // A conflict with a concurrent change; retry.
   kInternal = 13,
   kUnavailable = 14,
   kUnauthenticated = 16,

@@ -2,8 +2,11 @@
 // A snapshot is immutable; a reload builds a new one and swaps it in whole.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include "core/legal_basis.h"
 #include "core/parties.h"
@@ -15,6 +18,11 @@ struct Catalogs {
   Places places;
   PartyRegistry parties;
   LegalBasisCatalogue legal_bases;
+  // What they were parsed from, by name ("legal-bases", "parties", ...): the texts a "policy"
+  // record keeps, so an auditor can read the rules that governed any disclosure.
+  std::vector<std::pair<std::string, std::string>> sources;
+  // Which recorded rules these are (PolicyOp.generation); messages decided under them carry it.
+  uint64_t policy = 0;
 };
 
 // The current snapshot, shared by all calls; a call keeps the snapshot it started with.

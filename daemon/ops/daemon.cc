@@ -7,6 +7,7 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
+#include <asio/post.hpp>
 #include <prometheus/text_serializer.h>
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
@@ -14,6 +15,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <future>
 #include <limits>
 
 #include "base/clock.h"
@@ -93,7 +95,7 @@ Daemon::~Daemon() {
   committer_.reset();  // Commits what is queued.
 }
 
-Status Daemon::LoadCatalogs(std::shared_ptr<const Catalogs>* out) const {
+Status Daemon::LoadCatalogs(std::shared_ptr<Catalogs>* out) const {
   std::string municipalities;
   std::string districts;
   std::string parties;
@@ -114,8 +116,37 @@ Status Daemon::LoadCatalogs(std::shared_ptr<const Catalogs>* out) const {
     return s;
   }
   if (Status s = LegalBasisCatalogue::Parse(bases, &catalogs->legal_bases); !s.ok()) return s;
+  std::string overrides;
+  for (const auto& [number, district] : config_.district_overrides) {
+    overrides += number + " = \"" + district + "\"\n";
+  }
+  catalogs->sources = {{"legal-bases", std::move(bases)},
+                       {"parties", std::move(parties)},
+                       {"municipalities", std::move(municipalities)},
+                       {"police-districts", std::move(districts)}};
+  if (!overrides.empty()) catalogs->sources.emplace_back("district-overrides", overrides);
   *out = std::move(catalogs);
   return Status::Ok();
+}
+
+void Daemon::RecordPolicy(std::shared_ptr<Catalogs> catalogs, std::function<void(Status)> done) {
+  PolicyOp op;
+  op.generation = catalogs->policy = ++policy_generation_;
+  for (const auto& [name, text] : catalogs->sources) op.texts.push_back({name, text, ""});
+  committer_->Submit(std::move(op), [this, catalogs = std::move(catalogs),
+                                     done = std::move(done)](WriteOp& w) {
+    const auto& recorded = std::get<PolicyOp>(w);
+    if (recorded.status.ok()) {
+      std::string hashes;
+      for (const PolicyText& t : recorded.texts) {
+        hashes += " " + t.name + "=" + ToHex(t.sha256).substr(0, 16);
+      }
+      LogInfo("rules in force recorded as log record " + std::to_string(recorded.index) + ":" +
+              hashes);
+      catalogs_->Set(catalogs);
+    }
+    done(recorded.status);
+  });
 }
 
 Status Daemon::LoadSubjectKey(std::string* key) const {
@@ -500,13 +531,13 @@ Status Daemon::MigrateOnly() {
 Status Daemon::Start() {
   if (Status s = CheckConfig(config_); !s.ok()) return s;
   LogOpenFilesLimit(config_);
-  std::shared_ptr<const Catalogs> catalogs;
+  std::shared_ptr<Catalogs> catalogs;
   if (Status s = LoadCatalogs(&catalogs); !s.ok()) return s;
   LogInfo("loaded " + std::to_string(catalogs->places.all().size()) + " municipalities in " +
           std::to_string(catalogs->places.Districts().size()) + " police districts, " +
           std::to_string(catalogs->parties.size()) + " parties, " +
           std::to_string(catalogs->legal_bases.Ids().size()) + " legal bases");
-  catalogs_ = std::make_unique<CatalogsHolder>(std::move(catalogs));
+  catalogs_ = std::make_unique<CatalogsHolder>(nullptr);  // In force once recorded (below).
   std::string subject_key;
   if (Status s = LoadSubjectKey(&subject_key); !s.ok()) return s;
 
@@ -528,6 +559,12 @@ Status Daemon::Start() {
                           config_.checkpoint_records},
       std::move(log_key), store_.get(), committer_.get(), io_.get_executor());
   log_publisher_ready_.store(log_publisher_.get());
+  // No rule is applied before it is on the record.
+  std::promise<Status> recorded;
+  RecordPolicy(std::move(catalogs), [&recorded](Status s) { recorded.set_value(std::move(s)); });
+  if (Status s = recorded.get_future().get(); !s.ok()) {
+    return {s.code(), "recording the rules in force: " + s.message()};
+  }
   if (Status s = CheckSharedKeys(subject_key); !s.ok()) return s;
   LogInfo(
       "disclosure log origin=" + config_.log_origin + " size=" + std::to_string(store_->LogSize()) +
@@ -618,14 +655,21 @@ void Daemon::OnSignal(int signal) {
 }
 
 void Daemon::Reload() {
-  std::shared_ptr<const Catalogs> next;
+  std::shared_ptr<Catalogs> next;
   if (Status s = LoadCatalogs(&next); !s.ok()) {
     LogError("SIGHUP reload failed, keeping the running configuration: " + s.message());
     return;
   }
-  catalogs_->Set(std::move(next));
-  LogInfo("SIGHUP: reloaded places, parties and legal bases");
-  EndUntrustedStreams();  // Parties removed, certificates denied.
+  RecordPolicy(std::move(next), [this](const Status& s) {
+    if (!s.ok()) {
+      LogError("SIGHUP reload failed, keeping the running configuration: the new rules could "
+               "not be recorded: " + s.message());
+      return;
+    }
+    LogInfo("SIGHUP: reloaded places, parties and legal bases");
+    // Parties removed, certificates denied; not on the committer's thread.
+    asio::post(io_, [this] { EndUntrustedStreams(); });
+  });
 }
 
 void Daemon::Wait() {

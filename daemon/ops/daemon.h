@@ -9,6 +9,7 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/thread_pool.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -48,7 +49,11 @@ class Daemon {
   Status MigrateOnly();
 
  private:
-  Status LoadCatalogs(std::shared_ptr<const Catalogs>* out) const;
+  Status LoadCatalogs(std::shared_ptr<Catalogs>* out) const;
+  // Records `catalogs` as the rules in force (a "policy" record keeping their texts) and, once
+  // that is durable, puts them in force; then `done`, on the committer's thread. Until then,
+  // and if recording fails, the rules in force stay as they were.
+  void RecordPolicy(std::shared_ptr<Catalogs> catalogs, std::function<void(Status)> done);
   Status LoadSubjectKey(std::string* key) const;
   // The configured backend, its schema brought up to date.
   Status OpenStore();
@@ -115,6 +120,7 @@ class Daemon {
   bool handshake_trust_failed_ = false;  // The TrustPublisher's thread only.
   Health health_;
   std::unique_ptr<CatalogsHolder> catalogs_;
+  uint64_t policy_generation_ = 0;  // Of the rules recorded last; the signal thread's.
   std::unique_ptr<PeerAuthenticator> authenticator_;
   std::unique_ptr<Store> store_;
   PgStore* pg_store_ = nullptr;  // store_, if it is PostgreSQL.

@@ -76,7 +76,7 @@ bool ParsePageToken(std::string_view key, std::string_view query, std::string_vi
 
 // The message types records carry: the bodies of the API, escalations, and the registry's.
 bool IsRecordedMessageType(const std::string& type) {
-  if (type == "escalation_notice" || type == kFlagMessageType) return true;
+  if (type == "escalation_notice" || type == kFlagMessageType || type == "policy") return true;
   const auto* field = v1::Envelope::descriptor()->FindFieldByName(type);
   return field != nullptr && field->containing_oneof() != nullptr;
 }
@@ -99,7 +99,7 @@ std::string FilterProblem(const Catalogs& catalogs, std::string_view name,
   if (name == "message_type") {
     return IsRecordedMessageType(value) ? ""
                                         : "must be release_notice, return_notice, case_update, "
-                                          "concern_report, escalation_notice or flag";
+                                          "concern_report, escalation_notice, flag or policy";
   }
   for (const char* outcome : {"disclosed", "refused", "read", "recorded", "acknowledged"}) {
     if (value == outcome) return "";
@@ -421,6 +421,23 @@ grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
         });
       });
   return stream;
+}
+
+grpc::ServerUnaryReactor* AuditService::GetPolicyText(grpc::CallbackServerContext* call,
+                                                      const v1::GetPolicyTextRequest* request,
+                                                      v1::PolicyText* response) {
+  std::string sha256;
+  if (request->sha256().size() != 64 || !FromHex(request->sha256(), &sha256)) {
+    return FinishNow(call, Status::InvalidArgument({{"sha256", "must be 64 hex digits"}}));
+  }
+  return RecordedRead(call, "", "GetPolicyText sha256=" + ToHex(sha256),
+                      [this, sha256, response] {
+                        PolicyText text;
+                        if (Status s = ctx_.store->GetPolicyText(sha256, &text); !s.ok()) return s;
+                        response->set_name(text.name);
+                        response->set_text(text.text);
+                        return Status::Ok();
+                      });
 }
 
 }  // namespace infoflyt

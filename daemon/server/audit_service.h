@@ -31,6 +31,9 @@ class AuditService final : public v1::Audit::CallbackService {
                                                 v1::ConsistencyProof* response) override;
   grpc::ServerWriteReactor<v1::LogEntry>* ExportLog(grpc::CallbackServerContext* call,
                                                     const v1::ExportLogRequest* request) override;
+  grpc::ServerUnaryReactor* GetPolicyText(grpc::CallbackServerContext* call,
+                                          const v1::GetPolicyTextRequest* request,
+                                          v1::PolicyText* response) override;
 
   // The checkpoint of `tree_size`, or, if 0, the latest one covering at least `covering`
   // records (signing a new one if needed). Blocks for at most one commit.

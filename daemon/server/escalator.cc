@@ -133,6 +133,7 @@ bool Escalator::Build(const Catalogs& catalogs, const OverdueDelivery& o, Escala
   NewMessage& m = op->escalation;
   m.message_id = NewUuidV7();
   m.event = "escalate";
+  m.policy = catalogs.policy;
   m.sender = kSender;
   // One escalation per delivery, also as a unique key in the store.
   m.idempotency_key = "escalation-" + std::to_string(o.delivery_id);

@@ -167,6 +167,7 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   const LegalBasis& basis = *catalogs.legal_bases.Find(envelope.legal_basis());  // Validated.
   const std::optional<int64_t> ack_deadline = ctx_.ack_deadlines.For(envelope, NowMicros());
   message->message_id = NewUuidV7();
+  message->policy = catalogs.policy;
   message->sender = caller.party.Key();
   message->idempotency_key = envelope.idempotency_key();
   message->request_hash = Sha256(envelope.SerializeAsString());

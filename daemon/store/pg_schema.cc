@@ -169,10 +169,21 @@ constexpr const char* kSchemaV6 = R"sql(
 ALTER TABLE disclosures ADD COLUMN on_behalf_of text NOT NULL DEFAULT '';
 )sql";
 
+// Version 7, as SQLite's: the texts of the rules each "policy" record names, kept for ever (the
+// daemon role may only insert them).
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE policy_texts (
+  sha256 bytea PRIMARY KEY,
+  name text NOT NULL,
+  body bytea NOT NULL,
+  first_recorded_at bigint NOT NULL
+);
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in sqlite_schema.cc.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4, kSchemaV5, kSchemaV6};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                       kSchemaV5, kSchemaV6, kSchemaV7};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // The advisory lock that makes daemons opening one database migrate it one at a time.
@@ -204,10 +215,10 @@ BEGIN
      pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'disclosures'::regclass), 'USAGE')
   THEN
     REVOKE ALL ON schema_version, messages, deliveries, disclosures, flags, merkle_nodes,
-      checkpoints, log_head, shared_keys FROM infoflyt_daemon;
+      checkpoints, log_head, shared_keys, policy_texts FROM infoflyt_daemon;
     GRANT SELECT ON schema_version TO infoflyt_daemon;
-    GRANT SELECT, INSERT ON messages, disclosures, merkle_nodes, checkpoints, shared_keys
-      TO infoflyt_daemon;
+    GRANT SELECT, INSERT ON messages, disclosures, merkle_nodes, checkpoints, shared_keys,
+      policy_texts TO infoflyt_daemon;
     GRANT SELECT, INSERT, UPDATE ON deliveries, flags TO infoflyt_daemon;
     GRANT SELECT, UPDATE ON log_head TO infoflyt_daemon;
   END IF;

@@ -395,6 +395,14 @@ class PgStore::Rows final : public StoreRows {
     return FindFlagIn(w_, flag_id, after);
   }
 
+  Status KeepPolicyText(const PolicyText& t, int64_t now) override {
+    return w_.Send(
+        "INSERT INTO policy_texts (sha256, name, body, first_recorded_at) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (sha256) DO NOTHING",
+        {PgParam::Bytes(t.sha256), PgParam::Text(t.name), PgParam::Bytes(t.text),
+         PgParam::Int(now)});
+  }
+
   Status FindFlag(std::string_view flag_id, std::optional<FlagInfo>* flag) override {
     return FindFlagIn(w_, flag_id, flag);
   }
@@ -739,6 +747,20 @@ Status PgStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
   for (int i = 0; i < q.rows(); ++i) {
     out->push_back({RecordFromColumns(PgRow(q, i)), q.Text(i, kRecordColumns)});
   }
+  return Status::Ok();
+}
+
+Status PgStore::GetPolicyText(std::string_view sha256, PolicyText* out) {
+  PgResult q;
+  if (Status s = Read([&](PgConn& r) {
+        return r.Query("SELECT name, body FROM policy_texts WHERE sha256 = $1",
+                       {PgParam::Bytes(sha256)}, &q);
+      });
+      !s.ok()) {
+    return s;
+  }
+  if (q.rows() == 0) return {Code::kNotFound, "sha256: no policy text with this hash"};
+  *out = {q.Text(0, 0), q.Text(0, 1), std::string(sha256)};
   return Status::Ok();
 }
 

@@ -85,6 +85,7 @@ class PgStore final : public Store {
   Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
                  std::vector<LogEntry>* out) override;
   Status GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) override;
+  Status GetPolicyText(std::string_view sha256, PolicyText* out) override;
   // Proofs may cover records other daemons appended: sizes are checked against the stored head.
   Status InclusionProof(uint64_t index, uint64_t tree_size,
                         std::vector<std::string>* proof) override;

@@ -143,10 +143,24 @@ constexpr const char* kSchemaV6 = R"sql(
 ALTER TABLE disclosures ADD COLUMN on_behalf_of TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 7: the texts of the rules each "policy" record names, by their SHA-256, kept for ever.
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE policy_texts (
+  sha256 BLOB PRIMARY KEY,
+  name TEXT NOT NULL,
+  body BLOB NOT NULL,
+  first_recorded_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER policy_texts_no_update BEFORE UPDATE ON policy_texts
+  BEGIN SELECT RAISE(ABORT, 'policy texts are append-only'); END;
+CREATE TRIGGER policy_texts_no_delete BEFORE DELETE ON policy_texts
+  BEGIN SELECT RAISE(ABORT, 'policy texts are append-only'); END;
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in pg_schema.cc.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3,
-                                       kSchemaV4, kSchemaV5, kSchemaV6};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                       kSchemaV5, kSchemaV6, kSchemaV7};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 }  // namespace

@@ -482,6 +482,14 @@ class SqliteStore::Rows final : public StoreRows {
     return FindFlagIn(w_, flag_id, after);
   }
 
+  Status KeepPolicyText(const PolicyText& t, int64_t now) override {
+    auto& q = w_.Prepare(
+        "INSERT INTO policy_texts (sha256, name, body, first_recorded_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (sha256) DO NOTHING");
+    q.BindBlob(1, t.sha256).Bind(2, t.name).BindBlob(3, t.text).Bind(4, now);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("keeping a policy text");
+  }
+
   Status FindFlag(std::string_view flag_id, std::optional<FlagInfo>* flag) override {
     return FindFlagIn(w_, flag_id, flag);
   }
@@ -754,6 +762,19 @@ Status SqliteStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
   }
   if (rc != SQLITE_ROW) return lease->Failure("reading checkpoints");
   *out = {static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3)};
+  q.Reset();
+  return Status::Ok();
+}
+
+Status SqliteStore::GetPolicyText(std::string_view sha256, PolicyText* out) {
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  auto& q = lease->Prepare("SELECT name, body FROM policy_texts WHERE sha256 = ?");
+  q.BindBlob(1, sha256);
+  const int rc = q.Step();
+  if (rc == SQLITE_DONE) return {Code::kNotFound, "sha256: no policy text with this hash"};
+  if (rc != SQLITE_ROW) return lease->Failure("reading policy texts");
+  *out = {q.Text(0), q.Text(1), std::string(sha256)};
   q.Reset();
   return Status::Ok();
 }

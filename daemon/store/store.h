@@ -61,6 +61,10 @@ struct NewMessage {
   std::string sender_certificate_fingerprint;   // ... and its SHA-256, hex.
   std::vector<RecipientDisclosure> recipients;  // One delivery and disclosure record each.
   std::vector<RecipientRefusal> refusals;       // One refusal record each.
+  // The rules it was decided under (PolicyOp.generation); 0: not checked. ABORTED, storing
+  // nothing, if newer rules were recorded since: every disclosure after a "policy" record (of
+  // this instance) was decided under that record's rules.
+  uint64_t policy = 0;
 };
 
 // Recipients and refusals include those on another party's behalf (the hub wakes them all); the
@@ -190,8 +194,25 @@ struct CheckpointOp {
   Status status;
   StoredCheckpoint checkpoint;
 };
+// One text of the rules the daemon loaded (the legal-basis catalogue, the parties registry, the
+// places data), by the name of what it is, e.g. "legal-bases".
+struct PolicyText {
+  std::string name;
+  std::string text;
+  std::string sha256;  // Set by the store.
+};
+// The rules in force from now on, at start and at every reload: each text is kept by its
+// SHA-256 (once, whatever the number of times it is loaded), and a "policy" record names the
+// hashes and the daemon's version, in one transaction. `generation` (increasing, from 1) is
+// what messages decided under these rules carry (NewMessage.policy).
+struct PolicyOp {
+  uint64_t generation = 0;
+  std::vector<PolicyText> texts;
+  Status status;
+  uint64_t index = 0;  // The policy record.
+};
 using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, ListFlagsOp, EscalateOp,
-                             CallRecordOp, CheckpointOp>;
+                             CallRecordOp, CheckpointOp, PolicyOp>;
 
 // A log entry: the record as it stands in the store, and the leaf hash stored when it was
 // appended. They disagree if the record was changed afterwards.
@@ -307,6 +328,8 @@ class Store {
                                   std::vector<std::string>* proof) = 0;
   // Records in the log as of the last commit.
   virtual uint64_t LogSize() const = 0;
+  // A text a policy record names, by its SHA-256. NOT_FOUND if none was kept.
+  virtual Status GetPolicyText(std::string_view sha256, PolicyText* out) = 0;
 
   // The recipients of `message_id` that `party` may see: if it sent the message, those its own
   // basis reached; and those disclosed to on its behalf (on_behalf_of). NOT_FOUND if none.

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/crypto.h"
 #include "base/log.h"
 #include "merkle/record_leaf.h"
 
@@ -83,9 +84,11 @@ Status StoreCore::ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int
                              bool savepoints, bool* an_op_failed) {
   *an_op_failed = false;
   const merkle::CompactRange log_before = log_;
+  const uint64_t policy_before = policy_;
   auto abort = [&](Status s) {
     rows.Rollback();
     log_ = log_before;
+    policy_ = policy_before;
     return s;
   };
   if (Status s = rows.Begin(); !s.ok()) return abort(s);
@@ -102,6 +105,7 @@ Status StoreCore::ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int
     // Without savepoints an op that fails rolls the whole batch back (and log_before with it).
     std::optional<merkle::CompactRange> log_before_op;
     if (savepoints) log_before_op = log_;
+    const uint64_t policy_before_op = policy_;
     const Status op_status = std::visit(
         [&](auto& o) {
           Status applied = ApplyOp(rows, o, now);
@@ -117,6 +121,7 @@ Status StoreCore::ApplyBatch(StoreRows& rows, std::span<WriteOp* const> ops, int
       }
       if (Status s = rows.RollbackToSavepoint(); !s.ok()) return abort(s);
       log_ = std::move(*log_before_op);
+      policy_ = policy_before_op;
     }
     if (savepoints) {
       if (Status s = rows.ReleaseSavepoint(); !s.ok()) return abort(s);
@@ -178,10 +183,17 @@ Status StoreCore::Append(StoreRows& rows, const v1::DisclosureRecord& record) {
   return AppendStored(rows, record);
 }
 
+Status StoreCore::CheckPolicy(const NewMessage& m) const {
+  if (m.policy == 0 || m.policy >= policy_) return Status::Ok();
+  return {Code::kAborted, "the rules in force changed while this message was decided; post it "
+                          "again (with the same idempotency key)"};
+}
+
 Status StoreCore::ApplyOp(StoreRows& rows, PostOp& op, int64_t now) {
   // Where daemons share a database, none can store this key between the look and the insert:
   // a batch with a post holds the log head's lock from its start to its commit.
   const NewMessage& m = op.message;
+  if (Status s = CheckPolicy(m); !s.ok()) return s;
   std::optional<ExistingMessage> existing;
   if (m.recipients.empty()) {  // Refused outright: only the records stay; the key stays free.
     if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
@@ -269,6 +281,7 @@ Status StoreCore::StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now
 Status StoreCore::ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now) {
   // Exactly once: the mark is conditional, and (where daemons share a database) a concurrent
   // escalation of the same delivery waits for its row lock, then finds it marked.
+  if (Status s = CheckPolicy(op.escalation); !s.ok()) return s;
   bool marked = false;
   if (Status s = rows.MarkEscalated(op.delivery_id, now, &marked); !s.ok()) return s;
   if (!marked) {
@@ -311,6 +324,25 @@ Status StoreCore::ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now) {
   if (Status s = op.sign(c.tree_size, c.root, &c.note); !s.ok()) return s;
   if (Status s = rows.InsertCheckpoint(c); !s.ok()) return OutOfStep(s);
   op.checkpoint = std::move(c);
+  return Status::Ok();
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, PolicyOp& op, int64_t now) {
+  std::string reason = "rules in force:";
+  for (PolicyText& t : op.texts) {
+    t.sha256 = Sha256(t.text);
+    if (Status s = rows.KeepPolicyText(t, now); !s.ok()) return s;
+    reason += " " + t.name + " sha256=" + ToHex(t.sha256);
+  }
+  v1::DisclosureRecord r = NextRecord(now);
+  r.set_event("policy");
+  r.set_outcome("recorded");
+  r.set_sender("infoflytd");
+  r.set_message_type("policy");
+  r.set_reason(reason);
+  if (Status s = Append(rows, r); !s.ok()) return s;
+  op.index = r.index();
+  policy_ = std::max(policy_, op.generation);
   return Status::Ok();
 }
 

@@ -97,6 +97,8 @@ class StoreRows {
   // stands, nullopt if there is no such flag.
   virtual Status Unflag(std::string_view flag_id, std::string_view party, int64_t now,
                         std::optional<FlagInfo>* after) = 0;
+  // Keeps `text` under its SHA-256 `sha256` (first kept at `now`) unless it is kept already.
+  virtual Status KeepPolicyText(const PolicyText& text, int64_t now) = 0;
 };
 
 class StoreCore {
@@ -137,6 +139,9 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, PolicyOp& op, int64_t now);
+  // ABORTED if `m` was decided under rules older than the ones recorded last.
+  Status CheckPolicy(const NewMessage& m) const;
   // Under the log head's lock (where there is one): follows appends by other daemons.
   Status FollowLogHead(StoreRows& rows);
   // A post whose key its sender used before: the first receipt, or FAILED_PRECONDITION if the
@@ -162,6 +167,8 @@ class StoreCore {
   // checkpoints check it, so that an op missing from TouchesLog fails rather than appends
   // unlocked.
   bool log_locked_ = false;
+  // The generation of the rules recorded last, as of the open transaction (restored as log_).
+  uint64_t policy_ = 0;
 };
 
 }  // namespace infoflyt

@@ -314,11 +314,11 @@ TEST_F(AuditTest, AnExportVerifiesAndAChangedRecordIsNamed) {
   CliResult r = Verify(log, note);
   ASSERT_EQ(r.exit_code, 0) << r.out;
 
-  // Someone with access to the database file changes one byte of record 2 (its content hash,
-  // which is stored nowhere else).
+  // Someone with access to the database file changes one byte of record 3, the second message's
+  // first (its content hash, which is stored nowhere else; record 0 is the rules in force).
   v1::QueryDisclosuresRequest request;
   request.set_page_size(10);
-  const std::string target = Query(request).at(2).content_hash();
+  const std::string target = Query(request).at(3).content_hash();
   ASSERT_EQ(target.size(), 32u);
   ASSERT_EQ(daemon_.Terminate(), 0);  // Closing the store checkpoints the WAL into the file.
   std::string db = ReadFile(daemon_.db_path());
@@ -336,8 +336,8 @@ TEST_F(AuditTest, AnExportVerifiesAndAChangedRecordIsNamed) {
   Export(tampered, Path("cp2.note"));
   r = Verify(tampered, Path("cp2.note"));
   EXPECT_EQ(r.exit_code, 65) << r.out;
-  EXPECT_NE(r.out.find("\"first_bad_index\":2"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("entry 2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"first_bad_index\":3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("entry 3"), std::string::npos) << r.out;
 }
 
 TEST_F(AuditTest, TruncatedOrForkedLogsFailAgainstAnEarlierCheckpoint) {

@@ -171,8 +171,10 @@ TEST(CrashRecoveryTest, NothingReceiptedIsLostWhenKillsCutOffPostsInFlight) {
   // And one acknowledge record for each delivery acknowledged, no more.
   EXPECT_EQ(daemon.CountRows("disclosures WHERE event = 'acknowledge'"),
             daemon.CountRows("deliveries WHERE acked_at IS NOT NULL"));
+  // And the rules put in force at each start.
+  EXPECT_EQ(daemon.CountRows("disclosures WHERE event = 'policy'"), kills + 1);
   EXPECT_EQ(daemon.CountRows("disclosures"),
-            2 * n + daemon.CountRows("disclosures WHERE event = 'acknowledge'"));
+            2 * n + daemon.CountRows("disclosures WHERE event = 'acknowledge'") + kills + 1);
 }
 
 // SIGTERM drains: posts in flight at the signal still get their receipts, later ones are

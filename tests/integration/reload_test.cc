@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "base/crypto.h"
 #include "integration/subscriber.h"
 #include "integration/test_daemon.h"
 #include "test_util.h"
@@ -62,6 +63,19 @@ class ReloadTest : public ::testing::Test {
   }
   static std::vector<std::string> Recipients(const v1::Receipt& r) {
     return {r.recipients().begin(), r.recipients().end()};
+  }
+  // The log's records matching `request`'s filters, as an auditor finds them.
+  std::vector<v1::DisclosureRecord> Records(v1::QueryDisclosuresRequest request) {
+    request.set_page_size(1000);
+    v1::QueryDisclosuresResponse response;
+    EXPECT_TRUE(
+        daemon_.Client("auditor-datatilsynet")->QueryDisclosures(request, &response).ok());
+    return {response.records().begin(), response.records().end()};
+  }
+  std::vector<v1::DisclosureRecord> PolicyRecords() {
+    v1::QueryDisclosuresRequest request;
+    request.set_message_type("policy");
+    return Records(request);
   }
 
   TestDaemon daemon_;
@@ -151,6 +165,62 @@ TEST_F(ReloadTest, LegalBasesReloadChangesThePolicyAndABrokenFileKeepsIt) {
   EXPECT_EQ(violations[0].field, "envelope.legal_basis");
   EXPECT_NE(violations[0].description.find("is not in the catalogue"), std::string::npos)
       << violations[0].description;
+}
+
+// Which rules were in force is on the record: a "policy" record at start and at every reload
+// taken, naming the SHA-256 of each text loaded, each text fetchable by its hash, and every
+// disclosure after it decided under it.
+TEST_F(ReloadTest, EveryRuleSetPutInForceIsARecordAndItsTextsAreKept) {
+  const std::string policy = ReadFile(daemon_.legal_bases_path());
+  const std::vector<v1::DisclosureRecord> at_start = PolicyRecords();
+  ASSERT_EQ(at_start.size(), 1u);
+  EXPECT_NE(at_start[0].reason().find("legal-bases sha256=" + ToHex(Sha256(policy))),
+            std::string::npos)
+      << at_start[0].reason();
+  EXPECT_NE(at_start[0].reason().find("parties sha256=" +
+                                      ToHex(Sha256(ReadFile(daemon_.parties_path())))),
+            std::string::npos);
+  EXPECT_EQ(at_start[0].sender(), "infoflytd");
+
+  EXPECT_FALSE(Reload(daemon_.legal_bases_path(), policy + "[[basis]]\nid = \"\"\n"));
+  EXPECT_EQ(PolicyRecords().size(), 1u);  // A refused file puts nothing in force.
+
+  const std::string changed = Replaced(policy,
+                                       "  from = [\"correctional\"]\n  to = [\"police\", \"pst\"]\n"
+                                       "  messages = [\"release_notice\"]",
+                                       "  from = [\"correctional\"]\n  to = [\"police\"]\n"
+                                       "  messages = [\"release_notice\"]");
+  ASSERT_TRUE(Reload(daemon_.legal_bases_path(), changed)) << daemon_.Log();
+  const std::vector<v1::DisclosureRecord> after_reload = PolicyRecords();
+  ASSERT_EQ(after_reload.size(), 2u);
+  const v1::DisclosureRecord& in_force = after_reload[1];
+  const std::string hash = ToHex(Sha256(changed));
+  EXPECT_NE(in_force.reason().find("legal-bases sha256=" + hash), std::string::npos)
+      << in_force.reason();
+
+  // The text is kept, byte for byte.
+  const std::string out = daemon_.db_path() + ".policy.toml";
+  const CliResult fetched =
+      daemon_.Cli("auditor-datatilsynet", "audit policy-text " + hash + " --out " + out);
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.out;
+  EXPECT_EQ(ReadFile(out), changed);
+  EXPECT_EQ(daemon_.Cli("auditor-datatilsynet", "audit policy-text " + std::string(64, '0'))
+                .exit_code,
+            66);
+  EXPECT_EQ(daemon_.Cli("auditor-datatilsynet", "audit policy-text nothex").exit_code, 65);
+
+  // The disclosure and the refusal the new rules decide come after it.
+  v1::Receipt receipt;
+  ASSERT_TRUE(PostRelease("0301", &receipt).ok());
+  ASSERT_EQ(receipt.refused_size(), 1);
+  v1::QueryDisclosuresRequest by_message;
+  by_message.set_party("pst/pst");
+  by_message.set_outcome("refused");
+  const std::vector<v1::DisclosureRecord> refused = Records(by_message);
+  ASSERT_FALSE(refused.empty());
+  EXPECT_EQ(refused.back().message_id(), receipt.message_id());
+  EXPECT_GT(refused.back().index(), in_force.index());
+  EXPECT_EQ(refused.back().instance(), in_force.instance());
 }
 
 TEST_F(ReloadTest, AnOpenSubscriptionSurvivesSighupAndReceivesLaterPosts) {

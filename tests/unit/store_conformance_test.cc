@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "base/crypto.h"
 #include "merkle/compact_range.h"
 #include "merkle/merkle_hash.h"
 #include "merkle/proof.h"
@@ -443,6 +444,43 @@ TEST_P(StoreTest, MessageStateIsOnlyForTheSender) {
             Code::kNotFound);
 }
 
+// The rules put in force are a record each, their texts kept once by hash; a message decided
+// under older rules than those recorded last is refused and stores nothing.
+TEST_P(StoreTest, PolicyRecordsKeepTheirTextsAndOlderRulesDecideNothingAfterThem) {
+  std::vector<WriteOp> first{PolicyOp{1, {{"legal-bases", "a = 1\n", ""}}, {}, 0}};
+  ASSERT_TRUE(Apply(first).ok());
+  ASSERT_TRUE(std::get<PolicyOp>(first[0]).status.ok());
+  std::vector<WriteOp> second{
+      PolicyOp{2, {{"legal-bases", "a = 1\n", ""}, {"parties", "b = 2\n", ""}}, {}, 0}};
+  ASSERT_TRUE(Apply(second).ok());
+  const PolicyOp& recorded = std::get<PolicyOp>(second[0]);
+  ASSERT_TRUE(recorded.status.ok());
+  EXPECT_EQ(Count("policy_texts"), 2);
+  EXPECT_EQ(Count("disclosures WHERE event = 'policy' AND message_type = 'policy'"), 2);
+  std::vector<v1::DisclosureRecord> records;
+  RecordFilter filter;
+  filter.message_type = "policy";
+  ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &records).ok());
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[1].index(), recorded.index);
+  EXPECT_EQ(records[1].reason(), "rules in force: legal-bases sha256=" +
+                                     ToHex(Sha256("a = 1\n")) +
+                                     " parties sha256=" + ToHex(Sha256("b = 2\n")));
+  PolicyText text;
+  ASSERT_TRUE(store_->GetPolicyText(Sha256("b = 2\n"), &text).ok());
+  EXPECT_EQ(text.name, "parties");
+  EXPECT_EQ(text.text, "b = 2\n");
+  EXPECT_EQ(store_->GetPolicyText(Sha256("c"), &text).code(), Code::kNotFound);
+
+  NewMessage decided_before = Message("m1", "k1");
+  decided_before.policy = 1;
+  EXPECT_EQ(Post(std::move(decided_before)).status.code(), Code::kAborted);
+  EXPECT_EQ(Count("messages"), 0);
+  NewMessage decided_now = Message("m2", "k1");
+  decided_now.policy = 2;
+  EXPECT_TRUE(Post(std::move(decided_now)).status.ok());
+}
+
 // A disclosure on another party's behalf (a municipality told because of PST's flag) is
 // recorded as such and left out of what the sender reads back: its status and a retry's receipt.
 TEST_P(StoreTest, DisclosuresOnAnotherPartysBehalfAreRecordedAndNotShownToTheSender) {
@@ -793,7 +831,8 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
                       "CREATE INDEX deliveries_by_message ON deliveries (message); "
                       "DROP INDEX disclosures_by_basis; DROP INDEX disclosures_by_type; "
                       "DROP INDEX disclosures_by_outcome; "
-                      "ALTER TABLE disclosures DROP COLUMN on_behalf_of; PRAGMA user_version = 3")
+                      "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
+                      "PRAGMA user_version = 3")
                   .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
@@ -813,7 +852,7 @@ TEST_F(PgStoreTest, ADatabaseFromSchemaVersion2IsMigratedAndReadsBack) {
   ASSERT_TRUE(
       ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; DROP INDEX disclosures_by_basis, "
               "disclosures_by_type, disclosures_by_outcome; "
-              "ALTER TABLE disclosures DROP COLUMN on_behalf_of; "
+              "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
               "UPDATE schema_version SET version = 2")
           .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
