@@ -147,30 +147,17 @@ bool Escalator::Build(const Catalogs& catalogs, const OverdueDelivery& o, Escala
   m.sender_certificate_subject = own_certificate_.subject;
   m.sender_certificate_fingerprint = own_certificate_.fingerprint;
 
-  std::vector<std::string> to;
   // A delivery made on a flag's owner's behalf is escalated to that party, not to the sender,
-  // who was never told of it.
-  const std::string& answerable = o.on_behalf_of.empty() ? o.sender : o.on_behalf_of;
-  if (catalogs.parties.FindByKey(answerable) != nullptr) to.push_back(answerable);
-  if (municipality != nullptr) {
-    if (const Party* police = catalogs.parties.PoliceFor(municipality->police_district)) {
-      to.push_back(police->Key());
-    }
-  }
-  std::sort(to.begin(), to.end());
-  to.erase(std::unique(to.begin(), to.end()), to.end());
-  for (const std::string& party : to) {
-    RecipientDisclosure r;
-    r.party = party;
-    r.envelope = bytes;
-    r.view = "*";
-    r.content_hash = m.request_hash;
-    r.note = o.recipient + " did not acknowledge delivery " + std::to_string(o.delivery_id) +
-             " by " + FormatRfc3339(o.deadline);
-    r.on_behalf_of = o.on_behalf_of;
-    m.recipients.push_back(std::move(r));
-  }
-  return !m.recipients.empty();
+  // who was never told of it; whether, and to whom, the catalogue decides.
+  DisclosurePlan plan;
+  PlanEscalation(envelope, catalogs, o.recipient, o.legal_basis,
+                 o.on_behalf_of.empty() ? o.sender : o.on_behalf_of, o.on_behalf_of,
+                 o.recipient + " did not acknowledge delivery " + std::to_string(o.delivery_id) +
+                     " by " + FormatRfc3339(o.deadline),
+                 &plan);
+  m.recipients = std::move(plan.recipients);
+  m.refusals = std::move(plan.refusals);
+  return !m.recipients.empty() || !m.refusals.empty();
 }
 
 }  // namespace infoflyt

@@ -9,9 +9,8 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
-#include "core/disclosure_view.h"
+#include "core/disclosure_plan.h"
 #include "core/message_body.h"
-#include "core/router.h"
 #include "core/validation.h"
 #include "server/authorize.h"
 #include "server/grpc_status.h"
@@ -23,101 +22,6 @@ namespace {
 
 constexpr int kMaxAckIds = 1000;
 constexpr size_t kRecordsPage = 1000;
-
-// Decides the flow under which `recipient` is given the message: the cited `basis`'s, or, for a
-// municipality the cited basis does not reach, an active flag's basis's as the flagging party's
-// disclosure (recorded in `out`). Null if nothing allows it.
-const Flow* DecideFlow(const Catalogs& catalogs, const Party& sender, const LegalBasis& basis,
-                       const std::string& type, const std::vector<FlagInfo>& flags,
-                       const Party& recipient, RecipientDisclosure* out) {
-  const Flow* flow = catalogs.legal_bases.Decide(basis.id, sender.kind, recipient.kind, type);
-  for (size_t f = 0;
-       flow == nullptr && recipient.kind == PartyKind::kMunicipality && f < flags.size(); ++f) {
-    const Party* flagger = catalogs.parties.FindByKey(flags[f].flagged_by);
-    const LegalBasis* flag_basis = catalogs.legal_bases.Find(flags[f].legal_basis);
-    if (flagger == nullptr || flag_basis == nullptr) continue;
-    flow = catalogs.legal_bases.Decide(flag_basis->id, flagger->kind, recipient.kind, type);
-    if (flow != nullptr) {
-      out->legal_basis = flag_basis->id;
-      out->legal_citation = flag_basis->citation;
-      out->note = "flag " + flags[f].flag_id + " by " + flags[f].flagged_by;
-      // The sender's own flag: still its own disclosure.
-      if (flags[f].flagged_by != sender.Key()) out->on_behalf_of = flags[f].flagged_by;
-    }
-  }
-  return flow;
-}
-
-// Whose behalf a municipality's refusal on a release notice is made on: a release notice reaches
-// a municipality only through a flag (router.h). None if the sender flagged the person itself
-// (it learns nothing it does not know); else PST's flag if there is one (so that subject access
-// leaves it out), else another party's.
-std::string FlagOwnerToCredit(const std::vector<FlagInfo>& flags, const std::string& sender,
-                              const v1::Envelope& envelope) {
-  if (!envelope.has_release_notice() || flags.empty()) return "";
-  for (const FlagInfo& f : flags) {
-    if (f.flagged_by == sender) return "";
-  }
-  for (const FlagInfo& f : flags) {
-    if (KindOfKey(f.flagged_by) == PartyKind::kPst) return f.flagged_by;
-  }
-  return flags.front().flagged_by;
-}
-
-// The bytes each recipient is given: `source` cut to the flow's view. Recipients given the same
-// view of the same source under the same basis (police and PST, typically) share one rendering,
-// so each distinct copy is serialised and hashed once.
-class ViewRenderer {
- public:
-  void Render(const v1::Envelope& source, const Flow& flow, RecipientDisclosure* out) {
-    std::string view_paths = flow.ViewString();
-    for (const Rendered& r : rendered_) {
-      if (r.source == &source && r.view == view_paths && r.legal_basis == out->legal_basis) {
-        Fill(r, out);
-        return;
-      }
-    }
-    v1::Envelope view = ApplyView(source, flow);
-    // The recipient sees the basis its copy was actually disclosed under.
-    if (!out->legal_basis.empty()) view.set_legal_basis(out->legal_basis);
-    Rendered r{&source, out->legal_basis, view.SerializeAsString(), std::move(view_paths), ""};
-    r.content_hash = Sha256(r.envelope);
-    Fill(r, out);
-    rendered_.push_back(std::move(r));
-  }
-
- private:
-  struct Rendered {
-    const v1::Envelope* source;
-    std::string legal_basis;
-    std::string envelope;
-    std::string view;
-    std::string content_hash;
-  };
-  static void Fill(const Rendered& r, RecipientDisclosure* out) {
-    out->envelope = r.envelope;
-    out->view = r.view;
-    out->content_hash = r.content_hash;
-  }
-  std::vector<Rendered> rendered_;
-};
-
-// A municipality is told whom to contact at its police district, not at the sending unit.
-v1::Envelope WithPoliceContact(const v1::Envelope& delivered, const Catalogs& catalogs) {
-  v1::Envelope out = delivered;
-  const Municipality* home = catalogs.places.Find(BodyOf(delivered).home_municipality);
-  const Party* police =
-      home != nullptr ? catalogs.parties.PoliceFor(home->police_district) : nullptr;
-  v1::Contact* contact = out.has_release_notice()  ? out.mutable_release_notice()->mutable_contact()
-                         : out.has_return_notice() ? out.mutable_return_notice()->mutable_contact()
-                                                   : nullptr;
-  if (police == nullptr || contact == nullptr) return out;
-  contact->set_name(police->contact.name);
-  contact->set_unit(police->contact.unit);
-  contact->set_phone(police->contact.phone);
-  contact->set_email(police->contact.email);
-  return out;
-}
 
 void FillMessageStatus(const MessageState& state, v1::MessageStatus* response) {
   response->set_message_id(state.message_id);
@@ -157,15 +61,15 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
       return s;
     }
   }
-  std::vector<const Party*> recipients;
-  std::vector<std::string> unconnected;
-  if (Status s = Route(caller.party, envelope, catalogs.places, catalogs.parties, &recipients,
-                       !flags.empty(), &unconnected);
+  v1::Envelope delivered = envelope;
+  delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
+  DisclosurePlan plan;
+  if (Status s = PlanPost(caller.party, delivered, catalogs, flags,
+                          ctx_.ack_deadlines.For(envelope, NowMicros()), &plan);
       !s.ok()) {
     return s;
   }
   const LegalBasis& basis = *catalogs.legal_bases.Find(envelope.legal_basis());  // Validated.
-  const std::optional<int64_t> ack_deadline = ctx_.ack_deadlines.For(envelope, NowMicros());
   message->message_id = NewUuidV7();
   message->policy = catalogs.policy;
   message->sender = caller.party.Key();
@@ -178,49 +82,8 @@ Status ExchangeService::Prepare(const Caller& caller, const Catalogs& catalogs,
   message->subject_hash = subject_hash;
   message->sender_certificate_subject = caller.certificate.subject;
   message->sender_certificate_fingerprint = caller.certificate.fingerprint;
-  v1::Envelope delivered = envelope;
-  delivered.clear_idempotency_key();  // The sender's retry token is nobody else's business.
-  // Refusing a municipality a flag brought in is done on the flag owner's behalf, so that the
-  // sender does not learn of the flag from its receipt.
-  const std::string brought_in_by = FlagOwnerToCredit(flags, message->sender, envelope);
-  std::optional<v1::Envelope> for_municipality;  // Made when first needed.
-  ViewRenderer renderer;
-  for (const Party* p : recipients) {
-    RecipientDisclosure disclosure;
-    const bool municipal = p->kind == PartyKind::kMunicipality;
-    const Flow* flow =
-        DecideFlow(catalogs, caller.party, basis, message->message_type, flags, *p, &disclosure);
-    if (flow != nullptr && !flow->Carries(envelope.handling())) {
-      message->refusals.push_back(
-          {p->Key(),
-           "the flow to " + std::string(PartyKindName(p->kind)) + " under " +
-               (disclosure.legal_basis.empty() ? basis.id : disclosure.legal_basis) +
-               " carries at most " +
-               v1::HandlingRestriction_Name(
-                   static_cast<v1::HandlingRestriction>(flow->max_handling)) +
-               "; this message is " + v1::HandlingRestriction_Name(envelope.handling()),
-           disclosure.on_behalf_of});
-      continue;
-    }
-    if (flow != nullptr) {
-      disclosure.party = p->Key();
-      if (municipal && !for_municipality) for_municipality = WithPoliceContact(delivered, catalogs);
-      renderer.Render(municipal ? *for_municipality : delivered, *flow, &disclosure);
-      if (municipal) disclosure.ack_deadline = ack_deadline;
-      message->recipients.push_back(std::move(disclosure));
-    } else {
-      message->refusals.push_back(
-          {p->Key(),
-           "legal basis " + basis.id + " (" + basis.citation + ") allows no flow " +
-               std::string(PartyKindName(caller.party.kind)) + " -> " +
-               std::string(PartyKindName(p->kind)) + " for " + message->message_type,
-           municipal ? brought_in_by : ""});
-    }
-  }
-  for (const std::string& party : unconnected) {
-    message->refusals.push_back(
-        {party, "the home municipality has no party in infoflyt", brought_in_by});
-  }
+  message->recipients = std::move(plan.recipients);
+  message->refusals = std::move(plan.refusals);
   return Status::Ok();
 }
 

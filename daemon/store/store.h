@@ -16,34 +16,11 @@
 #include <vector>
 
 #include "base/status.h"
+#include "core/disclosure_plan.h"
 #include "core/legal_basis.h"
 #include "infoflyt/v1/audit.pb.h"
 
 namespace infoflyt {
-
-// What one allowed recipient is given: its delivery and its disclosure record.
-struct RecipientDisclosure {
-  std::string party;         // Party key.
-  std::string envelope;      // Serialised envelope cut to the recipient's view.
-  std::string view;          // The view's field paths ("*" for the whole body).
-  std::string content_hash;  // SHA-256 of `envelope`: exactly what was disclosed.
-  // The basis this disclosure rests on, if not the one the sender cited (a flag's basis).
-  std::string legal_basis;
-  std::string legal_citation;
-  std::string note;  // Recorded with the disclosure, e.g. which flag led to it.
-  // The party on whose behalf it is made (a flag's owner), if not the sender's own.
-  std::string on_behalf_of;
-  // If set, the recipient must acknowledge by then (microseconds since the epoch), or the
-  // delivery is escalated (see EscalateOp).
-  std::optional<int64_t> ack_deadline;
-};
-
-// A routed recipient the cited basis does not allow: recorded, given nothing.
-struct RecipientRefusal {
-  std::string party;
-  std::string reason;
-  std::string on_behalf_of;  // As RecipientDisclosure's.
-};
 
 // A validated, routed message with the policy's decisions, ready to be stored.
 struct NewMessage {
@@ -101,20 +78,6 @@ struct ReceivedOp {
   std::string party;
   uint64_t delivery_id = 0;
   Status status;
-};
-// A flag on a person (see registry.proto). Times in microseconds since the epoch.
-struct FlagInfo {
-  std::string flag_id;
-  std::string reason;  // FlagReason name.
-  std::string flagged_by;
-  std::string legal_basis;
-  int64_t flagged_at = 0;
-  std::optional<int64_t> expires_at;
-  std::optional<int64_t> unflagged_at;
-  std::string unflagged_by;
-  std::string subject_hash;  // Keyed hash of the person's identity number; never sent out.
-
-  bool ActiveAt(int64_t now) const { return !unflagged_at && (!expires_at || *expires_at > now); }
 };
 // Who acts on the registry, as its records name them.
 struct RegistryCaller {

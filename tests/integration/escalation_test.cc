@@ -20,8 +20,9 @@ constexpr int kDeadlineSeconds = 3;
 class EscalationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    daemon_.set_extra_config("[acknowledgement.return_notice]\nwithin = \"" +
-                             std::to_string(kDeadlineSeconds) + "s\"\n");
+    const std::string within = "within = \"" + std::to_string(kDeadlineSeconds) + "s\"\n";
+    daemon_.set_extra_config("[acknowledgement.return_notice]\n" + within +
+                             "[acknowledgement.release_notice]\n" + within);
     ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
   }
 
@@ -103,6 +104,39 @@ TEST_F(EscalationTest, MissedDeadlineIsEscalatedOnceToSenderAndDistrictPolice) {
   std::this_thread::sleep_for(seconds(kDeadlineSeconds));
   EXPECT_EQ(EscalationMessages(receipt.message_id()), 1);
   EXPECT_EQ(EscalationsSeenBy("police-oslo", receipt.message_id(), 2, seconds(1)).size(), 1u);
+}
+
+// A municipality told of a flagged person's release on PST's behalf and not acknowledging: PST
+// and the police are told, on PST's behalf; the prison, which never learnt that the
+// municipality was told, is not.
+TEST_F(EscalationTest, ADeliveryOnAFlagOwnersBehalfIsEscalatedToTheOwnerNotTheSender) {
+  v1::FlagRequest flag;
+  flag.set_national_id(kValidFnr);
+  flag.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
+  flag.set_legal_basis("polregl-27-2");
+  v1::FlagRecord flagged;
+  ASSERT_TRUE(daemon_.Client("pst-pst")->Flag(flag, &flagged).ok());
+  v1::Receipt receipt;
+  ASSERT_TRUE(daemon_.Client("correctional-oslo-fengsel")
+                  ->Post(ReleaseNotice("flagged", kValidFnr, "0301"), &receipt)
+                  .ok());
+  auto oslo = daemon_.Client("municipality-0301");
+  Subscriber municipality(oslo.get());
+  ASSERT_TRUE(municipality.WaitForMessage(receipt.message_id()));
+
+  for (const std::string party : {"pst-pst", "police-oslo"}) {
+    const auto seen = EscalationsSeenBy(party, receipt.message_id(), 1);
+    ASSERT_EQ(seen.size(), 1u) << party << "\n" << daemon_.Log();
+    EXPECT_EQ(seen[0].envelope().legal_basis(), "polregl-27-2");  // The flag's, not the post's.
+  }
+  EXPECT_TRUE(EscalationsSeenBy("correctional-oslo-fengsel", receipt.message_id(), 1, seconds(1))
+                  .empty());
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'escalate' AND outcome = 'disclosed' "
+                              "AND on_behalf_of = 'pst/pst'"),
+            2);
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'escalate' AND recipient LIKE "
+                              "'correctional/%'"),
+            0);
 }
 
 TEST_F(EscalationTest, AcknowledgedInTimeIsNotEscalated) {
