@@ -143,9 +143,17 @@ VerifyResult VerifyLog(std::span<const v1::LogEntry> entries, std::string_view c
   std::vector<merkle::Node> completed;
   std::optional<std::string> earlier_root;  // Our root at the earlier checkpoint's size.
   if (earlier && earlier->size == 0) earlier_root = range.Root();
+  uint64_t out_of_scope = 0;
   for (uint64_t i = 0; i < size; ++i) {
-    const std::string leaf = merkle::LeafHash(LeafBytes(entries[i].record()));
-    if (leaf != entries[i].leaf_hash()) {
+    const v1::LogEntry& e = entries[i];
+    // Out of the exporting auditor's scope: the stated leaf hash stands in for the record, and
+    // the root shows whether it is the logged one.
+    const std::string leaf =
+        e.out_of_scope() ? e.leaf_hash() : merkle::LeafHash(LeafBytes(e.record()));
+    if (e.out_of_scope()) {
+      if (leaf.size() != 32) return fail("entry " + Str(i) + ": no leaf hash", i, size);
+      ++out_of_scope;
+    } else if (leaf != e.leaf_hash()) {
       return fail(
           "entry " + Str(i) + ": record differs from the logged leaf (changed after logging)", i,
           size);
@@ -184,6 +192,10 @@ VerifyResult VerifyLog(std::span<const v1::LogEntry> entries, std::string_view c
     }
     extra = "; consistent with the earlier checkpoint at size " + Str(earlier->size);
   }
+  if (out_of_scope > 0) {
+    extra += "; " + Str(out_of_scope) +
+             " out of this auditor's scope were checked by their leaf hash only";
+  }
   if (n > size) {
     extra += "; " + Str(n - size) + " entries after the checkpoint are not covered by it";
   }
@@ -213,8 +225,10 @@ VerifyResult VerifyInclusionAnswer(const v1::InclusionProof& answer,
     return r;
   };
   if (!answer.has_record()) return fail("the answer has no record");
-  const std::string leaf = merkle::LeafHash(LeafBytes(answer.record()));
-  if (leaf != answer.leaf_hash()) {
+  // Out of the auditor's scope: the leaf alone is proven.
+  const std::string leaf = answer.out_of_scope() ? answer.leaf_hash()
+                                                 : merkle::LeafHash(LeafBytes(answer.record()));
+  if (!answer.out_of_scope() && leaf != answer.leaf_hash()) {
     return fail("record " + Str(index) + ": differs from the logged leaf (changed after logging)",
                 index);
   }
@@ -228,9 +242,9 @@ VerifyResult VerifyInclusionAnswer(const v1::InclusionProof& answer,
   VerifyResult ok;
   ok.ok = true;
   ok.tree_size = checkpoint.size;
-  ok.message = "ok: record " + Str(index) + " is leaf " + Str(index) + " of the checkpoint of " +
-               checkpoint.origin + " at size " + Str(checkpoint.size) + ", root " +
-               Hex(checkpoint.root);
+  ok.message = "ok: record " + Str(index) + (answer.out_of_scope() ? " (out of scope: its leaf)" : "") +
+               " is leaf " + Str(index) + " of the checkpoint of " + checkpoint.origin +
+               " at size " + Str(checkpoint.size) + ", root " + Hex(checkpoint.root);
   return ok;
 }
 

@@ -49,7 +49,9 @@ Status VerifyCheckpointNote(std::string_view note, std::string_view verifier_key
 //   a. both notes are signed by the key and are checkpoints;
 //   b. entry i is record i for every i, and there are at least as many entries as the
 //      checkpoint covers;
-//   c. each covered entry's record hashes to the leaf hash the log stored with it;
+//   c. each covered entry's record hashes to the leaf hash the log stored with it (an entry out
+//      of the exporting auditor's scope has no record to hash: its leaf hash is taken as given,
+//      and d. shows whether it is the logged one);
 //   d. the recomputed leaves give the checkpoint's root;
 //   e. the earlier checkpoint is no larger, from the same log, and its root is that of the
 //      first earlier.size recomputed leaves: the log only grew since then.

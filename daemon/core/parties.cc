@@ -82,6 +82,25 @@ Status ParseFingerprints(const toml::table& party, const toml::node& where,
   return Status::Ok();
 }
 
+Status ParseScope(const toml::table& party, const toml::node& where, PartyKind kind,
+                  std::set<PartyKind>* out) {
+  const toml::node* node = party.get("out_of_scope");
+  if (node == nullptr) return Status::Ok();
+  const toml::array* list = node->as_array();
+  if (kind != PartyKind::kAuditor || list == nullptr) {
+    return {Code::kInvalidArgument,
+            Where(where) + ": out_of_scope is for auditor parties, an array of party kinds"};
+  }
+  for (const toml::node& item : *list) {
+    const auto excluded = ParsePartyKind(item.value_or(std::string_view()));
+    if (!excluded) {
+      return {Code::kInvalidArgument, Where(item) + ": out_of_scope entries must be party kinds"};
+    }
+    out->insert(*excluded);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::optional<PartyKind> ParsePartyKind(std::string_view name) {
@@ -123,7 +142,7 @@ Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, Pa
     if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": party must be a table"};
     for (const auto& [key, value] : *t) {
       if (key != "kind" && key != "id" && key != "name" && key != "police_district" &&
-          key != "contact" && key != "revoked_certificates") {
+          key != "contact" && key != "revoked_certificates" && key != "out_of_scope") {
         return {Code::kInvalidArgument,
                 Where(value) + ": unknown key '" + std::string(key.str()) + "'"};
       }
@@ -154,6 +173,7 @@ Status PartyRegistry::Parse(std::string_view toml_text, const Places& places, Pa
       return s;
     }
     if (Status s = ParseFingerprints(*t, node, &p.revoked_certificates); !s.ok()) return s;
+    if (Status s = ParseScope(*t, node, p.kind, &p.out_of_scope); !s.ok()) return s;
     const std::string key = p.Key();
     if (!registry.by_key_.emplace(key, std::move(p)).second) {
       return {Code::kInvalidArgument, Where(node) + ": duplicate party " + key};

@@ -41,6 +41,9 @@ struct Party {
   // SHA-256 fingerprints (lower-case hex) of this party's certificates that are refused though
   // their CA has not revoked them (yet): the deny-list for the hours before a CRL is published.
   std::set<std::string> revoked_certificates;
+  // For auditor parties: the kinds of party whose records are out of its scope (audit_scope.h),
+  // e.g. PST's for an oversight body that may not see them. Empty: it sees everything.
+  std::set<PartyKind> out_of_scope;
 
   // "<kind>/<id>", the party's name on the wire and in the store.
   std::string Key() const;
@@ -50,7 +53,8 @@ class PartyRegistry {
  public:
   // Parses `[[party]]` tables (kind, id, name; police parties also police_district and
   // contact = { name, unit, phone, email }, of which name and phone are required; any party
-  // revoked_certificates = ["<SHA-256 fingerprint>", ...], hex with or without colons). Checks that
+  // revoked_certificates = ["<SHA-256 fingerprint>", ...], hex with or without colons; auditor
+  // parties out_of_scope = ["<kind>", ...]). Checks that
   // ids are well formed and unique, that municipality ids are municipalities in `places`, and that
   // every police district in `places` is served by exactly one police party, so routing is total.
   static Status Parse(std::string_view toml_text, const Places& places, PartyRegistry* out);

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "core/audit_scope.h"
 #include "core/national_id.h"
 #include "merkle/record_leaf.h"
 #include "server/authorize.h"
@@ -19,6 +20,7 @@ namespace {
 constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
 constexpr size_t kExportBatch = 500;
+constexpr int kMaxScannedPages = 10;
 // PST's records are exempt from the data subject's right of access.
 // Said in every report, whatever it holds: saying it only where something was left out would
 // tell the person what the exemption exists to keep from them.
@@ -120,7 +122,10 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
   explicit ExportStream(Store* store) : store_(store) {}  // Use Create.
 
   // `still_trusted` is asked before each batch: an auditor revoked meanwhile gets no more.
-  void Begin(uint64_t from, uint64_t to, std::function<Status()> still_trusted) {
+  // Records out of `auditor`'s scope go out as their leaf hash alone.
+  void Begin(const Party& auditor, uint64_t from, uint64_t to,
+             std::function<Status()> still_trusted) {
+    auditor_ = auditor;
     next_ = from;
     to_ = to;
     still_trusted_ = std::move(still_trusted);
@@ -149,7 +154,12 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
       }
       for (auto& e : entries) {
         v1::LogEntry out;
-        *out.mutable_record() = std::move(e.record);
+        if (InScope(auditor_, e.record)) {
+          *out.mutable_record() = std::move(e.record);
+        } else {
+          out.mutable_record()->set_index(e.record.index());
+          out.set_out_of_scope(true);
+        }
         out.set_leaf_hash(std::move(e.leaf_hash));
         buffer_.push_back(std::move(out));
       }
@@ -165,6 +175,7 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
   }
 
   Store* const store_;
+  Party auditor_;
   std::function<Status()> still_trusted_;
   std::shared_ptr<ExportStream> self_;
   uint64_t next_ = 0;
@@ -196,14 +207,15 @@ void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::st
   });
 }
 
-grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext* call,
-                                                     std::string subject_hash, std::string what,
-                                                     std::function<Status()> answer) {
+grpc::ServerUnaryReactor* AuditService::RecordedRead(
+    grpc::CallbackServerContext* call, std::string subject_hash, std::string what,
+    std::function<Status(const Caller&)> answer) {
   auto* reactor = call->DefaultReactor();
-  AuthorizeAndRecord(call, std::move(subject_hash), std::move(what),
-                     [reactor, answer = std::move(answer)](const Status& recorded, const Caller&) {
-                       reactor->Finish(ToGrpcStatus(recorded.ok() ? answer() : recorded));
-                     });
+  AuthorizeAndRecord(
+      call, std::move(subject_hash), std::move(what),
+      [reactor, answer = std::move(answer)](const Status& recorded, const Caller& caller) {
+        reactor->Finish(ToGrpcStatus(recorded.ok() ? answer(caller) : recorded));
+      });
   return reactor;
 }
 
@@ -266,16 +278,31 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
     return FinishNow(call, Status::InvalidArgument(std::move(violations)));
   }
   return RecordedRead(
-      call, filter.subject_hash, what, [this, filter, from_index, page_size, query, response] {
-        std::vector<v1::DisclosureRecord> records;
-        if (Status s = ctx_.store->QueryRecords(filter, from_index, page_size, &records); !s.ok()) {
-          return s;
+      call, filter.subject_hash, what,
+      [this, filter, from_index, page_size, query, response](const Caller& caller) {
+        // Records out of the auditor's scope are skipped; a page is filled from at most
+        // kMaxScannedPages of the store's, so a scoped auditor's query stays bounded (a page
+        // may then hold fewer records, and the token goes on from where the scan stopped).
+        uint64_t next = from_index;
+        bool more = false;
+        for (int scanned = 0; scanned < kMaxScannedPages; ++scanned) {
+          std::vector<v1::DisclosureRecord> records;
+          if (Status s = ctx_.store->QueryRecords(filter, next, page_size, &records); !s.ok()) {
+            return s;
+          }
+          more = records.size() == page_size;
+          for (size_t i = 0; i < records.size(); ++i) {
+            next = records[i].index() + 1;
+            if (!InScope(caller.party, records[i])) continue;
+            *response->add_records() = std::move(records[i]);
+            if (static_cast<uint32_t>(response->records_size()) == page_size) {
+              more = more || i + 1 < records.size();
+              break;
+            }
+          }
+          if (!more || static_cast<uint32_t>(response->records_size()) == page_size) break;
         }
-        if (records.size() == page_size) {
-          response->set_next_page_token(
-              MakePageToken(ctx_.subject_key, query, records.back().index() + 1));
-        }
-        for (auto& r : records) *response->add_records() = std::move(r);
+        if (more) response->set_next_page_token(MakePageToken(ctx_.subject_key, query, next));
         return Status::Ok();
       });
 }
@@ -291,7 +318,7 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
   filter.outcome = "disclosed";
   return RecordedRead(
       call, filter.subject_hash, "SubjectAccessReport subject=<the recorded subject>",
-      [this, filter, response] {
+      [this, filter, response](const Caller&) {
         *response->mutable_generated_at() = ToTimestamp(NowMicros());
         response->set_exemptions(kExemptions);
         std::vector<v1::DisclosureRecord> records;
@@ -328,7 +355,7 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContex
   const uint64_t size = request->tree_size();
   return RecordedRead(
       call, "", "GetCheckpoint tree_size=" + std::to_string(size),
-      [this, size, response] { return CheckpointFor(size, ctx_.store->LogSize(), response); });
+      [this, size, response](const Caller&) { return CheckpointFor(size, ctx_.store->LogSize(), response); });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
@@ -342,7 +369,7 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
   return RecordedRead(
       call, "",
       "GetInclusionProof index=" + std::to_string(index) + " tree_size=" + std::to_string(size),
-      [this, index, size, response] {
+      [this, index, size, response](const Caller& caller) {
         if (Status s = CheckpointFor(size, index + 1, response->mutable_checkpoint()); !s.ok()) {
           return s;
         }
@@ -353,7 +380,13 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
         std::vector<LogEntry> entry;
         if (Status s = ctx_.store->ReadLog(index, index + 1, 1, &entry); !s.ok()) return s;
         if (entry.empty()) return Status{Code::kNotFound, "index: no such record"};
-        *response->mutable_record() = entry[0].record;
+        // Out of the auditor's scope: the leaf is proven, the record is not shown.
+        if (InScope(caller.party, entry[0].record)) {
+          *response->mutable_record() = entry[0].record;
+        } else {
+          response->mutable_record()->set_index(index);
+          response->set_out_of_scope(true);
+        }
         response->set_leaf_hash(entry[0].leaf_hash);
         std::vector<std::string> proof;
         if (Status s = ctx_.store->InclusionProof(index, tree_size, &proof); !s.ok()) return s;
@@ -373,7 +406,7 @@ grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(
   return RecordedRead(
       call, "",
       "GetConsistencyProof from_size=" + std::to_string(from) + " to_size=" + std::to_string(to),
-      [this, from, to, response] {
+      [this, from, to, response](const Caller&) {
         if (Status s = CheckpointFor(to, from, response->mutable_to()); !s.ok()) return s;
         if (from != 0) {
           if (Status s = CheckpointFor(from, 0, response->mutable_from()); !s.ok()) return s;
@@ -415,7 +448,7 @@ grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
           }
           end = latest.tree_size();
         }
-        stream->Begin(from, end, [this, caller] {
+        stream->Begin(caller.party, from, end, [this, caller] {
           std::string reason;
           return ctx_.authenticator->Recheck(caller, ctx_.catalogs->Get()->parties, &reason);
         });
@@ -431,7 +464,7 @@ grpc::ServerUnaryReactor* AuditService::GetPolicyText(grpc::CallbackServerContex
     return FinishNow(call, Status::InvalidArgument({{"sha256", "must be 64 hex digits"}}));
   }
   return RecordedRead(call, "", "GetPolicyText sha256=" + ToHex(sha256),
-                      [this, sha256, response] {
+                      [this, sha256, response](const Caller&) {
                         PolicyText text;
                         if (Status s = ctx_.store->GetPolicyText(sha256, &text); !s.ok()) return s;
                         response->set_name(text.name);

@@ -42,10 +42,10 @@ class AuditService final : public v1::Audit::CallbackService {
  private:
   // Authorizes an auditor; records the read (`subject_hash`: the person looked up, if any;
   // `what`: the call and its filters, never an identity number); then runs `answer` off the
-  // committer thread and finishes the call with its status.
+  // committer thread (given the auditor) and finishes the call with its status.
   grpc::ServerUnaryReactor* RecordedRead(grpc::CallbackServerContext* call,
                                          std::string subject_hash, std::string what,
-                                         std::function<Status()> answer);
+                                         std::function<Status(const Caller&)> answer);
   // The same, for a stream: `recorded` runs once the read is recorded (with the auditor), or
   // with the refusal.
   using Recorded = std::function<void(const Status&, const Caller&)>;

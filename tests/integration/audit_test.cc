@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "integration/test_daemon.h"
+#include "log_file.h"
 #include "test_util.h"
 #include "unit/test_envelopes.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kAuditor = "auditor-datatilsynet";
+constexpr const char* kAuditor = "auditor-eos-utvalget";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -36,11 +37,31 @@ class AuditTest : public ::testing::Test {
                     .ok());
     return receipt;
   }
-  std::vector<v1::DisclosureRecord> Query(const v1::QueryDisclosuresRequest& request) {
+  std::vector<v1::DisclosureRecord> Query(const v1::QueryDisclosuresRequest& request,
+                                          const std::string& auditor = kAuditor) {
     v1::QueryDisclosuresResponse response;
-    const grpc::Status s = daemon_.Client(kAuditor)->QueryDisclosures(request, &response);
+    const grpc::Status s = daemon_.Client(auditor)->QueryDisclosures(request, &response);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return {response.records().begin(), response.records().end()};
+  }
+  // Every record before index `until` that `auditor` finds, walking pages of `page_size` (each
+  // page's read is itself a record, after `until`).
+  std::vector<v1::DisclosureRecord> QueryAll(const std::string& auditor, uint32_t page_size,
+                                             uint64_t until) {
+    std::vector<v1::DisclosureRecord> all;
+    v1::QueryDisclosuresRequest request;
+    request.set_page_size(page_size);
+    while (true) {
+      v1::QueryDisclosuresResponse response;
+      const grpc::Status s = daemon_.Client(auditor)->QueryDisclosures(request, &response);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      for (const auto& r : response.records()) {
+        if (r.index() >= until) return all;
+        all.push_back(r);
+      }
+      if (!s.ok() || response.next_page_token().empty()) return all;
+      request.set_page_token(response.next_page_token());
+    }
   }
   std::string Path(const std::string& name) const {
     return fs::path(daemon_.db_path()).parent_path() / name;
@@ -187,7 +208,7 @@ TEST_F(AuditTest, OnlyAuditorsMayReadTheLogAndEveryReadIsInIt) {
   reads.set_outcome("read");
   const auto found = Query(reads);
   ASSERT_EQ(found.size(), 2u);  // Each read is recorded before it is answered: it sees itself.
-  EXPECT_EQ(found[0].sender(), "auditor/datatilsynet");
+  EXPECT_EQ(found[0].sender(), "auditor/eos-utvalget");
   EXPECT_NE(found[0].reason().find("QueryDisclosures"), std::string::npos) << found[0].reason();
   EXPECT_NE(found[0].reason().find("legal_basis=strgjfl-4i"), std::string::npos);
   EXPECT_EQ(found[0].reason().find(kValidFnr), std::string::npos);
@@ -303,6 +324,78 @@ TEST_F(AuditTest, ProofsVerifyAgainstTheSignedCheckpointsOfThePublishedKey) {
   // The log only grew since the kept checkpoint.
   r = daemon_.Cli(kAuditor, "audit checkpoint --previous " + kept + " --key " + KeyFile());
   EXPECT_EQ(r.exit_code, 0) << r.out;
+}
+
+// The Data Protection Authority's scope leaves PST out: it finds no PST record in its queries,
+// on any page, and its proofs and export give PST's records as leaf hashes only; the export
+// still verifies whole. The EOS Committee, PST's overseer, sees everything.
+TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
+  const std::string kScoped = "auditor-datatilsynet";
+  PostRelease("a", kValidFnr);
+  PostRelease("b", kOtherValidFnr);
+  auto involves_pst = [](const v1::DisclosureRecord& r) {
+    return r.sender().rfind("pst/", 0) == 0 || r.recipient().rfind("pst/", 0) == 0 ||
+           r.on_behalf_of().rfind("pst/", 0) == 0;
+  };
+  const uint64_t until = daemon_.CountRows("disclosures");
+  const std::vector<v1::DisclosureRecord> everything = QueryAll(kAuditor, 1000, until);
+  ASSERT_EQ(everything.size(), until);
+  std::vector<uint64_t> expected;
+  uint64_t a_pst_record = 0;
+  for (const auto& r : everything) {
+    if (involves_pst(r)) {
+      a_pst_record = r.index();
+    } else {
+      expected.push_back(r.index());
+    }
+  }
+  ASSERT_GT(a_pst_record, 0u);
+  for (uint32_t page_size : {1000u, 1u, 2u}) {
+    std::vector<uint64_t> seen;
+    for (const auto& r : QueryAll(kScoped, page_size, until)) seen.push_back(r.index());
+    EXPECT_EQ(seen, expected) << "page_size " << page_size;
+  }
+  v1::QueryDisclosuresRequest pst_only;
+  pst_only.set_party("pst/pst");
+  EXPECT_TRUE(Query(pst_only, kScoped).empty());
+  EXPECT_FALSE(Query(pst_only).empty());
+
+  const CliResult proof = daemon_.Cli(kScoped, "audit proof --index " +
+                                                   std::to_string(a_pst_record) + " --key " +
+                                                   KeyFile());
+  EXPECT_EQ(proof.exit_code, 0) << proof.out;
+  EXPECT_NE(proof.out.find("out of scope"), std::string::npos) << proof.out;
+  EXPECT_EQ(proof.out.find("pst/"), std::string::npos) << proof.out;
+
+  const std::string log = Path("scoped.jsonl");
+  const std::string note = Path("scoped.note");
+  const CliResult exported =
+      daemon_.Cli(kScoped, "audit export --out " + log + " --checkpoint-out " + note);
+  ASSERT_EQ(exported.exit_code, 0) << exported.out;
+  std::vector<v1::LogEntry> entries;
+  ASSERT_TRUE(client::ReadLogFile(log, client::LogFormat::kJsonLines, &entries).ok());
+  size_t withheld = 0;
+  for (const v1::LogEntry& e : entries) {
+    EXPECT_FALSE(involves_pst(e.record())) << e.record().index();
+    withheld += e.out_of_scope() ? 1 : 0;
+  }
+  EXPECT_EQ(withheld, everything.size() - expected.size());
+  const CliResult verified = daemon_.Cli(kScoped, "-o json audit verify --log " + log +
+                                                      " --checkpoint " + note + " --key " +
+                                                      KeyFile());
+  EXPECT_EQ(verified.exit_code, 0) << verified.out;
+  EXPECT_NE(verified.out.find("out of this auditor's scope"), std::string::npos) << verified.out;
+  // A leaf hash changed in the scoped export no longer gives the signed root.
+  std::string text = ReadFile(log);
+  const size_t at = text.find("\"out_of_scope\":true");
+  ASSERT_NE(at, std::string::npos);
+  const size_t hash = text.rfind("\"leaf_hash\":\"", at) + 13;
+  text[hash] = text[hash] == 'A' ? 'B' : 'A';
+  std::ofstream(log, std::ios::trunc) << text;
+  EXPECT_EQ(daemon_.Cli(kScoped, "audit verify --log " + log + " --checkpoint " + note +
+                                     " --key " + KeyFile())
+                .exit_code,
+            65);
 }
 
 TEST_F(AuditTest, AnExportVerifiesAndAChangedRecordIsNamed) {

@@ -145,7 +145,7 @@ TEST_F(LawfulDisclosureTest, OnlyPstPoliceAndCorrectionalFlagAndOnlyPstAndPolice
   auto municipality = daemon_->Client("municipality-0301");
   EXPECT_EQ(municipality->Flag(request, &flag).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(municipality->ListFlags({}, &flags).error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  auto auditor = daemon_->Client("auditor-datatilsynet");
+  auto auditor = daemon_->Client("auditor-eos-utvalget");
   EXPECT_EQ(auditor->Flag(request, &flag).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   auto prison = daemon_->Client("correctional-ila-fengsel");
   // A flag's basis must let the flagger's kind share flags: § 27 is the police's, not a prison's.
@@ -201,7 +201,7 @@ TEST_F(LawfulDisclosureTest, FlagsAreOwnedAndEveryRegistryActIsARecordAuditorsFi
   query.set_national_id(kPerson);
   query.set_message_type("flag");
   v1::QueryDisclosuresResponse found;
-  ASSERT_TRUE(daemon_->Client("auditor-datatilsynet")->QueryDisclosures(query, &found).ok());
+  ASSERT_TRUE(daemon_->Client("auditor-eos-utvalget")->QueryDisclosures(query, &found).ok());
   std::multiset<std::string> acts;
   for (const v1::DisclosureRecord& r : found.records()) {
     acts.insert(r.event() + " " + r.sender() + " -> " + r.recipient());

@@ -24,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kAuditor = "auditor-datatilsynet";
+constexpr const char* kAuditor = "auditor-eos-utvalget";
 
 class PostgresDaemonTest : public ::testing::Test {
  protected:

@@ -69,7 +69,7 @@ class ReloadTest : public ::testing::Test {
     request.set_page_size(1000);
     v1::QueryDisclosuresResponse response;
     EXPECT_TRUE(
-        daemon_.Client("auditor-datatilsynet")->QueryDisclosures(request, &response).ok());
+        daemon_.Client("auditor-eos-utvalget")->QueryDisclosures(request, &response).ok());
     return {response.records().begin(), response.records().end()};
   }
   std::vector<v1::DisclosureRecord> PolicyRecords() {
@@ -201,13 +201,13 @@ TEST_F(ReloadTest, EveryRuleSetPutInForceIsARecordAndItsTextsAreKept) {
   // The text is kept, byte for byte.
   const std::string out = daemon_.db_path() + ".policy.toml";
   const CliResult fetched =
-      daemon_.Cli("auditor-datatilsynet", "audit policy-text " + hash + " --out " + out);
+      daemon_.Cli("auditor-eos-utvalget", "audit policy-text " + hash + " --out " + out);
   ASSERT_EQ(fetched.exit_code, 0) << fetched.out;
   EXPECT_EQ(ReadFile(out), changed);
-  EXPECT_EQ(daemon_.Cli("auditor-datatilsynet", "audit policy-text " + std::string(64, '0'))
+  EXPECT_EQ(daemon_.Cli("auditor-eos-utvalget", "audit policy-text " + std::string(64, '0'))
                 .exit_code,
             66);
-  EXPECT_EQ(daemon_.Cli("auditor-datatilsynet", "audit policy-text nothex").exit_code, 65);
+  EXPECT_EQ(daemon_.Cli("auditor-eos-utvalget", "audit policy-text nothex").exit_code, 65);
 
   // The disclosure and the refusal the new rules decide come after it.
   v1::Receipt receipt;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "core/legal_basis.h"
@@ -156,6 +157,25 @@ TEST(PartyRegistryTest, RefusesUnknownKindsKeysAndMunicipalities) {
   EXPECT_NE(s.message().find("known kommunenummer"), std::string::npos) << s.message();
   s = PartyRegistry::Parse("[[party]]\nkind = \"pst\"\nid = \"Bad Id\"\n", places, &parties);
   EXPECT_NE(s.message().find("id must be"), std::string::npos) << s.message();
+}
+
+TEST(PartyRegistryTest, AnAuditorsScopeNamesKindsAndIsForAuditorsOnly) {
+  const Places places = ShippedPlaces();
+  PartyRegistry parties;
+  ASSERT_TRUE(PartyRegistry::Parse(ReadSourceFile("deploy/parties.toml"), places, &parties).ok());
+  EXPECT_EQ(parties.Find(PartyKind::kAuditor, "datatilsynet")->out_of_scope,
+            std::set<PartyKind>{PartyKind::kPst});
+  EXPECT_TRUE(parties.Find(PartyKind::kAuditor, "eos-utvalget")->out_of_scope.empty());
+  Status s = PartyRegistry::Parse("[[party]]\nkind = \"auditor\"\nid = \"x\"\nout_of_scope = "
+                                  "[\"army\"]\n",
+                                  places, &parties);
+  EXPECT_NE(s.message().find("line 4: out_of_scope entries must be party kinds"),
+            std::string::npos)
+      << s.message();
+  s = PartyRegistry::Parse("[[party]]\nkind = \"pst\"\nid = \"x\"\nout_of_scope = [\"pst\"]\n",
+                           places, &parties);
+  EXPECT_NE(s.message().find("out_of_scope is for auditor parties"), std::string::npos)
+      << s.message();
 }
 
 TEST(PlacesTest, MalformedCsvNamesFileAndLine) {
