@@ -223,6 +223,11 @@ Status LoadConfigFile(const std::string& path, Config* c) {
       const toml::table* t = section.as_table();
       if (t == nullptr) return {Code::kInvalidArgument, path + " " + Line(section) + ": table"};
       for (const auto& [number, district] : *t) {
+        if (!district.is_string()) {
+          return {Code::kInvalidArgument, path + " " + Line(district) + ": district_overrides." +
+                                              std::string(number.str()) +
+                                              " must be a police district's name (a string)"};
+        }
         c->district_overrides[std::string(number.str())] = district.value_or(std::string());
       }
       continue;

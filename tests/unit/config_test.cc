@@ -207,6 +207,8 @@ TEST_F(ConfigFileTest, ValuesOfTheWrongTypeAreRefusedNamingTheKey) {
       {"[tls]\ntrust_domain_issuers = \"CN=a\"\n", "tls.trust_domain_issuers must be a list"},
       {"[tls]\ntrust_domain_issuers = [\"CN=a\", 2]\n", "must be a list of strings"},
       {"[server]\nhandshake_timeout = 3\n", "server.handshake_timeout must be a duration"},
+      {"[district_overrides]\n\"0301\" = 7\n",
+       "line 2: district_overrides.0301 must be a police district's name"},
   };
   for (const auto& [text, why] : bad) {
     const Status s = Load(text);
