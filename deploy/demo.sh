@@ -57,8 +57,12 @@ cat var/police.out
 echo; echo "== What Oslo kommune received (who, when, where, whom to call: no note, no release kind)"
 cat var/municipality.out
 
-echo; echo "== The prison checks the message status"
+echo; echo "== The prison checks the message status (Oslo kommune, told on PST's behalf, is not in it)"
 as correctional-oslo-fengsel status "$message_id"
+echo; echo "== PST, on whose behalf Oslo kommune was told, saves proof that it acknowledged ..."
+as pst-pst status "$message_id" --evidence var/receipt.evidence
+echo "== ... which anyone can check offline with the log's public key alone"
+as pst-pst audit verify-receipt var/receipt.evidence --key var/log.key.pub
 
 echo; echo "== An invalid post is refused, naming the field (and never echoing the number)"
 INFOFLYT_NATIONAL_ID=15076500564 as correctional-oslo-fengsel post release --basis strgjfl-4i \
@@ -85,9 +89,11 @@ echo; echo "== Vest politidistrikt received the notice, then infoflytd's escalat
 cat var/police-vest.out
 as pst-pst status "$return_id"
 
-echo; echo "== Datatilsynet (an auditor) looks up who was given what about the person"
+echo; echo "== The EOS Committee (PST's overseer) looks up who was given what about the person"
+INFOFLYT_NATIONAL_ID=15076500565 as auditor-eos-utvalget audit query --outcome disclosed
+echo; echo "== Datatilsynet, whose scope leaves PST out, sees only the rest ..."
 INFOFLYT_NATIONAL_ID=15076500565 as auditor-datatilsynet audit query --outcome disclosed
-echo; echo "== ... exports the disclosure log and verifies it offline, trusting only the log's key"
+echo; echo "== ... exports the disclosure log (PST's records as leaf hashes) and verifies it offline, trusting only the log's key"
 as auditor-datatilsynet audit export --out var/audit-log.jsonl --checkpoint-out var/checkpoint.note
 cat var/checkpoint.note
 as auditor-datatilsynet audit verify --log var/audit-log.jsonl --checkpoint var/checkpoint.note \
