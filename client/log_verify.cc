@@ -226,8 +226,8 @@ VerifyResult VerifyInclusionAnswer(const v1::InclusionProof& answer,
   };
   if (!answer.has_record()) return fail("the answer has no record");
   // Out of the auditor's scope: the leaf alone is proven.
-  const std::string leaf = answer.out_of_scope() ? answer.leaf_hash()
-                                                 : merkle::LeafHash(LeafBytes(answer.record()));
+  const std::string leaf =
+      answer.out_of_scope() ? answer.leaf_hash() : merkle::LeafHash(LeafBytes(answer.record()));
   if (!answer.out_of_scope() && leaf != answer.leaf_hash()) {
     return fail("record " + Str(index) + ": differs from the logged leaf (changed after logging)",
                 index);
@@ -242,9 +242,10 @@ VerifyResult VerifyInclusionAnswer(const v1::InclusionProof& answer,
   VerifyResult ok;
   ok.ok = true;
   ok.tree_size = checkpoint.size;
-  ok.message = "ok: record " + Str(index) + (answer.out_of_scope() ? " (out of scope: its leaf)" : "") +
-               " is leaf " + Str(index) + " of the checkpoint of " + checkpoint.origin +
-               " at size " + Str(checkpoint.size) + ", root " + Hex(checkpoint.root);
+  ok.message = "ok: record " + Str(index) +
+               (answer.out_of_scope() ? " (out of scope: its leaf)" : "") + " is leaf " +
+               Str(index) + " of the checkpoint of " + checkpoint.origin + " at size " +
+               Str(checkpoint.size) + ", root " + Hex(checkpoint.root);
   return ok;
 }
 

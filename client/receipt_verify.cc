@@ -97,8 +97,8 @@ ReceiptVerifyResult VerifyReceiptEvidence(std::string_view bytes, std::string_vi
       return Fail("disclosure record " + Str(d.index()) + " is of another message");
     }
     if (!seen.insert(d.recipient()).second) return Fail(d.recipient() + " appears twice");
-    ProvenReceipt receipt{d.recipient(), message_id, TimeUtil::ToString(d.occurred_at()),
-                          d.index(), false, "", 0};
+    ProvenReceipt receipt{
+        d.recipient(), message_id, TimeUtil::ToString(d.occurred_at()), d.index(), false, "", 0};
     if (e.has_acknowledgement()) {
       const v1::DisclosureRecord& a = e.acknowledgement().record();
       if (std::string why =
@@ -117,9 +117,9 @@ ReceiptVerifyResult VerifyReceiptEvidence(std::string_view bytes, std::string_vi
     result.receipts.push_back(std::move(receipt));
   }
   result.ok = true;
-  result.message = "ok: " + Str(result.receipts.size()) + " recipient(s) of message " +
-                   message_id + ", proven against the checkpoint of " + checkpoint.origin +
-                   " at size " + Str(checkpoint.size) + ", root " + result.root_hex;
+  result.message = "ok: " + Str(result.receipts.size()) + " recipient(s) of message " + message_id +
+                   ", proven against the checkpoint of " + checkpoint.origin + " at size " +
+                   Str(checkpoint.size) + ", root " + result.root_hex;
   return result;
 }
 

@@ -18,10 +18,10 @@ namespace infoflyt::client {
 struct ProvenReceipt {
   std::string recipient;
   std::string message_id;
-  std::string disclosed_at;      // RFC 3339, from the disclosure record.
+  std::string disclosed_at;  // RFC 3339, from the disclosure record.
   uint64_t disclosure_index = 0;
   bool acknowledged = false;
-  std::string acknowledged_at;   // RFC 3339, once acknowledged.
+  std::string acknowledged_at;  // RFC 3339, once acknowledged.
   uint64_t acknowledgement_index = 0;
 };
 

@@ -527,8 +527,9 @@ void AddAuditCommands(CLI::App* audit, AuditFlags* f) {
       "policy-text", "fetch a text of the rules a \"policy\" record names by its SHA-256"));
   policy_text->add_option("sha256", f->policy_sha256, "the hash, as the record gives it")
       ->required();
-  policy_text->add_option("--out", f->policy_out, "write it, byte for byte, to FILE (default: "
-                                                  "standard output)");
+  policy_text->add_option("--out", f->policy_out,
+                          "write it, byte for byte, to FILE (default: "
+                          "standard output)");
 
   auto* verify = named(audit->add_subcommand(
       "verify", "offline: check an export against a signed checkpoint (no server needed)"));

@@ -20,9 +20,8 @@ bool ReadKeyFile(const std::string& path, std::string* key) {
   if (!ReadFile(path, &text)) return false;
   const char* kSpace = " \t\r\n";
   const size_t begin = text.find_first_not_of(kSpace);
-  *key = begin == std::string::npos
-             ? ""
-             : text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
+  *key = begin == std::string::npos ? ""
+                                    : text.substr(begin, text.find_last_not_of(kSpace) - begin + 1);
   return true;
 }
 

@@ -34,13 +34,12 @@ void PrintProven(const client::ReceiptVerifyResult& r, Format format) {
     std::cout << "]}" << std::endl;
     return;
   }
-  const std::string proven = ", proven against checkpoint size " + std::to_string(r.tree_size) +
-                             ", root " + r.root_hex;
+  const std::string proven =
+      ", proven against checkpoint size " + std::to_string(r.tree_size) + ", root " + r.root_hex;
   for (const client::ProvenReceipt& p : r.receipts) {
     if (p.acknowledged) {
       std::cout << p.recipient << " acknowledged message " << p.message_id << " at "
-                << p.acknowledged_at << " (delivered " << p.disclosed_at << ")" << proven
-                << "\n";
+                << p.acknowledged_at << " (delivered " << p.disclosed_at << ")" << proven << "\n";
     } else {
       std::cout << p.recipient << " was delivered message " << p.message_id << " at "
                 << p.disclosed_at << ", not acknowledged as of the checkpoint" << proven << "\n";
@@ -62,8 +61,8 @@ int SaveReceiptEvidence(client::ExchangeClient& client, const std::string& messa
     return kExitIoErr;
   }
   if (format != Format::kJson) {
-    std::cout << "saved evidence for " << evidence.recipients_size() << " recipient(s) to "
-              << path << "; check it with `infoflyt audit verify-receipt " << path
+    std::cout << "saved evidence for " << evidence.recipients_size() << " recipient(s) to " << path
+              << "; check it with `infoflyt audit verify-receipt " << path
               << " --key <the log's key>`" << std::endl;
   }
   return kExitOk;

@@ -129,8 +129,8 @@ Status PlanPost(const Party& sender, const v1::Envelope& envelope, const Catalog
   }
   std::vector<const Party*> routed;
   std::vector<std::string> unconnected;
-  if (Status s = Route(sender, envelope, catalogs.places, catalogs.parties, &routed,
-                       !flags.empty(), &unconnected);
+  if (Status s = Route(sender, envelope, catalogs.places, catalogs.parties, &routed, !flags.empty(),
+                       &unconnected);
       !s.ok()) {
     return s;
   }
@@ -145,8 +145,8 @@ Status PlanPost(const Party& sender, const v1::Envelope& envelope, const Catalog
     const bool municipal = p->kind == PartyKind::kMunicipality;
     const Flow* flow = DecideFlow(catalogs, sender, *basis, type, flags, *p, &disclosure);
     if (flow == nullptr) {
-      plan->refusals.push_back({p->Key(), NoFlow(*basis, sender.kind, p->kind, type),
-                                municipal ? brought_in_by : ""});
+      plan->refusals.push_back(
+          {p->Key(), NoFlow(*basis, sender.kind, p->kind, type), municipal ? brought_in_by : ""});
       continue;
     }
     if (!flow->Carries(envelope.handling())) {
@@ -178,30 +178,29 @@ void PlanEscalation(const v1::Envelope& envelope, const Catalogs& catalogs,
                     const std::string& note, DisclosurePlan* plan) {
   std::vector<const Party*> to;
   if (const Party* p = catalogs.parties.FindByKey(answerable)) to.push_back(p);
-  const Municipality* home =
-      catalogs.places.Find(municipality.substr(municipality.find('/') + 1));
+  const Municipality* home = catalogs.places.Find(municipality.substr(municipality.find('/') + 1));
   if (home != nullptr) {
     if (const Party* police = catalogs.parties.PoliceFor(home->police_district)) {
       to.push_back(police);
     }
   }
-  std::sort(to.begin(), to.end(), [](const Party* a, const Party* b) { return a->Key() < b->Key(); });
+  std::sort(to.begin(), to.end(),
+            [](const Party* a, const Party* b) { return a->Key() < b->Key(); });
   to.erase(std::unique(to.begin(), to.end()), to.end());
   const LegalBasis* basis = catalogs.legal_bases.Find(basis_id);
   const std::optional<PartyKind> from = KindOfKey(answerable);
   ViewRenderer renderer;
   for (const Party* p : to) {
     const std::string party = p->Key();
-    const Flow* flow =
-        basis == nullptr || !from
-            ? nullptr
-            : catalogs.legal_bases.Decide(basis->id, *from, p->kind, kEscalationType);
+    const Flow* flow = basis == nullptr || !from ? nullptr
+                                                 : catalogs.legal_bases.Decide(
+                                                       basis->id, *from, p->kind, kEscalationType);
     if (flow == nullptr) {
-      plan->refusals.push_back(
-          {party,
-           basis == nullptr || !from ? "legal basis " + basis_id + " is not in the catalogue"
-                                     : NoFlow(*basis, *from, p->kind, kEscalationType),
-           on_behalf_of});
+      plan->refusals.push_back({party,
+                                basis == nullptr || !from
+                                    ? "legal basis " + basis_id + " is not in the catalogue"
+                                    : NoFlow(*basis, *from, p->kind, kEscalationType),
+                                on_behalf_of});
       continue;
     }
     RecipientDisclosure r;

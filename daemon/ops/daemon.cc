@@ -7,12 +7,12 @@
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/server_builder.h>
-#include <asio/post.hpp>
 #include <prometheus/text_serializer.h>
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <asio/post.hpp>
 #include <csignal>
 #include <filesystem>
 #include <future>
@@ -133,20 +133,20 @@ void Daemon::RecordPolicy(std::shared_ptr<Catalogs> catalogs, std::function<void
   PolicyOp op;
   op.generation = catalogs->policy = ++policy_generation_;
   for (const auto& [name, text] : catalogs->sources) op.texts.push_back({name, text, ""});
-  committer_->Submit(std::move(op), [this, catalogs = std::move(catalogs),
-                                     done = std::move(done)](WriteOp& w) {
-    const auto& recorded = std::get<PolicyOp>(w);
-    if (recorded.status.ok()) {
-      std::string hashes;
-      for (const PolicyText& t : recorded.texts) {
-        hashes += " " + t.name + "=" + ToHex(t.sha256).substr(0, 16);
-      }
-      LogInfo("rules in force recorded as log record " + std::to_string(recorded.index) + ":" +
-              hashes);
-      catalogs_->Set(catalogs);
-    }
-    done(recorded.status);
-  });
+  committer_->Submit(std::move(op),
+                     [this, catalogs = std::move(catalogs), done = std::move(done)](WriteOp& w) {
+                       const auto& recorded = std::get<PolicyOp>(w);
+                       if (recorded.status.ok()) {
+                         std::string hashes;
+                         for (const PolicyText& t : recorded.texts) {
+                           hashes += " " + t.name + "=" + ToHex(t.sha256).substr(0, 16);
+                         }
+                         LogInfo("rules in force recorded as log record " +
+                                 std::to_string(recorded.index) + ":" + hashes);
+                         catalogs_->Set(catalogs);
+                       }
+                       done(recorded.status);
+                     });
 }
 
 Status Daemon::LoadSubjectKey(std::string* key) const {
@@ -662,8 +662,10 @@ void Daemon::Reload() {
   }
   RecordPolicy(std::move(next), [this](const Status& s) {
     if (!s.ok()) {
-      LogError("SIGHUP reload failed, keeping the running configuration: the new rules could "
-               "not be recorded: " + s.message());
+      LogError(
+          "SIGHUP reload failed, keeping the running configuration: the new rules could "
+          "not be recorded: " +
+          s.message());
       return;
     }
     LogInfo("SIGHUP: reloaded places, parties and legal bases");

@@ -207,9 +207,9 @@ void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::st
   });
 }
 
-grpc::ServerUnaryReactor* AuditService::RecordedRead(
-    grpc::CallbackServerContext* call, std::string subject_hash, std::string what,
-    std::function<Status(const Caller&)> answer) {
+grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext* call,
+                                                     std::string subject_hash, std::string what,
+                                                     std::function<Status(const Caller&)> answer) {
   auto* reactor = call->DefaultReactor();
   AuthorizeAndRecord(
       call, std::move(subject_hash), std::move(what),
@@ -353,9 +353,10 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContex
                                                       const v1::GetCheckpointRequest* request,
                                                       v1::SignedCheckpoint* response) {
   const uint64_t size = request->tree_size();
-  return RecordedRead(
-      call, "", "GetCheckpoint tree_size=" + std::to_string(size),
-      [this, size, response](const Caller&) { return CheckpointFor(size, ctx_.store->LogSize(), response); });
+  return RecordedRead(call, "", "GetCheckpoint tree_size=" + std::to_string(size),
+                      [this, size, response](const Caller&) {
+                        return CheckpointFor(size, ctx_.store->LogSize(), response);
+                      });
 }
 
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(

@@ -1,7 +1,7 @@
 #include "server/exchange_service.h"
 
-#include <asio/post.hpp>
 #include <algorithm>
+#include <asio/post.hpp>
 #include <map>
 #include <optional>
 #include <set>

@@ -185,8 +185,9 @@ Status StoreCore::Append(StoreRows& rows, const v1::DisclosureRecord& record) {
 
 Status StoreCore::CheckPolicy(const NewMessage& m) const {
   if (m.policy == 0 || m.policy >= policy_) return Status::Ok();
-  return {Code::kAborted, "the rules in force changed while this message was decided; post it "
-                          "again (with the same idempotency key)"};
+  return {Code::kAborted,
+          "the rules in force changed while this message was decided; post it "
+          "again (with the same idempotency key)"};
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, PostOp& op, int64_t now) {

@@ -360,9 +360,8 @@ TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
   EXPECT_TRUE(Query(pst_only, kScoped).empty());
   EXPECT_FALSE(Query(pst_only).empty());
 
-  const CliResult proof = daemon_.Cli(kScoped, "audit proof --index " +
-                                                   std::to_string(a_pst_record) + " --key " +
-                                                   KeyFile());
+  const CliResult proof = daemon_.Cli(
+      kScoped, "audit proof --index " + std::to_string(a_pst_record) + " --key " + KeyFile());
   EXPECT_EQ(proof.exit_code, 0) << proof.out;
   EXPECT_NE(proof.out.find("out of scope"), std::string::npos) << proof.out;
   EXPECT_EQ(proof.out.find("pst/"), std::string::npos) << proof.out;
@@ -380,9 +379,9 @@ TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
     withheld += e.out_of_scope() ? 1 : 0;
   }
   EXPECT_EQ(withheld, everything.size() - expected.size());
-  const CliResult verified = daemon_.Cli(kScoped, "-o json audit verify --log " + log +
-                                                      " --checkpoint " + note + " --key " +
-                                                      KeyFile());
+  const CliResult verified =
+      daemon_.Cli(kScoped, "-o json audit verify --log " + log + " --checkpoint " + note +
+                               " --key " + KeyFile());
   EXPECT_EQ(verified.exit_code, 0) << verified.out;
   EXPECT_NE(verified.out.find("out of this auditor's scope"), std::string::npos) << verified.out;
   // A leaf hash changed in the scoped export no longer gives the signed root.
@@ -392,8 +391,9 @@ TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
   const size_t hash = text.rfind("\"leaf_hash\":\"", at) + 13;
   text[hash] = text[hash] == 'A' ? 'B' : 'A';
   std::ofstream(log, std::ios::trunc) << text;
-  EXPECT_EQ(daemon_.Cli(kScoped, "audit verify --log " + log + " --checkpoint " + note +
-                                     " --key " + KeyFile())
+  EXPECT_EQ(daemon_
+                .Cli(kScoped,
+                     "audit verify --log " + log + " --checkpoint " + note + " --key " + KeyFile())
                 .exit_code,
             65);
 }

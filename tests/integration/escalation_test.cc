@@ -129,8 +129,8 @@ TEST_F(EscalationTest, ADeliveryOnAFlagOwnersBehalfIsEscalatedToTheOwnerNotTheSe
     ASSERT_EQ(seen.size(), 1u) << party << "\n" << daemon_.Log();
     EXPECT_EQ(seen[0].envelope().legal_basis(), "polregl-27-2");  // The flag's, not the post's.
   }
-  EXPECT_TRUE(EscalationsSeenBy("correctional-oslo-fengsel", receipt.message_id(), 1, seconds(1))
-                  .empty());
+  EXPECT_TRUE(
+      EscalationsSeenBy("correctional-oslo-fengsel", receipt.message_id(), 1, seconds(1)).empty());
   EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'escalate' AND outcome = 'disclosed' "
                               "AND on_behalf_of = 'pst/pst'"),
             2);

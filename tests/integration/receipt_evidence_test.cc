@@ -92,8 +92,7 @@ TEST_F(ReceiptEvidenceTest, AnAckIsOneRecordAndTheSavedReceiptVerifiesOffline) {
   EXPECT_NE(ok.out.find("police/oslo acknowledged message " + receipt.message_id() + " at "),
             std::string::npos)
       << ok.out;
-  EXPECT_NE(ok.out.find("pst/pst was delivered message " + receipt.message_id()),
-            std::string::npos)
+  EXPECT_NE(ok.out.find("pst/pst was delivered message " + receipt.message_id()), std::string::npos)
       << ok.out;
   EXPECT_NE(ok.out.find("proven against checkpoint size "), std::string::npos) << ok.out;
   const CliResult earlier = VerifyReceipt(before, KeyFile());
@@ -172,8 +171,9 @@ TEST_F(ReceiptEvidenceTest, EachPartysEvidenceHoldsOnlyTheRecipientsItMaySee) {
       << ok.out;
   EXPECT_EQ(Parse(file).recipients_size(), 1);
   // Someone with no recipient of it to see is told there is no such message.
-  EXPECT_EQ(daemon_->Cli("police-oslo", "status " + receipt.message_id() + " --evidence " +
-                                            Path("none.evidence"))
+  EXPECT_EQ(daemon_
+                ->Cli("police-oslo",
+                      "status " + receipt.message_id() + " --evidence " + Path("none.evidence"))
                 .exit_code,
             66);
 }

@@ -68,8 +68,7 @@ class ReloadTest : public ::testing::Test {
   std::vector<v1::DisclosureRecord> Records(v1::QueryDisclosuresRequest request) {
     request.set_page_size(1000);
     v1::QueryDisclosuresResponse response;
-    EXPECT_TRUE(
-        daemon_.Client("auditor-eos-utvalget")->QueryDisclosures(request, &response).ok());
+    EXPECT_TRUE(daemon_.Client("auditor-eos-utvalget")->QueryDisclosures(request, &response).ok());
     return {response.records().begin(), response.records().end()};
   }
   std::vector<v1::DisclosureRecord> PolicyRecords() {
@@ -204,9 +203,9 @@ TEST_F(ReloadTest, EveryRuleSetPutInForceIsARecordAndItsTextsAreKept) {
       daemon_.Cli("auditor-eos-utvalget", "audit policy-text " + hash + " --out " + out);
   ASSERT_EQ(fetched.exit_code, 0) << fetched.out;
   EXPECT_EQ(ReadFile(out), changed);
-  EXPECT_EQ(daemon_.Cli("auditor-eos-utvalget", "audit policy-text " + std::string(64, '0'))
-                .exit_code,
-            66);
+  EXPECT_EQ(
+      daemon_.Cli("auditor-eos-utvalget", "audit policy-text " + std::string(64, '0')).exit_code,
+      66);
   EXPECT_EQ(daemon_.Cli("auditor-eos-utvalget", "audit policy-text nothex").exit_code, 65);
 
   // The disclosure and the refusal the new rules decide come after it.

@@ -166,11 +166,11 @@ TEST(PartyRegistryTest, AnAuditorsScopeNamesKindsAndIsForAuditorsOnly) {
   EXPECT_EQ(parties.Find(PartyKind::kAuditor, "datatilsynet")->out_of_scope,
             std::set<PartyKind>{PartyKind::kPst});
   EXPECT_TRUE(parties.Find(PartyKind::kAuditor, "eos-utvalget")->out_of_scope.empty());
-  Status s = PartyRegistry::Parse("[[party]]\nkind = \"auditor\"\nid = \"x\"\nout_of_scope = "
-                                  "[\"army\"]\n",
-                                  places, &parties);
-  EXPECT_NE(s.message().find("line 4: out_of_scope entries must be party kinds"),
-            std::string::npos)
+  Status s = PartyRegistry::Parse(
+      "[[party]]\nkind = \"auditor\"\nid = \"x\"\nout_of_scope = "
+      "[\"army\"]\n",
+      places, &parties);
+  EXPECT_NE(s.message().find("line 4: out_of_scope entries must be party kinds"), std::string::npos)
       << s.message();
   s = PartyRegistry::Parse("[[party]]\nkind = \"pst\"\nid = \"x\"\nout_of_scope = [\"pst\"]\n",
                            places, &parties);

@@ -71,8 +71,8 @@ TEST(PolicyTest, EveryCombinationInTheShippedCatalogueGivesTheDocumentedDecision
   for (const auto& basis : catalogue.Ids()) {
     for (PartyKind from : kinds) {
       for (PartyKind to : kinds) {
-        for (const char* type : {"release_notice", "return_notice", "case_update",
-                                 "concern_report", "escalation_notice"}) {
+        for (const char* type : {"release_notice", "return_notice", "case_update", "concern_report",
+                                 "escalation_notice"}) {
           const std::string key = basis + " " + std::string(PartyKindName(from)) + " " +
                                   std::string(PartyKindName(to)) + " " + type;
           const Flow* flow = catalogue.Decide(basis, from, to, type);
@@ -170,7 +170,7 @@ class PlanTest : public ::testing::Test {
   // An envelope of `type` about a person of Oslo (0301), under `basis`, at `level`.
   static v1::Envelope Of(const std::string& type, const std::string& basis,
                          v1::HandlingRestriction level) {
-    v1::Envelope e = type == "release_notice" ? testing::ReleaseNotice("")
+    v1::Envelope e = type == "release_notice"  ? testing::ReleaseNotice("")
                      : type == "return_notice" ? testing::ReturnNotice("")
                                                : testing::CaseUpdate("");
     if (type == "concern_report") {
@@ -196,8 +196,8 @@ class PlanTest : public ::testing::Test {
 // documented TLP cap (municipalities at most TLP_AMBER_STRICT), and is refused otherwise.
 TEST_F(PlanTest, EveryCombinationGivesEachRecipientTheDocumentedDisclosureOrARefusal) {
   const auto documented = DocumentedDecisions();
-  const std::vector<std::string> senders = {"correctional/oslo-fengsel", "police/oslo",
-                                            "pst/pst", "municipality/0301"};
+  const std::vector<std::string> senders = {"correctional/oslo-fengsel", "police/oslo", "pst/pst",
+                                            "municipality/0301"};
   const std::vector<std::vector<FlagInfo>> flag_sets = {
       {}, {Flag("pst/pst", "polregl-27-2")}, {Flag("police/oslo", "polregl-27-2")}};
   int disclosed = 0;
@@ -206,15 +206,16 @@ TEST_F(PlanTest, EveryCombinationGivesEachRecipientTheDocumentedDisclosureOrARef
   for (const std::string& basis : catalogs().legal_bases.Ids()) {
     for (const std::string& sender_key : senders) {
       const Party& sender = P(sender_key);
-      for (const char* type : {"release_notice", "return_notice", "case_update", "concern_report"}) {
+      for (const char* type :
+           {"release_notice", "return_notice", "case_update", "concern_report"}) {
         for (const auto& flags : flag_sets) {
           for (int level = v1::TLP_CLEAR; level <= v1::TLP_RED; ++level) {
             const auto tlp = static_cast<v1::HandlingRestriction>(level);
             const v1::Envelope e = Of(type, basis, tlp);
             DisclosurePlan plan;
             const Status s = PlanPost(sender, e, catalogs(), flags, 42, &plan);
-            const std::string what = basis + " " + sender_key + " " + type + " flags=" +
-                                     std::to_string(flags.size()) + " " +
+            const std::string what = basis + " " + sender_key + " " + type +
+                                     " flags=" + std::to_string(flags.size()) + " " +
                                      v1::HandlingRestriction_Name(tlp);
             if (!s.ok()) {
               EXPECT_EQ(s.code(), Code::kPermissionDenied) << what;  // Kind may not post it.
@@ -265,9 +266,8 @@ TEST_F(PlanTest, EveryCombinationGivesEachRecipientTheDocumentedDisclosureOrARef
               seen.insert(r.party);
               ++refused;
               const std::string to(PartyKindName(*KindOfKey(r.party)));
-              const bool documented_flow =
-                  documented.contains(basis + " " + std::string(PartyKindName(sender.kind)) + " " +
-                                      to + " " + type);
+              const bool documented_flow = documented.contains(
+                  basis + " " + std::string(PartyKindName(sender.kind)) + " " + to + " " + type);
               // A refusal of a documented flow is only ever for the TLP cap.
               if (documented_flow) {
                 EXPECT_NE(r.reason.find("carries at most"), std::string::npos) << what;
@@ -287,14 +287,14 @@ TEST_F(PlanTest, EveryCombinationGivesEachRecipientTheDocumentedDisclosureOrARef
   EXPECT_GT(refused, 500);
   // Every documented flow a sender here can use was exercised (concern reports by police go to
   // PST only; municipal flows are only reachable for Oslo's notices).
-  for (const char* must : {"strgjfl-4i correctional police release_notice",
-                           "strgjfl-4i correctional pst release_notice",
-                           "polregl-27-2 pst municipality release_notice",
-                           "polregl-27-2 police municipality release_notice",
-                           "polregl-27-2 pst municipality return_notice",
-                           "polregl-30 pst municipality return_notice",
-                           "polregl-27-4 municipality police concern_report",
-                           "fvl-13b-7 correctional pst release_notice"}) {
+  for (const char* must :
+       {"strgjfl-4i correctional police release_notice",
+        "strgjfl-4i correctional pst release_notice",
+        "polregl-27-2 pst municipality release_notice",
+        "polregl-27-2 police municipality release_notice",
+        "polregl-27-2 pst municipality return_notice", "polregl-30 pst municipality return_notice",
+        "polregl-27-4 municipality police concern_report",
+        "fvl-13b-7 correctional pst release_notice"}) {
     EXPECT_TRUE(disclosed_combinations.contains(must)) << must;
   }
 }
@@ -323,9 +323,9 @@ TEST_F(PlanTest, AFlaggedPersonsReleaseTellsTheMunicipalityOnTheOwnersBehalfUnde
 
   // At TLP_RED the municipality is refused, on PST's behalf.
   plan = {};
-  ASSERT_TRUE(PlanPost(P("correctional/oslo-fengsel"), Of("release_notice", "strgjfl-4i",
-                                                          v1::TLP_RED),
-                       catalogs(), {Flag("pst/pst", "polregl-27-2")}, std::nullopt, &plan)
+  ASSERT_TRUE(PlanPost(P("correctional/oslo-fengsel"),
+                       Of("release_notice", "strgjfl-4i", v1::TLP_RED), catalogs(),
+                       {Flag("pst/pst", "polregl-27-2")}, std::nullopt, &plan)
                   .ok());
   ASSERT_EQ(plan.refusals.size(), 1u);
   EXPECT_EQ(plan.refusals[0].party, "municipality/0301");

@@ -463,8 +463,7 @@ TEST_P(StoreTest, PolicyRecordsKeepTheirTextsAndOlderRulesDecideNothingAfterThem
   ASSERT_TRUE(store_->QueryRecords(filter, 0, 10, &records).ok());
   ASSERT_EQ(records.size(), 2u);
   EXPECT_EQ(records[1].index(), recorded.index);
-  EXPECT_EQ(records[1].reason(), "rules in force: legal-bases sha256=" +
-                                     ToHex(Sha256("a = 1\n")) +
+  EXPECT_EQ(records[1].reason(), "rules in force: legal-bases sha256=" + ToHex(Sha256("a = 1\n")) +
                                      " parties sha256=" + ToHex(Sha256("b = 2\n")));
   PolicyText text;
   ASSERT_TRUE(store_->GetPolicyText(Sha256("b = 2\n"), &text).ok());
