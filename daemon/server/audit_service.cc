@@ -222,7 +222,7 @@ grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext
 Status AuditService::CheckpointFor(uint64_t tree_size, uint64_t covering,
                                    v1::SignedCheckpoint* out) const {
   StoredCheckpoint c;
-  const Status s =
+  Status s =
       tree_size == 0 ? log_->Covering(covering, &c) : ctx_.store->GetCheckpoint(tree_size, &c);
   if (s.ok()) ToProto(c, log_->VerifierKey(), out);
   return s;
