@@ -235,12 +235,8 @@ TEST_F(AuditTest, ACallRefusedToAPartyIsOneDenyRecordAndTheLogStillVerifies) {
   // Recorded before the answer: no waiting needed.
   EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'deny'"), 1);
   // Another party and call is a record of its own.
-  v1::FlagRequest flag;
-  flag.set_national_id(kValidFnr);
-  flag.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
-  flag.set_legal_basis("pst-fremmedkriger");
   v1::FlagRecord record;
-  EXPECT_EQ(daemon_.Client("municipality-0301")->Flag(flag, &record).error_code(),
+  EXPECT_EQ(daemon_.FlagPerson(kValidFnr, &record, "municipality-0301").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'deny'"), 2);
 
@@ -269,12 +265,8 @@ TEST_F(AuditTest, ACallRefusedToAPartyIsOneDenyRecordAndTheLogStillVerifies) {
 // party, no municipal disclosure made because of its flag, no mark or count of anything left
 // out) and so looks like anyone else's; the same sentence on the exemption is in every report.
 TEST_F(AuditTest, SubjectAccessReportsLeaveOutPstWithoutATrace) {
-  v1::FlagRequest flag;
-  flag.set_national_id(kValidFnr);
-  flag.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
-  flag.set_legal_basis("polregl-27-2");
   v1::FlagRecord flagged;
-  ASSERT_TRUE(daemon_.Client("pst-pst")->Flag(flag, &flagged).ok());
+  ASSERT_TRUE(daemon_.FlagPerson(kValidFnr, &flagged).ok());
   const v1::Receipt receipt = PostRelease("a", kValidFnr);
   PostRelease("b", kOtherValidFnr);
   // The municipality was told, on PST's behalf; the prison's receipt does not say so.

@@ -288,6 +288,15 @@ std::unique_ptr<client::ExchangeClient> DaemonProcess::Client(const std::string&
   return client;
 }
 
+grpc::Status DaemonProcess::FlagPerson(const std::string& national_id, v1::FlagRecord* flag,
+                                       const std::string& party, const std::string& basis) const {
+  v1::FlagRequest request;
+  request.set_national_id(national_id);
+  request.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
+  request.set_legal_basis(basis);
+  return Client(party)->Flag(request, flag);
+}
+
 CliResult DaemonProcess::RunCaptured(const std::string& command, const std::string& what,
                                      bool disclosed_payload) const {
   std::string err_file;

@@ -122,6 +122,10 @@ class DaemonProcess {
   // for TakeOutputs.
   client::ClientOptions Options(const std::string& party, bool rogue_ca = false) const;
   std::unique_ptr<client::ExchangeClient> Client(const std::string& party) const;
+  // `party` flags the person as a returned foreign fighter, citing `basis`.
+  grpc::Status FlagPerson(const std::string& national_id, v1::FlagRecord* flag,
+                          const std::string& party = "pst-pst",
+                          const std::string& basis = "polregl-27-2") const;
   // Runs the infoflyt CLI as `party` against this daemon, with `env` (VAR=value ...) added.
   CliResult Cli(const std::string& party, const std::string& args,
                 const std::string& env = "") const;

@@ -110,12 +110,8 @@ TEST_F(EscalationTest, MissedDeadlineIsEscalatedOnceToSenderAndDistrictPolice) {
 // and the police are told, on PST's behalf; the prison, which never learnt that the
 // municipality was told, is not.
 TEST_F(EscalationTest, ADeliveryOnAFlagOwnersBehalfIsEscalatedToTheOwnerNotTheSender) {
-  v1::FlagRequest flag;
-  flag.set_national_id(kValidFnr);
-  flag.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
-  flag.set_legal_basis("polregl-27-2");
   v1::FlagRecord flagged;
-  ASSERT_TRUE(daemon_.Client("pst-pst")->Flag(flag, &flagged).ok());
+  ASSERT_TRUE(daemon_.FlagPerson(kValidFnr, &flagged).ok());
   v1::Receipt receipt;
   ASSERT_TRUE(daemon_.Client("correctional-oslo-fengsel")
                   ->Post(ReleaseNotice("flagged", kValidFnr, "0301"), &receipt)

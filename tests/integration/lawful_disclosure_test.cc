@@ -16,12 +16,8 @@ class LawfulDisclosureTest : public SharedDaemonTest {
   static v1::FlagRecord FlagPerson(const std::string& national_id,
                                    const std::string& party = "pst-pst",
                                    const std::string& basis = "polregl-27-2") {
-    v1::FlagRequest request;
-    request.set_national_id(national_id);
-    request.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
-    request.set_legal_basis(basis);
     v1::FlagRecord flag;
-    EXPECT_TRUE(daemon_->Client(party)->Flag(request, &flag).ok());
+    EXPECT_TRUE(daemon_->FlagPerson(national_id, &flag, party, basis).ok());
     return flag;
   }
   static std::vector<std::string> Recipients(const v1::Receipt& r) {

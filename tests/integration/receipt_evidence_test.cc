@@ -139,12 +139,8 @@ TEST_F(ReceiptEvidenceTest, AnAckIsOneRecordAndTheSavedReceiptVerifiesOffline) {
 // municipality told on PST's behalf; PST's evidence and status of the same message show it,
 // acknowledged, as evidence for PST.
 TEST_F(ReceiptEvidenceTest, EachPartysEvidenceHoldsOnlyTheRecipientsItMaySee) {
-  v1::FlagRequest flag;
-  flag.set_national_id(kFlagged);
-  flag.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
-  flag.set_legal_basis("polregl-27-2");
   v1::FlagRecord flagged;
-  ASSERT_TRUE(daemon_->Client("pst-pst")->Flag(flag, &flagged).ok());
+  ASSERT_TRUE(daemon_->FlagPerson(kFlagged, &flagged).ok());
   const v1::Receipt receipt = Release(kFlagged);
   ReceiveAndAck("municipality-0301", receipt.message_id());
 
