@@ -17,11 +17,6 @@ constexpr std::array<std::pair<PartyKind, std::string_view>, 6> kKindNames = {{
     {PartyKind::kOperator, "operator"},
 }};
 
-bool IsPartyId(std::string_view id) {
-  return !id.empty() && id.size() <= 64 &&
-         id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
-}
-
 std::string Where(const toml::node& node) {
   return "parties line " + std::to_string(node.source().begin.line);
 }
@@ -115,6 +110,11 @@ std::string_view PartyKindName(PartyKind kind) {
     if (k == kind) return name;
   }
   return "unknown";
+}
+
+bool IsPartyId(std::string_view id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
 }
 
 std::optional<PartyKind> KindOfKey(std::string_view key) {

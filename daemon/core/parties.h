@@ -29,6 +29,8 @@ std::optional<PartyKind> ParsePartyKind(std::string_view name);
 std::string_view PartyKindName(PartyKind kind);
 // The kind a party key ("police/oslo") names, whether or not that party is registered now.
 std::optional<PartyKind> KindOfKey(std::string_view key);
+// 1-64 of [a-z0-9-]: what a party id may be.
+bool IsPartyId(std::string_view id);
 
 struct Party {
   PartyKind kind = PartyKind::kOperator;

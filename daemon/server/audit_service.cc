@@ -85,18 +85,26 @@ bool IsRecordedMessageType(const std::string& type) {
 
 // Filter values must be what the catalogues and the log know, never free text: they are
 // written into the read's record, which must not carry personal data. "" if `value` is fine.
-std::string FilterProblem(const Catalogs& catalogs, std::string_view name,
-                          const std::string& value) {
+// A party or basis the catalogues no longer hold (a party removed, a basis retired) is fine if
+// it is well formed and the log names it (`*if_logged` is set; QueryDisclosures asks the store
+// before recording the read), so that history stays searchable.
+std::string FilterProblem(const Catalogs& catalogs, std::string_view name, const std::string& value,
+                          bool* if_logged) {
+  *if_logged = false;
   if (value.empty()) return "";
   if (name == "party") {
-    return value == "infoflytd" || catalogs.parties.FindByKey(value) != nullptr
-               ? ""
-               : "must be a registered party key (e.g. police/oslo) or infoflytd";
+    if (value == "infoflytd" || catalogs.parties.FindByKey(value) != nullptr) return "";
+    const size_t slash = value.find('/');
+    *if_logged =
+        KindOfKey(value).has_value() && IsPartyId(std::string_view(value).substr(slash + 1));
+    return *if_logged ? "" : "must be a party key (e.g. police/oslo) or infoflytd";
   }
   if (name == "legal_basis") {
-    return catalogs.legal_bases.Find(value) != nullptr
-               ? ""
-               : catalogs.legal_bases.UnknownIdDescription();
+    if (catalogs.legal_bases.Find(value) != nullptr) return "";
+    *if_logged =
+        value.size() <= 64 &&
+        value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789.-") == std::string::npos;
+    return *if_logged ? "" : catalogs.legal_bases.UnknownIdDescription();
   }
   if (name == "message_type") {
     return IsRecordedMessageType(value) ? ""
@@ -187,13 +195,32 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
 }  // namespace
 
 void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
-                                      std::string what, Recorded recorded) {
+                                      std::string what, Recorded recorded,
+                                      std::function<Status()> precheck) {
   const std::string rpc = "Audit/" + what.substr(0, what.find(' '));
   Caller caller;
   if (!Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, rpc, &caller,
                  [recorded](const Status& refusal) { recorded(refusal, Caller{}); })) {
     return;
   }
+  if (precheck) {
+    // It reads the store: on the executor, never on gRPC's thread.
+    asio::post(ctx_.executor,
+               [this, subject_hash = std::move(subject_hash), what = std::move(what),
+                recorded = std::move(recorded), precheck = std::move(precheck), caller]() mutable {
+                 if (Status s = precheck(); !s.ok()) {
+                   recorded(s, caller);
+                   return;
+                 }
+                 Record(caller, std::move(subject_hash), std::move(what), std::move(recorded));
+               });
+    return;
+  }
+  Record(caller, std::move(subject_hash), std::move(what), std::move(recorded));
+}
+
+void AuditService::Record(const Caller& caller, std::string subject_hash, std::string what,
+                          Recorded recorded) {
   CallRecordOp op;
   op.party = caller.party.Key();
   op.certificate_subject = caller.certificate.subject;
@@ -209,13 +236,15 @@ void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::st
 
 grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext* call,
                                                      std::string subject_hash, std::string what,
-                                                     std::function<Status(const Caller&)> answer) {
+                                                     std::function<Status(const Caller&)> answer,
+                                                     std::function<Status()> precheck) {
   auto* reactor = call->DefaultReactor();
   AuthorizeAndRecord(
       call, std::move(subject_hash), std::move(what),
       [reactor, answer = std::move(answer)](const Status& recorded, const Caller& caller) {
         reactor->Finish(ToGrpcStatus(recorded.ok() ? answer(caller) : recorded));
-      });
+      },
+      std::move(precheck));
   return reactor;
 }
 
@@ -242,14 +271,22 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
     what += " subject=<the recorded subject>";
   }
   const auto catalogs = ctx_.catalogs->Get();
+  std::vector<std::pair<std::string, RecordFilter>> must_be_logged;
   for (auto [value, target, name] :
        {std::tuple{&request->party(), &filter.party, "party"},
         std::tuple{&request->legal_basis(), &filter.legal_basis, "legal_basis"},
         std::tuple{&request->message_type(), &filter.message_type, "message_type"},
         std::tuple{&request->outcome(), &filter.outcome, "outcome"}}) {
-    if (std::string problem = FilterProblem(*catalogs, name, *value); !problem.empty()) {
+    bool if_logged = false;
+    if (std::string problem = FilterProblem(*catalogs, name, *value, &if_logged);
+        !problem.empty()) {
       violations.push_back({name, std::move(problem)});
       continue;
+    }
+    if (if_logged) {
+      RecordFilter named;
+      (std::string_view(name) == "party" ? named.party : named.legal_basis) = *value;
+      must_be_logged.emplace_back(name, std::move(named));
     }
     *target = *value;
     if (!value->empty()) what += std::string(" ") + name + "=" + *value;
@@ -277,6 +314,19 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
   if (!violations.empty()) {
     return FinishNow(call, Status::InvalidArgument(std::move(violations)));
   }
+  // Before the read is recorded: a value the catalogues do not hold must be one the log names.
+  auto named_in_log = [this, must_be_logged] {
+    for (const auto& [name, named] : must_be_logged) {
+      std::vector<v1::DisclosureRecord> found;
+      if (Status s = ctx_.store->QueryRecords(named, 0, 1, &found); !s.ok()) return s;
+      if (found.empty()) {
+        return Status::InvalidArgument(
+            {{name, name == "party" ? "is not a party the registry or the log knows"
+                                    : "is not a basis the catalogue or the log knows"}});
+      }
+    }
+    return Status::Ok();
+  };
   return RecordedRead(
       call, filter.subject_hash, what,
       [this, filter, from_index, page_size, query, response](const Caller& caller) {
@@ -304,7 +354,8 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
         }
         if (more) response->set_next_page_token(MakePageToken(ctx_.subject_key, query, next));
         return Status::Ok();
-      });
+      },
+      std::move(named_in_log));
 }
 
 grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(

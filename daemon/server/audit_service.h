@@ -40,17 +40,23 @@ class AuditService final : public v1::Audit::CallbackService {
   Status CheckpointFor(uint64_t tree_size, uint64_t covering, v1::SignedCheckpoint* out) const;
 
  private:
-  // Authorizes an auditor; records the read (`subject_hash`: the person looked up, if any;
-  // `what`: the call and its filters, never an identity number); then runs `answer` off the
-  // committer thread (given the auditor) and finishes the call with its status.
+  // Authorizes an auditor; runs `precheck` (if any) on the executor, and finishes the call
+  // with its error if it fails, recording nothing (bad input); records the read
+  // (`subject_hash`: the person looked up, if any; `what`: the call and its filters, never an
+  // identity number); then runs `answer` off the committer thread (given the auditor) and
+  // finishes the call with its status.
   grpc::ServerUnaryReactor* RecordedRead(grpc::CallbackServerContext* call,
                                          std::string subject_hash, std::string what,
-                                         std::function<Status(const Caller&)> answer);
+                                         std::function<Status(const Caller&)> answer,
+                                         std::function<Status()> precheck = nullptr);
   // The same, for a stream: `recorded` runs once the read is recorded (with the auditor), or
   // with the refusal.
   using Recorded = std::function<void(const Status&, const Caller&)>;
   void AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
-                          std::string what, Recorded recorded);
+                          std::string what, Recorded recorded,
+                          std::function<Status()> precheck = nullptr);
+  // Records `caller`'s read, then `recorded` on the executor.
+  void Record(const Caller& caller, std::string subject_hash, std::string what, Recorded recorded);
 
   ServiceContext ctx_;
   LogPublisher* const log_;

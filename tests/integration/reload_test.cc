@@ -222,6 +222,36 @@ TEST_F(ReloadTest, EveryRuleSetPutInForceIsARecordAndItsTextsAreKept) {
   EXPECT_EQ(refused.back().instance(), in_force.instance());
 }
 
+// History stays searchable: a party removed from the registry can still be a filter, since
+// the log names it; a party the log never named cannot, and nothing is recorded for it.
+TEST_F(ReloadTest, ARemovedPartysRecordsCanStillBeQueried) {
+  v1::Receipt receipt;
+  ASSERT_TRUE(
+      daemon_.Client("pst-pst")->Post(ReturnNotice("to-bergen", kValidFnr, "4601"), &receipt).ok());
+  const std::string parties = ReadFile(daemon_.parties_path());
+  ASSERT_TRUE(
+      Reload(daemon_.parties_path(),
+             Without(parties, "[[party]]\nkind = \"municipality\"\nid = \"4601\"\n", "[[party]]")))
+      << daemon_.Log();
+  v1::QueryDisclosuresRequest bergen;
+  bergen.set_party("municipality/4601");
+  const std::vector<v1::DisclosureRecord> found = Records(bergen);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].message_id(), receipt.message_id());
+  const int64_t reads = daemon_.CountRows("disclosures WHERE event = 'read'");
+  for (const char* never : {"municipality/1103", "police/atlantis"}) {
+    v1::QueryDisclosuresRequest request;
+    request.set_party(never);
+    v1::QueryDisclosuresResponse response;
+    const grpc::Status s =
+        daemon_.Client("auditor-eos-utvalget")->QueryDisclosures(request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << never;
+    ASSERT_EQ(client::FieldViolationsOf(s).size(), 1u);
+    EXPECT_EQ(client::FieldViolationsOf(s)[0].field, "party");
+  }
+  EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'read'"), reads);
+}
+
 TEST_F(ReloadTest, AnOpenSubscriptionSurvivesSighupAndReceivesLaterPosts) {
   auto police = daemon_.Client("police-oslo");
   Subscriber subscriber(police.get());
