@@ -1,9 +1,11 @@
 #include "receipt_verify.h"
 
+#include <google/protobuf/message.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/time_util.h>
 
 #include <set>
+#include <string>
 #include <vector>
 
 #include "log_verify.h"
@@ -22,6 +24,26 @@ ReceiptVerifyResult Fail(std::string message) {
 }
 
 std::string Str(uint64_t n) { return std::to_string(n); }
+
+// Whether `message`, or any message in it, holds fields this build does not know: no check here
+// covers them, and the file's bytes must all be checked.
+bool HasUnknownFields(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  if (!reflection->GetUnknownFields(message).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        if (HasUnknownFields(reflection->GetRepeatedMessage(message, field, i))) return true;
+      }
+    } else if (HasUnknownFields(reflection->GetMessage(message, field))) {
+      return true;
+    }
+  }
+  return false;
+}
 
 // Empty if `proven` is a leaf of `checkpoint` with the given event and outcome, else why not.
 std::string CheckProven(const v1::ProvenRecord& proven, const merkle::Checkpoint& checkpoint,
@@ -72,6 +94,9 @@ ReceiptVerifyResult VerifyReceiptEvidence(std::string_view bytes, std::string_vi
   }
   // Canonical and complete: a byte that changed without changing what parses would otherwise
   // go unnoticed, and unknown fields are not covered by any check here.
+  if (HasUnknownFields(evidence)) {
+    return Fail("holds fields this infoflyt does not know (changed, or made by a newer one)");
+  }
   if (merkle::DeterministicBytes(evidence) != bytes) {
     return Fail("not in canonical form (changed, or made by something else)");
   }
@@ -79,6 +104,11 @@ ReceiptVerifyResult VerifyReceiptEvidence(std::string_view bytes, std::string_vi
   if (Status s = VerifyCheckpointNote(evidence.checkpoint_note(), verifier_key, &checkpoint);
       !s.ok()) {
     return Fail("checkpoint: " + s.message());
+  }
+  // The log's key is named after the log: a checkpoint of another log under the same key is not
+  // this log's.
+  if (checkpoint.origin != verifier_key.substr(0, verifier_key.find('+'))) {
+    return Fail("checkpoint: of log \"" + checkpoint.origin + "\", not of the key's log");
   }
   if (evidence.recipients().empty()) return Fail("the evidence names no recipient");
   ReceiptVerifyResult result;

@@ -41,7 +41,10 @@ struct ReceiptVerifyResult {
 //   c. every record has the event and outcome of its role, all are of one message, recipients
 //      are distinct, and each acknowledgement is the recipient's, of that delivery, naming its
 //      disclosure record;
-//   d. every record's leaf and audit path lead to the signed root.
+//   d. every record's leaf and audit path lead to the signed root;
+//   e. the checkpoint is of the key's log (its origin is the key's name).
+// It proves what it holds, not what it leaves out: a recipient or acknowledgement missing from
+// a file is not proven absent from the log.
 ReceiptVerifyResult VerifyReceiptEvidence(std::string_view bytes, std::string_view verifier_key);
 
 }  // namespace infoflyt::client

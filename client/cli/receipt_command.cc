@@ -42,10 +42,12 @@ void PrintProven(const client::ReceiptVerifyResult& r, Format format) {
                 << p.acknowledged_at << " (delivered " << p.disclosed_at << ")" << proven << "\n";
     } else {
       std::cout << p.recipient << " was delivered message " << p.message_id << " at "
-                << p.disclosed_at << ", not acknowledged as of the checkpoint" << proven << "\n";
+                << p.disclosed_at << proven
+                << "; no acknowledgement in this evidence (its absence is not proven)\n";
     }
   }
-  std::cout << "checkpoint of " << r.origin << std::endl;
+  std::cout << "checkpoint of " << r.origin
+            << "; the evidence proves what it holds, not that nothing was left out" << std::endl;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 
@@ -133,6 +134,55 @@ TEST_F(ReceiptEvidenceTest, AnAckIsOneRecordAndTheSavedReceiptVerifiesOffline) {
   Write(Path("impostor.pub"), impostor->VerifierKey() + "\n");
   const CliResult wrong_key = VerifyReceipt(file, Path("impostor.pub"));
   EXPECT_EQ(wrong_key.exit_code, 65) << wrong_key.out;
+
+  // Well-formed and signed, but misleading: each is refused, saying why.
+  const v1::ReceiptEvidence genuine = Parse(file);
+  ASSERT_EQ(genuine.recipients_size(), 2);
+  ASSERT_TRUE(genuine.recipients(0).has_acknowledgement());  // police/oslo's.
+  std::unique_ptr<merkle::NoteSigner> log_key;
+  std::string private_key = Read(daemon_->log_key_path());
+  private_key.erase(private_key.find_last_not_of("\n") + 1);
+  ASSERT_TRUE(merkle::NoteSigner::FromPrivateKey(private_key, &log_key).ok());
+  merkle::Checkpoint signed_checkpoint;
+  std::string text;
+  {
+    std::unique_ptr<merkle::NoteVerifier> verifier;
+    ASSERT_TRUE(merkle::NoteVerifier::FromVerifierKey(key, &verifier).ok());
+    ASSERT_TRUE(verifier->VerifyNote(genuine.checkpoint_note(), &text).ok());
+    ASSERT_TRUE(merkle::Checkpoint::Parse(text, &signed_checkpoint).ok());
+  }
+  signed_checkpoint.origin = "another.example/log";
+  std::string other_origin;
+  ASSERT_TRUE(signed_checkpoint.Format(&text).ok());
+  ASSERT_TRUE(log_key->SignNote(text, &other_origin).ok());
+  const std::vector<std::pair<std::string, std::function<void(v1::ReceiptEvidence*)>>> lies = {
+      {"appears twice", [](v1::ReceiptEvidence* e) { *e->add_recipients() = e->recipients(0); }},
+      {"is not of the delivery in disclosure record",
+       [](v1::ReceiptEvidence* e) {
+         *e->mutable_recipients(1)->mutable_acknowledgement() = e->recipients(0).acknowledgement();
+       }},
+      {"not of the key's log",
+       [&](v1::ReceiptEvidence* e) { e->set_checkpoint_note(other_origin); }},
+  };
+  for (const auto& [why, lie] : lies) {
+    v1::ReceiptEvidence changed = genuine;
+    lie(&changed);
+    const client::ReceiptVerifyResult r =
+        client::VerifyReceiptEvidence(merkle::DeterministicBytes(changed), key);
+    EXPECT_FALSE(r.ok) << why;
+    EXPECT_NE(r.message.find(why), std::string::npos) << r.message;
+  }
+  // Bytes added as a field this build does not know.
+  EXPECT_FALSE(client::VerifyReceiptEvidence(bytes + std::string("\xf8\x07\x01", 3), key).ok);
+  // Leaving the acknowledgement out is not proof that there was none, and says so.
+  v1::ReceiptEvidence without_ack = genuine;
+  without_ack.mutable_recipients(0)->clear_acknowledgement();
+  Write(Path("without-ack.evidence"), merkle::DeterministicBytes(without_ack));
+  const CliResult partial = VerifyReceipt(Path("without-ack.evidence"), KeyFile());
+  EXPECT_EQ(partial.exit_code, 0);
+  EXPECT_NE(partial.out.find("no acknowledgement in this evidence (its absence is not proven)"),
+            std::string::npos)
+      << partial.out;
 }
 
 // The prison's evidence of a release notice about a person PST flagged leaves out the
