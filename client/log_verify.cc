@@ -152,6 +152,11 @@ VerifyResult VerifyLog(std::span<const v1::LogEntry> entries, std::string_view c
         e.out_of_scope() ? e.leaf_hash() : merkle::LeafHash(LeafBytes(e.record()));
     if (e.out_of_scope()) {
       if (leaf.size() != 32) return fail("entry " + Str(i) + ": no leaf hash", i, size);
+      v1::DisclosureRecord index_only;
+      index_only.set_index(e.record().index());
+      if (LeafBytes(e.record()) != LeafBytes(index_only)) {
+        return fail("entry " + Str(i) + ": out of scope, yet it carries record fields", i, size);
+      }
       ++out_of_scope;
     } else if (leaf != e.leaf_hash()) {
       return fail(

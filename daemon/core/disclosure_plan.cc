@@ -174,8 +174,8 @@ Status PlanPost(const Party& sender, const v1::Envelope& envelope, const Catalog
 
 void PlanEscalation(const v1::Envelope& envelope, const Catalogs& catalogs,
                     const std::string& municipality, const std::string& basis_id,
-                    const std::string& answerable, const std::string& on_behalf_of,
-                    const std::string& note, DisclosurePlan* plan) {
+                    const std::string& answerable, const std::string& note,
+                    DisclosurePlan* plan) {
   std::vector<const Party*> to;
   if (const Party* p = catalogs.parties.FindByKey(answerable)) to.push_back(p);
   const Municipality* home = catalogs.places.Find(municipality.substr(municipality.find('/') + 1));
@@ -200,13 +200,20 @@ void PlanEscalation(const v1::Envelope& envelope, const Catalogs& catalogs,
                                 basis == nullptr || !from
                                     ? "legal basis " + basis_id + " is not in the catalogue"
                                     : NoFlow(*basis, *from, p->kind, kEscalationType),
-                                on_behalf_of});
+                                answerable});
+      continue;
+    }
+    if (!flow->Carries(envelope.handling())) {
+      plan->refusals.push_back({party,
+                                "the escalation flow to " + std::string(PartyKindName(p->kind)) +
+                                    " carries at most " + HandlingName(flow->max_handling),
+                                answerable});
       continue;
     }
     RecipientDisclosure r;
     r.party = party;
     r.note = note;
-    r.on_behalf_of = on_behalf_of;
+    r.on_behalf_of = answerable;
     renderer.Render(envelope, *flow, &r);
     plan->recipients.push_back(std::move(r));
   }

@@ -80,11 +80,12 @@ Status PlanPost(const Party& sender, const v1::Envelope& envelope, const Catalog
 // municipality `municipality` (party key) that went unacknowledged, disclosed under `basis_id`
 // by `answerable` (the party whose disclosure it was: its sender or flag owner). It goes to
 // `answerable` and to the municipality's police district, each only if the basis has an
-// "escalation_notice" flow from the answerable party's kind to the recipient's, whole; made on
-// `on_behalf_of`'s behalf (the flag owner's, if any). `note` is recorded with each.
+// "escalation_notice" flow from the answerable party's kind to the recipient's that carries
+// the envelope's TLP level, cut to that flow's view; each is made on `answerable`'s behalf (so
+// that subject access and auditor scopes treat it as that party's). `note` is recorded with
+// each.
 void PlanEscalation(const v1::Envelope& envelope, const Catalogs& catalogs,
                     const std::string& municipality, const std::string& basis_id,
-                    const std::string& answerable, const std::string& on_behalf_of,
-                    const std::string& note, DisclosurePlan* plan);
+                    const std::string& answerable, const std::string& note, DisclosurePlan* plan);
 
 }  // namespace infoflyt

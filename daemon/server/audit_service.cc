@@ -20,7 +20,6 @@ namespace {
 constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
 constexpr size_t kExportBatch = 500;
-constexpr int kMaxScannedPages = 10;
 // PST's records are exempt from the data subject's right of access.
 // Said in every report, whatever it holds: saying it only where something was left out would
 // tell the person what the exemption exists to keep from them.
@@ -162,7 +161,9 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
       }
       for (auto& e : entries) {
         v1::LogEntry out;
-        if (InScope(auditor_, e.record)) {
+        // A record that no longer matches its leaf goes out whole, in scope or not, so that the
+        // change shows; withholding it would hide it.
+        if (InScope(auditor_, e.record) || merkle::RecordLeafHash(e.record) != e.leaf_hash) {
           *out.mutable_record() = std::move(e.record);
         } else {
           out.mutable_record()->set_index(e.record.index());
@@ -330,29 +331,19 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
   return RecordedRead(
       call, filter.subject_hash, what,
       [this, filter, from_index, page_size, query, response](const Caller& caller) {
-        // Records out of the auditor's scope are skipped; a page is filled from at most
-        // kMaxScannedPages of the store's, so a scoped auditor's query stays bounded (a page
-        // may then hold fewer records, and the token goes on from where the scan stopped).
-        uint64_t next = from_index;
-        bool more = false;
-        for (int scanned = 0; scanned < kMaxScannedPages; ++scanned) {
-          std::vector<v1::DisclosureRecord> records;
-          if (Status s = ctx_.store->QueryRecords(filter, next, page_size, &records); !s.ok()) {
-            return s;
-          }
-          more = records.size() == page_size;
-          for (size_t i = 0; i < records.size(); ++i) {
-            next = records[i].index() + 1;
-            if (!InScope(caller.party, records[i])) continue;
-            *response->add_records() = std::move(records[i]);
-            if (static_cast<uint32_t>(response->records_size()) == page_size) {
-              more = more || i + 1 < records.size();
-              break;
-            }
-          }
-          if (!more || static_cast<uint32_t>(response->records_size()) == page_size) break;
+        // The auditor's scope is part of the query, so pages and tokens count only what it
+        // may see.
+        RecordFilter scoped = filter;
+        scoped.scope = ScopeOf(caller.party);
+        std::vector<v1::DisclosureRecord> records;
+        if (Status s = ctx_.store->QueryRecords(scoped, from_index, page_size, &records); !s.ok()) {
+          return s;
         }
-        if (more) response->set_next_page_token(MakePageToken(ctx_.subject_key, query, next));
+        if (records.size() == page_size) {
+          response->set_next_page_token(
+              MakePageToken(ctx_.subject_key, query, records.back().index() + 1));
+        }
+        for (auto& r : records) *response->add_records() = std::move(r);
         return Status::Ok();
       },
       std::move(named_in_log));
@@ -369,7 +360,7 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
   filter.outcome = "disclosed";
   return RecordedRead(
       call, filter.subject_hash, "SubjectAccessReport subject=<the recorded subject>",
-      [this, filter, response](const Caller&) {
+      [this, filter, response](const Caller& auditor) {
         *response->mutable_generated_at() = ToTimestamp(NowMicros());
         response->set_exemptions(kExemptions);
         std::vector<v1::DisclosureRecord> records;
@@ -379,8 +370,10 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
             return s;
           }
           for (const auto& r : records) {
-            // Left out entirely, without a mark or a count (politiregisterloven § 66).
+            // Left out entirely, without a mark or a count (politiregisterloven § 66); and
+            // what is out of the auditor's scope.
             if (IsPst(r.sender()) || IsPst(r.recipient()) || IsPst(r.on_behalf_of())) continue;
+            if (!InScope(auditor.party, r)) continue;
             auto* e = response->add_entries();
             *e->mutable_occurred_at() = r.occurred_at();
             e->set_event(r.event());
@@ -433,7 +426,8 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
         if (Status s = ctx_.store->ReadLog(index, index + 1, 1, &entry); !s.ok()) return s;
         if (entry.empty()) return Status{Code::kNotFound, "index: no such record"};
         // Out of the auditor's scope: the leaf is proven, the record is not shown.
-        if (InScope(caller.party, entry[0].record)) {
+        if (InScope(caller.party, entry[0].record) ||
+            merkle::RecordLeafHash(entry[0].record) != entry[0].leaf_hash) {
           *response->mutable_record() = entry[0].record;
         } else {
           response->mutable_record()->set_index(index);

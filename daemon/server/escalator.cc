@@ -151,7 +151,7 @@ bool Escalator::Build(const Catalogs& catalogs, const OverdueDelivery& o, Escala
   // who was never told of it; whether, and to whom, the catalogue decides.
   DisclosurePlan plan;
   PlanEscalation(envelope, catalogs, o.recipient, o.legal_basis,
-                 o.on_behalf_of.empty() ? o.sender : o.on_behalf_of, o.on_behalf_of,
+                 o.on_behalf_of.empty() ? o.sender : o.on_behalf_of,
                  o.recipient + " did not acknowledge delivery " + std::to_string(o.delivery_id) +
                      " by " + FormatRfc3339(o.deadline),
                  &plan);

@@ -716,6 +716,15 @@ Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t 
   if (!f.outcome.empty()) sql += " AND outcome = " + bind(PgParam::Text(f.outcome));
   if (f.from) sql += " AND occurred_at >= " + bind(PgParam::Int(*f.from));
   if (f.until) sql += " AND occurred_at < " + bind(PgParam::Int(*f.until));
+  for (const std::string& prefix : f.scope.excluded_prefixes) {
+    const std::string p = bind(PgParam::Text(prefix + "%"));
+    sql += " AND sender NOT LIKE " + p + " AND recipient NOT LIKE " + p +
+           " AND on_behalf_of NOT LIKE " + p;
+  }
+  if (!f.scope.reader.empty()) {
+    sql += " AND NOT (event = 'read' AND sender LIKE 'auditor/%' AND sender <> " +
+           bind(PgParam::Text(f.scope.reader)) + ")";
+  }
   sql += " ORDER BY leaf_index LIMIT " + bind(PgParam::Int(Clamp(limit)));
   PgResult q;
   if (Status s = Read([&](PgConn& r) { return r.QueryOnce(sql, params, &q); }); !s.ok()) {

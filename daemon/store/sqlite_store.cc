@@ -701,6 +701,12 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
   if (!f.outcome.empty()) sql += " AND outcome = ?";
   if (f.from) sql += " AND occurred_at >= ?";
   if (f.until) sql += " AND occurred_at < ?";
+  for (size_t p = 0; p < f.scope.excluded_prefixes.size(); ++p) {
+    sql += " AND sender NOT LIKE ? AND recipient NOT LIKE ? AND on_behalf_of NOT LIKE ?";
+  }
+  if (!f.scope.reader.empty()) {
+    sql += " AND NOT (event = 'read' AND sender LIKE 'auditor/%' AND sender <> ?)";
+  }
   sql += " ORDER BY id LIMIT ?";
   ReaderPool::Lease lease;
   if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
@@ -718,6 +724,10 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
   if (!f.outcome.empty()) q.Bind(i++, f.outcome);
   if (f.from) q.Bind(i++, *f.from);
   if (f.until) q.Bind(i++, *f.until);
+  for (const std::string& prefix : f.scope.excluded_prefixes) {
+    for (int column = 0; column < 3; ++column) q.Bind(i++, prefix + "%");
+  }
+  if (!f.scope.reader.empty()) q.Bind(i++, f.scope.reader);
   q.Bind(i, static_cast<int64_t>(limit));
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) out->push_back(RecordFromColumns(q));

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "core/audit_scope.h"
 #include "core/disclosure_plan.h"
 #include "core/legal_basis.h"
 #include "infoflyt/v1/audit.pb.h"
@@ -194,6 +195,7 @@ struct RecordFilter {
   std::string outcome;
   std::optional<int64_t> from;   // occurred_at >= from.
   std::optional<int64_t> until;  // occurred_at < until.
+  ScopeFilter scope;             // An auditor's scope (audit_scope.h); empty: everything.
 };
 
 // A delivery whose acknowledgement deadline passed with no acknowledgement and no escalation.

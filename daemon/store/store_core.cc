@@ -480,7 +480,8 @@ Status StoreCore::ApplyOp(StoreRows& rows, ListFlagsOp& op, int64_t now) {
   }
   v1::DisclosureRecord r = RegistryRecord(op.caller, "read", op.subject_hash, now);
   r.set_outcome("read");
-  r.set_reason(op.reason + " (" + std::to_string(op.flags.size()) + " shown)");
+  // No count: the disclose records say what was shown, each to those whose scope it is in.
+  r.set_reason(op.reason);
   return Append(rows, r);
 }
 

@@ -329,17 +329,21 @@ TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
     return r.sender().rfind("pst/", 0) == 0 || r.recipient().rfind("pst/", 0) == 0 ||
            r.on_behalf_of().rfind("pst/", 0) == 0;
   };
+  // Another auditor's reads are out of scope too: their filters may name PST.
+  auto hidden = [&](const v1::DisclosureRecord& r) {
+    return involves_pst(r) || (r.event() == "read" && r.sender() == "auditor/eos-utvalget");
+  };
+  v1::QueryDisclosuresRequest by_eos;
+  by_eos.set_party("pst/pst");
+  ASSERT_FALSE(Query(by_eos).empty());  // A read naming PST, by the EOS Committee.
   const uint64_t until = daemon_.CountRows("disclosures");
   const std::vector<v1::DisclosureRecord> everything = QueryAll(kAuditor, 1000, until);
   ASSERT_EQ(everything.size(), until);
   std::vector<uint64_t> expected;
   uint64_t a_pst_record = 0;
   for (const auto& r : everything) {
-    if (involves_pst(r)) {
-      a_pst_record = r.index();
-    } else {
-      expected.push_back(r.index());
-    }
+    if (involves_pst(r)) a_pst_record = r.index();
+    if (!hidden(r)) expected.push_back(r.index());
   }
   ASSERT_GT(a_pst_record, 0u);
   for (uint32_t page_size : {1000u, 1u, 2u}) {
@@ -347,10 +351,7 @@ TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
     for (const auto& r : QueryAll(kScoped, page_size, until)) seen.push_back(r.index());
     EXPECT_EQ(seen, expected) << "page_size " << page_size;
   }
-  v1::QueryDisclosuresRequest pst_only;
-  pst_only.set_party("pst/pst");
-  EXPECT_TRUE(Query(pst_only, kScoped).empty());
-  EXPECT_FALSE(Query(pst_only).empty());
+  EXPECT_TRUE(Query(by_eos, kScoped).empty());
 
   const CliResult proof = daemon_.Cli(
       kScoped, "audit proof --index " + std::to_string(a_pst_record) + " --key " + KeyFile());
@@ -367,8 +368,8 @@ TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
   ASSERT_TRUE(client::ReadLogFile(log, client::LogFormat::kJsonLines, &entries).ok());
   size_t withheld = 0;
   for (const v1::LogEntry& e : entries) {
-    EXPECT_FALSE(involves_pst(e.record())) << e.record().index();
-    withheld += e.out_of_scope() ? 1 : 0;
+    EXPECT_FALSE(hidden(e.record())) << e.record().index();
+    if (e.record().index() < until) withheld += e.out_of_scope() ? 1 : 0;
   }
   EXPECT_EQ(withheld, everything.size() - expected.size());
   const CliResult verified =

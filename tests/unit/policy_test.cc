@@ -337,11 +337,11 @@ TEST_F(PlanTest, EscalationsGoWhereTheBasisLetsAndAreRefusedElsewhere) {
   notice.set_legal_basis("polregl-27-2");
   notice.mutable_escalation_notice()->set_municipality("municipality/0301");
   DisclosurePlan plan;
-  PlanEscalation(notice, catalogs(), "municipality/0301", "polregl-27-2", "pst/pst", "pst/pst",
-                 "late", &plan);
+  PlanEscalation(notice, catalogs(), "municipality/0301", "polregl-27-2", "pst/pst", "late", &plan);
   ASSERT_EQ(plan.recipients.size(), 2u);
   EXPECT_EQ(plan.recipients[0].party, "police/oslo");
   EXPECT_EQ(plan.recipients[1].party, "pst/pst");
+  EXPECT_EQ(plan.recipients[0].on_behalf_of, "pst/pst");  // PST's, though infoflytd sends it.
   EXPECT_EQ(plan.recipients[1].on_behalf_of, "pst/pst");
   EXPECT_EQ(plan.recipients[1].view, "*");
   EXPECT_TRUE(plan.refusals.empty());
@@ -349,7 +349,7 @@ TEST_F(PlanTest, EscalationsGoWhereTheBasisLetsAndAreRefusedElsewhere) {
   // A basis with no escalation flow: both are refused, and say why.
   plan = {};
   PlanEscalation(notice, catalogs(), "municipality/0301", "strgjfl-4i", "correctional/oslo-fengsel",
-                 "", "late", &plan);
+                 "late", &plan);
   EXPECT_TRUE(plan.recipients.empty());
   ASSERT_EQ(plan.refusals.size(), 2u);
   EXPECT_NE(plan.refusals[0].reason.find("allows no flow correctional -> "), std::string::npos)

@@ -444,6 +444,40 @@ TEST_P(StoreTest, MessageStateIsOnlyForTheSender) {
             Code::kNotFound);
 }
 
+// An auditor's scope as a store filter leaves out exactly what InScope does.
+TEST_P(StoreTest, AScopedQueryLeavesOutWhatTheScopeDoes) {
+  NewMessage m = Message("m1", "k1", {"police/oslo", "pst/pst", "municipality/0301"});
+  m.recipients[2].on_behalf_of = "pst/pst";
+  Post(std::move(m));
+  std::vector<WriteOp> reads;
+  for (const char* auditor : {"auditor/eos-utvalget", "auditor/datatilsynet"}) {
+    CallRecordOp read;
+    read.party = auditor;
+    read.reason = "QueryDisclosures party=pst/pst";
+    reads.emplace_back(std::move(read));
+  }
+  ASSERT_TRUE(Apply(reads).ok());
+  Party datatilsynet;
+  datatilsynet.kind = PartyKind::kAuditor;
+  datatilsynet.id = "datatilsynet";
+  datatilsynet.out_of_scope = {PartyKind::kPst};
+  RecordFilter all;
+  std::vector<v1::DisclosureRecord> everything;
+  ASSERT_TRUE(store_->QueryRecords(all, 0, 100, &everything).ok());
+  std::vector<uint64_t> expected;
+  for (const auto& r : everything) {
+    if (InScope(datatilsynet, r)) expected.push_back(r.index());
+  }
+  EXPECT_EQ(expected.size(), 2u);  // police/oslo's disclosure and its own read.
+  RecordFilter scoped;
+  scoped.scope = ScopeOf(datatilsynet);
+  std::vector<v1::DisclosureRecord> found;
+  ASSERT_TRUE(store_->QueryRecords(scoped, 0, 100, &found).ok());
+  std::vector<uint64_t> indexes;
+  for (const auto& r : found) indexes.push_back(r.index());
+  EXPECT_EQ(indexes, expected);
+}
+
 // The rules put in force are a record each, their texts kept once by hash; a message decided
 // under older rules than those recorded last is refused and stores nothing.
 TEST_P(StoreTest, PolicyRecordsKeepTheirTextsAndOlderRulesDecideNothingAfterThem) {
