@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <sstream>
 #include <vector>
 
+#include "base/crypto.h"
 #include "file_io.h"
 #include "log_file.h"
 #include "log_verify.h"
@@ -396,6 +398,12 @@ int RunPolicyText(client::ExchangeClient& client, const AuditFlags& f, Format fo
   v1::PolicyText text;
   if (grpc::Status s = client.GetPolicyText(f.policy_sha256, &text); !s.ok()) {
     return ReportError(s, format);
+  }
+  // The hash is what the signed log holds: the text is believed only if it has that hash.
+  std::string wanted;
+  for (char c : f.policy_sha256) wanted += static_cast<char>(std::tolower(c));
+  if (ToHex(Sha256(text.text())) != wanted) {
+    return ReportVerifyFailure("the text the server sent does not have the hash asked for", format);
   }
   if (f.policy_out.empty()) {
     std::cout << text.text();

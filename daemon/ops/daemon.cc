@@ -10,6 +10,7 @@
 #include <prometheus/text_serializer.h>
 #include <sys/resource.h>
 #include <systemd/sd-daemon.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <asio/post.hpp>
@@ -17,6 +18,7 @@
 #include <filesystem>
 #include <future>
 #include <limits>
+#include <sstream>
 
 #include "base/clock.h"
 #include "base/crypto.h"
@@ -116,10 +118,13 @@ Status Daemon::LoadCatalogs(std::shared_ptr<Catalogs>* out) const {
     return s;
   }
   if (Status s = LegalBasisCatalogue::Parse(bases, &catalogs->legal_bases); !s.ok()) return s;
-  std::string overrides;
-  for (const auto& [number, district] : config_.district_overrides) {
-    overrides += number + " = \"" + district + "\"\n";
-  }
+  // The overrides come from the configuration file, among other settings: recorded as the
+  // table they make, written by toml++.
+  toml::table table;
+  for (const auto& [number, district] : config_.district_overrides) table.insert(number, district);
+  std::ostringstream overrides_text;
+  overrides_text << table << "\n";
+  const std::string overrides = table.empty() ? "" : overrides_text.str();
   catalogs->sources = {{"legal-bases", std::move(bases)},
                        {"parties", std::move(parties)},
                        {"municipalities", std::move(municipalities)},
@@ -559,13 +564,13 @@ Status Daemon::Start() {
                           config_.checkpoint_records},
       std::move(log_key), store_.get(), committer_.get(), io_.get_executor());
   log_publisher_ready_.store(log_publisher_.get());
+  if (Status s = CheckSharedKeys(subject_key); !s.ok()) return s;
   // No rule is applied before it is on the record.
   std::promise<Status> recorded;
   RecordPolicy(std::move(catalogs), [&recorded](Status s) { recorded.set_value(std::move(s)); });
   if (Status s = recorded.get_future().get(); !s.ok()) {
     return {s.code(), "recording the rules in force: " + s.message()};
   }
-  if (Status s = CheckSharedKeys(subject_key); !s.ok()) return s;
   LogInfo(
       "disclosure log origin=" + config_.log_origin + " size=" + std::to_string(store_->LogSize()) +
       " verifier_key=" + log_publisher_->VerifierKey() + " (in " + config_.log_key_file + ".pub)");

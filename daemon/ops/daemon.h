@@ -51,8 +51,9 @@ class Daemon {
  private:
   Status LoadCatalogs(std::shared_ptr<Catalogs>* out) const;
   // Records `catalogs` as the rules in force (a "policy" record keeping their texts) and, once
-  // that is durable, puts them in force; then `done`, on the committer's thread. Until then,
-  // and if recording fails, the rules in force stay as they were.
+  // that is durable, puts them in force; then `done`, on the committer's completion thread
+  // (it must not block). Until then, and if recording fails, the rules in force stay as they
+  // were.
   void RecordPolicy(std::shared_ptr<Catalogs> catalogs, std::function<void(Status)> done);
   Status LoadSubjectKey(std::string* key) const;
   // The configured backend, its schema brought up to date.

@@ -513,6 +513,13 @@ grpc::ServerUnaryReactor* AuditService::GetPolicyText(grpc::CallbackServerContex
                       [this, sha256, response](const Caller&) {
                         PolicyText text;
                         if (Status s = ctx_.store->GetPolicyText(sha256, &text); !s.ok()) return s;
+                        // Served only as what the record names: a text changed in the database
+                        // is not.
+                        if (Sha256(text.text) != sha256) {
+                          return Status{Code::kInternal,
+                                        "the stored text no longer matches its hash (changed in "
+                                        "the database)"};
+                        }
                         response->set_name(text.name);
                         response->set_text(text.text);
                         return Status::Ok();

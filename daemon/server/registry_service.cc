@@ -15,9 +15,10 @@ namespace {
 constexpr std::initializer_list<PartyKind> kMayFlag = {PartyKind::kPst, PartyKind::kPolice,
                                                        PartyKind::kCorrectional};
 
-RegistryCaller RegistryCallerOf(const Caller& caller) {
+// The caller, and the rules of the call's snapshot.
+RegistryCaller RegistryCallerOf(const Caller& caller, const Catalogs& catalogs) {
   return {caller.party.Key(), caller.party.kind, caller.certificate.subject,
-          caller.certificate.fingerprint};
+          caller.certificate.fingerprint, catalogs.policy};
 }
 
 // The catalogue of the call's snapshot, kept alive with it.
@@ -96,7 +97,7 @@ grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* cal
     op.flag.expires_at = request->expires_at().seconds() * kMicrosPerSecond;
   }
   op.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
-  op.caller = RegistryCallerOf(caller);
+  op.caller = RegistryCallerOf(caller, *catalogs);
   op.legal_citation = basis->citation;
   return Commit(call, std::move(op), &FlagOp::flag, response);
 }
@@ -112,7 +113,7 @@ grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* c
   if (request->flag_id().empty()) {
     return FinishNow(call, Status::InvalidArgument({{"flag_id", "is required"}}));
   }
-  UnflagOp op{request->flag_id(), RegistryCallerOf(caller), RulesOf(catalogs), {}, {}};
+  UnflagOp op{request->flag_id(), RegistryCallerOf(caller, *catalogs), RulesOf(catalogs), {}, {}};
   auto* reactor = call->DefaultReactor();
   ctx_.committer->Submit(std::move(op), [this, call, reactor, response, caller](WriteOp& w) {
     auto& done = std::get<UnflagOp>(w);
@@ -159,7 +160,7 @@ grpc::ServerUnaryReactor* RegistryService::ListFlags(grpc::CallbackServerContext
   } else {
     op.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
   }
-  op.caller = RegistryCallerOf(caller);
+  op.caller = RegistryCallerOf(caller, *catalogs);
   op.rules = RulesOf(catalogs);
   // A lookup is a write: what it showed, and to whom, is on the record with it.
   auto* reactor = call->DefaultReactor();

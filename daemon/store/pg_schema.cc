@@ -178,6 +178,10 @@ CREATE TABLE policy_texts (
   body bytea NOT NULL,
   first_recorded_at bigint NOT NULL
 );
+CREATE TRIGGER policy_texts_append_only BEFORE UPDATE OR DELETE ON policy_texts FOR EACH ROW
+  EXECUTE FUNCTION infoflyt_refuse_change('policy texts are append-only');
+CREATE TRIGGER policy_texts_no_truncate BEFORE TRUNCATE ON policy_texts FOR EACH STATEMENT
+  EXECUTE FUNCTION infoflyt_refuse_change('policy texts are append-only');
 )sql";
 
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new

@@ -86,6 +86,9 @@ struct RegistryCaller {
   PartyKind kind = PartyKind::kOperator;
   std::string certificate_subject;
   std::string certificate_fingerprint;
+  // The rules the call was decided under, as NewMessage.policy: ABORTED if newer ones were
+  // recorded since.
+  uint64_t policy = 0;
 };
 // Registry acts are records in the disclosure log, in the act's transaction (event "flag",
 // "unflag", and for a lookup "read" plus one "disclose" per flag of another party it shows);

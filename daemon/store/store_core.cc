@@ -183,18 +183,18 @@ Status StoreCore::Append(StoreRows& rows, const v1::DisclosureRecord& record) {
   return AppendStored(rows, record);
 }
 
-Status StoreCore::CheckPolicy(const NewMessage& m) const {
-  if (m.policy == 0 || m.policy >= policy_) return Status::Ok();
+Status StoreCore::CheckPolicy(uint64_t decided_under) const {
+  if (decided_under == 0 || decided_under >= policy_) return Status::Ok();
   return {Code::kAborted,
-          "the rules in force changed while this message was decided; post it "
-          "again (with the same idempotency key)"};
+          "the rules in force changed while this call was decided; make it again (a post with "
+          "the same idempotency key)"};
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, PostOp& op, int64_t now) {
   // Where daemons share a database, none can store this key between the look and the insert:
   // a batch with a post holds the log head's lock from its start to its commit.
   const NewMessage& m = op.message;
-  if (Status s = CheckPolicy(m); !s.ok()) return s;
+  if (Status s = CheckPolicy(m.policy); !s.ok()) return s;
   std::optional<ExistingMessage> existing;
   if (m.recipients.empty()) {  // Refused outright: only the records stay; the key stays free.
     if (Status s = rows.FindMessage(m.sender, m.idempotency_key, &existing); !s.ok()) return s;
@@ -282,7 +282,7 @@ Status StoreCore::StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now
 Status StoreCore::ApplyOp(StoreRows& rows, EscalateOp& op, int64_t now) {
   // Exactly once: the mark is conditional, and (where daemons share a database) a concurrent
   // escalation of the same delivery waits for its row lock, then finds it marked.
-  if (Status s = CheckPolicy(op.escalation); !s.ok()) return s;
+  if (Status s = CheckPolicy(op.escalation.policy); !s.ok()) return s;
   bool marked = false;
   if (Status s = rows.MarkEscalated(op.delivery_id, now, &marked); !s.ok()) return s;
   if (!marked) {
@@ -416,6 +416,7 @@ v1::DisclosureRecord StoreCore::RegistryRecord(const RegistryCaller& caller, std
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, FlagOp& op, int64_t now) {
+  if (Status s = CheckPolicy(op.caller.policy); !s.ok()) return s;
   if (Status s = rows.InsertFlag(op, now); !s.ok()) return s;
   op.flag.flagged_at = now;
   v1::DisclosureRecord r = RegistryRecord(op.caller, "flag", op.subject_hash, now);
@@ -426,6 +427,7 @@ Status StoreCore::ApplyOp(StoreRows& rows, FlagOp& op, int64_t now) {
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now) {
+  if (Status s = CheckPolicy(op.caller.policy); !s.ok()) return s;
   std::optional<FlagInfo> flag;
   if (Status s = rows.FindFlag(op.flag_id, &flag); !s.ok()) return s;
   if (!flag) return {Code::kNotFound, "flag_id: no such flag"};
@@ -452,6 +454,7 @@ Status StoreCore::ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now) {
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, ListFlagsOp& op, int64_t now) {
+  if (Status s = CheckPolicy(op.caller.policy); !s.ok()) return s;
   std::vector<FlagInfo> found;
   if (Status s = rows.ReadFlags(op.subject_hash, op.include_inactive, now, &found); !s.ok()) {
     return s;

@@ -140,8 +140,9 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, PolicyOp& op, int64_t now);
-  // ABORTED if `m` was decided under rules older than the ones recorded last.
-  Status CheckPolicy(const NewMessage& m) const;
+  // ABORTED if what an op carries was decided under rules (generation `decided_under`) older
+  // than the ones recorded last.
+  Status CheckPolicy(uint64_t decided_under) const;
   // Under the log head's lock (where there is one): follows appends by other daemons.
   Status FollowLogHead(StoreRows& rows);
   // A post whose key its sender used before: the first receipt, or FAILED_PRECONDITION if the

@@ -512,6 +512,14 @@ TEST_P(StoreTest, PolicyRecordsKeepTheirTextsAndOlderRulesDecideNothingAfterThem
   NewMessage decided_now = Message("m2", "k1");
   decided_now.policy = 2;
   EXPECT_TRUE(Post(std::move(decided_now)).status.ok());
+  // Registry calls likewise.
+  ListFlagsOp lookup;
+  lookup.caller = {"police/oslo", PartyKind::kPolice, "", "", 1};
+  lookup.rules = std::make_shared<LegalBasisCatalogue>();
+  std::vector<WriteOp> stale{std::move(lookup)};
+  ASSERT_TRUE(Apply(stale).ok());
+  EXPECT_EQ(std::get<ListFlagsOp>(stale[0]).status.code(), Code::kAborted);
+  EXPECT_EQ(Count("disclosures WHERE event = 'read'"), 0);
 }
 
 // A disclosure on another party's behalf (a municipality told because of PST's flag) is
