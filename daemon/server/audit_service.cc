@@ -94,8 +94,7 @@ std::string FilterProblem(const Catalogs& catalogs, std::string_view name, const
   if (name == "party") {
     if (value == "infoflytd" || catalogs.parties.FindByKey(value) != nullptr) return "";
     const size_t slash = value.find('/');
-    *if_logged =
-        KindOfKey(value).has_value() && IsPartyId(std::string_view(value).substr(slash + 1));
+    *if_logged = KindOfKey(value).has_value() && IsPartyId(value.substr(slash + 1));
     return *if_logged ? "" : "must be a party key (e.g. police/oslo) or infoflytd";
   }
   if (name == "legal_basis") {
