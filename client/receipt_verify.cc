@@ -4,6 +4,8 @@
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,8 +27,8 @@ ReceiptVerifyResult Fail(std::string message) {
 
 std::string Str(uint64_t n) { return std::to_string(n); }
 
-// Whether `message`, or any message in it, holds fields this build does not know: no check here
-// covers them, and the file's bytes must all be checked.
+}  // namespace
+
 bool HasUnknownFields(const google::protobuf::Message& message) {
   const google::protobuf::Reflection* reflection = message.GetReflection();
   if (!reflection->GetUnknownFields(message).empty()) return true;
@@ -45,13 +47,16 @@ bool HasUnknownFields(const google::protobuf::Message& message) {
   return false;
 }
 
+namespace {
+
 // Empty if `proven` is a leaf of `checkpoint` with the given event and outcome, else why not.
 std::string CheckProven(const v1::ProvenRecord& proven, const merkle::Checkpoint& checkpoint,
-                        const char* event, const char* outcome) {
+                        std::initializer_list<std::string_view> events, const char* outcome) {
   const v1::DisclosureRecord& r = proven.record();
-  const std::string what = std::string(event) + " record " + Str(r.index());
-  if (!proven.has_record()) return std::string("an ") + event + " entry has no record";
-  if (r.event() != event || r.outcome() != outcome) {
+  const std::string what = std::string(*events.begin()) + " record " + Str(r.index());
+  if (!proven.has_record()) return "a " + std::string(*events.begin()) + " entry has no record";
+  if (std::find(events.begin(), events.end(), r.event()) == events.end() ||
+      r.outcome() != outcome) {
     return what + ": event/outcome are " + r.event() + "/" + r.outcome();
   }
   const std::vector<std::string> path(proven.inclusion_proof().begin(),
@@ -119,7 +124,8 @@ ReceiptVerifyResult VerifyReceiptEvidence(std::string_view bytes, std::string_vi
   std::set<std::string> seen;
   for (const v1::RecipientEvidence& e : evidence.recipients()) {
     const v1::DisclosureRecord& d = e.disclosure().record();
-    if (std::string why = CheckProven(e.disclosure(), checkpoint, "disclose", "disclosed");
+    if (std::string why =
+            CheckProven(e.disclosure(), checkpoint, {"disclose", "escalate"}, "disclosed");
         !why.empty()) {
       return Fail(why);
     }
@@ -132,7 +138,7 @@ ReceiptVerifyResult VerifyReceiptEvidence(std::string_view bytes, std::string_vi
     if (e.has_acknowledgement()) {
       const v1::DisclosureRecord& a = e.acknowledgement().record();
       if (std::string why =
-              CheckProven(e.acknowledgement(), checkpoint, "acknowledge", "acknowledged");
+              CheckProven(e.acknowledgement(), checkpoint, {"acknowledge"}, "acknowledged");
           !why.empty()) {
         return Fail(why);
       }

@@ -5,6 +5,8 @@
 // transparency log.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,6 +35,10 @@ struct ReceiptVerifyResult {
   std::string root_hex;
   std::vector<ProvenReceipt> receipts;  // Set when ok.
 };
+
+// Whether `message`, or any message in it, holds fields this build does not know (which no
+// check here covers).
+bool HasUnknownFields(const google::protobuf::Message& message);
 
 // Checks `bytes`, a saved ReceiptEvidence, under `verifier_key` (note verifier-key format):
 //   a. it is the canonical encoding of a ReceiptEvidence with nothing unknown in it, so no byte

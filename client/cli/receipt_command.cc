@@ -24,7 +24,7 @@ void PrintProven(const client::ReceiptVerifyResult& r, Format format) {
                 << ",\"message_id\":" << JsonQuote(p.message_id)
                 << ",\"disclosed_at\":" << JsonQuote(p.disclosed_at)
                 << ",\"disclosure_index\":" << p.disclosure_index
-                << ",\"acknowledged\":" << (p.acknowledged ? "true" : "false");
+                << ",\"acknowledgement_in_evidence\":" << (p.acknowledged ? "true" : "false");
       if (p.acknowledged) {
         std::cout << ",\"acknowledged_at\":" << JsonQuote(p.acknowledged_at)
                   << ",\"acknowledgement_index\":" << p.acknowledgement_index;
@@ -57,6 +57,12 @@ int SaveReceiptEvidence(client::ExchangeClient& client, const std::string& messa
   v1::ReceiptEvidence evidence;
   if (grpc::Status s = client.GetReceiptEvidence(message_id, &evidence); !s.ok()) {
     return ReportError(s, format);
+  }
+  // Saved only as what verify-receipt can check.
+  if (client::HasUnknownFields(evidence)) {
+    std::cerr << "infoflyt: the evidence holds fields this infoflyt does not know (the daemon is "
+                 "newer): upgrade infoflyt to save it\n";
+    return kExitDataErr;
   }
   if (!WriteFile(path, merkle::DeterministicBytes(evidence))) {
     std::cerr << "infoflyt: cannot write " << path << "\n";

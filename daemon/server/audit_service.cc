@@ -160,15 +160,16 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
       }
       for (auto& e : entries) {
         v1::LogEntry out;
-        // A record that no longer matches its leaf goes out whole, in scope or not, so that the
-        // change shows; withholding it would hide it.
-        if (InScope(auditor_, e.record) || merkle::RecordLeafHash(e.record) != e.leaf_hash) {
+        if (InScope(auditor_, e.record)) {
           *out.mutable_record() = std::move(e.record);
+          out.set_leaf_hash(std::move(e.leaf_hash));
         } else {
+          // The hash of the record as it stands, not the stored leaf: a record changed after
+          // it was logged then fails the auditor's root check, without its content shown.
           out.mutable_record()->set_index(e.record.index());
+          out.set_leaf_hash(merkle::RecordLeafHash(e.record));
           out.set_out_of_scope(true);
         }
-        out.set_leaf_hash(std::move(e.leaf_hash));
         buffer_.push_back(std::move(out));
       }
       next_ = entries.empty() ? to_ : buffer_.back().record().index() + 1;
@@ -196,7 +197,7 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
 
 void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
                                       std::string what, Recorded recorded,
-                                      std::function<Status()> precheck) {
+                                      std::function<Status(const Caller&)> precheck) {
   const std::string rpc = "Audit/" + what.substr(0, what.find(' '));
   Caller caller;
   if (!Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, rpc, &caller,
@@ -208,7 +209,7 @@ void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::st
     asio::post(ctx_.executor,
                [this, subject_hash = std::move(subject_hash), what = std::move(what),
                 recorded = std::move(recorded), precheck = std::move(precheck), caller]() mutable {
-                 if (Status s = precheck(); !s.ok()) {
+                 if (Status s = precheck(caller); !s.ok()) {
                    recorded(s, caller);
                    return;
                  }
@@ -234,10 +235,9 @@ void AuditService::Record(const Caller& caller, std::string subject_hash, std::s
   });
 }
 
-grpc::ServerUnaryReactor* AuditService::RecordedRead(grpc::CallbackServerContext* call,
-                                                     std::string subject_hash, std::string what,
-                                                     std::function<Status(const Caller&)> answer,
-                                                     std::function<Status()> precheck) {
+grpc::ServerUnaryReactor* AuditService::RecordedRead(
+    grpc::CallbackServerContext* call, std::string subject_hash, std::string what,
+    std::function<Status(const Caller&)> answer, std::function<Status(const Caller&)> precheck) {
   auto* reactor = call->DefaultReactor();
   AuthorizeAndRecord(
       call, std::move(subject_hash), std::move(what),
@@ -315,8 +315,9 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
     return FinishNow(call, Status::InvalidArgument(std::move(violations)));
   }
   // Before the read is recorded: a value the catalogues do not hold must be one the log names.
-  auto named_in_log = [this, must_be_logged] {
-    for (const auto& [name, named] : must_be_logged) {
+  auto named_in_log = [this, must_be_logged](const Caller& caller) {
+    for (auto [name, named] : must_be_logged) {
+      named.scope = ScopeOf(caller.party);  // Only what the auditor may see counts.
       std::vector<v1::DisclosureRecord> found;
       if (Status s = ctx_.store->QueryRecords(named, 0, 1, &found); !s.ok()) return s;
       if (found.empty()) {
@@ -360,6 +361,16 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
   return RecordedRead(
       call, filter.subject_hash, "SubjectAccessReport subject=<the recorded subject>",
       [this, filter, response](const Caller& auditor) {
+        // The report must be complete but for what the law exempts (PST's): an auditor whose
+        // scope leaves out more cannot make one.
+        for (PartyKind kind : auditor.party.out_of_scope) {
+          if (kind != PartyKind::kPst) {
+            return Status{Code::kFailedPrecondition,
+                          "this auditor's scope leaves out " + std::string(PartyKindName(kind)) +
+                              " records, which a subject access report must hold; ask an "
+                              "auditor whose scope holds them"};
+          }
+        }
         *response->mutable_generated_at() = ToTimestamp(NowMicros());
         response->set_exemptions(kExemptions);
         std::vector<v1::DisclosureRecord> records;
@@ -370,7 +381,7 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
           }
           for (const auto& r : records) {
             // Left out entirely, without a mark or a count (politiregisterloven § 66); and
-            // what is out of the auditor's scope.
+            // other auditors' reads, if the auditor's scope leaves them out.
             if (IsPst(r.sender()) || IsPst(r.recipient()) || IsPst(r.on_behalf_of())) continue;
             if (!InScope(auditor.party, r)) continue;
             auto* e = response->add_entries();
@@ -425,14 +436,15 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
         if (Status s = ctx_.store->ReadLog(index, index + 1, 1, &entry); !s.ok()) return s;
         if (entry.empty()) return Status{Code::kNotFound, "index: no such record"};
         // Out of the auditor's scope: the leaf is proven, the record is not shown.
-        if (InScope(caller.party, entry[0].record) ||
-            merkle::RecordLeafHash(entry[0].record) != entry[0].leaf_hash) {
+        if (InScope(caller.party, entry[0].record)) {
           *response->mutable_record() = entry[0].record;
+          response->set_leaf_hash(entry[0].leaf_hash);
         } else {
+          // As in exports: the record's own hash, so a changed one fails the proof.
           response->mutable_record()->set_index(index);
+          response->set_leaf_hash(merkle::RecordLeafHash(entry[0].record));
           response->set_out_of_scope(true);
         }
-        response->set_leaf_hash(entry[0].leaf_hash);
         std::vector<std::string> proof;
         if (Status s = ctx_.store->InclusionProof(index, tree_size, &proof); !s.ok()) return s;
         for (auto& h : proof) response->add_hashes(std::move(h));

@@ -48,13 +48,13 @@ class AuditService final : public v1::Audit::CallbackService {
   grpc::ServerUnaryReactor* RecordedRead(grpc::CallbackServerContext* call,
                                          std::string subject_hash, std::string what,
                                          std::function<Status(const Caller&)> answer,
-                                         std::function<Status()> precheck = nullptr);
+                                         std::function<Status(const Caller&)> precheck = nullptr);
   // The same, for a stream: `recorded` runs once the read is recorded (with the auditor), or
   // with the refusal.
   using Recorded = std::function<void(const Status&, const Caller&)>;
   void AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
                           std::string what, Recorded recorded,
-                          std::function<Status()> precheck = nullptr);
+                          std::function<Status(const Caller&)> precheck = nullptr);
   // Records `caller`'s read, then `recorded` on the executor.
   void Record(const Caller& caller, std::string subject_hash, std::string what, Recorded recorded);
 

@@ -273,7 +273,10 @@ Status ExchangeService::CollectEvidence(const std::string& message_id, const std
   std::map<uint64_t, std::string> party_of_delivery;
   uint64_t covering = 0;
   for (const v1::DisclosureRecord& r : records) {
-    if (r.event() != "disclose" || r.outcome() != "disclosed") continue;
+    // A delivery's record: a disclosure, or for infoflytd's own notices an escalation.
+    if ((r.event() != "disclose" && r.event() != "escalate") || r.outcome() != "disclosed") {
+      continue;
+    }
     const bool own = r.sender() == party && r.on_behalf_of().empty();
     if (!own && r.on_behalf_of() != party) continue;
     *by_party[r.recipient()].mutable_disclosure()->mutable_record() = r;
