@@ -154,7 +154,17 @@ void Daemon::RecordPolicy(std::shared_ptr<Catalogs> catalogs, std::function<void
                      });
 }
 
-Status Daemon::LoadSubjectKey(std::string* key) const {
+Status Daemon::MissingKey(const std::string& path, const std::string& what) const {
+  return {Code::kFailedPrecondition,
+          path + " (the " + what +
+              ") is missing, but the store already holds records made with "
+              "it: restore the file from the backup kept with this store" +
+              (pg_store_ != nullptr ? ", or copy it from a daemon already running on this database"
+                                    : "") +
+              ". A new key would silently break the store (refusing to create one)"};
+}
+
+Status Daemon::LoadSubjectKey(bool may_create, std::string* key) const {
   const std::string& path = config_.subject_key_file;
   if (std::filesystem::exists(path)) {
     if (Status s = ReadFile(path, key); !s.ok()) return s;
@@ -164,14 +174,15 @@ Status Daemon::LoadSubjectKey(std::string* key) const {
     return Status::Ok();
   }
   // First start: make the key. It must be kept (and backed up): without it, auditors can no
-  // longer find records by identity number.
+  // longer find records by identity number, and flags no longer match.
+  if (!may_create) return MissingKey(path, "data-subject hash key");
   *key = RandomBytes(kSubjectKeyBytes);
   if (Status s = WriteFileAtomically(path, *key, true); !s.ok()) return s;
   LogInfo("created data-subject hash key " + path);
   return Status::Ok();
 }
 
-Status Daemon::LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const {
+Status Daemon::LoadLogKey(bool may_create, std::unique_ptr<merkle::NoteSigner>* signer) const {
   const std::string& path = config_.log_key_file;
   if (std::filesystem::exists(path)) {
     std::string text;
@@ -188,6 +199,7 @@ Status Daemon::LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const {
   } else {
     // First start: a new log key. Its public half is what auditors trust; keep the private
     // half like a CA key.
+    if (!may_create) return MissingKey(path, "disclosure-log signing key");
     if (Status s = merkle::NoteSigner::Generate(config_.log_origin, signer); !s.ok()) return s;
     if (Status s = WriteFileAtomically(path, (*signer)->PrivateKey() + "\n", true); !s.ok()) {
       return s;
@@ -475,24 +487,25 @@ Status Daemon::OpenStore() {
 }
 
 Status Daemon::CheckSharedKeys(const std::string& subject_key) const {
-  if (pg_store_ == nullptr) return Status::Ok();
   // A value anyone may see that only the same key reproduces.
   const SharedKeys mine{config_.log_origin, log_publisher_->VerifierKey(),
                         HmacSha256(subject_key, "infoflyt subject key check v1")};
   SharedKeys recorded;
-  if (Status s = pg_store_->RecordSharedKeys(mine, NowMicros(), &recorded); !s.ok()) return s;
+  if (Status s = store_->RecordSharedKeys(mine, NowMicros(), &recorded); !s.ok()) return s;
   const std::string hint =
-      ": daemons sharing a database must share their keys (copy the file from the daemon that "
-      "first started on it)";
+      pg_store_ != nullptr
+          ? ": daemons sharing a database must share their keys (copy the file from the daemon "
+            "that first started on it)"
+          : ": restore the key file from the backup kept with this store";
   if (recorded.log_origin != mine.log_origin) {
     return {Code::kFailedPrecondition, "log.origin \"" + mine.log_origin +
-                                           "\" differs from the database's log, \"" +
+                                           "\" differs from the store's log, \"" +
                                            recorded.log_origin + "\"" + hint};
   }
   if (recorded.log_verifier_key != mine.log_verifier_key) {
     return {Code::kFailedPrecondition,
             "log.key_file " + config_.log_key_file +
-                " differs from the key that signs the database's log (the database records "
+                " differs from the key that signs the store's log (the store records "
                 "verifier key " +
                 recorded.log_verifier_key + ", this file's is " + mine.log_verifier_key + ")" +
                 hint};
@@ -500,7 +513,7 @@ Status Daemon::CheckSharedKeys(const std::string& subject_key) const {
   if (recorded.subject_key_check != mine.subject_key_check) {
     return {Code::kFailedPrecondition,
             "audit.subject_key_file " + config_.subject_key_file +
-                " differs from the key the database's records are hashed with" + hint};
+                " differs from the key the store's records are hashed with" + hint};
   }
   return Status::Ok();
 }
@@ -544,9 +557,12 @@ Status Daemon::Start() {
           std::to_string(catalogs->legal_bases.Ids().size()) + " legal bases");
   catalogs_ = std::make_unique<CatalogsHolder>(nullptr);  // In force once recorded (below).
   std::string subject_key;
-  if (Status s = LoadSubjectKey(&subject_key); !s.ok()) return s;
 
   if (Status s = OpenStore(); !s.ok()) return s;
+  // Keys are made only for a store that holds nothing yet: one made for a used store would
+  // silently break it (records no longer found, flags no longer matching, another log key).
+  const bool fresh_store = store_->LogSize() == 0;
+  if (Status s = LoadSubjectKey(fresh_store, &subject_key); !s.ok()) return s;
   committer_ = std::make_unique<GroupCommitter>(
       store_.get(), config_.commit_batch, config_.max_queued_ops,
       [this](size_t ops, const Status& transaction, double seconds) {
@@ -557,7 +573,7 @@ Status Daemon::Start() {
         if (LogPublisher* log = log_publisher_ready_.load()) log->OnCommitted(store_->LogSize());
       });
   std::unique_ptr<merkle::NoteSigner> log_key;
-  if (Status s = LoadLogKey(&log_key); !s.ok()) return s;
+  if (Status s = LoadLogKey(fresh_store, &log_key); !s.ok()) return s;
   log_publisher_ = std::make_unique<LogPublisher>(
       LogPublisherOptions{config_.log_origin,
                           std::chrono::milliseconds(config_.checkpoint_interval / 1000),

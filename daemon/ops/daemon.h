@@ -55,15 +55,21 @@ class Daemon {
   // (it must not block). Until then, and if recording fails, the rules in force stay as they
   // were.
   void RecordPolicy(std::shared_ptr<Catalogs> catalogs, std::function<void(Status)> done);
-  Status LoadSubjectKey(std::string* key) const;
+  // The key from its file; made if there is none and `may_create` (a store that holds nothing
+  // yet), else FAILED_PRECONDITION naming the file to restore.
+  Status LoadSubjectKey(bool may_create, std::string* key) const;
   // The configured backend, its schema brought up to date.
   Status OpenStore();
   // On PostgreSQL: listens for other daemons' commits (pg_listener.h).
   Status StartListener();
-  // On PostgreSQL: refuses keys other than those the database's first daemon had.
+  // Refuses keys other than those the store recorded at its first start (on PostgreSQL, the
+  // database's first daemon's); a store from before that was recorded records these.
   Status CheckSharedKeys(const std::string& subject_key) const;
-  // The disclosure log's signing key: loaded, or made on first start; writes the .pub file.
-  Status LoadLogKey(std::unique_ptr<merkle::NoteSigner>* signer) const;
+  // The disclosure log's signing key: loaded, or made as LoadSubjectKey makes its key; writes
+  // the .pub file.
+  Status LoadLogKey(bool may_create, std::unique_ptr<merkle::NoteSigner>* signer) const;
+  // Why a used store's missing key file `path` (the `what`) is not made anew.
+  Status MissingKey(const std::string& path, const std::string& what) const;
   Status StartGrpc(std::string* bound);
   // The gRPC server and its services on `listen`; under server_mu_.
   Status BuildServer(const std::string& listen, std::string* bound);

@@ -184,10 +184,14 @@ CREATE TRIGGER policy_texts_no_truncate BEFORE TRUNCATE ON policy_texts FOR EACH
   EXECUTE FUNCTION infoflyt_refuse_change('policy texts are append-only');
 )sql";
 
+// Version 8 changes nothing here: it is SQLite's shared_keys, which PostgreSQL has had since
+// version 2.
+constexpr const char* kSchemaV8 = "SELECT 1";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in sqlite_schema.cc.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                       kSchemaV5, kSchemaV6, kSchemaV7};
+                                       kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // The advisory lock that makes daemons opening one database migrate it one at a time.

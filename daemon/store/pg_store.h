@@ -41,15 +41,6 @@ struct PgStoreOptions {
   bool allow_fsync_off = false;
 };
 
-// The keys all daemons on one database must share: the disclosure log's signing key (else
-// their checkpoints would not verify as one log) and the subject key (else records could not
-// all be found by identity number). Only public values are stored.
-struct SharedKeys {
-  std::string log_origin;
-  std::string log_verifier_key;   // Note verifier-key format.
-  std::string subject_key_check;  // HMAC-SHA-256 of a fixed string under the subject key.
-};
-
 class PgStore final : public Store {
  public:
   // Connects and brings the schema to the current version (one daemon at a time: migrations
@@ -66,7 +57,7 @@ class PgStore final : public Store {
 
   // Records `mine` if the database has no shared keys yet (the first daemon to start wins),
   // and returns those it records: `mine` unless another daemon's came first.
-  Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded);
+  Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) override;
 
   Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
   // synchronous_commit, fsync and full_page_writes, as the writer's session shows them (read

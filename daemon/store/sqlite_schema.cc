@@ -157,10 +157,28 @@ CREATE TRIGGER policy_texts_no_delete BEFORE DELETE ON policy_texts
   BEGIN SELECT RAISE(ABORT, 'policy texts are append-only'); END;
 )sql";
 
+// Version 8: the keys the store's records are bound to (public check values, as PostgreSQL's
+// version 2 has them), so that a daemon started with another or a new key refuses to start.
+// A store from before records the keys it next starts with.
+constexpr const char* kSchemaV8 = R"sql(
+CREATE TABLE shared_keys (
+  one INTEGER PRIMARY KEY CHECK (one = 1),
+  log_origin TEXT NOT NULL,
+  log_verifier_key TEXT NOT NULL,
+  subject_key_check BLOB NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  recorded_by TEXT NOT NULL
+);
+CREATE TRIGGER shared_keys_no_update BEFORE UPDATE ON shared_keys
+  BEGIN SELECT RAISE(ABORT, 'the store keys are recorded once'); END;
+CREATE TRIGGER shared_keys_no_delete BEFORE DELETE ON shared_keys
+  BEGIN SELECT RAISE(ABORT, 'the store keys are recorded once'); END;
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in pg_schema.cc.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                       kSchemaV5, kSchemaV6, kSchemaV7};
+                                       kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 }  // namespace

@@ -776,6 +776,21 @@ Status SqliteStore::GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) {
   return Status::Ok();
 }
 
+Status SqliteStore::RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) {
+  SqliteDb& w = *writer_;
+  auto& insert = w.Prepare(
+      "INSERT INTO shared_keys (one, log_origin, log_verifier_key, subject_key_check, "
+      "recorded_at, recorded_by) VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+  insert.Bind(1, mine.log_origin).Bind(2, mine.log_verifier_key);
+  insert.BindBlob(3, mine.subject_key_check).Bind(4, now).Bind(5, options_.instance);
+  if (insert.Step() != SQLITE_DONE) return w.Failure("recording the store's keys");
+  auto& q = w.Prepare("SELECT log_origin, log_verifier_key, subject_key_check FROM shared_keys");
+  if (q.Step() != SQLITE_ROW) return w.Failure("reading the store's keys");
+  *recorded = {q.Text(0), q.Text(1), q.Text(2)};
+  q.Reset();
+  return Status::Ok();
+}
+
 Status SqliteStore::GetPolicyText(std::string_view sha256, PolicyText* out) {
   ReaderPool::Lease lease;
   if (Status s = readers_.Borrow(&lease); !s.ok()) return s;

@@ -66,6 +66,7 @@ class SqliteStore final : public Store {
                  std::vector<LogEntry>* out) override;
   Status GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) override;
   Status GetPolicyText(std::string_view sha256, PolicyText* out) override;
+  Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) override;
   Status InclusionProof(uint64_t index, uint64_t tree_size,
                         std::vector<std::string>* proof) override;
   Status ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std::string>* proof) override;

@@ -244,6 +244,16 @@ struct MessageState {
   std::vector<RecipientState> recipients;
 };
 
+// The keys a store's records are bound to: the disclosure log's signing key (else its
+// checkpoints would not verify as one log) and the subject key (else records could not all be
+// found by identity number); on PostgreSQL, what every daemon on the database must share. Only
+// public values are stored.
+struct SharedKeys {
+  std::string log_origin;
+  std::string log_verifier_key;   // Note verifier-key format.
+  std::string subject_key_check;  // HMAC-SHA-256 of a fixed string under the subject key.
+};
+
 // A setting a commit's durability rests on, as the session that commits reported it.
 struct DurabilitySetting {
   std::string name;   // e.g. "synchronous"
@@ -296,6 +306,9 @@ class Store {
                                   std::vector<std::string>* proof) = 0;
   // Records in the log as of the last commit.
   virtual uint64_t LogSize() const = 0;
+  // Records `mine` as the store's keys unless keys are recorded already (the first start wins),
+  // and returns those recorded. Call at start, before the first Apply.
+  virtual Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) = 0;
   // A text a policy record names, by its SHA-256. NOT_FOUND if none was kept.
   virtual Status GetPolicyText(std::string_view sha256, PolicyText* out) = 0;
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -15,6 +16,7 @@
 #include "integration/subscriber.h"
 #include "integration/test_daemon.h"
 #include "integration/workers.h"
+#include "merkle/signed_note.h"
 #include "pg_cluster.h"
 #include "test_util.h"
 #include "unit/test_envelopes.h"
@@ -161,10 +163,26 @@ TEST_F(PostgresDaemonTest, ADaemonWithOtherKeysThanTheDatabaseRecordsRefusesToSt
   ASSERT_TRUE(a.Start()) << a.Log();
   EXPECT_EQ(Count("shared_keys"), 1);
 
-  TestDaemon b;  // Makes keys of its own at its first start.
+  // A daemon without keys makes none for a database that holds records: it names the file.
+  TestDaemon b;
   b.set_store_config(StoreConfig());
   ASSERT_FALSE(b.Start());
   std::string log = b.Log();
+  EXPECT_NE(log.find(b.subject_key_path() + " (the data-subject hash key) is missing"),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(fs::exists(b.subject_key_path()));
+
+  // Keys of its own: refused, naming the file that differs.
+  std::unique_ptr<merkle::NoteSigner> other_log_key;
+  const std::string verifier_key = ReadFile(a.log_key_path() + ".pub");
+  ASSERT_TRUE(
+      merkle::NoteSigner::Generate(verifier_key.substr(0, verifier_key.find('+')), &other_log_key)
+          .ok());
+  std::ofstream(b.log_key_path()) << other_log_key->PrivateKey() << "\n";
+  std::ofstream(b.subject_key_path(), std::ios::binary) << std::string(32, 'k');
+  ASSERT_FALSE(b.Start());
+  log = b.Log();
   EXPECT_NE(log.find("log.key_file " + b.log_key_path() + " differs"), std::string::npos) << log;
 
   // The right log key, but still its own subject key.

@@ -873,7 +873,7 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
                       "DROP INDEX disclosures_by_basis; DROP INDEX disclosures_by_type; "
                       "DROP INDEX disclosures_by_outcome; "
                       "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
-                      "PRAGMA user_version = 3")
+                      "DROP TABLE shared_keys; PRAGMA user_version = 3")
                   .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
