@@ -16,4 +16,14 @@ Status ReadFile(const std::string& path, std::string* out);
 // FAILED_PRECONDITION naming the file on failure.
 Status WriteFileAtomically(const std::string& path, const std::string& bytes, bool secret);
 
+// Creates `path` holding `bytes`, for a key: readable by its owner only from the first byte (a
+// new temporary file opened O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600), durable (the file and then
+// its directory fsynced), and never replacing a file (linked into place only if `path` does
+// not exist). FAILED_PRECONDITION naming the file otherwise; nothing is left behind.
+Status CreateSecretFile(const std::string& path, const std::string& bytes);
+
+// Whether `path` exists; FAILED_PRECONDITION naming it if that cannot be told (e.g. a
+// directory on the way may not be searched). Never throws.
+Status FileExists(const std::string& path, bool* exists);
+
 }  // namespace infoflyt

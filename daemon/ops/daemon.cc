@@ -166,7 +166,9 @@ Status Daemon::MissingKey(const std::string& path, const std::string& what) cons
 
 Status Daemon::LoadSubjectKey(bool may_create, std::string* key) const {
   const std::string& path = config_.subject_key_file;
-  if (std::filesystem::exists(path)) {
+  bool exists = false;
+  if (Status s = FileExists(path, &exists); !s.ok()) return s;
+  if (exists) {
     if (Status s = ReadFile(path, key); !s.ok()) return s;
     if (key->size() != kSubjectKeyBytes) {
       return {Code::kFailedPrecondition, path + " must hold exactly 32 bytes"};
@@ -177,14 +179,16 @@ Status Daemon::LoadSubjectKey(bool may_create, std::string* key) const {
   // longer find records by identity number, and flags no longer match.
   if (!may_create) return MissingKey(path, "data-subject hash key");
   *key = RandomBytes(kSubjectKeyBytes);
-  if (Status s = WriteFileAtomically(path, *key, true); !s.ok()) return s;
+  if (Status s = CreateSecretFile(path, *key); !s.ok()) return s;
   LogInfo("created data-subject hash key " + path);
   return Status::Ok();
 }
 
 Status Daemon::LoadLogKey(bool may_create, std::unique_ptr<merkle::NoteSigner>* signer) const {
   const std::string& path = config_.log_key_file;
-  if (std::filesystem::exists(path)) {
+  bool exists = false;
+  if (Status s = FileExists(path, &exists); !s.ok()) return s;
+  if (exists) {
     std::string text;
     if (Status s = ReadFile(path, &text); !s.ok()) return s;
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
@@ -201,7 +205,7 @@ Status Daemon::LoadLogKey(bool may_create, std::unique_ptr<merkle::NoteSigner>* 
     // half like a CA key.
     if (!may_create) return MissingKey(path, "disclosure-log signing key");
     if (Status s = merkle::NoteSigner::Generate(config_.log_origin, signer); !s.ok()) return s;
-    if (Status s = WriteFileAtomically(path, (*signer)->PrivateKey() + "\n", true); !s.ok()) {
+    if (Status s = CreateSecretFile(path, (*signer)->PrivateKey() + "\n"); !s.ok()) {
       return s;
     }
     LogInfo("created disclosure-log signing key " + path);

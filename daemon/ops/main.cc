@@ -1,6 +1,8 @@
 // infoflytd: the infoflyt exchange daemon.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
+#include <string>
 
 #include "base/log.h"
 #include "ops/connection_limits.h"
@@ -18,6 +20,24 @@ int PrintConnectionLimits(const infoflyt::Config& config) {
     return 78;  // EX_CONFIG
   }
   std::fwrite(ruleset.data(), 1, ruleset.size(), stdout);
+  return 0;
+}
+
+// Starts the daemon (or only migrates the store) and serves until told to stop.
+int Run(infoflyt::Config config, bool migrate_only) {
+  infoflyt::Daemon daemon(std::move(config));
+  if (migrate_only) {
+    if (auto s = daemon.MigrateOnly(); !s.ok()) {
+      infoflyt::LogError("migration failed: " + s.message());
+      return s.code() == infoflyt::Code::kInvalidArgument ? 78 : 69;
+    }
+    return 0;
+  }
+  if (auto s = daemon.Start(); !s.ok()) {
+    infoflyt::LogError("startup failed: " + s.message());
+    return s.code() == infoflyt::Code::kInvalidArgument ? 78 : 69;  // EX_CONFIG, EX_UNAVAILABLE
+  }
+  daemon.Wait();
   return 0;
 }
 
@@ -70,18 +90,12 @@ int main(int argc, char** argv) {
   config.ready_file = flags.ready_file;
 
   if (print_connection_limits) return PrintConnectionLimits(config);
-  infoflyt::Daemon daemon(std::move(config));
-  if (migrate_only) {
-    if (auto s = daemon.MigrateOnly(); !s.ok()) {
-      infoflyt::LogError("migration failed: " + s.message());
-      return s.code() == infoflyt::Code::kInvalidArgument ? 78 : 69;
-    }
-    return 0;
+  // Errors are Status values; a file-system call that throws all the same (a directory that
+  // cannot be listed mid-way, say) ends the daemon with a log line, not an abort.
+  try {
+    return Run(std::move(config), migrate_only);
+  } catch (const std::filesystem::filesystem_error& e) {
+    infoflyt::LogError(std::string("stopped on a file-system error: ") + e.what());
+    return 74;  // EX_IOERR
   }
-  if (auto s = daemon.Start(); !s.ok()) {
-    infoflyt::LogError("startup failed: " + s.message());
-    return s.code() == infoflyt::Code::kInvalidArgument ? 78 : 69;  // EX_CONFIG, EX_UNAVAILABLE
-  }
-  daemon.Wait();
-  return 0;
 }

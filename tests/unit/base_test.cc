@@ -1,7 +1,13 @@
 // The small pieces of daemon/base that security rests on: log lines no value can forge, the
-// rate bound that keeps a flood of refusals from flooding the log, and listen addresses.
+// rate bound that keeps a flood of refusals from flooding the log, listen addresses, and how
+// key files are made.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "base/files.h"
 #include "base/host_port.h"
 #include "base/log.h"
 #include "base/rate_bound.h"
@@ -66,6 +72,35 @@ TEST(RateBoundTest, AdmitsOnePerKeyAndWindowAndCountsTheRest) {
   bound.Retract("b", 2);
   EXPECT_TRUE(bound.Admit("b", 3603, &suppressed));
   EXPECT_EQ(suppressed, 3u);
+}
+
+}  // namespace
+}  // namespace infoflyt
+
+namespace infoflyt {
+namespace {
+
+// A key file is the owner's only from the first byte, and never replaces a file.
+TEST(CreateSecretFileTest, MakesAnOwnerOnlyFileAndNeverReplacesOne) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("infoflyt-secret-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "subject.key").string();
+  ASSERT_TRUE(CreateSecretFile(path, "first").ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  const Status again = CreateSecretFile(path, "second");
+  EXPECT_EQ(again.code(), Code::kFailedPrecondition);
+  EXPECT_NE(again.message().find(path), std::string::npos) << again.message();
+  std::string text;
+  ASSERT_TRUE(ReadFile(path, &text).ok());
+  EXPECT_EQ(text, "first");
+  EXPECT_FALSE(std::filesystem::exists(path + ".new"));  // Nothing left behind.
+  bool exists = false;
+  ASSERT_TRUE(FileExists(path, &exists).ok());
+  EXPECT_TRUE(exists);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
