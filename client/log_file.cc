@@ -7,6 +7,7 @@
 #include <fstream>
 #include <istream>
 #include <ostream>
+#include <vector>
 
 namespace infoflyt::client {
 namespace {
@@ -15,11 +16,25 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool HasUnknownFields(const google::protobuf::Message& message) {
-  return !message.GetReflection()->GetUnknownFields(message).empty();
-}
-
 }  // namespace
+
+bool HasUnknownFields(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  if (!reflection->GetUnknownFields(message).empty()) return true;
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+        if (HasUnknownFields(reflection->GetRepeatedMessage(message, field, i))) return true;
+      }
+    } else if (HasUnknownFields(reflection->GetMessage(message, field))) {
+      return true;
+    }
+  }
+  return false;
+}
 
 bool LogFormatFromName(std::string_view name, LogFormat* format) {
   if (name == "jsonl") {
@@ -45,7 +60,7 @@ Status LogWriter::Write(const v1::LogEntry& entry) {
     }
     return Status::Ok();
   }
-  if (HasUnknownFields(entry.record()) || HasUnknownFields(entry.record().occurred_at())) {
+  if (HasUnknownFields(entry.record())) {
     return {Code::kInvalidArgument,
             "record " + std::to_string(entry.record().index()) +
                 " has fields this infoflyt does not know (the daemon is newer); JSON would drop "

@@ -7,6 +7,8 @@
 // Both carry every field, so a record read back has the same leaf bytes as the one written.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <iosfwd>
 #include <string>
 #include <string_view>
@@ -23,6 +25,10 @@ enum class LogFormat { kJsonLines, kBinary };
 bool LogFormatFromName(std::string_view name, LogFormat* format);
 // By the file name's extension, ".jsonl" or ".pb"; false otherwise.
 bool LogFormatFromPath(std::string_view path, LogFormat* format);
+
+// Whether `message`, or any message in it, holds fields this build does not know: a newer
+// daemon's, which JSON would drop and no check of this build covers.
+bool HasUnknownFields(const google::protobuf::Message& message);
 
 // Writes entries to `out` one at a time, so an export can stream to disk. Does not own `out`.
 class LogWriter {

@@ -1,6 +1,5 @@
 #include "receipt_verify.h"
 
-#include <google/protobuf/message.h>
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/time_util.h>
 
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "log_file.h"
 #include "log_verify.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
@@ -26,28 +26,6 @@ ReceiptVerifyResult Fail(std::string message) {
 }
 
 std::string Str(uint64_t n) { return std::to_string(n); }
-
-}  // namespace
-
-bool HasUnknownFields(const google::protobuf::Message& message) {
-  const google::protobuf::Reflection* reflection = message.GetReflection();
-  if (!reflection->GetUnknownFields(message).empty()) return true;
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const google::protobuf::FieldDescriptor* field : fields) {
-    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
-        if (HasUnknownFields(reflection->GetRepeatedMessage(message, field, i))) return true;
-      }
-    } else if (HasUnknownFields(reflection->GetMessage(message, field))) {
-      return true;
-    }
-  }
-  return false;
-}
-
-namespace {
 
 // Empty if `proven` is a leaf of `checkpoint` with the given event and outcome, else why not.
 std::string CheckProven(const v1::ProvenRecord& proven, const merkle::Checkpoint& checkpoint,

@@ -5,8 +5,6 @@
 // transparency log.
 #pragma once
 
-#include <google/protobuf/message.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,10 +33,6 @@ struct ReceiptVerifyResult {
   std::string root_hex;
   std::vector<ProvenReceipt> receipts;  // Set when ok.
 };
-
-// Whether `message`, or any message in it, holds fields this build does not know (which no
-// check here covers).
-bool HasUnknownFields(const google::protobuf::Message& message);
 
 // Checks `bytes`, a saved ReceiptEvidence, under `verifier_key` (note verifier-key format):
 //   a. it is the canonical encoding of a ReceiptEvidence with nothing unknown in it, so no byte

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "file_io.h"
+#include "log_file.h"
 #include "merkle/record_leaf.h"
 #include "receipt_verify.h"
 

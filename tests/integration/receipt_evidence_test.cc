@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "integration/shared_daemon_test.h"
@@ -14,6 +14,7 @@
 #include "merkle/record_leaf.h"
 #include "merkle/signed_note.h"
 #include "receipt_verify.h"
+#include "test_util.h"
 #include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
@@ -30,12 +31,6 @@ class ReceiptEvidenceTest : public SharedDaemonTest {
     return fs::path(daemon_->db_path()).parent_path() / name;
   }
   static std::string KeyFile() { return daemon_->log_key_path() + ".pub"; }
-  static std::string Read(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
   static void Write(const std::string& path, const std::string& bytes) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
   }
@@ -71,7 +66,7 @@ class ReceiptEvidenceTest : public SharedDaemonTest {
   }
   static v1::ReceiptEvidence Parse(const std::string& file) {
     v1::ReceiptEvidence e;
-    EXPECT_TRUE(e.ParseFromString(Read(file)));
+    EXPECT_TRUE(e.ParseFromString(ReadFile(file)));
     return e;
   }
 };
@@ -101,9 +96,9 @@ TEST_F(ReceiptEvidenceTest, AnAckIsOneRecordAndTheSavedReceiptVerifiesOffline) {
   EXPECT_NE(earlier.out.find("police/oslo was delivered message"), std::string::npos);
 
   // Any byte changed: every position, checked by the verifier the CLI runs; a few by the CLI.
-  const std::string bytes = Read(file);
+  const std::string bytes = ReadFile(file);
   const std::string key = [] {
-    std::string k = Read(KeyFile());
+    std::string k = ReadFile(KeyFile());
     return k.substr(0, k.find_last_not_of("\n") + 1);
   }();
   ASSERT_TRUE(client::VerifyReceiptEvidence(bytes, key).ok);
@@ -140,7 +135,7 @@ TEST_F(ReceiptEvidenceTest, AnAckIsOneRecordAndTheSavedReceiptVerifiesOffline) {
   ASSERT_EQ(genuine.recipients_size(), 2);
   ASSERT_TRUE(genuine.recipients(0).has_acknowledgement());  // police/oslo's.
   std::unique_ptr<merkle::NoteSigner> log_key;
-  std::string private_key = Read(daemon_->log_key_path());
+  std::string private_key = ReadFile(daemon_->log_key_path());
   private_key.erase(private_key.find_last_not_of("\n") + 1);
   ASSERT_TRUE(merkle::NoteSigner::FromPrivateKey(private_key, &log_key).ok());
   merkle::Checkpoint signed_checkpoint;
