@@ -391,6 +391,36 @@ TEST_F(AuditTest, AScopedAuditorFindsNoPstRecordAndStillVerifiesTheWholeLog) {
             65);
 }
 
+// A PST record changed in the database fails a scoped auditor's check too, though it is never
+// shown the record: its export gives the hash of the record as it now stands.
+TEST_F(AuditTest, AChangedOutOfScopeRecordFailsTheScopedAuditorsCheckUnseen) {
+  v1::FlagRecord flagged;
+  ASSERT_TRUE(daemon_.FlagPerson(kValidFnr, &flagged).ok());
+  ASSERT_EQ(flagged.flag_id().size(), 36u);
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  std::string db = ReadFile(daemon_.db_path());
+  size_t copies = 0;  // The flag's row and its "flag" record both name it.
+  for (size_t at = db.find(flagged.flag_id()); at != std::string::npos;
+       at = db.find(flagged.flag_id(), at + 1)) {
+    db[at + 3] = db[at + 3] == 'a' ? 'b' : 'a';
+    ++copies;
+  }
+  ASSERT_GE(copies, 1u);
+  std::ofstream(daemon_.db_path(), std::ios::binary | std::ios::trunc) << db;
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+  const std::string log = Path("changed-scoped.jsonl");
+  const std::string note = Path("changed-scoped.note");
+  const CliResult exported = daemon_.Cli("auditor-datatilsynet",
+                                         "audit export --out " + log + " --checkpoint-out " + note);
+  ASSERT_EQ(exported.exit_code, 0) << exported.out;
+  EXPECT_EQ(ReadFile(log).find("pst/pst"), std::string::npos);
+  const CliResult verified =
+      daemon_.Cli("auditor-datatilsynet",
+                  "audit verify --log " + log + " --checkpoint " + note + " --key " + KeyFile());
+  EXPECT_EQ(verified.exit_code, 65) << verified.out;
+  EXPECT_NE(verified.out.find("root mismatch"), std::string::npos) << verified.out;
+}
+
 TEST_F(AuditTest, AnExportVerifiesAndAChangedRecordIsNamed) {
   PostRelease("a", kValidFnr);
   PostRelease("b", kOtherValidFnr);

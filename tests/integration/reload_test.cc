@@ -252,6 +252,23 @@ TEST_F(ReloadTest, ARemovedPartysRecordsCanStillBeQueried) {
   EXPECT_EQ(daemon_.CountRows("disclosures WHERE event = 'read'"), reads);
 }
 
+// A subject access report holds everything but PST's records: an auditor whose scope leaves
+// out more cannot make one, while a scope of PST alone (Datatilsynet's) still can.
+TEST_F(ReloadTest, ASubjectAccessReportNeedsAScopeOfAtMostPst) {
+  const std::string parties = ReadFile(daemon_.parties_path());
+  ASSERT_TRUE(Reload(daemon_.parties_path(),
+                     Replaced(parties, "id = \"internal-control\"\n",
+                              "id = \"internal-control\"\nout_of_scope = [\"police\"]\n")))
+      << daemon_.Log();
+  v1::SubjectAccessReportResponse report;
+  const grpc::Status narrow =
+      daemon_.Client("auditor-internal-control")->SubjectAccessReport(kValidFnr, &report);
+  EXPECT_EQ(narrow.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(narrow.error_message().find("leaves out police records"), std::string::npos)
+      << narrow.error_message();
+  EXPECT_TRUE(daemon_.Client("auditor-datatilsynet")->SubjectAccessReport(kValidFnr, &report).ok());
+}
+
 TEST_F(ReloadTest, AnOpenSubscriptionSurvivesSighupAndReceivesLaterPosts) {
   auto police = daemon_.Client("police-oslo");
   Subscriber subscriber(police.get());

@@ -171,6 +171,29 @@ TEST_F(LogVerifyTest, AGoodLogVerifies) {
   EXPECT_NE(r.message.find(Hex(RootOf(log_, kLogSize))), std::string::npos) << r.message;
 }
 
+// An entry out of the exporting auditor's scope is its index and leaf hash: the tree still
+// verifies, a wrong leaf hash fails the root, and such an entry may carry nothing else.
+TEST_F(LogVerifyTest, OutOfScopeEntriesAreCheckedByTheirLeafAndCarryOnlyTheirIndex) {
+  std::vector<v1::LogEntry> scoped = log_;
+  for (uint64_t i : {3u, 7u}) {
+    scoped[i].mutable_record()->Clear();
+    scoped[i].mutable_record()->set_index(i);
+    scoped[i].set_out_of_scope(true);
+  }
+  VerifyResult r = VerifyLog(scoped, note_, key_);
+  EXPECT_TRUE(r.ok) << r.message;
+  EXPECT_NE(r.message.find("2 out of this auditor's scope"), std::string::npos) << r.message;
+  std::vector<v1::LogEntry> wrong_leaf = scoped;
+  wrong_leaf[3].mutable_leaf_hash()->at(0) ^= 1;
+  EXPECT_FALSE(VerifyLog(wrong_leaf, note_, key_).ok);
+  std::vector<v1::LogEntry> carrying = scoped;
+  *carrying[7].mutable_record() = log_[7].record();
+  r = VerifyLog(carrying, note_, key_);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("out of scope, yet it carries record fields"), std::string::npos)
+      << r.message;
+}
+
 TEST_F(LogVerifyTest, TheEmptyLogVerifiesAgainstTheEmptyCheckpoint) {
   const std::string empty = SignCheckpoint(*signer_, 0, merkle::EmptyRoot());
   const VerifyResult r = VerifyLog({}, empty, key_);
