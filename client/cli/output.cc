@@ -178,6 +178,10 @@ void PrintMessageStatus(const v1::MessageStatus& s, Format format) {
     if (r.has_acknowledged_at()) std::cout << " acknowledged " << Time(r.acknowledged_at());
     if (r.has_ack_deadline()) std::cout << " deadline " << Time(r.ack_deadline());
     if (r.has_escalated_at()) std::cout << " escalated " << Time(r.escalated_at());
+    if (r.has_unreadable_at()) {
+      std::cout << " UNREADABLE (sent without its body " << Time(r.unreadable_at())
+                << ": post it again)";
+    }
     std::cout << "\n";
   }
   std::cout << std::flush;

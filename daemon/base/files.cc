@@ -78,7 +78,12 @@ bool WriteAll(int fd, const std::string& bytes) {
 
 }  // namespace
 
-Status CreateSecretFile(const std::string& path, const std::string& bytes) {
+namespace {
+
+// CreateSecretFile and ReplaceSecretFile: a new owner-only file, then put in place
+// (`replace`: renamed over what is there; else linked, only where nothing is), and the
+// directory fsynced.
+Status WriteSecretFile(const std::string& path, const std::string& bytes, bool replace) {
   const std::string tmp = path + ".new";
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (fd.get() < 0) return Failed("cannot create", tmp);
@@ -88,17 +93,27 @@ Status CreateSecretFile(const std::string& path, const std::string& bytes) {
     return s;
   }
   // link() fails if `path` exists: a key is never silently replaced.
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    Status s = Failed("cannot create", path);
+  if ((replace ? ::rename(tmp.c_str(), path.c_str()) : ::link(tmp.c_str(), path.c_str())) != 0) {
+    Status s = Failed(replace ? "cannot replace" : "cannot create", path);
     ::unlink(tmp.c_str());
     return s;
   }
-  ::unlink(tmp.c_str());
+  if (!replace) ::unlink(tmp.c_str());
   const std::string dir = std::filesystem::path(path).parent_path().string();
   Fd dir_fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0)
     return Failed("cannot sync the directory of", path);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status CreateSecretFile(const std::string& path, const std::string& bytes) {
+  return WriteSecretFile(path, bytes, false);
+}
+
+Status ReplaceSecretFile(const std::string& path, const std::string& bytes) {
+  return WriteSecretFile(path, bytes, true);
 }
 
 Status FileExists(const std::string& path, bool* exists) {

@@ -22,6 +22,10 @@ Status WriteFileAtomically(const std::string& path, const std::string& bytes, bo
 // not exist). FAILED_PRECONDITION naming the file otherwise; nothing is left behind.
 Status CreateSecretFile(const std::string& path, const std::string& bytes);
 
+// As CreateSecretFile, but renamed over `path` if it exists: for a key file an operator's
+// command changes on purpose (e.g. adding a key to a ring), never for a key made anew.
+Status ReplaceSecretFile(const std::string& path, const std::string& bytes);
+
 // Whether `path` exists; FAILED_PRECONDITION naming it if that cannot be told (e.g. a
 // directory on the way may not be searched). Never throws.
 Status FileExists(const std::string& path, bool* exists);

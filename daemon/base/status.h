@@ -20,6 +20,7 @@ enum class Code {
   kAborted = 10,  // A conflict with a concurrent change; retry.
   kInternal = 13,
   kUnavailable = 14,
+  kDataLoss = 15,  // Stored data is unreadable or was changed.
   kUnauthenticated = 16,
 };
 

@@ -72,6 +72,11 @@ AckDeadlines Config::DefaultAckDeadlines() {
 }
 
 // Hand-written: toml++ has no duration type and Debian ships no small duration parser.
+std::string DataKeyFile(const Config& c) {
+  if (!c.data_key_file.empty()) return c.data_key_file;
+  return (fs::path(c.subject_key_file).parent_path() / "data.key").string();
+}
+
 Status ParseDuration(std::string_view text, int64_t* micros) {
   const auto bad = [&] {
     return Status{Code::kInvalidArgument,
@@ -204,7 +209,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"postgres_allow_fsync_off", flag(&c->postgres_allow_fsync_off)},
         {"commit_batch", size(&c->commit_batch)},
         {"max_queued_ops", size(&c->max_queued_ops)},
-        {"sqlite_cache_mib", size(&c->sqlite_cache_mib)}}},
+        {"sqlite_cache_mib", size(&c->sqlite_cache_mib)},
+        {"data_key_file", file(&c->data_key_file)}}},
       {"data",
        {{"municipalities", file(&c->municipalities)},
         {"police_districts", file(&c->police_districts)},

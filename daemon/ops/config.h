@@ -71,6 +71,9 @@ struct Config {
   // are refused with RESOURCE_EXHAUSTED, storing nothing.
   size_t max_queued_ops = 20'000;
   size_t sqlite_cache_mib = 16;  // The writer's and each reader's page cache.
+  // The data keys stored envelopes are sealed with (ops/data_key_file.h); empty: data.key beside
+  // audit.subject_key_file (DataKeyFile).
+  std::string data_key_file;
   // [data]
   std::string municipalities;
   std::string police_districts;
@@ -92,6 +95,9 @@ struct Config {
 
   static AckDeadlines DefaultAckDeadlines();
 };
+
+// store.data_key_file as configured, or its default.
+std::string DataKeyFile(const Config& c);
 
 // Parses a duration such as "90s", "15m", "24h", "2d" or "1h30m" into microseconds.
 Status ParseDuration(std::string_view text, int64_t* micros);

@@ -24,6 +24,7 @@
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/log.h"
+#include "ops/data_key_file.h"
 #include "ops/listener_probe.h"
 #include "ops/tls_expiry.h"
 #include "store/pg_store.h"
@@ -490,17 +491,41 @@ Status Daemon::OpenStore() {
   return Status::Ok();
 }
 
+std::string Daemon::RestoreHint() const {
+  return pg_store_ != nullptr
+             ? ": daemons sharing a database must share their keys (copy the file from the daemon "
+               "that first started on it)"
+             : ": restore the key file from the backup kept with this store";
+}
+
+Status Daemon::LoadDataKeys(bool fresh_store) {
+  const std::string path = DataKeyFile(config_);
+  LoadedDataKeys loaded;
+  if (Status s = LoadDataKeyFile(path, *store_, RestoreHint(), &loaded); !s.ok()) return s;
+  store_->SetDataKeys(loaded.keys);
+  const std::string& current = loaded.keys->current_id();
+  LogInfo("data keys file=" + path + " keys=" + std::to_string(loaded.keys->Checks().size()) +
+          " current=" + current + " (stored envelopes are sealed with AES-256-GCM)");
+  if (loaded.first && !fresh_store) {
+    // Stored by a version before encryption at rest: sealed before anything is served, since
+    // a body in clear is never served as if it were sealed.
+    LogInfo("sealing envelopes stored in clear by an earlier version");
+    return Resealer(committer_.get(), true, current).RunToEnd();
+  }
+  if (loaded.keys->Checks().size() > 1) {
+    resealer_ = std::make_unique<Resealer>(committer_.get(), false, current);
+    resealer_->Start();
+  }
+  return Status::Ok();
+}
+
 Status Daemon::CheckSharedKeys(const std::string& subject_key) const {
   // A value anyone may see that only the same key reproduces.
   const SharedKeys mine{config_.log_origin, log_publisher_->VerifierKey(),
                         HmacSha256(subject_key, "infoflyt subject key check v1")};
   SharedKeys recorded;
   if (Status s = store_->RecordSharedKeys(mine, NowMicros(), &recorded); !s.ok()) return s;
-  const std::string hint =
-      pg_store_ != nullptr
-          ? ": daemons sharing a database must share their keys (copy the file from the daemon "
-            "that first started on it)"
-          : ": restore the key file from the backup kept with this store";
+  const std::string hint = RestoreHint();
   if (recorded.log_origin != mine.log_origin) {
     return {Code::kFailedPrecondition, "log.origin \"" + mine.log_origin +
                                            "\" differs from the store's log, \"" +
@@ -585,6 +610,7 @@ Status Daemon::Start() {
       std::move(log_key), store_.get(), committer_.get(), io_.get_executor());
   log_publisher_ready_.store(log_publisher_.get());
   if (Status s = CheckSharedKeys(subject_key); !s.ok()) return s;
+  if (Status s = LoadDataKeys(fresh_store); !s.ok()) return s;
   // No rule is applied before it is on the record.
   std::promise<Status> recorded;
   RecordPolicy(std::move(catalogs), [&recorded](Status s) { recorded.set_value(std::move(s)); });

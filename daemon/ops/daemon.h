@@ -20,6 +20,7 @@
 #include "ops/grpc_log.h"
 #include "ops/health.h"
 #include "ops/http_server.h"
+#include "ops/resealer.h"
 #include "ops/trust_publisher.h"
 #include "server/audit_service.h"
 #include "server/client_chain_verifier.h"
@@ -65,6 +66,13 @@ class Daemon {
   // Refuses keys other than those the store recorded at its first start (on PostgreSQL, the
   // database's first daemon's); a store from before that was recorded records these.
   Status CheckSharedKeys(const std::string& subject_key) const;
+  // What to do about a key file the store's records need: restore it, or copy it from the
+  // database's first daemon.
+  std::string RestoreHint() const;
+  // The data key file (made for a store that records no data key), checked against the keys
+  // the store recorded and given to the store; envelopes in clear from an earlier version are
+  // sealed before this returns, and after a rotation a background pass reseals the rest.
+  Status LoadDataKeys(bool fresh_store);
   // The disclosure log's signing key: loaded, or made as LoadSubjectKey makes its key; writes
   // the .pub file.
   Status LoadLogKey(bool may_create, std::unique_ptr<merkle::NoteSigner>* signer) const;
@@ -142,6 +150,7 @@ class Daemon {
   std::atomic<LogPublisher*> log_publisher_ready_{nullptr};  // Read on the committer thread.
   bool store_writes_failing_ = false;                        // Committer thread only.
   std::unique_ptr<GroupCommitter> committer_;
+  std::unique_ptr<Resealer> resealer_;  // Stops before the committer goes.
   ServiceContext services_{};
   std::unique_ptr<ExchangeService> exchange_;
   std::unique_ptr<RegistryService> registry_;

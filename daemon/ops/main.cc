@@ -7,6 +7,7 @@
 #include "base/log.h"
 #include "ops/connection_limits.h"
 #include "ops/daemon.h"
+#include "ops/data_key_file.h"
 
 namespace {
 
@@ -20,6 +21,20 @@ int PrintConnectionLimits(const infoflyt::Config& config) {
     return 78;  // EX_CONFIG
   }
   std::fwrite(ruleset.data(), 1, ruleset.size(), stdout);
+  return 0;
+}
+
+// rotate-data-key: a new current key in the data key file; the daemon uses it once restarted.
+int RotateDataKey(const infoflyt::Config& config) {
+  const std::string path = infoflyt::DataKeyFile(config);
+  std::string id;
+  if (auto s = infoflyt::RotateDataKeyFile(path, &id); !s.ok()) {
+    infoflyt::LogError("rotate-data-key: " + s.message());
+    return 74;  // EX_IOERR
+  }
+  infoflyt::LogInfo("added data key " + id + " to " + path +
+                    "; restart infoflytd (every daemon sharing the database, each with this "
+                    "file) to seal new bodies with it and reseal the stored ones");
   return 0;
 }
 
@@ -72,6 +87,12 @@ int main(int argc, char** argv) {
                "them with `| nft -f -`");
   app.add_option("--ready-file", flags.ready_file,
                  "write {\"grpc\":...,\"http\":...} here once serving");
+  app.fallthrough();  // --config and the rest also after a subcommand.
+  CLI::App* rotate = app.add_subcommand(
+      "rotate-data-key",
+      "add a new current key to store.data_key_file (keeping every older one) and exit; "
+      "after a restart, new bodies are sealed with it and stored ones resealed in the "
+      "background");
   CLI11_PARSE(app, argc, argv);
 
   infoflyt::Config config;
@@ -90,6 +111,7 @@ int main(int argc, char** argv) {
   config.ready_file = flags.ready_file;
 
   if (print_connection_limits) return PrintConnectionLimits(config);
+  if (rotate->parsed()) return RotateDataKey(config);
   // Errors are Status values; a file-system call that throws all the same (a directory that
   // cannot be listed mid-way, say) ends the daemon with a log line, not an abort.
   try {

@@ -34,6 +34,7 @@ void FillMessageStatus(const MessageState& state, v1::MessageStatus* response) {
     if (r.acknowledged_at) *out->mutable_acknowledged_at() = ToTimestamp(*r.acknowledged_at);
     if (r.ack_deadline) *out->mutable_ack_deadline() = ToTimestamp(*r.ack_deadline);
     if (r.escalated_at) *out->mutable_escalated_at() = ToTimestamp(*r.escalated_at);
+    if (r.unreadable_at) *out->mutable_unreadable_at() = ToTimestamp(*r.unreadable_at);
     out->set_state(r.acknowledged_at ? v1::DELIVERY_STATE_ACKNOWLEDGED
                    : r.received_at   ? v1::DELIVERY_STATE_RECEIVED
                                      : v1::DELIVERY_STATE_PENDING);

@@ -29,6 +29,9 @@ Metrics::Metrics()
       posts_failed(posts.Add({{"result", "failed"}})),
       deliveries_streamed(Single(*registry, "infoflyt_deliveries_streamed_total",
                                  "Deliveries written to subscription streams")),
+      unreadable_deliveries(Single(*registry, "infoflyt_unreadable_deliveries_total",
+                                   "Deliveries streamed without their body, which could not be "
+                                   "read (changed, or sealed under a missing data key)")),
       acks(Single(*registry, "infoflyt_acks_total", "Deliveries newly acknowledged")),
       auth_failures(prometheus::BuildCounter()
                         .Name("infoflyt_auth_failures_total")

@@ -20,6 +20,7 @@ struct Metrics {
   prometheus::Counter& posts_rejected;
   prometheus::Counter& posts_failed;
   prometheus::Counter& deliveries_streamed;
+  prometheus::Counter& unreadable_deliveries;  // Streamed marked unreadable (no body).
   prometheus::Counter& acks;
   // Calls refused and streams ended for who the peer is; label: reason (security_events.h).
   prometheus::Family<prometheus::Counter>& auth_failures;

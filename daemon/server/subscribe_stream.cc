@@ -2,6 +2,7 @@
 
 #include <asio/post.hpp>
 
+#include "base/log.h"
 #include "server/grpc_status.h"
 #include "server/time_util.h"
 
@@ -128,7 +129,15 @@ void SubscribeStream::FetchAndWrite() {
       d.set_message_id(std::move(row.message_id));
       d.set_sender(std::move(row.sender));
       *d.mutable_posted_at() = ToTimestamp(row.posted_at);
-      d.mutable_envelope()->ParseFromString(row.envelope);
+      // A body that opened but does not parse is as unreadable as one that did not open.
+      if (row.unreadable || !d.mutable_envelope()->ParseFromString(row.envelope)) {
+        if (!row.unreadable) {
+          LogError("event=unreadable_delivery delivery=" + std::to_string(row.delivery_id) +
+                   ": its body does not parse");
+        }
+        d.clear_envelope();
+        d.set_unreadable(true);
+      }
       d.set_acknowledged(row.acknowledged);
     }
     next_id_ = rows.back().delivery_id + 1;
@@ -143,7 +152,9 @@ void SubscribeStream::FetchAndWrite() {
 void SubscribeStream::OnWriteDone(bool ok) {
   if (ok) {
     ctx_.metrics->deliveries_streamed.Increment();
-    ctx_.committer->Submit(ReceivedOp{party_, current_.delivery_id(), {}}, [](WriteOp&) {});
+    if (current_.unreadable()) ctx_.metrics->unreadable_deliveries.Increment();
+    ctx_.committer->Submit(ReceivedOp{party_, current_.delivery_id(), {}, current_.unreadable()},
+                           [](WriteOp&) {});
   }
   std::unique_lock lock(mu_);
   if (!ok || cancelled_) {

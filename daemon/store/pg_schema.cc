@@ -188,10 +188,25 @@ CREATE TRIGGER policy_texts_no_truncate BEFORE TRUNCATE ON policy_texts FOR EACH
 // version 2.
 constexpr const char* kSchemaV8 = "SELECT 1";
 
+// Version 9, as SQLite's: the data keys' check values (recorded once; the daemon role may only
+// insert them) and when a delivery was found unreadable.
+constexpr const char* kSchemaV9 = R"sql(
+CREATE TABLE data_keys (
+  key_id text PRIMARY KEY,
+  key_check bytea NOT NULL,
+  recorded_at bigint NOT NULL
+);
+CREATE TRIGGER data_keys_append_only BEFORE UPDATE OR DELETE ON data_keys FOR EACH ROW
+  EXECUTE FUNCTION infoflyt_refuse_change('data keys are recorded once');
+CREATE TRIGGER data_keys_no_truncate BEFORE TRUNCATE ON data_keys FOR EACH STATEMENT
+  EXECUTE FUNCTION infoflyt_refuse_change('data keys are recorded once');
+ALTER TABLE deliveries ADD COLUMN unreadable_at bigint;
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in sqlite_schema.cc.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                       kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // The advisory lock that makes daemons opening one database migrate it one at a time.
@@ -223,10 +238,10 @@ BEGIN
      pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'disclosures'::regclass), 'USAGE')
   THEN
     REVOKE ALL ON schema_version, messages, deliveries, disclosures, flags, merkle_nodes,
-      checkpoints, log_head, shared_keys, policy_texts FROM infoflyt_daemon;
+      checkpoints, log_head, shared_keys, policy_texts, data_keys FROM infoflyt_daemon;
     GRANT SELECT ON schema_version TO infoflyt_daemon;
     GRANT SELECT, INSERT ON messages, disclosures, merkle_nodes, checkpoints, shared_keys,
-      policy_texts TO infoflyt_daemon;
+      policy_texts, data_keys TO infoflyt_daemon;
     GRANT SELECT, INSERT, UPDATE ON deliveries, flags TO infoflyt_daemon;
     GRANT SELECT, UPDATE ON log_head TO infoflyt_daemon;
   END IF;

@@ -216,13 +216,14 @@ class PgStore::Rows final : public StoreRows {
 
   Status InsertDeliveries(int64_t message, const NewMessage& m,
                           const std::vector<std::optional<size_t>>& same_as,
+                          const std::vector<std::string>& sealed,
                           std::vector<int64_t>* ids) override {
     // All in one round trip: a delivery that shares an earlier one's envelope finds it by
     // message and recipient (deliveries_by_message), inserted just before in this transaction.
     for (size_t i = 0; i < m.recipients.size(); ++i) {
       const RecipientDisclosure& r = m.recipients[i];
       // A sharing delivery stores no envelope and names the recipient it shares with.
-      std::string_view envelope = r.envelope;
+      std::string_view envelope = sealed[i];
       std::string_view shares_with;
       if (same_as[i]) {
         envelope = {};
@@ -367,11 +368,39 @@ class PgStore::Rows final : public StoreRows {
     return Status::Ok();
   }
 
-  Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) override {
+  Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now,
+                      bool unreadable) override {
+    if (unreadable) {
+      return w_.Send(
+          "UPDATE deliveries SET received_at = coalesce(received_at, $1), "
+          "unreadable_at = coalesce(unreadable_at, $1) "
+          "WHERE id = $2 AND recipient = $3 AND (received_at IS NULL OR unreadable_at IS NULL)",
+          {PgParam::Int(now), PgParam::Int(Clamp(delivery)), PgParam::Text(party)});
+    }
     return w_.Send(
         "UPDATE deliveries SET received_at = $1 "
         "WHERE id = $2 AND recipient = $3 AND received_at IS NULL",
         {PgParam::Int(now), PgParam::Int(Clamp(delivery)), PgParam::Text(party)});
+  }
+
+  Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) override {
+    PgResult q;
+    if (Status s = w_.Query("SELECT d.id, m.message_id, d.envelope FROM deliveries d "
+                            "JOIN messages m ON m.id = d.message "
+                            "WHERE d.id > $1 AND d.same_as IS NULL ORDER BY d.id LIMIT $2",
+                            {PgParam::Int(Clamp(after)), PgParam::Int(Clamp(limit))}, &q);
+        !s.ok()) {
+      return s;
+    }
+    for (int i = 0; i < q.rows(); ++i) {
+      out->push_back({static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Text(i, 2)});
+    }
+    return Status::Ok();
+  }
+
+  Status UpdateEnvelope(uint64_t delivery, std::string_view value) override {
+    return w_.Send("UPDATE deliveries SET envelope = $1 WHERE id = $2",
+                   {PgParam::Bytes(value), PgParam::Int(Clamp(delivery))});
   }
 
   Status InsertFlag(const FlagOp& op, int64_t now) override {
@@ -493,6 +522,29 @@ Status PgStore::RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys
   return Status::Ok();
 }
 
+Status PgStore::RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t now,
+                               std::vector<DataKeys::Check>* recorded) {
+  PgConn& w = *writer_;
+  if (Status s = w.EnsureConnected(); !s.ok()) return s;
+  for (const DataKeys::Check& c : mine) {
+    if (Status s =
+            w.Query("INSERT INTO data_keys (key_id, key_check, recorded_at) VALUES ($1, $2, $3) "
+                    "ON CONFLICT DO NOTHING",
+                    {PgParam::Text(c.key_id), PgParam::Bytes(c.check), PgParam::Int(now)});
+        !s.ok()) {
+      return s;
+    }
+  }
+  PgResult q;
+  if (Status s =
+          w.Query("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id", {}, &q);
+      !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < q.rows(); ++i) recorded->push_back({q.Text(i, 0), q.Text(i, 1)});
+  return Status::Ok();
+}
+
 Status PgStore::StoredLogSize(PgConn& conn, uint64_t* size) {
   PgResult q;
   if (Status s = conn.Query("SELECT size FROM log_head", {}, &q); !s.ok()) return s;
@@ -597,6 +649,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
     out->push_back({static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Text(i, 2), q.Int(i, 3),
                     q.Text(i, 4), q.Int(i, 5) != 0});
   }
+  core_.OpenDeliveries(out);
   return Status::Ok();
 }
 
@@ -606,7 +659,7 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view pa
   if (Status s = Read([&](PgConn& r) {
         return r.Query(
             "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
-            "d.ack_deadline, d.escalated_at FROM messages m "
+            "d.ack_deadline, d.escalated_at, d.unreadable_at FROM messages m "
             "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
             "JOIN deliveries d ON d.id = x.delivery_id WHERE m.message_id = $1 "
             "AND ((m.sender = $2 AND x.on_behalf_of = '') OR x.on_behalf_of = $2) "
@@ -630,6 +683,7 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view pa
     if (!q.IsNull(i, 4)) recipient.acknowledged_at = q.Int(i, 4);
     if (!q.IsNull(i, 5)) recipient.ack_deadline = q.Int(i, 5);
     if (!q.IsNull(i, 6)) recipient.escalated_at = q.Int(i, 6);
+    if (!q.IsNull(i, 7)) recipient.unreadable_at = q.Int(i, 7);
     state.recipients.push_back(std::move(recipient));
   }
   *out = std::move(state);

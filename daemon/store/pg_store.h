@@ -58,6 +58,11 @@ class PgStore final : public Store {
   // Records `mine` if the database has no shared keys yet (the first daemon to start wins),
   // and returns those it records: `mine` unless another daemon's came first.
   Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) override;
+  void SetDataKeys(std::shared_ptr<const DataKeys> keys) override {
+    core_.SetDataKeys(std::move(keys));
+  }
+  Status RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t now,
+                        std::vector<DataKeys::Check>* recorded) override;
 
   Status Apply(std::span<WriteOp* const> ops, int64_t now) override;
   // synchronous_commit, fsync and full_page_writes, as the writer's session shows them (read

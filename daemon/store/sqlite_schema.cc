@@ -175,10 +175,26 @@ CREATE TRIGGER shared_keys_no_delete BEFORE DELETE ON shared_keys
   BEGIN SELECT RAISE(ABORT, 'the store keys are recorded once'); END;
 )sql";
 
+// Version 9, the same on both backends: envelopes are sealed under data keys (store/data_keys.h);
+// each key's public check value is recorded the first time a daemon starts with it, so a
+// daemon without one of them refuses to start. A delivery found unreadable says when.
+constexpr const char* kSchemaV9 = R"sql(
+CREATE TABLE data_keys (
+  key_id TEXT PRIMARY KEY,
+  key_check BLOB NOT NULL,
+  recorded_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TRIGGER data_keys_no_update BEFORE UPDATE ON data_keys
+  BEGIN SELECT RAISE(ABORT, 'data keys are recorded once'); END;
+CREATE TRIGGER data_keys_no_delete BEFORE DELETE ON data_keys
+  BEGIN SELECT RAISE(ABORT, 'data keys are recorded once'); END;
+ALTER TABLE deliveries ADD COLUMN unreadable_at INTEGER;
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in pg_schema.cc.
-constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
-                                       kSchemaV5, kSchemaV6, kSchemaV7, kSchemaV8};
+constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 }  // namespace

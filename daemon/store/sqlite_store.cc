@@ -331,6 +331,7 @@ class SqliteStore::Rows final : public StoreRows {
 
   Status InsertDeliveries(int64_t message, const NewMessage& m,
                           const std::vector<std::optional<size_t>>& same_as,
+                          const std::vector<std::string>& sealed,
                           std::vector<int64_t>* ids) override {
     for (size_t i = 0; i < m.recipients.size(); ++i) {
       const RecipientDisclosure& r = m.recipients[i];
@@ -341,7 +342,7 @@ class SqliteStore::Rows final : public StoreRows {
       if (same_as[i]) {
         q.BindEmptyBlob(3).Bind(5, (*ids)[*same_as[i]]);
       } else {
-        q.BindBlob(3, r.envelope).BindNull(5);
+        q.BindBlob(3, sealed[i]).BindNull(5);
       }
       BindOptional(q, 4, r.ack_deadline);
       if (q.Step() != SQLITE_DONE) return w_.Failure("inserting delivery");
@@ -449,12 +450,36 @@ class SqliteStore::Rows final : public StoreRows {
                                                  : w_.Failure("reading a delivery's record");
   }
 
-  Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) override {
+  Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now,
+                      bool unreadable) override {
     auto& q = w_.Prepare(
-        "UPDATE deliveries SET received_at = ? "
-        "WHERE id = ? AND recipient = ? AND received_at IS NULL");
+        "UPDATE deliveries SET received_at = coalesce(received_at, ?1), "
+        "unreadable_at = CASE WHEN ?4 THEN coalesce(unreadable_at, ?1) ELSE unreadable_at END "
+        "WHERE id = ?2 AND recipient = ?3 AND (received_at IS NULL OR "
+        "(?4 AND unreadable_at IS NULL))");
     q.Bind(1, now).Bind(2, static_cast<int64_t>(delivery)).Bind(3, party);
+    q.Bind(4, static_cast<int64_t>(unreadable ? 1 : 0));
     return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("marking received");
+  }
+
+  Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) override {
+    auto& q = w_.Prepare(
+        "SELECT d.id, m.message_id, d.envelope FROM deliveries d "
+        "JOIN messages m ON m.id = d.message "
+        "WHERE d.id > ? AND d.same_as IS NULL ORDER BY d.id LIMIT ?");
+    q.Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(limit));
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2)});
+    }
+    q.Reset();
+    return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading envelopes");
+  }
+
+  Status UpdateEnvelope(uint64_t delivery, std::string_view value) override {
+    auto& q = w_.Prepare("UPDATE deliveries SET envelope = ? WHERE id = ?");
+    q.BindBlob(1, value).Bind(2, static_cast<int64_t>(delivery));
+    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("resealing an envelope");
   }
 
   Status InsertFlag(const FlagOp& op, int64_t now) override {
@@ -589,7 +614,9 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
                     q.Int(5) != 0});
   }
   q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : r.Failure("reading deliveries");
+  if (rc != SQLITE_DONE) return r.Failure("reading deliveries");
+  core_.OpenDeliveries(out);
+  return Status::Ok();
 }
 
 Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view party,
@@ -599,7 +626,7 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   SqliteDb& r = *lease;
   auto& q = r.Prepare(
       "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
-      "d.ack_deadline, d.escalated_at FROM messages m "
+      "d.ack_deadline, d.escalated_at, d.unreadable_at FROM messages m "
       "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
       "JOIN deliveries d ON d.id = x.delivery_id WHERE m.message_id = ? "
       "AND ((m.sender = ? AND x.on_behalf_of = '') OR x.on_behalf_of = ?) ORDER BY d.recipient");
@@ -616,6 +643,7 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
     if (!q.IsNull(4)) recipient.acknowledged_at = q.Int(4);
     if (!q.IsNull(5)) recipient.ack_deadline = q.Int(5);
     if (!q.IsNull(6)) recipient.escalated_at = q.Int(6);
+    if (!q.IsNull(7)) recipient.unreadable_at = q.Int(7);
     state.recipients.push_back(std::move(recipient));
   }
   q.Reset();
@@ -789,6 +817,23 @@ Status SqliteStore::RecordSharedKeys(const SharedKeys& mine, int64_t now, Shared
   *recorded = {q.Text(0), q.Text(1), q.Text(2)};
   q.Reset();
   return Status::Ok();
+}
+
+Status SqliteStore::RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t now,
+                                   std::vector<DataKeys::Check>* recorded) {
+  SqliteDb& w = *writer_;
+  for (const DataKeys::Check& c : mine) {
+    auto& insert = w.Prepare(
+        "INSERT INTO data_keys (key_id, key_check, recorded_at) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING");
+    insert.Bind(1, c.key_id).BindBlob(2, c.check).Bind(3, now);
+    if (insert.Step() != SQLITE_DONE) return w.Failure("recording the data keys");
+  }
+  auto& q = w.Prepare("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id");
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) recorded->push_back({q.Text(0), q.Text(1)});
+  q.Reset();
+  return rc == SQLITE_DONE ? Status::Ok() : w.Failure("reading the data keys");
 }
 
 Status SqliteStore::GetPolicyText(std::string_view sha256, PolicyText* out) {

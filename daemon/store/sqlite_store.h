@@ -67,6 +67,11 @@ class SqliteStore final : public Store {
   Status GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) override;
   Status GetPolicyText(std::string_view sha256, PolicyText* out) override;
   Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) override;
+  void SetDataKeys(std::shared_ptr<const DataKeys> keys) override {
+    core_.SetDataKeys(std::move(keys));
+  }
+  Status RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t now,
+                        std::vector<DataKeys::Check>* recorded) override;
   Status InclusionProof(uint64_t index, uint64_t tree_size,
                         std::vector<std::string>* proof) override;
   Status ConsistencyProof(uint64_t size1, uint64_t size2, std::vector<std::string>* proof) override;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 #include "core/disclosure_plan.h"
 #include "core/legal_basis.h"
 #include "infoflyt/v1/audit.pb.h"
+#include "store/data_keys.h"
 
 namespace infoflyt {
 
@@ -74,11 +76,13 @@ struct AckOp {
   std::string certificate_subject;      // The acknowledging party's certificate ...
   std::string certificate_fingerprint;  // ... and its SHA-256, hex.
 };
-// The delivery was written to one of the recipient's subscription streams.
+// The delivery was written to one of the recipient's subscription streams; `unreadable`: as a
+// delivery whose stored body could not be read (the sender's status then says so).
 struct ReceivedOp {
   std::string party;
   uint64_t delivery_id = 0;
   Status status;
+  bool unreadable = false;
 };
 // Who acts on the registry, as its records name them.
 struct RegistryCaller {
@@ -178,8 +182,22 @@ struct PolicyOp {
   Status status;
   uint64_t index = 0;  // The policy record.
 };
+// Seals stored envelopes again under the current data key (after a rotation): looks at up to
+// `limit` stored envelopes with delivery id > `after`, in id order, and reseals those sealed
+// under an older key, and, if `in_clear`, those stored in clear by a version before encryption
+// at rest. `next` is the last delivery looked at, 0 when there were none left (the pass is
+// complete). One that does not open is left as it is and counted in `unreadable`.
+struct ResealOp {
+  uint64_t after = 0;
+  size_t limit = 500;
+  bool in_clear = false;
+  Status status;
+  uint64_t next = 0;
+  size_t resealed = 0;
+  size_t unreadable = 0;
+};
 using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, ListFlagsOp, EscalateOp,
-                             CallRecordOp, CheckpointOp, PolicyOp>;
+                             CallRecordOp, CheckpointOp, PolicyOp, ResealOp>;
 
 // A log entry: the record as it stands in the store, and the leaf hash stored when it was
 // appended. They disagree if the record was changed afterwards.
@@ -225,8 +243,11 @@ struct StoredDelivery {
   std::string message_id;
   std::string sender;
   int64_t posted_at = 0;
-  std::string envelope;
+  std::string envelope;  // Serialised, opened; empty if unreadable.
   bool acknowledged = false;
+  // The stored body does not open (changed, moved from another message, or sealed under a key
+  // this daemon lacks): the delivery goes out marked so, without a body.
+  bool unreadable = false;
 };
 
 struct RecipientState {
@@ -235,6 +256,7 @@ struct RecipientState {
   std::optional<int64_t> acknowledged_at;
   std::optional<int64_t> ack_deadline;
   std::optional<int64_t> escalated_at;
+  std::optional<int64_t> unreadable_at;  // Sent to the recipient marked unreadable.
 };
 
 struct MessageState {
@@ -309,6 +331,12 @@ class Store {
   // Records `mine` as the store's keys unless keys are recorded already (the first start wins),
   // and returns those recorded. Call at start, before the first Apply.
   virtual Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) = 0;
+  // The data keys envelopes are sealed with; set at start, before the first Apply or read.
+  virtual void SetDataKeys(std::shared_ptr<const DataKeys> keys) = 0;
+  // Records the checks of `mine` not recorded yet, and returns every check recorded (also
+  // those of keys `mine` lacks), oldest first.
+  virtual Status RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t now,
+                                std::vector<DataKeys::Check>* recorded) = 0;
   // A text a policy record names, by its SHA-256. NOT_FOUND if none was kept.
   virtual Status GetPolicyText(std::string_view sha256, PolicyText* out) = 0;
 

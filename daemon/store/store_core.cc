@@ -13,7 +13,9 @@ namespace {
 
 // Ops that may append to the log or sign it: their batch takes the log head's lock first, before
 // any row lock, so that two daemons' batches cannot deadlock over it.
-bool TouchesLog(const WriteOp& op) { return !std::holds_alternative<ReceivedOp>(op); }
+bool TouchesLog(const WriteOp& op) {
+  return !std::holds_alternative<ReceivedOp>(op) && !std::holds_alternative<ResealOp>(op);
+}
 
 // A row of the log refused: its keys are the core's own, so the log is out of step with the
 // database (or a text field could not be stored as it is), never the op's fault alone.
@@ -253,8 +255,19 @@ Status StoreCore::StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now
       if (!same_as[j] && m.recipients[j].envelope == m.recipients[i].envelope) same_as[i] = j;
     }
   }
+  // Sealed once per stored copy, bound to the message: recipients sharing a copy share its
+  // associated data, and a copy moved to another message does not open.
+  const std::shared_ptr<const DataKeys> keys = data_keys_.load();
+  if (keys == nullptr) return {Code::kInternal, "store: no data key to seal with"};
+  std::vector<std::string> sealed(m.recipients.size());
+  for (size_t i = 0; i < m.recipients.size(); ++i) {
+    if (!same_as[i])
+      sealed[i] = keys->Seal(kEnvelopeColumn, m.message_id, m.recipients[i].envelope);
+  }
   std::vector<int64_t> deliveries;
-  if (Status s = rows.InsertDeliveries(*message, m, same_as, &deliveries); !s.ok()) return s;
+  if (Status s = rows.InsertDeliveries(*message, m, same_as, sealed, &deliveries); !s.ok()) {
+    return s;
+  }
   if (deliveries.size() != m.recipients.size()) {
     return {Code::kInternal, "store: deliveries inserted for " + std::to_string(deliveries.size()) +
                                  " of " + std::to_string(m.recipients.size()) + " recipients"};
@@ -398,7 +411,48 @@ Status StoreCore::AppendAcknowledgement(StoreRows& rows, const AckOp& op, uint64
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now) {
-  return rows.MarkReceived(op.party, op.delivery_id, now);
+  return rows.MarkReceived(op.party, op.delivery_id, now, op.unreadable);
+}
+
+Status StoreCore::ApplyOp(StoreRows& rows, ResealOp& op, int64_t /*now*/) {
+  const std::shared_ptr<const DataKeys> keys = data_keys_.load();
+  if (keys == nullptr) return {Code::kInternal, "store: no data key to seal with"};
+  std::vector<StoredEnvelope> stored;
+  if (Status s = rows.ReadEnvelopes(op.after, op.limit, &stored); !s.ok()) return s;
+  op.next = stored.empty() ? 0 : stored.back().delivery_id;
+  for (const StoredEnvelope& e : stored) {
+    const std::string under = DataKeys::SealedUnder(e.value);
+    if (under == keys->current_id()) continue;
+    std::string plain;
+    if (under.empty() && op.in_clear) {
+      plain = e.value;
+    } else if (Status s = keys->Open(kEnvelopeColumn, e.message_id, e.value, &plain); !s.ok()) {
+      LogError("delivery " + std::to_string(e.delivery_id) + " cannot be resealed: " + s.message());
+      ++op.unreadable;
+      continue;
+    }
+    const std::string sealed = keys->Seal(kEnvelopeColumn, e.message_id, plain);
+    if (Status s = rows.UpdateEnvelope(e.delivery_id, sealed); !s.ok()) return s;
+    ++op.resealed;
+  }
+  return Status::Ok();
+}
+
+void StoreCore::OpenDeliveries(std::vector<StoredDelivery>* deliveries) const {
+  const std::shared_ptr<const DataKeys> keys = data_keys_.load();
+  for (StoredDelivery& d : *deliveries) {
+    std::string plain;
+    Status s = keys == nullptr ? Status(Code::kDataLoss, "no data key is loaded")
+                               : keys->Open(kEnvelopeColumn, d.message_id, d.envelope, &plain);
+    if (s.ok()) {
+      d.envelope = std::move(plain);
+      continue;
+    }
+    LogError("event=unreadable_delivery delivery=" + std::to_string(d.delivery_id) +
+             " message=" + d.message_id + ": " + s.message());
+    d.envelope.clear();
+    d.unreadable = true;
+  }
 }
 
 v1::DisclosureRecord StoreCore::RegistryRecord(const RegistryCaller& caller, std::string_view event,

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +27,13 @@ struct ExistingMessage {
   std::string message_id;
   std::string request_hash;
   int64_t accepted_at = 0;
+};
+
+// A stored envelope (not a sharing delivery's empty one), as sealed.
+struct StoredEnvelope {
+  uint64_t delivery_id = 0;
+  std::string message_id;
+  std::string value;
 };
 
 // The rows of one backend, read and written through its writer inside the open transaction.
@@ -64,12 +72,17 @@ class StoreRows {
   // Inserts the message row (accepted at `now`) unless its sender has used its idempotency key
   // before; `id`, its key for InsertDeliveries, is left unset then.
   virtual Status InsertMessage(const NewMessage& m, int64_t now, std::optional<int64_t>* id) = 0;
-  // Inserts one delivery of message `message` per recipient of `m`, with its envelope, or with
-  // none where same_as[i] names an earlier recipient whose stored envelope it shares; `ids` are
-  // the delivery ids, in order.
+  // Inserts one delivery of message `message` per recipient of `m`, storing sealed[i] (its
+  // envelope, sealed), or nothing where same_as[i] names an earlier recipient whose stored
+  // envelope it shares; `ids` are the delivery ids, in order.
   virtual Status InsertDeliveries(int64_t message, const NewMessage& m,
                                   const std::vector<std::optional<size_t>>& same_as,
+                                  const std::vector<std::string>& sealed,
                                   std::vector<int64_t>* ids) = 0;
+  // Up to `limit` stored envelopes with delivery id > `after`, in id order.
+  virtual Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) = 0;
+  // Replaces the stored envelope of `delivery` with `value`.
+  virtual Status UpdateEnvelope(uint64_t delivery, std::string_view value) = 0;
   // Inserts `record` as is, at its index (the next leaf's).
   virtual Status InsertRecord(const v1::DisclosureRecord& record) = 0;
   // Inserts log nodes (leaves and completed subtrees).
@@ -85,7 +98,10 @@ class StoreRows {
   virtual Status DeliveryExists(std::string_view party, uint64_t delivery, bool* exists) = 0;
   // The disclosure record of `delivery`; nullopt if there is none.
   virtual Status DisclosureOf(uint64_t delivery, std::optional<v1::DisclosureRecord>* out) = 0;
-  virtual Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now) = 0;
+  // Marks `party`'s `delivery` received at `now` (if it was not), and if `unreadable`, found
+  // unreadable at `now` (if it was not).
+  virtual Status MarkReceived(std::string_view party, uint64_t delivery, int64_t now,
+                              bool unreadable) = 0;
   // Inserts op.flag (flagged at `now`) on op.subject_hash.
   virtual Status InsertFlag(const FlagOp& op, int64_t now) = 0;
   // Flag `flag_id`; nullopt if there is no such flag.
@@ -118,6 +134,14 @@ class StoreCore {
   // Records in the log as of the last commit (or LoadLog).
   uint64_t LogSize() const { return log_size_.load(); }
 
+  // The data keys envelopes are sealed with; until they are set, posts fail (INTERNAL) and every
+  // stored envelope reads as unreadable. May be called from any thread.
+  void SetDataKeys(std::shared_ptr<const DataKeys> keys) { data_keys_.store(std::move(keys)); }
+  // Opens the envelopes of `deliveries` as read from the rows, in place; one that does not open
+  // is marked unreadable and its body dropped, with an error line naming the delivery. Any
+  // thread.
+  void OpenDeliveries(std::vector<StoredDelivery>* deliveries) const;
+
  private:
   // Whether the batch may go on after an op that failed with `s` (rolled back alone).
   static bool FailsOnlyTheOp(const Status& s);
@@ -140,6 +164,7 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, CallRecordOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, PolicyOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, ResealOp& op, int64_t now);
   // ABORTED if what an op carries was decided under rules (generation `decided_under`) older
   // than the ones recorded last.
   Status CheckPolicy(uint64_t decided_under) const;
@@ -170,6 +195,7 @@ class StoreCore {
   bool log_locked_ = false;
   // The generation of the rules recorded last, as of the open transaction (restored as log_).
   uint64_t policy_ = 0;
+  std::atomic<std::shared_ptr<const DataKeys>> data_keys_;
 };
 
 }  // namespace infoflyt

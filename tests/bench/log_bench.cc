@@ -31,6 +31,7 @@
 #include "store/sqlite_db.h"
 #include "store/sqlite_schema.h"
 #include "store/sqlite_store.h"
+#include "test_data_keys.h"
 
 namespace infoflyt {
 namespace {
@@ -171,6 +172,7 @@ bool Run(const fs::path& dir, uint64_t records, size_t batch, int proofs, std::m
   if (!Check(SqliteStore::Open({(dir / "log.db").string(), "bench", "0", 2}, &store), "open")) {
     return false;
   }
+  store->SetDataKeys(testing::TestDataKeys());
   auto start = Clock::now();
   Clock::time_point last_tenth = start;
   std::vector<WriteOp> ops;

@@ -92,7 +92,8 @@ DaemonProcess::~DaemonProcess() {
 
 void DaemonProcess::CopyKeysFrom(const DaemonProcess& other) const {
   for (const auto& [from, to] : {std::pair{other.subject_key_path(), subject_key_path()},
-                                 std::pair{other.log_key_path(), log_key_path()}}) {
+                                 std::pair{other.log_key_path(), log_key_path()},
+                                 std::pair{other.data_key_path(), data_key_path()}}) {
     fs::copy_file(from, to, fs::copy_options::overwrite_existing);
   }
 }

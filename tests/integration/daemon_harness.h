@@ -96,6 +96,8 @@ class DaemonProcess {
   // The log's signing key; its verifier key is in log_key_path() + ".pub".
   std::string log_key_path() const { return dir_ + "/log.key"; }
   std::string subject_key_path() const { return dir_ + "/subject.key"; }
+  // The data keys (store.data_key_file's default: beside the subject key).
+  std::string data_key_path() const { return dir_ + "/data.key"; }
   // The daemon's own copies of deploy/parties.toml, legal-bases.toml and data/*.csv, for
   // tests that edit them and send SIGHUP.
   std::string parties_path() const { return dir_ + "/parties.toml"; }

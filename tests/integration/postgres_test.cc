@@ -193,9 +193,29 @@ TEST_F(PostgresDaemonTest, ADaemonWithOtherKeysThanTheDatabaseRecordsRefusesToSt
             std::string::npos)
       << log;
 
+  // The right subject key too, but no data key: none is made for a database that records one.
+  fs::copy_file(a.subject_key_path(), b.subject_key_path(), fs::copy_options::overwrite_existing);
+  ASSERT_FALSE(b.Start());
+  log = b.Log();
+  EXPECT_NE(log.find("store.data_key_file " + b.data_key_path() +
+                     " (the data key, which opens "
+                     "the stored message bodies) is missing"),
+            std::string::npos)
+      << log;
+  EXPECT_FALSE(fs::exists(b.data_key_path()));
+  // A data key of its own: refused, naming the key it lacks; nothing of it recorded.
+  std::ofstream(b.data_key_path()) << std::string(64, 'a') << "\n";
+  ASSERT_FALSE(b.Start());
+  log = b.Log();
+  EXPECT_NE(log.find("store.data_key_file " + b.data_key_path() + " lacks data key "),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(Count("data_keys"), 1);
+
   b.CopyKeysFrom(a);
   ASSERT_TRUE(b.Start()) << b.Log();
   EXPECT_EQ(Count("shared_keys"), 1);
+  EXPECT_EQ(Count("data_keys"), 1);
   // And the first daemon restarts as before.
   ASSERT_EQ(a.Terminate(), 0);
   ASSERT_TRUE(a.Start()) << a.Log();

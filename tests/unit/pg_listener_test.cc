@@ -11,6 +11,7 @@
 
 #include "pg_cluster.h"
 #include "store/pg_store.h"
+#include "test_data_keys.h"
 
 namespace infoflyt {
 namespace {
@@ -88,6 +89,7 @@ class PgListenerTest : public ::testing::Test {
                                     .allow_fsync_off = true},
                                    &store_);
     ASSERT_TRUE(s.ok()) << s.message();
+    store_->SetDataKeys(testing::TestDataKeys());
   }
   std::string ConnInfo() const { return PgCluster::Shared().ConnInfo(database_); }
 

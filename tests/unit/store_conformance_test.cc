@@ -20,6 +20,7 @@
 #include "store/pg_conn.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
+#include "test_data_keys.h"
 #include "test_util.h"
 
 namespace infoflyt {
@@ -59,6 +60,7 @@ class StoreTestBase : public ::testing::Test {
     if (backend_ == Backend::kSqlite) {
       std::unique_ptr<SqliteStore> store;
       Status s = SqliteStore::Open({(dir_ / "db").string(), "test", "0", readers}, &store);
+      if (s.ok()) store->SetDataKeys(testing::TestDataKeys());
       *out = std::move(store);
       return s;
     }
@@ -70,6 +72,7 @@ class StoreTestBase : public ::testing::Test {
                               .readers = readers,
                               .allow_fsync_off = true},
                              &store);
+    if (s.ok()) store->SetDataKeys(testing::TestDataKeys());
     *out = std::move(store);
     return s;
   }
@@ -223,6 +226,39 @@ class StoreTestBase : public ::testing::Test {
     return ids;
   }
 
+  // A whole reseal pass (ResealOp); the number of envelopes resealed.
+  size_t Reseal(bool in_clear) {
+    size_t resealed = 0;
+    uint64_t after = 0;
+    do {
+      ResealOp op;
+      op.after = after;
+      op.limit = 2;  // More than one batch.
+      op.in_clear = in_clear;
+      std::vector<WriteOp> ops{op};
+      EXPECT_TRUE(Apply(ops).ok());
+      const ResealOp& done = std::get<ResealOp>(ops[0]);
+      EXPECT_TRUE(done.status.ok()) << done.status.message();
+      if (!done.status.ok()) break;
+      resealed += done.resealed;
+      after = done.next;
+    } while (after != 0);
+    return resealed;
+  }
+  // Stored envelopes holding `text` in clear, read as an intruder would.
+  int64_t EnvelopesHolding(const std::string& text) {
+    return Count(backend_ == Backend::kSqlite
+                     ? "deliveries WHERE instr(envelope, '" + text + "') > 0"
+                     : "deliveries WHERE position('" + text + "'::bytea in envelope) > 0");
+  }
+  // After an upgrade: the envelope in clear is not served until a pass seals it (in_clear).
+  void ExpectInClearSealedOnlyWhenAsked() {
+    EXPECT_TRUE(Read("police/oslo").at(0).unreadable);
+    EXPECT_EQ(Reseal(false), 0u);
+    EXPECT_EQ(Reseal(true), 2u);  // Both recipients' copies: stored before sharing.
+    EXPECT_EQ(EnvelopesHolding("envelope-m1"), 0);
+  }
+
   std::vector<StoredDelivery> Read(const std::string& party, uint64_t from = 0,
                                    bool unacked = true) {
     std::vector<StoredDelivery> out;
@@ -287,6 +323,7 @@ class SqliteStoreTest : public StoreTestBase {
     options.checkpoint_pages = checkpoint_pages;
     std::unique_ptr<SqliteStore> store;
     Status s = SqliteStore::Open(options, &store);
+    if (s.ok()) store->SetDataKeys(testing::TestDataKeys());
     store_ = std::move(store);
     return s;
   }
@@ -610,6 +647,7 @@ TEST_F(PgStoreTest, CommitsWaitForTheFlushAndAServerWithoutFsyncIsRefused) {
                                .readers = 1,
                                .allow_fsync_off = true};
   ASSERT_TRUE(PgStore::Open(allowed, &store).ok());
+  store->SetDataKeys(testing::TestDataKeys());
   ASSERT_TRUE(ExecRaw("ALTER DATABASE " + database_ + " SET synchronous_commit = off").ok());
   ASSERT_TRUE(ExecRaw("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
                       database_ + "' AND pid <> pg_backend_pid()")
@@ -863,6 +901,75 @@ TEST_P(StoreTest, RecipientsGivenTheSameBytesShareOneStoredCopy) {
   EXPECT_EQ(Count("deliveries WHERE same_as IS NOT NULL"), 1);
 }
 
+// Envelopes are stored sealed (nothing of them in clear), each bound to its message: one copied
+// into another message's row does not open, and goes out marked unreadable, without a body.
+TEST_P(StoreTest, EnvelopesAreSealedAndBoundToTheirMessage) {
+  Post(Message("m1", "k1"));
+  Post(Message("m2", "k2"));
+  EXPECT_EQ(EnvelopesHolding("envelope-m"), 0);
+  std::vector<StoredDelivery> read = Read("police/oslo");
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].envelope, "envelope-m1");
+  EXPECT_EQ(read[1].envelope, "envelope-m2");
+  EXPECT_FALSE(read[0].unreadable || read[1].unreadable);
+  const uint64_t police_m2 = read[1].delivery_id;
+  // m1's police copy (shared with PST) into m2's.
+  ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = (SELECT envelope FROM deliveries WHERE "
+                      "id = " +
+                      std::to_string(read[0].delivery_id) +
+                      ") WHERE id = " + std::to_string(read[1].delivery_id))
+                  .ok());
+  for (const std::string party : {"police/oslo", "pst/pst"}) {
+    read = Read(party);
+    ASSERT_EQ(read.size(), 2u) << party;
+    EXPECT_EQ(read[0].envelope, "envelope-m1") << party;
+    EXPECT_TRUE(read[1].unreadable) << party;
+    EXPECT_EQ(read[1].envelope, "") << party;
+  }
+  // Sent marked unreadable: the sender's status says when.
+  std::vector<WriteOp> ops{ReceivedOp{"police/oslo", police_m2, {}, true}};
+  ASSERT_TRUE(Apply(ops, 3000).ok());
+  MessageState state;
+  ASSERT_TRUE(store_->GetMessageState("m2", "correctional/oslo-fengsel", &state).ok());
+  ASSERT_EQ(state.recipients.size(), 2u);
+  EXPECT_EQ(state.recipients[0].unreadable_at, 3000);
+  EXPECT_EQ(state.recipients[0].received_at, 3000);
+  EXPECT_FALSE(state.recipients[1].unreadable_at.has_value());
+  // A later normal mark clears nothing.
+  ops = {ReceivedOp{"police/oslo", police_m2, {}, false}};
+  ASSERT_TRUE(Apply(ops, 4000).ok());
+  ASSERT_TRUE(store_->GetMessageState("m2", "correctional/oslo-fengsel", &state).ok());
+  EXPECT_EQ(state.recipients[0].unreadable_at, 3000);
+}
+
+// After a rotation, new bodies are sealed with the new key and old ones still open; a reseal
+// pass moves the old ones to the new key, after which the old key opens nothing.
+TEST_P(StoreTest, ARotatedDataKeySealsNewBodiesAndTheResealMovesOldOnes) {
+  Post(Message("m1", "k1"));
+  std::string new_id;
+  const std::string rotated = DataKeys::AddKey(testing::kTestDataKeyFile, &new_id);
+  store_->SetDataKeys(testing::TestDataKeys(rotated));
+  Post(Message("m2", "k2"));
+  std::vector<StoredDelivery> read = Read("police/oslo");
+  ASSERT_EQ(read.size(), 2u);
+  EXPECT_EQ(read[0].envelope, "envelope-m1");
+  EXPECT_EQ(read[1].envelope, "envelope-m2");
+  // Only m2 is under the new key so far.
+  store_->SetDataKeys(testing::TestDataKeys());
+  read = Read("police/oslo");
+  EXPECT_FALSE(read[0].unreadable);
+  EXPECT_TRUE(read[1].unreadable);
+  store_->SetDataKeys(testing::TestDataKeys(rotated));
+  EXPECT_EQ(Reseal(false), 1u);
+  EXPECT_EQ(Reseal(false), 0u);  // Nothing left under the old key.
+  // The new key alone (its line only) opens both.
+  store_->SetDataKeys(
+      testing::TestDataKeys(rotated.substr(rotated.rfind('\n', rotated.size() - 2) + 1)));
+  read = Read("police/oslo");
+  EXPECT_EQ(read[0].envelope, "envelope-m1");
+  EXPECT_EQ(read[1].envelope, "envelope-m2");
+}
+
 // A database written before envelopes were shared (schema version 3, and so before records
 // said on whose behalf they were made) is migrated on open and reads back as it was.
 TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
@@ -873,10 +980,12 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
                       "DROP INDEX disclosures_by_basis; DROP INDEX disclosures_by_type; "
                       "DROP INDEX disclosures_by_outcome; "
                       "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
-                      "DROP TABLE shared_keys; PRAGMA user_version = 3")
+                      "DROP TABLE shared_keys; DROP TABLE data_keys; "
+                      "ALTER TABLE deliveries DROP COLUMN unreadable_at; PRAGMA user_version = 3")
                   .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
+  ExpectInClearSealedOnlyWhenAsked();
   EXPECT_EQ(Read("police/oslo").at(0).envelope, "envelope-m1");
   EXPECT_EQ(Read("pst/pst").at(0).envelope, "envelope-m1");
   Post(Message("m2", "k2"));
@@ -894,10 +1003,12 @@ TEST_F(PgStoreTest, ADatabaseFromSchemaVersion2IsMigratedAndReadsBack) {
       ExecRaw("ALTER TABLE deliveries DROP COLUMN same_as; DROP INDEX disclosures_by_basis, "
               "disclosures_by_type, disclosures_by_outcome; "
               "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
+              "DROP TABLE data_keys; ALTER TABLE deliveries DROP COLUMN unreadable_at; "
               "UPDATE schema_version SET version = 2")
           .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
+  ExpectInClearSealedOnlyWhenAsked();
   EXPECT_EQ(Read("police/oslo").at(0).envelope, "envelope-m1");
   EXPECT_EQ(Read("pst/pst").at(0).envelope, "envelope-m1");
   EXPECT_EQ(Post(Message("m1", "k1")).receipt.recipients,
@@ -917,6 +1028,7 @@ TEST_F(SqliteStoreTest, AFullDiskFailsTheBatchRetryablyAndLosesNothingReceipted)
   const fs::path small = disk.dir();
   std::unique_ptr<SqliteStore> store;
   ASSERT_TRUE(SqliteStore::Open({(small / "db").string(), "test", "0", 1}, &store).ok());
+  store->SetDataKeys(testing::TestDataKeys());
   std::vector<std::string> receipted;
   Status failed;
   for (int i = 0; i < 100'000 && failed.ok(); ++i) {
@@ -933,6 +1045,7 @@ TEST_F(SqliteStoreTest, AFullDiskFailsTheBatchRetryablyAndLosesNothingReceipted)
   store.reset();
   ASSERT_TRUE(disk.Resize("16m"));
   ASSERT_TRUE(SqliteStore::Open({(small / "db").string(), "test", "0", 1}, &store).ok());
+  store->SetDataKeys(testing::TestDataKeys());
   std::vector<StoredDelivery> read;
   ASSERT_TRUE(store->ReadDeliveries("pst/pst", 0, false, 1'000'000, &read).ok());
   ASSERT_EQ(read.size(), receipted.size());
@@ -1196,6 +1309,7 @@ TEST_F(PgStoreTest, AReadThatFindsNoReaderFreeInTimeIsUnavailable) {
                              .allow_fsync_off = true},
                             &store)
                   .ok());
+  store->SetDataKeys(testing::TestDataKeys());
   std::unique_ptr<PgConn> locker;
   ASSERT_TRUE(PgConn::Connect(ConnInfo(), "", nullptr, &locker).ok());
   ASSERT_TRUE(locker->Exec("BEGIN; LOCK TABLE deliveries IN ACCESS EXCLUSIVE MODE").ok());

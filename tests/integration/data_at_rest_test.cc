@@ -1,0 +1,182 @@
+// Data protection at rest on the real daemon (embedded SQLite): what a copied database file
+// reveals (no body in clear), a data key that cannot silently change and can be rotated, and a
+// body changed on disk going out marked unreadable while the stream goes on past it.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "integration/subscriber.h"
+#include "integration/test_daemon.h"
+#include "test_util.h"
+#include "unit/test_envelopes.h"
+
+namespace infoflyt::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DataAtRestTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(daemon_.Start()) << daemon_.Log(); }
+
+  std::string Post(const std::string& key) {
+    v1::Receipt receipt;
+    const grpc::Status s =
+        daemon_.Client("correctional-oslo-fengsel")->Post(ReleaseNotice(key), &receipt);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return receipt.message_id();
+  }
+  // Everything a thief copying the store's files gets: the database, its WAL.
+  std::string StoreFiles() const {
+    return ReadFile(daemon_.db_path()) + ReadFile(daemon_.db_path() + "-wal");
+  }
+  // Changes one byte in the middle of the stored envelope of delivery `id`, as a bad disk
+  // would (the daemon stopped).
+  void FlipByteOfEnvelope(uint64_t id) const {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(daemon_.db_path().c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "UPDATE deliveries SET envelope = substr(envelope, 1, 40) || "
+        "(CASE WHEN substr(envelope, 41, 1) = x'00' THEN x'01' ELSE x'00' "
+        "END) || substr(envelope, 42) WHERE id = " +
+        std::to_string(id);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+  }
+
+  TestDaemon daemon_;
+};
+
+TEST_F(DataAtRestTest, ACopiedStoreHoldsNoNameIdentityNumberOrNote) {
+  const std::string id = Post("stolen");
+  // Still delivered whole, with each recipient's view.
+  auto police = daemon_.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  ASSERT_TRUE(subscriber.WaitForMessage(id));
+  const v1::Delivery d = subscriber.deliveries().at(0);
+  EXPECT_FALSE(d.unreadable());
+  EXPECT_EQ(d.envelope().release_notice().person().family_name(), "Nordmann");
+  EXPECT_EQ(d.envelope().release_notice().note(), "Risk assessment attached to case 2026/17.");
+  subscriber.Stop();
+  for (bool stopped : {false, true}) {
+    if (stopped) {
+      ASSERT_EQ(daemon_.Terminate(), 0);  // Everything checkpointed into the file.
+    }
+    const std::string files = StoreFiles();
+    ASSERT_GT(files.size(), 4096u);
+    // Named by position in failures: the identity number is never printed.
+    const std::vector<std::string> secrets = {"Nordmann", kValidFnr, "Risk assessment", "Kari Vakt",
+                                              "Ola"};
+    for (size_t i = 0; i < secrets.size(); ++i) {
+      EXPECT_EQ(files.find(secrets[i]), std::string::npos) << "in clear: secret " << i;
+    }
+  }
+}
+
+TEST_F(DataAtRestTest, AMissingOrOtherDataKeyOnAUsedStoreRefusesToStart) {
+  Post("before");
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  const std::string path = daemon_.data_key_path();
+  EXPECT_EQ(fs::status(path).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  fs::rename(path, path + ".kept");
+  EXPECT_FALSE(daemon_.Start());
+  EXPECT_NE(daemon_.Log().find("store.data_key_file " + path +
+                               " (the data key, which opens the stored message bodies) is "
+                               "missing"),
+            std::string::npos)
+      << daemon_.Log();
+  EXPECT_FALSE(fs::exists(path)) << "a new key was made";
+  std::ofstream(path) << std::string(64, 'a') << "\n";
+  EXPECT_FALSE(daemon_.Start());
+  EXPECT_NE(daemon_.Log().find("store.data_key_file " + path + " lacks data key "),
+            std::string::npos)
+      << daemon_.Log();
+  fs::rename(path + ".kept", path);
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+}
+
+TEST_F(DataAtRestTest, ARotatedKeySealsNewBodiesAndOldOnesAreResealedAndStillRead) {
+  const std::string first = Post("first");
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  const std::string before = ReadFile(daemon_.data_key_path());
+  const CliResult rotated = daemon_.RunOnce("rotate-data-key");
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.out;
+  const std::string after = ReadFile(daemon_.data_key_path());
+  ASSERT_EQ(after.substr(0, before.size()), before) << "an old key was dropped";
+  const std::string new_key = after.substr(before.size(), 64);
+  EXPECT_NE(rotated.out.find("added data key "), std::string::npos) << rotated.out;
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+  EXPECT_TRUE(Eventually([&] {
+    return daemon_.Log().find("no envelope is sealed under an older key any longer") !=
+           std::string::npos;
+  })) << daemon_.Log();
+  const std::string second = Post("second");
+  auto police = daemon_.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  ASSERT_TRUE(subscriber.WaitForMessage(second));
+  for (const v1::Delivery& d : subscriber.deliveries()) {
+    EXPECT_FALSE(d.unreadable()) << d.message_id();
+    EXPECT_EQ(d.envelope().release_notice().person().family_name(), "Nordmann");
+  }
+  EXPECT_TRUE(subscriber.WaitForMessage(first));
+  subscriber.Stop();
+  // The old key dropped from the file: refused, since the store recorded it.
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  std::ofstream(daemon_.data_key_path(), std::ios::trunc) << new_key << "\n";
+  EXPECT_FALSE(daemon_.Start());
+  EXPECT_NE(daemon_.Log().find(" lacks data key "), std::string::npos) << daemon_.Log();
+}
+
+TEST_F(DataAtRestTest, AChangedBodyGoesOutUnreadableAndTheStreamGoesOnPastIt) {
+  const std::string bad = Post("bad");
+  const std::string good = Post("good");
+  auto police = daemon_.Client("police-oslo");
+  uint64_t bad_delivery = 0;
+  {
+    Subscriber subscriber(police.get());
+    ASSERT_TRUE(subscriber.WaitFor(2));
+    bad_delivery = subscriber.deliveries().at(0).delivery_id();
+  }
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  FlipByteOfEnvelope(bad_delivery);
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+  police = daemon_.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  ASSERT_TRUE(subscriber.WaitForMessage(good));
+  const std::vector<v1::Delivery> got = subscriber.deliveries();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].message_id(), bad);
+  EXPECT_TRUE(got[0].unreadable());
+  EXPECT_FALSE(got[0].has_envelope());
+  EXPECT_FALSE(got[1].unreadable());
+  EXPECT_EQ(got[1].envelope().release_notice().person().family_name(), "Nordmann");
+  subscriber.Stop();
+  EXPECT_NE(LineWith(daemon_.Log(), {"level=error", "event=unreadable_delivery delivery=" +
+                                                        std::to_string(bad_delivery)}),
+            "")
+      << daemon_.Log();
+  EXPECT_GE(MetricValue(daemon_.Metrics(), "infoflyt_unreadable_deliveries_total"), 1);
+  // The sender sees which recipient got it unreadable, and may post again.
+  v1::MessageStatus status;
+  auto sender = daemon_.Client("correctional-oslo-fengsel");
+  ASSERT_TRUE(Eventually([&] {
+    status.Clear();
+    if (!sender->GetMessageStatus(bad, &status).ok()) return false;
+    for (const v1::RecipientStatus& r : status.recipients()) {
+      if (r.party() == "police/oslo") return r.has_unreadable_at();
+    }
+    return false;
+  })) << status.DebugString();
+  for (const v1::RecipientStatus& r : status.recipients()) {
+    if (r.party() != "police/oslo") {
+      EXPECT_FALSE(r.has_unreadable_at()) << r.party();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace infoflyt::testing
