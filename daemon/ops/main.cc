@@ -8,6 +8,7 @@
 #include "ops/connection_limits.h"
 #include "ops/daemon.h"
 #include "ops/data_key_file.h"
+#include "store/sqlite_backup.h"
 
 namespace {
 
@@ -35,6 +36,28 @@ int RotateDataKey(const infoflyt::Config& config) {
   infoflyt::LogInfo("added data key " + id + " to " + path +
                     "; restart infoflytd (every daemon sharing the database, each with this "
                     "file) to seal new bodies with it and reseal the stored ones");
+  return 0;
+}
+
+// backup --to FILE: an online copy of the SQLite store (store/sqlite_backup.h).
+int Backup(const infoflyt::Config& config, const std::string& to) {
+  if (config.store != "sqlite") {
+    infoflyt::LogError(
+        "backup: store.backend is " + config.store +
+        ": back PostgreSQL up with pg_basebackup or pg_dump (docs/operations.md, \"Backup and "
+        "restore\")");
+    return 64;  // EX_USAGE
+  }
+  infoflyt::SqliteBackupResult result;
+  if (auto s = infoflyt::BackUpSqliteStore(config.sqlite_path, to, &result); !s.ok()) {
+    infoflyt::LogError("backup: " + s.message());
+    return s.code() == infoflyt::Code::kFailedPrecondition ? 73 : 74;  // EX_CANTCREAT, EX_IOERR
+  }
+  infoflyt::LogInfo("backed up " + config.sqlite_path + " to " + to + " pages=" +
+                    std::to_string(result.pages) + " log_size=" + std::to_string(result.log_size) +
+                    " latest_checkpoint=" + std::to_string(result.checkpoint_size) +
+                    "; keep the key files (subject, log, data) apart from it: it cannot be "
+                    "restored without them");
   return 0;
 }
 
@@ -93,6 +116,12 @@ int main(int argc, char** argv) {
       "add a new current key to store.data_key_file (keeping every older one) and exit; "
       "after a restart, new bodies are sealed with it and stored ones resealed in the "
       "background");
+  std::string backup_to;
+  CLI::App* backup = app.add_subcommand(
+      "backup",
+      "copy the SQLite store, consistent while the daemon serves, to a new file and exit "
+      "(restore: docs/operations.md)");
+  backup->add_option("--to", backup_to, "the new file (never replaced)")->required();
   CLI11_PARSE(app, argc, argv);
 
   infoflyt::Config config;
@@ -112,6 +141,7 @@ int main(int argc, char** argv) {
 
   if (print_connection_limits) return PrintConnectionLimits(config);
   if (rotate->parsed()) return RotateDataKey(config);
+  if (backup->parsed()) return Backup(config, backup_to);
   // Errors are Status values; a file-system call that throws all the same (a directory that
   // cannot be listed mid-way, say) ends the daemon with a log line, not an abort.
   try {

@@ -4,8 +4,11 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <thread>
 
 #include "integration/subscriber.h"
 #include "integration/test_daemon.h"
@@ -176,6 +179,89 @@ TEST_F(DataAtRestTest, AChangedBodyGoesOutUnreadableAndTheStreamGoesOnPastIt) {
       EXPECT_FALSE(r.has_unreadable_at()) << r.party();
     }
   }
+}
+
+// A backup taken while posts flow restores to a store holding every message receipted before it;
+// the restored log verifies, extends a checkpoint kept before the backup, and is reported as
+// not extending one kept after it: the auditor sees the rollback.
+TEST_F(DataAtRestTest, ABackupTakenWhilePostingRestoresAndTheRollbackIsSeen) {
+  const std::string kAuditor = "auditor-eos-utvalget";
+  const std::string key = daemon_.log_key_path() + ".pub";
+  const std::string dir = fs::path(daemon_.db_path()).parent_path();
+  Post("first");
+  auto checkpoint = [&](const std::string& note) {
+    return daemon_.Cli(kAuditor, "audit checkpoint --out " + note + " --key " + key);
+  };
+  ASSERT_TRUE(
+      Eventually([&] { return daemon_.CountRows("checkpoints") > 0; }, std::chrono::seconds(10)));
+  ASSERT_EQ(checkpoint(dir + "/before.note").exit_code, 0);
+  // Posts flow on another thread; those receipted before the backup starts must be in it.
+  std::mutex mu;
+  std::vector<std::string> receipted;
+  std::atomic<bool> stop{false};
+  std::thread poster([&] {
+    auto client = daemon_.Client("correctional-oslo-fengsel");
+    for (int i = 0; !stop; ++i) {
+      v1::Receipt receipt;
+      if (client->Post(ReleaseNotice("flow-" + std::to_string(i)), &receipt).ok()) {
+        std::lock_guard lock(mu);
+        receipted.push_back(receipt.message_id());
+      }
+    }
+  });
+  ASSERT_TRUE(Eventually([&] {
+    std::lock_guard lock(mu);
+    return receipted.size() >= 20;
+  }));
+  std::vector<std::string> before_backup;
+  {
+    std::lock_guard lock(mu);
+    before_backup = receipted;
+  }
+  const std::string backup = dir + "/backup.db";
+  const CliResult backed_up = daemon_.RunOnce("backup --to " + backup);
+  ASSERT_EQ(backed_up.exit_code, 0) << backed_up.out;
+  EXPECT_NE(backed_up.out.find("backed up "), std::string::npos) << backed_up.out;
+  EXPECT_EQ(fs::status(backup).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  // A second backup never replaces the first.
+  EXPECT_EQ(daemon_.RunOnce("backup --to " + backup).exit_code, 73);
+  const int64_t size_at_backup = daemon_.CountRows("disclosures");
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return daemon_.CountRows("checkpoints") > 0 &&
+               daemon_.CountRows("disclosures") > size_at_backup + 20;
+      },
+      std::chrono::seconds(20)));
+  stop = true;
+  poster.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // A checkpoint of the growth.
+  ASSERT_EQ(checkpoint(dir + "/after.note").exit_code, 0);
+  ASSERT_EQ(daemon_.Terminate(), 0);
+
+  // Restore: the copy in place of the database (its WAL and shared memory gone), keys kept.
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(daemon_.db_path() + suffix);
+  fs::copy_file(backup, daemon_.db_path());
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+  auto sender = daemon_.Client("correctional-oslo-fengsel");
+  for (const std::string& id : before_backup) {
+    v1::MessageStatus status;
+    EXPECT_TRUE(sender->GetMessageStatus(id, &status).ok()) << "lost in the backup: " << id;
+  }
+  CliResult r = daemon_.Cli(
+      kAuditor, "audit checkpoint --previous " + dir + "/before.note" + " --key " + key);
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  r = daemon_.Cli(kAuditor, "audit checkpoint --previous " + dir + "/after.note" + " --key " + key);
+  EXPECT_EQ(r.exit_code, 65) << r.out;
+  EXPECT_NE(r.out.find("not consistent with the earlier checkpoint (truncated or forked)"),
+            std::string::npos)
+      << r.out;
+  r = daemon_.Cli(kAuditor,
+                  "audit export --out " + dir + "/log.jsonl --checkpoint-out " + dir + "/log.note");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = daemon_.Cli(kAuditor, "audit verify --log " + dir + "/log.jsonl --checkpoint " + dir +
+                                "/log.note --key " + key + " --previous " + dir + "/before.note");
+  EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
 }  // namespace
