@@ -221,7 +221,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
        {{"origin", text(&c->log_origin)},
         {"key_file", file(&c->log_key_file)},
         {"checkpoint_interval", duration("log.checkpoint_interval", &c->checkpoint_interval)},
-        {"checkpoint_records", size(&c->checkpoint_records)}}},
+        {"checkpoint_records", size(&c->checkpoint_records)},
+        {"scrub_interval", duration("log.scrub_interval", &c->scrub_interval)}}},
   };
   for (const auto& [section_name, section] : doc) {
     const std::string name(section_name.str());
@@ -341,6 +342,9 @@ Status CheckConfig(const Config& c) {
   if (c.checkpoint_interval < kMicrosPerSecond || c.checkpoint_records == 0) {
     return {Code::kInvalidArgument,
             "log.checkpoint_interval must be at least 1s and log.checkpoint_records > 0"};
+  }
+  if (c.scrub_interval < kMicrosPerSecond) {
+    return {Code::kInvalidArgument, "log.scrub_interval must be at least 1s"};
   }
   if (c.log_origin.empty() || c.log_origin.find_first_of(" +\t\n") != std::string::npos) {
     return {Code::kInvalidArgument, "log.origin must be a name without spaces or '+'"};

@@ -89,6 +89,8 @@ struct Config {
   std::string log_key_file = "log.key";
   int64_t checkpoint_interval = 10'000'000;  // Microseconds.
   size_t checkpoint_records = 1000;
+  // How often the stored log is checked against itself (server/log_scrub.h), besides at start.
+  int64_t scrub_interval = 86'400'000'000;  // Microseconds: a day.
   // [acknowledgement.<message type>]: within, before_event, at_least as durations ("24h").
   // A table in the file replaces that type's default rule whole.
   AckDeadlines ack_deadlines = DefaultAckDeadlines();

@@ -27,6 +27,7 @@
 #include "ops/data_key_file.h"
 #include "ops/listener_probe.h"
 #include "ops/tls_expiry.h"
+#include "server/log_scrub.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 
@@ -81,6 +82,7 @@ Daemon::Daemon(Config config)
 
 Daemon::~Daemon() {
   listener_watch_.reset();
+  scrub_timer_.reset();
   trust_.reset();     // Its thread calls OnTrustChecked, which uses members destroyed before it.
   listener_.reset();  // No more wake-ups from other daemons.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
@@ -491,6 +493,25 @@ Status Daemon::OpenStore() {
   return Status::Ok();
 }
 
+void Daemon::Scrub() {
+  std::lock_guard lock(scrub_mu_);
+  ScrubReport report;
+  if (Status s = ScrubLog(*store_, &report); !s.ok()) {
+    LogWarning("log scrub could not read the store: " + s.message());
+    return;
+  }
+  metrics_.log_scrub_changed.Set(static_cast<double>(report.changed_count));
+  if (!report.ok()) {
+    LogError("event=log_scrub_mismatch " + report.Problem());
+    health_.Set("log", Health::State::kFailing, report.Problem());
+    return;
+  }
+  health_.Set("log", Health::State::kOk);
+  LogInfo("log scrub: " + std::to_string(report.records) +
+          " records match their leaves and the signed checkpoint of size " +
+          std::to_string(report.checkpoint_size));
+}
+
 std::string Daemon::RestoreHint() const {
   return pg_store_ != nullptr
              ? ": daemons sharing a database must share their keys (copy the file from the daemon "
@@ -682,6 +703,9 @@ Status Daemon::Start() {
             kProbeTimeout, std::chrono::milliseconds(config_.handshake_timeout / 1000));
         OnListenerProbe(ProbeTlsListener(grpc_address_, timeout));
       });
+  asio::post(store_reads_, [this] { Scrub(); });  // At start: nothing changed goes unnoticed.
+  scrub_timer_ = std::make_unique<PeriodicThread>(
+      std::chrono::milliseconds(config_.scrub_interval / 1000), [this] { Scrub(); });
   for (int i = 0; i < kIoThreads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   if (Status s = WriteReadyFile(grpc_address, http_address); !s.ok()) return s;
   LogInfo("infoflytd " INFOFLYT_VERSION " serving instance=" + config_.instance);

@@ -109,6 +109,9 @@ class Daemon {
   void ReportStoreWrites(const Status& transaction);
   // Ends every Subscribe stream whose caller is no longer trusted.
   void EndUntrustedStreams();
+  // Checks the stored log against itself (server/log_scrub.h): a mismatch is an error line, the
+  // gauge and a failing /healthz until a scrub finds none. Blocks; run off the event loop.
+  void Scrub();
   Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
   void OnSignal(int signal);
   void Reload();
@@ -168,7 +171,9 @@ class Daemon {
   std::unique_ptr<HttpServer> http_;
   // Checks the gRPC port every server.self_probe_interval; stopped before the server.
   std::unique_ptr<PeriodicThread> listener_watch_;
-  int probe_failures_ = 0;  // In a row; the watch's thread only.
+  int probe_failures_ = 0;                       // In a row; the watch's thread only.
+  std::mutex scrub_mu_;                          // One scrub at a time.
+  std::unique_ptr<PeriodicThread> scrub_timer_;  // Every log.scrub_interval.
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

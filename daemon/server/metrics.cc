@@ -66,6 +66,9 @@ Metrics::Metrics()
                       .Help("Records in the disclosure log (its Merkle tree size)")
                       .Register(*registry)
                       .Add({})),
+      log_scrub_changed(Unknown(*registry, "infoflyt_log_scrub_changed_records",
+                                "Disclosure records the last scrub found changed since they were "
+                                "logged (0 when the stored log is as signed)")),
       store_writes_failing(prometheus::BuildGauge()
                                .Name("infoflyt_store_writes_failing")
                                .Help("1 while the store's transactions fail (nothing is receipted)")

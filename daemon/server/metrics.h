@@ -34,6 +34,7 @@ struct Metrics {
   prometheus::Gauge& tls_client_ca_expiry;  // The soonest CA of the bundle.
   prometheus::Gauge& tls_crl_next_update;   // The soonest CRL; NaN without tls.crl_directory.
   prometheus::Gauge& log_records;
+  prometheus::Gauge& log_scrub_changed;     // Records the last scrub found changed (NaN: none yet).
   prometheus::Gauge& store_writes_failing;  // 1 while the store's transactions fail.
   prometheus::Histogram& commit_batch_size;
   prometheus::Histogram& commit_seconds;  // One store transaction, from its start to durable.

@@ -264,5 +264,41 @@ TEST_F(DataAtRestTest, ABackupTakenWhilePostingRestoresAndTheRollbackIsSeen) {
   EXPECT_EQ(r.exit_code, 0) << r.out;
 }
 
+// A disclosure record changed in the database file is found by the scrub at start: an error
+// line naming its index, the gauge, and /healthz failing; an unchanged store scrubs clean.
+TEST_F(DataAtRestTest, ARecordChangedOnDiskIsReportedByTheScrubAndHealthz) {
+  const std::string id = Post("scrubbed");
+  ASSERT_TRUE(Eventually([&] { return daemon_.CountRows("checkpoints") > 0; }));
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+  ASSERT_TRUE(Eventually([&] { return daemon_.Log().find("log scrub: ") != std::string::npos; }))
+      << daemon_.Log();
+  EXPECT_EQ(MetricValue(daemon_.Metrics(), "infoflyt_log_scrub_changed_records"), 0);
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  // The message id in its disclosure records (and its message row), one character changed.
+  std::string db = ReadFile(daemon_.db_path());
+  size_t copies = 0;
+  for (size_t at = db.find(id); at != std::string::npos; at = db.find(id, at + 1)) {
+    db[at + 30] = db[at + 30] == 'a' ? 'b' : 'a';
+    ++copies;
+  }
+  ASSERT_GE(copies, 2u);
+  std::ofstream(daemon_.db_path(), std::ios::binary | std::ios::trunc) << db;
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+  ASSERT_TRUE(Eventually([&] {
+    return daemon_.Log().find("event=log_scrub_mismatch ") != std::string::npos;
+  })) << daemon_.Log();
+  EXPECT_NE(LineWith(daemon_.Log(), {"level=error",
+                                     "disclosure records changed since they were "
+                                     "logged:"}),
+            "")
+      << daemon_.Log();
+  EXPECT_GE(MetricValue(daemon_.Metrics(), "infoflyt_log_scrub_changed_records"), 1);
+  int http = 0;
+  const std::string health = daemon_.Healthz(&http);
+  EXPECT_EQ(http, 503) << health;
+  EXPECT_NE(health.find("failing log: "), std::string::npos) << health;
+}
+
 }  // namespace
 }  // namespace infoflyt::testing

@@ -1,0 +1,60 @@
+#include "server/log_scrub.h"
+
+#include "merkle/compact_range.h"
+#include "merkle/record_leaf.h"
+
+namespace infoflyt {
+
+std::string ScrubReport::Problem() const {
+  if (ok()) return "";
+  std::string p;
+  if (changed_count > 0) {
+    p = std::to_string(changed_count) + " disclosure records changed since they were logged:";
+    for (uint64_t index : changed) p += " " + std::to_string(index);
+    if (changed_count > changed.size()) p += " ...";
+  }
+  if (!checkpoint_matches) {
+    if (!p.empty()) p += "; ";
+    p += "the stored records do not give the root of the signed checkpoint of size " +
+         std::to_string(checkpoint_size);
+  }
+  return p;
+}
+
+Status ScrubLog(Store& store, ScrubReport* out) {
+  constexpr size_t kBatch = 1000;
+  *out = ScrubReport();
+  StoredCheckpoint checkpoint;
+  if (Status s = store.GetCheckpoint(0, &checkpoint); s.ok()) {
+    out->checkpoint_size = checkpoint.tree_size;
+  } else if (s.code() != Code::kNotFound) {
+    return s;
+  }
+  const uint64_t size = std::max(store.LogSize(), out->checkpoint_size);
+  merkle::CompactRange tree;
+  std::vector<merkle::Node> ignored;
+  std::vector<LogEntry> entries;
+  for (uint64_t next = 0; next < size;) {
+    entries.clear();
+    if (Status s = store.ReadLog(next, size, kBatch, &entries); !s.ok()) return s;
+    if (entries.empty()) break;
+    for (const LogEntry& e : entries) {
+      const std::string leaf = merkle::RecordLeafHash(e.record);
+      if (leaf != e.leaf_hash) {
+        if (out->changed.size() < kMaxListed) out->changed.push_back(next);
+        ++out->changed_count;
+      }
+      if (Status s = tree.Append(leaf, &ignored); !s.ok()) return s;
+      ignored.clear();
+      ++next;
+      if (tree.size() == out->checkpoint_size) {
+        out->checkpoint_matches = tree.Root() == checkpoint.root;
+      }
+    }
+  }
+  out->records = tree.size();
+  if (tree.size() < out->checkpoint_size) out->checkpoint_matches = false;  // Records missing.
+  return Status::Ok();
+}
+
+}  // namespace infoflyt
