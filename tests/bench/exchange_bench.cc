@@ -326,6 +326,10 @@ int Main(int argc, char** argv) {
   app.add_option("--sqlite-variant", variant,
                  "[store] settings for a second SQLite daemon driven alongside the first, to "
                  "compare settings in the same runs (e.g. \"sqlite_cache_mib = 64\")");
+  std::string other_binary;
+  app.add_option("--sqlite-binary", other_binary,
+                 "another infoflytd build (e.g. from before a change) for a second SQLite daemon "
+                 "driven alongside the first, to compare builds in the same runs");
   int rate = 0;
   app.add_option("--rate", rate,
                  "instead of posting as fast as possible, post open loop at this many posts/s "
@@ -353,13 +357,20 @@ int Main(int argc, char** argv) {
                             allow_tmpfs)) {
     return 2;
   }
-  std::vector<std::pair<std::string, std::string>> sqlite_targets;  // Name, extra settings.
+  struct SqliteTarget {
+    std::string name;
+    std::string settings;  // Extra [store] settings.
+    std::string binary;    // Empty: this tree's.
+  };
+  std::vector<SqliteTarget> sqlite_targets;
   if (backend != "postgres") {
-    sqlite_targets.emplace_back("sqlite", "");
-    if (!variant.empty()) sqlite_targets.emplace_back("variant", variant);
+    sqlite_targets.push_back({"sqlite", "", ""});
+    if (!variant.empty()) sqlite_targets.push_back({"variant", variant, ""});
+    if (!other_binary.empty()) sqlite_targets.push_back({"other-build", "", other_binary});
   }
-  for (const auto& [name, settings] : sqlite_targets) {
+  for (const auto& [name, settings, binary] : sqlite_targets) {
     auto daemon = std::make_unique<infoflyt::testing::DaemonProcess>();
+    if (!binary.empty()) daemon->set_binary(binary);
     if (!settings.empty()) {
       daemon->set_store_config("sqlite_path = \"" + daemon->db_path() + "\"\n" + settings + "\n");
     }
@@ -368,8 +379,9 @@ int Main(int argc, char** argv) {
                    daemon->Log().c_str());
       return 1;
     }
-    std::printf("%s: %s%s%s\n", name.c_str(), StoreLine(daemon->Log()).c_str(),
-                settings.empty() ? "" : ", with ", settings.c_str());
+    std::printf("%s: %s%s%s%s%s\n", name.c_str(), StoreLine(daemon->Log()).c_str(),
+                settings.empty() ? "" : ", with ", settings.c_str(),
+                binary.empty() ? "" : ", infoflytd ", binary.c_str());
     auto stubs = Stubs(daemon->address(), clients);
     targets.push_back({name, std::move(daemon), std::move(stubs), {}});
   }

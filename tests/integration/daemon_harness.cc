@@ -136,7 +136,7 @@ bool DaemonProcess::StartOnce(bool* exited) {
   WriteConfig();
   const std::string ready = dir_ + "/ready.json";
   fs::remove(ready);
-  std::vector<std::string> args = {INFOFLYTD_PATH, "--config", config_path(), "--ready-file",
+  std::vector<std::string> args = {binary_, "--config", config_path(), "--ready-file",
                                    ready};
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
@@ -163,7 +163,7 @@ bool DaemonProcess::StartOnce(bool* exited) {
       const rlimit limit{open_files_limit_, open_files_limit_};
       if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(127);
     }
-    execve(INFOFLYTD_PATH, argv.data(), envp.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   // Wait for the daemon to say it serves (it writes the ready file last).

@@ -67,6 +67,9 @@ class DaemonProcess {
   // The daemon's RLIMIT_NOFILE (soft and hard), e.g. low for a flood test; 0 leaves it.
   void set_open_files_limit(rlim_t limit) { open_files_limit_ = limit; }
   // The [store] section's keys in place of the SQLite file, e.g. a PostgreSQL backend.
+  // Another infoflytd build to run instead of this tree's (e.g. to compare before and after a
+  // change in one benchmark run).
+  void set_binary(const std::string& path) { binary_ = path; }
   void set_store_config(std::string toml) { store_config_ = std::move(toml); }
 
   // Copies `other`'s subject key and log key (made at its first start) into this daemon's
@@ -149,6 +152,7 @@ class DaemonProcess {
   std::string client_ca_;
   std::string server_config_;
   std::string store_config_;
+  std::string binary_ = INFOFLYTD_PATH;
   std::string listen_host_ = "127.0.0.1";
   std::vector<std::string> environment_;
   rlim_t open_files_limit_ = 0;
