@@ -157,6 +157,14 @@ void PrintReceipt(const v1::Receipt& r, Format format) {
 
 void PrintDelivery(const v1::Delivery& d, Format format) {
   if (format == Format::kJson) return PrintJson(d);
+  if (d.unreadable()) {
+    std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
+              << d.sender() << " at " << Time(d.posted_at())
+              << ": UNREADABLE (its stored body could not be read; ask the sender to post it "
+                 "again)"
+              << std::endl;
+    return;
+  }
   const auto& e = d.envelope();
   const auto* body = v1::Envelope::GetDescriptor()->FindFieldByNumber(e.body_case());
   std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "

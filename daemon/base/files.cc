@@ -100,13 +100,20 @@ Status WriteSecretFile(const std::string& path, const std::string& bytes, bool r
   }
   if (!replace) ::unlink(tmp.c_str());
   const std::string dir = std::filesystem::path(path).parent_path().string();
-  Fd dir_fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0 || ::fsync(dir_fd.get()) != 0)
+  if (!SyncFile(dir.empty() ? "." : dir, true).ok())
     return Failed("cannot sync the directory of", path);
   return Status::Ok();
 }
 
 }  // namespace
+
+Status SyncFile(const std::string& path, bool directory) {
+  Fd fd(::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC));
+  if (fd.get() < 0 || ::fsync(fd.get()) != 0) {
+    return {Code::kUnavailable, "cannot fsync " + path + ": " + std::strerror(errno)};
+  }
+  return Status::Ok();
+}
 
 Status CreateSecretFile(const std::string& path, const std::string& bytes) {
   return WriteSecretFile(path, bytes, false);

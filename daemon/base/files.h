@@ -26,6 +26,9 @@ Status CreateSecretFile(const std::string& path, const std::string& bytes);
 // command changes on purpose (e.g. adding a key to a ring), never for a key made anew.
 Status ReplaceSecretFile(const std::string& path, const std::string& bytes);
 
+// fsyncs the file (or, if `directory`, the directory) `path`; UNAVAILABLE naming it if not.
+Status SyncFile(const std::string& path, bool directory);
+
 // Whether `path` exists; FAILED_PRECONDITION naming it if that cannot be told (e.g. a
 // directory on the way may not be searched). Never throws.
 Status FileExists(const std::string& path, bool* exists);

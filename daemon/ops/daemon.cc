@@ -97,6 +97,7 @@ Daemon::~Daemon() {
   store_reads_.stop();
   store_reads_.join();
   server_.reset();
+  resealer_.reset();   // Before the committer it submits to.
   committer_.reset();  // Commits what is queued.
 }
 
@@ -498,6 +499,7 @@ void Daemon::Scrub() {
   ScrubReport report;
   if (Status s = ScrubLog(*store_, &report); !s.ok()) {
     LogWarning("log scrub could not read the store: " + s.message());
+    health_.Set("log", Health::State::kWarning, "scrub could not read the store: " + s.message());
     return;
   }
   metrics_.log_scrub_changed.Set(static_cast<double>(report.changed_count));
@@ -529,9 +531,13 @@ Status Daemon::LoadDataKeys(bool fresh_store) {
           " current=" + current + " (stored envelopes are sealed with AES-256-GCM)");
   if (loaded.first && !fresh_store) {
     // Stored by a version before encryption at rest: sealed before anything is served, since
-    // a body in clear is never served as if it were sealed.
+    // a body in clear is never served as if it were sealed. The keys are recorded after: a pass
+    // cut short (say by systemd's start timeout) is done again at the next start.
     LogInfo("sealing envelopes stored in clear by an earlier version");
-    return Resealer(committer_.get(), true, current).RunToEnd();
+    if (Status s = Resealer(committer_.get(), true, current).RunToEnd(); !s.ok()) return s;
+  }
+  if (Status s = RecordDataKeyFile(path, *loaded.keys, *store_, RestoreHint()); !s.ok()) {
+    return s;
   }
   if (loaded.keys->Checks().size() > 1) {
     resealer_ = std::make_unique<Resealer>(committer_.get(), false, current);

@@ -1,6 +1,11 @@
 #include "ops/data_key_file.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "base/clock.h"
@@ -70,15 +75,17 @@ Status LoadDataKeyFile(const std::string& path, Store& store, const std::string&
   }
   if (Status s = ParseRing(path, text, &out->keys); !s.ok()) return s;
   if (Status s = CheckRecorded(path, *out->keys, recorded, restore_hint); !s.ok()) return s;
+  out->first = recorded.empty();
+  return Status::Ok();
+}
+
+Status RecordDataKeyFile(const std::string& path, const DataKeys& keys, Store& store,
+                         const std::string& restore_hint) {
   // Recorded, then checked again: another daemon on the same database may have recorded a key
   // of its own in between.
   std::vector<DataKeys::Check> after;
-  if (Status s = store.RecordDataKeys(out->keys->Checks(), NowMicros(), &after); !s.ok()) {
-    return s;
-  }
-  if (Status s = CheckRecorded(path, *out->keys, after, restore_hint); !s.ok()) return s;
-  out->first = recorded.empty();
-  return Status::Ok();
+  if (Status s = store.RecordDataKeys(keys.Checks(), NowMicros(), &after); !s.ok()) return s;
+  return CheckRecorded(path, keys, after, restore_hint);
 }
 
 Status RotateDataKeyFile(const std::string& path, std::string* new_id) {
@@ -86,7 +93,17 @@ Status RotateDataKeyFile(const std::string& path, std::string* new_id) {
   if (Status s = ReadFile(path, &text); !s.ok()) return s;
   std::shared_ptr<const DataKeys> keys;
   if (Status s = ParseRing(path, text, &keys); !s.ok()) return s;
-  return ReplaceSecretFile(path, DataKeys::AddKey(text, new_id));
+  struct stat old_file {};
+  if (::stat(path.c_str(), &old_file) != 0) {
+    return {Code::kFailedPrecondition, "cannot stat " + path + ": " + std::strerror(errno)};
+  }
+  if (Status s = ReplaceSecretFile(path, DataKeys::AddKey(text, new_id)); !s.ok()) return s;
+  // Run as root for a daemon running as its own user: the daemon must still read it.
+  if (::chown(path.c_str(), old_file.st_uid, old_file.st_gid) != 0) {
+    return {Code::kFailedPrecondition,
+            "cannot give " + path + " back to its owner: " + std::strerror(errno)};
+  }
+  return Status::Ok();
 }
 
 }  // namespace infoflyt

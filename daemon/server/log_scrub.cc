@@ -40,7 +40,8 @@ Status ScrubLog(Store& store, ScrubReport* out) {
     if (entries.empty()) break;
     for (const LogEntry& e : entries) {
       const std::string leaf = merkle::RecordLeafHash(e.record);
-      if (leaf != e.leaf_hash) {
+      // A record with another index than its place (one deleted or renumbered) is changed too.
+      if (leaf != e.leaf_hash || e.record.index() != next) {
         if (out->changed.size() < kMaxListed) out->changed.push_back(next);
         ++out->changed_count;
       }

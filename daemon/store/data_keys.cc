@@ -113,14 +113,13 @@ Status DataKeys::Open(std::string_view column, std::string_view owner, std::stri
   if (id.empty()) return {Code::kDataLoss, std::string(column) + " is not a sealed value"};
   const Key* key = Find(id);
   if (key == nullptr) {
-    return {Code::kDataLoss, std::string(column) + " is sealed under key " + id +
-                                 ", which is not in the data key file"};
+    return {Code::kUnavailable, std::string(column) + " is sealed under data key " + id +
+                                    ", which this daemon's data key file lacks"};
   }
   if (Status s = AeadOpen(key->bytes, sealed.substr(kHeaderBytes),
                           Associated(column, owner, sealed.substr(0, kHeaderBytes)), plaintext);
       !s.ok()) {
-    return {Code::kDataLoss,
-            std::string(column) + " of " + std::string(owner) + ": " + s.message()};
+    return {Code::kDataLoss, std::string(column) + ": " + s.message()};
   }
   return Status::Ok();
 }

@@ -40,7 +40,9 @@ class DataKeys {
   std::string Seal(std::string_view column, std::string_view owner,
                    std::string_view plaintext) const;
   // The plaintext of `sealed`, if it was sealed for `column` and `owner` under a key of the
-  // ring; DATA_LOSS saying why not (never showing the value).
+  // ring. UNAVAILABLE if its key is not in the ring (this daemon lacks a key, e.g. one another
+  // daemon rotated to: the value may be fine); DATA_LOSS if it does not open (never showing
+  // the value).
   Status Open(std::string_view column, std::string_view owner, std::string_view sealed,
               std::string* plaintext) const;
 

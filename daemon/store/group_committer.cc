@@ -49,9 +49,11 @@ GroupCommitter::~GroupCommitter() {
 
 void GroupCommitter::Submit(WriteOp op, Done done) {
   const bool for_client = ForClient(op);
+  bool stopping = false;
   {
     std::lock_guard lock(mu_);
-    if (!for_client || queued_for_clients_ < max_queued_) {
+    stopping = stopping_;
+    if (!stopping && (!for_client || queued_for_clients_ < max_queued_)) {
       queued_for_clients_ += for_client;
       queued_urgent_ += !Deferrable(op);
       queue_.push_back({std::move(op), std::move(done), std::chrono::steady_clock::now()});
@@ -59,13 +61,12 @@ void GroupCommitter::Submit(WriteOp op, Done done) {
       return;
     }
   }
-  std::visit(
-      [this](auto& o) {
-        o.status = Status(Code::kResourceExhausted,
-                          "the store's commit queue is full (" + std::to_string(max_queued_) +
-                              " operations wait, store.max_queued_ops): retry shortly");
-      },
-      op);
+  const Status refused =
+      stopping ? Status(Code::kUnavailable, "the daemon is stopping")
+               : Status(Code::kResourceExhausted,
+                        "the store's commit queue is full (" + std::to_string(max_queued_) +
+                            " operations wait, store.max_queued_ops): retry shortly");
+  std::visit([&refused](auto& o) { o.status = refused; }, op);
   done(op);
 }
 

@@ -40,7 +40,8 @@ class GroupCommitter {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   // Queues `op`, or, if it is a client's and `max_queued` of those wait already, completes it at
-  // once (on this thread) with RESOURCE_EXHAUSTED and nothing stored: the client may retry.
+  // once (on this thread) with RESOURCE_EXHAUSTED and nothing stored: the client may retry. Once
+  // the committer is stopping, every op is completed at once with UNAVAILABLE.
   void Submit(WriteOp op, Done done);
 
  private:

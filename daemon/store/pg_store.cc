@@ -385,15 +385,19 @@ class PgStore::Rows final : public StoreRows {
 
   Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) override {
     PgResult q;
-    if (Status s = w_.Query("SELECT d.id, m.message_id, d.envelope FROM deliveries d "
-                            "JOIN messages m ON m.id = d.message "
-                            "WHERE d.id > $1 AND d.same_as IS NULL ORDER BY d.id LIMIT $2",
-                            {PgParam::Int(Clamp(after)), PgParam::Int(Clamp(limit))}, &q);
+    if (Status s =
+            w_.Query("SELECT d.id, m.message_id, d.envelope, x.content_hash FROM deliveries d "
+                     "JOIN messages m ON m.id = d.message "
+                     "JOIN disclosures x ON x.message_id = m.message_id "
+                     "AND x.delivery_id = d.id "
+                     "WHERE d.id > $1 AND d.same_as IS NULL ORDER BY d.id LIMIT $2",
+                     {PgParam::Int(Clamp(after)), PgParam::Int(Clamp(limit))}, &q);
         !s.ok()) {
       return s;
     }
     for (int i = 0; i < q.rows(); ++i) {
-      out->push_back({static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Text(i, 2)});
+      out->push_back(
+          {static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Text(i, 2), q.Text(i, 3)});
     }
     return Status::Ok();
   }
@@ -628,29 +632,31 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
   Status s = Read([&](PgConn& r) {
     const std::initializer_list<PgParam> params = {
         PgParam::Text(party), PgParam::Int(Clamp(from_id)), PgParam::Int(Clamp(limit))};
-    return unacked_only ? r.Query(
-                              "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                              "coalesce(s.envelope, d.envelope), false "
-                              "FROM deliveries d JOIN messages m ON m.id = d.message "
-                              "LEFT JOIN deliveries s ON s.id = d.same_as "
-                              "WHERE d.recipient = $1 AND d.id >= $2 AND d.acked_at IS NULL "
-                              "ORDER BY d.id LIMIT $3",
-                              params, &q)
-                        : r.Query(
-                              "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                              "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL "
-                              "FROM deliveries d JOIN messages m ON m.id = d.message "
-                              "LEFT JOIN deliveries s ON s.id = d.same_as "
-                              "WHERE d.recipient = $1 AND d.id >= $2 ORDER BY d.id LIMIT $3",
-                              params, &q);
+    return unacked_only
+               ? r.Query(
+                     "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                     "coalesce(s.envelope, d.envelope), false, x.content_hash "
+                     "FROM deliveries d JOIN messages m ON m.id = d.message "
+                     "LEFT JOIN deliveries s ON s.id = d.same_as "
+                     "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                     "WHERE d.recipient = $1 AND d.id >= $2 AND d.acked_at IS NULL "
+                     "ORDER BY d.id LIMIT $3",
+                     params, &q)
+               : r.Query(
+                     "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                     "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash "
+                     "FROM deliveries d JOIN messages m ON m.id = d.message "
+                     "LEFT JOIN deliveries s ON s.id = d.same_as "
+                     "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                     "WHERE d.recipient = $1 AND d.id >= $2 ORDER BY d.id LIMIT $3",
+                     params, &q);
   });
   if (!s.ok()) return s;
   for (int i = 0; i < q.rows(); ++i) {
     out->push_back({static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Text(i, 2), q.Int(i, 3),
-                    q.Text(i, 4), q.Int(i, 5) != 0});
+                    q.Text(i, 4), q.Int(i, 5) != 0, false, q.Text(i, 6)});
   }
-  core_.OpenDeliveries(out);
-  return Status::Ok();
+  return core_.OpenDeliveries(out);
 }
 
 Status PgStore::GetMessageState(std::string_view message_id, std::string_view party,

@@ -1,8 +1,6 @@
 #include "store/sqlite_backup.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -12,13 +10,6 @@
 
 namespace infoflyt {
 namespace {
-
-Status Fsync(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-  const bool ok = fd >= 0 && ::fsync(fd) == 0;
-  if (fd >= 0) ::close(fd);
-  return ok ? Status::Ok() : Status(Code::kUnavailable, "cannot fsync " + path);
-}
 
 Status Copy(SqliteDb& source, SqliteDb& copy) {
   sqlite3_backup* backup = sqlite3_backup_init(copy.handle(), "main", source.handle(), "main");
@@ -49,7 +40,7 @@ Status Describe(SqliteDb& copy, SqliteBackupResult* out) {
 Status CopyTo(const std::string& from, const std::string& to, SqliteBackupResult* out) {
   std::unique_ptr<SqliteDb> source;
   std::unique_ptr<SqliteDb> copy;
-  if (Status s = SqliteDb::Open(from, &source); !s.ok()) return s;
+  if (Status s = SqliteDb::OpenReadOnly(from, &source); !s.ok()) return s;
   if (Status s = SqliteDb::Open(to, &copy); !s.ok()) return s;
   if (Status s = copy->Exec("PRAGMA synchronous = FULL"); !s.ok()) return s;
   if (Status s = Copy(*source, *copy); !s.ok()) return s;
@@ -66,9 +57,12 @@ Status BackUpSqliteStore(const std::string& from, const std::string& to, SqliteB
   if (exists) return {Code::kFailedPrecondition, to + " exists: a backup never replaces a file"};
   const std::string partial = to + ".partial";
   // Owner-only from the first byte; SQLite takes an empty file as an empty database.
-  if (Status s = CreateSecretFile(partial, ""); !s.ok()) return s;
+  if (Status s = CreateSecretFile(partial, ""); !s.ok()) {
+    return {s.code(),
+            s.message() + " (a backup that stopped half-way leaves " + partial + ": remove it)"};
+  }
   Status s = CopyTo(from, partial, out);
-  if (s.ok()) s = Fsync(partial, false);
+  if (s.ok()) s = SyncFile(partial, false);
   if (s.ok() && std::rename(partial.c_str(), to.c_str()) != 0) {
     s = {Code::kUnavailable, "cannot rename " + partial + " to " + to};
   }
@@ -77,7 +71,7 @@ Status BackUpSqliteStore(const std::string& from, const std::string& to, SqliteB
     return s;
   }
   const std::string dir = std::filesystem::path(to).parent_path().string();
-  return Fsync(dir.empty() ? "." : dir, true);
+  return SyncFile(dir.empty() ? "." : dir, true);
 }
 
 }  // namespace infoflyt

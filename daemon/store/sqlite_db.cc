@@ -51,10 +51,16 @@ std::string SqliteStatement::Text(int column) const {
 }
 
 Status SqliteDb::Open(const std::string& path, std::unique_ptr<SqliteDb>* out) {
+  return Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, out);
+}
+
+Status SqliteDb::OpenReadOnly(const std::string& path, std::unique_ptr<SqliteDb>* out) {
+  return Open(path, SQLITE_OPEN_READONLY, out);
+}
+
+Status SqliteDb::Open(const std::string& path, int flags, std::unique_ptr<SqliteDb>* out) {
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   auto db = std::make_unique<SqliteDb>();
   db->db_.reset(raw);
   if (rc != SQLITE_OK) {

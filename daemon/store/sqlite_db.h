@@ -44,6 +44,8 @@ class SqliteDb {
  public:
   // Opens (creating if needed) a connection used by one thread at a time.
   static Status Open(const std::string& path, std::unique_ptr<SqliteDb>* out);
+  // Opens an existing database for reading only (creating nothing, not even its WAL index).
+  static Status OpenReadOnly(const std::string& path, std::unique_ptr<SqliteDb>* out);
 
   Status Exec(const char* sql);
   // Runs one statement that returns no rows through the statement cache: for the transaction
@@ -68,6 +70,8 @@ class SqliteDb {
   Status Failure(std::string_view what) const;
 
  private:
+  static Status Open(const std::string& path, int flags, std::unique_ptr<SqliteDb>* out);
+
   struct Closer {
     void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
   };

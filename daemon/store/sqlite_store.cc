@@ -110,9 +110,12 @@ Status SqliteStore::Open(const SqliteStoreOptions& options, std::unique_ptr<Sqli
   if (Status s = SqliteDb::Open(options.path, &store->writer_); !s.ok()) return s;
   SqliteDb& w = *store->writer_;
   // WAL: readers never block the writer. synchronous=FULL: every commit is fsynced, so a
-  // receipt is only sent for data that survives power loss.
-  for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-                             "PRAGMA foreign_keys=ON", "PRAGMA temp_store=MEMORY"}) {
+  // receipt is only sent for data that survives power loss. secure_delete: a value replaced
+  // (a body resealed or sealed after an upgrade) is overwritten in the file, not left in a free
+  // page for a copied file to show.
+  for (const char* pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        "PRAGMA temp_store=MEMORY", "PRAGMA secure_delete=ON"}) {
     if (Status s = w.Exec(pragma); !s.ok()) return s;
   }
   if (Status s = SetCacheSize(w, options.cache_mib); !s.ok()) return s;
@@ -464,13 +467,14 @@ class SqliteStore::Rows final : public StoreRows {
 
   Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) override {
     auto& q = w_.Prepare(
-        "SELECT d.id, m.message_id, d.envelope FROM deliveries d "
+        "SELECT d.id, m.message_id, d.envelope, x.content_hash FROM deliveries d "
         "JOIN messages m ON m.id = d.message "
+        "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
         "WHERE d.id > ? AND d.same_as IS NULL ORDER BY d.id LIMIT ?");
     q.Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(limit));
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
-      out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2)});
+      out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Text(3)});
     }
     q.Reset();
     return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading envelopes");
@@ -594,29 +598,31 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
   if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
   SqliteDb& r = *lease;
   // Two literal queries rather than one with a flag, so SQLite can use the partial index.
-  auto& q = unacked_only ? r.Prepare(
-                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                               "coalesce(s.envelope, d.envelope), 0 "
-                               "FROM deliveries d JOIN messages m ON m.id = d.message "
-                               "LEFT JOIN deliveries s ON s.id = d.same_as "
-                               "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
-                               "ORDER BY d.id LIMIT ?")
-                         : r.Prepare(
-                               "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                               "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL "
-                               "FROM deliveries d JOIN messages m ON m.id = d.message "
-                               "LEFT JOIN deliveries s ON s.id = d.same_as "
-                               "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
+  auto& q = unacked_only
+                ? r.Prepare(
+                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                      "coalesce(s.envelope, d.envelope), 0, x.content_hash "
+                      "FROM deliveries d JOIN messages m ON m.id = d.message "
+                      "LEFT JOIN deliveries s ON s.id = d.same_as "
+                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                      "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
+                      "ORDER BY d.id LIMIT ?")
+                : r.Prepare(
+                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+                      "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash "
+                      "FROM deliveries d JOIN messages m ON m.id = d.message "
+                      "LEFT JOIN deliveries s ON s.id = d.same_as "
+                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                      "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
   q.Bind(1, party).Bind(2, static_cast<int64_t>(from_id)).Bind(3, static_cast<int64_t>(limit));
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3), q.Text(4),
-                    q.Int(5) != 0});
+                    q.Int(5) != 0, false, q.Text(6)});
   }
   q.Reset();
   if (rc != SQLITE_DONE) return r.Failure("reading deliveries");
-  core_.OpenDeliveries(out);
-  return Status::Ok();
+  return core_.OpenDeliveries(out);
 }
 
 Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view party,

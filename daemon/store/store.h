@@ -245,9 +245,11 @@ struct StoredDelivery {
   int64_t posted_at = 0;
   std::string envelope;  // Serialised, opened; empty if unreadable.
   bool acknowledged = false;
-  // The stored body does not open (changed, moved from another message, or sealed under a key
-  // this daemon lacks): the delivery goes out marked so, without a body.
+  // The stored body does not open (changed, or moved from another message or recipient): the
+  // delivery goes out marked so, without a body.
   bool unreadable = false;
+  // Of the delivery's disclosure record: what the body is bound to besides its message.
+  std::string content_hash;
 };
 
 struct RecipientState {

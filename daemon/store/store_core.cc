@@ -59,6 +59,13 @@ Status LoadRightEdge(const StoredNodes& nodes, uint64_t size, merkle::CompactRan
   return {Code::kInternal, "disclosure log: cannot load its right edge: " + s.message()};
 }
 
+// What a stored body is bound to: its message, and its delivery's content hash (each recipient's
+// view has its own), so that a body moved to another message or recipient does not open.
+// Recipients sharing one stored copy share its hash.
+std::string EnvelopeOwner(std::string_view message_id, std::string_view content_hash) {
+  return std::string(message_id) + '\0' + std::string(content_hash);
+}
+
 }  // namespace
 
 Status StoreCore::LoadLog(const StoredNodes& nodes, uint64_t size) {
@@ -261,8 +268,11 @@ Status StoreCore::StoreMessage(StoreRows& rows, const NewMessage& m, int64_t now
   if (keys == nullptr) return {Code::kInternal, "store: no data key to seal with"};
   std::vector<std::string> sealed(m.recipients.size());
   for (size_t i = 0; i < m.recipients.size(); ++i) {
-    if (!same_as[i])
-      sealed[i] = keys->Seal(kEnvelopeColumn, m.message_id, m.recipients[i].envelope);
+    if (!same_as[i]) {
+      const RecipientDisclosure& r = m.recipients[i];
+      sealed[i] =
+          keys->Seal(kEnvelopeColumn, EnvelopeOwner(m.message_id, r.content_hash), r.envelope);
+    }
   }
   std::vector<int64_t> deliveries;
   if (Status s = rows.InsertDeliveries(*message, m, same_as, sealed, &deliveries); !s.ok()) {
@@ -415,6 +425,8 @@ Status StoreCore::ApplyOp(StoreRows& rows, ReceivedOp& op, int64_t now) {
 }
 
 Status StoreCore::ApplyOp(StoreRows& rows, ResealOp& op, int64_t /*now*/) {
+  op.resealed = op.unreadable = 0;  // The batch may run twice (Apply).
+  op.next = 0;
   const std::shared_ptr<const DataKeys> keys = data_keys_.load();
   if (keys == nullptr) return {Code::kInternal, "store: no data key to seal with"};
   std::vector<StoredEnvelope> stored;
@@ -426,33 +438,39 @@ Status StoreCore::ApplyOp(StoreRows& rows, ResealOp& op, int64_t /*now*/) {
     std::string plain;
     if (under.empty() && op.in_clear) {
       plain = e.value;
-    } else if (Status s = keys->Open(kEnvelopeColumn, e.message_id, e.value, &plain); !s.ok()) {
+    } else if (Status s = keys->Open(kEnvelopeColumn, EnvelopeOwner(e.message_id, e.content_hash),
+                                     e.value, &plain);
+               !s.ok()) {
       LogError("delivery " + std::to_string(e.delivery_id) + " cannot be resealed: " + s.message());
       ++op.unreadable;
       continue;
     }
-    const std::string sealed = keys->Seal(kEnvelopeColumn, e.message_id, plain);
+    const std::string sealed =
+        keys->Seal(kEnvelopeColumn, EnvelopeOwner(e.message_id, e.content_hash), plain);
     if (Status s = rows.UpdateEnvelope(e.delivery_id, sealed); !s.ok()) return s;
     ++op.resealed;
   }
   return Status::Ok();
 }
 
-void StoreCore::OpenDeliveries(std::vector<StoredDelivery>* deliveries) const {
+Status StoreCore::OpenDeliveries(std::vector<StoredDelivery>* deliveries) const {
   const std::shared_ptr<const DataKeys> keys = data_keys_.load();
+  if (keys == nullptr) return {Code::kUnavailable, "store: no data key is loaded"};
   for (StoredDelivery& d : *deliveries) {
     std::string plain;
-    Status s = keys == nullptr ? Status(Code::kDataLoss, "no data key is loaded")
-                               : keys->Open(kEnvelopeColumn, d.message_id, d.envelope, &plain);
+    const Status s = keys->Open(kEnvelopeColumn, EnvelopeOwner(d.message_id, d.content_hash),
+                                d.envelope, &plain);
     if (s.ok()) {
       d.envelope = std::move(plain);
       continue;
     }
     LogError("event=unreadable_delivery delivery=" + std::to_string(d.delivery_id) +
              " message=" + d.message_id + ": " + s.message());
+    if (s.code() == Code::kUnavailable) return s;  // A key this daemon lacks: nothing is wrong.
     d.envelope.clear();
     d.unreadable = true;
   }
+  return Status::Ok();
 }
 
 v1::DisclosureRecord StoreCore::RegistryRecord(const RegistryCaller& caller, std::string_view event,

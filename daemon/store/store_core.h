@@ -29,11 +29,13 @@ struct ExistingMessage {
   int64_t accepted_at = 0;
 };
 
-// A stored envelope (not a sharing delivery's empty one), as sealed.
+// A stored envelope (not a sharing delivery's empty one), as sealed, and the content hash of
+// its delivery's disclosure record.
 struct StoredEnvelope {
   uint64_t delivery_id = 0;
   std::string message_id;
   std::string value;
+  std::string content_hash;
 };
 
 // The rows of one backend, read and written through its writer inside the open transaction.
@@ -138,9 +140,10 @@ class StoreCore {
   // stored envelope reads as unreadable. May be called from any thread.
   void SetDataKeys(std::shared_ptr<const DataKeys> keys) { data_keys_.store(std::move(keys)); }
   // Opens the envelopes of `deliveries` as read from the rows, in place; one that does not open
-  // is marked unreadable and its body dropped, with an error line naming the delivery. Any
+  // is marked unreadable and its body dropped, with an error line naming the delivery. One
+  // sealed under a key this daemon lacks fails the read (UNAVAILABLE), marking nothing. Any
   // thread.
-  void OpenDeliveries(std::vector<StoredDelivery>* deliveries) const;
+  Status OpenDeliveries(std::vector<StoredDelivery>* deliveries) const;
 
  private:
   // Whether the batch may go on after an op that failed with `s` (rolled back alone).

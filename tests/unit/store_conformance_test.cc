@@ -942,6 +942,38 @@ TEST_P(StoreTest, EnvelopesAreSealedAndBoundToTheirMessage) {
   EXPECT_EQ(state.recipients[0].unreadable_at, 3000);
 }
 
+// Each recipient's view is bound to that recipient's record: one moved to another recipient of
+// the same message (or a delivery pointed at another's copy) does not open there.
+TEST_P(StoreTest, ABodyMovedToAnotherRecipientOfTheSameMessageDoesNotOpen) {
+  NewMessage m = Message("m1", "k1");
+  m.recipients[1].envelope = "pst's view";
+  m.recipients[1].content_hash = "h-pst";
+  Post(std::move(m));
+  const std::vector<StoredDelivery> police = Read("police/oslo");
+  const std::vector<StoredDelivery> pst = Read("pst/pst");
+  ASSERT_EQ(pst.at(0).envelope, "pst's view");
+  ASSERT_EQ(police.at(0).envelope, "envelope-m1");
+  const std::string police_row = std::to_string(police[0].delivery_id);
+  const std::string pst_row = std::to_string(pst[0].delivery_id);
+  ASSERT_TRUE(
+      ExecRaw("UPDATE deliveries SET envelope = (SELECT envelope FROM deliveries WHERE id = " +
+              pst_row + ") WHERE id = " + police_row)
+          .ok());
+  EXPECT_TRUE(Read("police/oslo").at(0).unreadable);
+  // A delivery made to share another recipient's copy, in a second message.
+  NewMessage m2 = Message("m2", "k2");
+  m2.recipients[1].envelope = "pst's view of m2";
+  m2.recipients[1].content_hash = "h-pst-2";
+  Post(std::move(m2));
+  const uint64_t police_m2 = Read("police/oslo").at(1).delivery_id;
+  const uint64_t pst_m2 = Read("pst/pst").at(1).delivery_id;
+  ASSERT_TRUE(ExecRaw("UPDATE deliveries SET same_as = " + std::to_string(police_m2) +
+                      " WHERE id = " + std::to_string(pst_m2))
+                  .ok());
+  EXPECT_TRUE(Read("pst/pst").at(1).unreadable);
+  EXPECT_EQ(Read("police/oslo").at(1).envelope, "envelope-m2");
+}
+
 // After a rotation, new bodies are sealed with the new key and old ones still open; a reseal
 // pass moves the old ones to the new key, after which the old key opens nothing.
 TEST_P(StoreTest, ARotatedDataKeySealsNewBodiesAndTheResealMovesOldOnes) {
@@ -954,11 +986,13 @@ TEST_P(StoreTest, ARotatedDataKeySealsNewBodiesAndTheResealMovesOldOnes) {
   ASSERT_EQ(read.size(), 2u);
   EXPECT_EQ(read[0].envelope, "envelope-m1");
   EXPECT_EQ(read[1].envelope, "envelope-m2");
-  // Only m2 is under the new key so far.
+  // Only m2 is under the new key so far: a daemon without it fails the read, marking nothing.
   store_->SetDataKeys(testing::TestDataKeys());
-  read = Read("police/oslo");
-  EXPECT_FALSE(read[0].unreadable);
-  EXPECT_TRUE(read[1].unreadable);
+  read.clear();
+  EXPECT_EQ(store_->ReadDeliveries("police/oslo", 0, true, 1, &read).code(), Code::kOk);
+  EXPECT_EQ(read.at(0).envelope, "envelope-m1");
+  read.clear();
+  EXPECT_EQ(store_->ReadDeliveries("police/oslo", 0, true, 10, &read).code(), Code::kUnavailable);
   store_->SetDataKeys(testing::TestDataKeys(rotated));
   EXPECT_EQ(Reseal(false), 1u);
   EXPECT_EQ(Reseal(false), 0u);  // Nothing left under the old key.
