@@ -497,7 +497,7 @@ Status Daemon::OpenStore() {
 void Daemon::Scrub() {
   std::lock_guard lock(scrub_mu_);
   ScrubReport report;
-  if (Status s = ScrubLog(*store_, &report); !s.ok()) {
+  if (Status s = ScrubLog(*store_, *log_verifier_, &report); !s.ok()) {
     LogWarning("log scrub could not read the store: " + s.message());
     health_.Set("log", Health::State::kWarning, "scrub could not read the store: " + s.message());
     return;
@@ -709,6 +709,11 @@ Status Daemon::Start() {
             kProbeTimeout, std::chrono::milliseconds(config_.handshake_timeout / 1000));
         OnListenerProbe(ProbeTlsListener(grpc_address_, timeout));
       });
+  if (Status s =
+          merkle::NoteVerifier::FromVerifierKey(log_publisher_->VerifierKey(), &log_verifier_);
+      !s.ok()) {
+    return s;
+  }
   asio::post(store_reads_, [this] { Scrub(); });  // At start: nothing changed goes unnoticed.
   scrub_timer_ = std::make_unique<PeriodicThread>(
       std::chrono::milliseconds(config_.scrub_interval / 1000), [this] { Scrub(); });

@@ -171,9 +171,10 @@ class Daemon {
   std::unique_ptr<HttpServer> http_;
   // Checks the gRPC port every server.self_probe_interval; stopped before the server.
   std::unique_ptr<PeriodicThread> listener_watch_;
-  int probe_failures_ = 0;                       // In a row; the watch's thread only.
-  std::mutex scrub_mu_;                          // One scrub at a time.
-  std::unique_ptr<PeriodicThread> scrub_timer_;  // Every log.scrub_interval.
+  int probe_failures_ = 0;                              // In a row; the watch's thread only.
+  std::mutex scrub_mu_;                                 // One scrub at a time.
+  std::unique_ptr<merkle::NoteVerifier> log_verifier_;  // The log's own key, for the scrub.
+  std::unique_ptr<PeriodicThread> scrub_timer_;         // Every log.scrub_interval.
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

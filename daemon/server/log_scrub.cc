@@ -15,18 +15,45 @@ std::string ScrubReport::Problem() const {
   }
   if (!checkpoint_matches) {
     if (!p.empty()) p += "; ";
-    p += "the stored records do not give the root of the signed checkpoint of size " +
-         std::to_string(checkpoint_size);
+    p += checkpoint_problem.empty()
+             ? "the stored records do not give the root of the signed checkpoint of size " +
+                   std::to_string(checkpoint_size)
+             : checkpoint_problem;
   }
   return p;
 }
 
-Status ScrubLog(Store& store, ScrubReport* out) {
+namespace {
+
+// The root `checkpoint`'s note signs for its size; empty (with `problem` set) if it signs none.
+std::string SignedRoot(const StoredCheckpoint& checkpoint, const merkle::NoteVerifier& verifier,
+                       std::string* problem) {
+  std::string text;
+  merkle::Checkpoint signed_checkpoint;
+  Status s = verifier.VerifyNote(checkpoint.note, &text);
+  if (s.ok()) s = merkle::Checkpoint::Parse(text, &signed_checkpoint);
+  if (s.ok() && signed_checkpoint.size != checkpoint.tree_size) {
+    s = {Code::kInvalidArgument, "it signs size " + std::to_string(signed_checkpoint.size)};
+  }
+  if (!s.ok()) {
+    *problem = "the stored checkpoint of size " + std::to_string(checkpoint.tree_size) +
+               " is not signed by the log's key: " + s.message();
+    return "";
+  }
+  return signed_checkpoint.root;
+}
+
+}  // namespace
+
+Status ScrubLog(Store& store, const merkle::NoteVerifier& verifier, ScrubReport* out) {
   constexpr size_t kBatch = 1000;
   *out = ScrubReport();
   StoredCheckpoint checkpoint;
+  std::string signed_root;
   if (Status s = store.GetCheckpoint(0, &checkpoint); s.ok()) {
     out->checkpoint_size = checkpoint.tree_size;
+    signed_root = SignedRoot(checkpoint, verifier, &out->checkpoint_problem);
+    if (signed_root.empty()) out->checkpoint_matches = false;
   } else if (s.code() != Code::kNotFound) {
     return s;
   }
@@ -48,8 +75,8 @@ Status ScrubLog(Store& store, ScrubReport* out) {
       if (Status s = tree.Append(leaf, &ignored); !s.ok()) return s;
       ignored.clear();
       ++next;
-      if (tree.size() == out->checkpoint_size) {
-        out->checkpoint_matches = tree.Root() == checkpoint.root;
+      if (tree.size() == out->checkpoint_size && !signed_root.empty()) {
+        out->checkpoint_matches = tree.Root() == signed_root;
       }
     }
   }

@@ -389,7 +389,7 @@ class PgStore::Rows final : public StoreRows {
             w_.Query("SELECT d.id, m.message_id, d.envelope, x.content_hash FROM deliveries d "
                      "JOIN messages m ON m.id = d.message "
                      "JOIN disclosures x ON x.message_id = m.message_id "
-                     "AND x.delivery_id = d.id "
+                     "AND x.delivery_id = d.id AND x.outcome = 'disclosed' "
                      "WHERE d.id > $1 AND d.same_as IS NULL ORDER BY d.id LIMIT $2",
                      {PgParam::Int(Clamp(after)), PgParam::Int(Clamp(limit))}, &q);
         !s.ok()) {
@@ -639,6 +639,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                      "FROM deliveries d JOIN messages m ON m.id = d.message "
                      "LEFT JOIN deliveries s ON s.id = d.same_as "
                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                     "AND x.outcome = 'disclosed' "
                      "WHERE d.recipient = $1 AND d.id >= $2 AND d.acked_at IS NULL "
                      "ORDER BY d.id LIMIT $3",
                      params, &q)
@@ -648,6 +649,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                      "FROM deliveries d JOIN messages m ON m.id = d.message "
                      "LEFT JOIN deliveries s ON s.id = d.same_as "
                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                     "AND x.outcome = 'disclosed' "
                      "WHERE d.recipient = $1 AND d.id >= $2 ORDER BY d.id LIMIT $3",
                      params, &q);
   });
@@ -705,6 +707,7 @@ Status PgStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelive
             "x.legal_citation, x.on_behalf_of FROM deliveries d JOIN messages m ON m.id = "
             "d.message "
             "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+            "AND x.outcome = 'disclosed' "
             "WHERE d.ack_deadline <= $1 AND d.ack_deadline IS NOT NULL AND d.acked_at IS NULL "
             "AND d.escalated_at IS NULL ORDER BY d.ack_deadline LIMIT $2",
             {PgParam::Int(now), PgParam::Int(Clamp(limit))}, &q);

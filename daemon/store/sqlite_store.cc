@@ -470,6 +470,7 @@ class SqliteStore::Rows final : public StoreRows {
         "SELECT d.id, m.message_id, d.envelope, x.content_hash FROM deliveries d "
         "JOIN messages m ON m.id = d.message "
         "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+        "AND x.outcome = 'disclosed' "
         "WHERE d.id > ? AND d.same_as IS NULL ORDER BY d.id LIMIT ?");
     q.Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(limit));
     int rc;
@@ -605,6 +606,7 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
                       "FROM deliveries d JOIN messages m ON m.id = d.message "
                       "LEFT JOIN deliveries s ON s.id = d.same_as "
                       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                      "AND x.outcome = 'disclosed' "
                       "WHERE d.recipient = ? AND d.id >= ? AND d.acked_at IS NULL "
                       "ORDER BY d.id LIMIT ?")
                 : r.Prepare(
@@ -613,6 +615,7 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
                       "FROM deliveries d JOIN messages m ON m.id = d.message "
                       "LEFT JOIN deliveries s ON s.id = d.same_as "
                       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+                      "AND x.outcome = 'disclosed' "
                       "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
   q.Bind(1, party).Bind(2, static_cast<int64_t>(from_id)).Bind(3, static_cast<int64_t>(limit));
   int rc;
@@ -669,6 +672,7 @@ Status SqliteStore::ListOverdue(int64_t now, size_t limit, std::vector<OverdueDe
       "m.message_type, m.handling, m.accepted_at, x.subject_hash, x.legal_basis, "
       "x.legal_citation, x.on_behalf_of FROM deliveries d JOIN messages m ON m.id = d.message "
       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+      "AND x.outcome = 'disclosed' "
       "WHERE d.ack_deadline <= ? AND d.ack_deadline IS NOT NULL AND d.acked_at IS NULL "
       "AND d.escalated_at IS NULL ORDER BY d.ack_deadline LIMIT ?");
   q.Bind(1, now).Bind(2, static_cast<int64_t>(limit));

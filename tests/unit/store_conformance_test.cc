@@ -14,7 +14,9 @@
 #include "merkle/merkle_hash.h"
 #include "merkle/proof.h"
 #include "merkle/record_leaf.h"
+#include "merkle/signed_note.h"
 #include "pg_cluster.h"
+#include "server/log_scrub.h"
 #include "small_tmpfs.h"
 #include "store/group_committer.h"
 #include "store/pg_conn.h"
@@ -1002,6 +1004,56 @@ TEST_P(StoreTest, ARotatedDataKeySealsNewBodiesAndTheResealMovesOldOnes) {
   read = Read("police/oslo");
   EXPECT_EQ(read[0].envelope, "envelope-m1");
   EXPECT_EQ(read[1].envelope, "envelope-m2");
+}
+
+// The scrub finds a record changed on disk, and also one changed together with its stored leaf
+// and the stored root column: only the signed note's root is trusted.
+TEST_F(SqliteStoreTest, TheScrubTrustsOnlyTheSignedCheckpoint) {
+  Post(Message("m1", "k1"));
+  Post(Message("m2", "k2"));
+  std::unique_ptr<merkle::NoteSigner> signer;
+  ASSERT_TRUE(merkle::NoteSigner::Generate("test/log", &signer).ok());
+  std::unique_ptr<merkle::NoteVerifier> verifier;
+  ASSERT_TRUE(merkle::NoteVerifier::FromVerifierKey(signer->VerifierKey(), &verifier).ok());
+  CheckpointOp op;
+  op.sign = [&](uint64_t size, const std::string& root, std::string* note) {
+    std::string text;
+    if (Status s = merkle::Checkpoint{"test/log", size, root, {}}.Format(&text); !s.ok()) return s;
+    return signer->SignNote(text, note);
+  };
+  std::vector<WriteOp> ops{std::move(op)};
+  ASSERT_TRUE(Apply(ops).ok());
+  ScrubReport report;
+  ASSERT_TRUE(ScrubLog(*store_, *verifier, &report).ok());
+  EXPECT_TRUE(report.ok()) << report.Problem();
+  EXPECT_EQ(report.records, 4u);
+  EXPECT_EQ(report.checkpoint_size, 4u);
+
+  ASSERT_TRUE(ExecRaw("DROP TRIGGER disclosures_no_update; DROP TRIGGER merkle_nodes_no_update; "
+                      "DROP TRIGGER checkpoints_no_update; "
+                      "UPDATE disclosures SET reason = 'forged' WHERE id = 2")
+                  .ok());
+  ASSERT_TRUE(ScrubLog(*store_, *verifier, &report).ok());
+  EXPECT_EQ(report.changed, std::vector<uint64_t>{1});
+  EXPECT_FALSE(report.checkpoint_matches);
+  // The leaf and the root column rewritten to match: the signed root still tells.
+  merkle::CompactRange tree;
+  std::vector<merkle::Node> ignored;
+  for (const LogEntry& e : WholeLog()) {
+    ASSERT_TRUE(tree.Append(merkle::RecordLeafHash(e.record), &ignored).ok());
+    if (e.record.index() == 1) {
+      ASSERT_TRUE(ExecRaw("UPDATE merkle_nodes SET hash = x'" +
+                          ToHex(merkle::RecordLeafHash(e.record)) + "' WHERE level = 0 AND idx = 1")
+                      .ok());
+    }
+  }
+  ASSERT_TRUE(ExecRaw("UPDATE checkpoints SET root = x'" + ToHex(tree.Root()) + "'").ok());
+  ASSERT_TRUE(ScrubLog(*store_, *verifier, &report).ok());
+  EXPECT_EQ(report.changed_count, 0u);
+  EXPECT_FALSE(report.checkpoint_matches);
+  EXPECT_NE(report.Problem().find("do not give the root of the signed checkpoint of size 4"),
+            std::string::npos)
+      << report.Problem();
 }
 
 // A database written before envelopes were shared (schema version 3, and so before records
