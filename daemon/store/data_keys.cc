@@ -92,12 +92,12 @@ std::string DataKeys::SealedUnder(std::string_view sealed) {
   return ToHex(sealed.substr(1, kIdBytes));
 }
 
+std::string DataKeys::CurrentHeader() const { return kVersion + RawId(keys_.back().bytes); }
+
 std::string DataKeys::Seal(std::string_view column, std::string_view owner,
                            std::string_view plaintext) const {
-  const Key& key = keys_.back();
-  std::string header(1, kVersion);
-  header += RawId(key.bytes);
-  return header + AeadSeal(key.bytes, plaintext, Associated(column, owner, header));
+  const std::string header = CurrentHeader();
+  return header + AeadSeal(keys_.back().bytes, plaintext, Associated(column, owner, header));
 }
 
 const DataKeys::Key* DataKeys::Find(std::string_view id) const {

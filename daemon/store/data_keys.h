@@ -47,6 +47,8 @@ class DataKeys {
               std::string* plaintext) const;
 
   const std::string& current_id() const { return keys_.back().id; }
+  // The bytes every value sealed under the current key starts with.
+  std::string CurrentHeader() const;
   // Every key's check, oldest first.
   std::vector<Check> Checks() const;
 

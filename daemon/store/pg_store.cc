@@ -383,15 +383,17 @@ class PgStore::Rows final : public StoreRows {
         {PgParam::Int(now), PgParam::Int(Clamp(delivery)), PgParam::Text(party)});
   }
 
-  Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) override {
+  Status ReadEnvelopes(uint64_t after, std::string_view header, size_t limit,
+                       std::vector<StoredEnvelope>* out) override {
     PgResult q;
-    if (Status s =
-            w_.Query("SELECT d.id, m.message_id, d.envelope, x.content_hash FROM deliveries d "
-                     "JOIN messages m ON m.id = d.message "
-                     "JOIN disclosures x ON x.message_id = m.message_id "
-                     "AND x.delivery_id = d.id AND x.outcome = 'disclosed' "
-                     "WHERE d.id > $1 AND d.same_as IS NULL ORDER BY d.id LIMIT $2",
-                     {PgParam::Int(Clamp(after)), PgParam::Int(Clamp(limit))}, &q);
+    if (Status s = w_.Query(
+            "SELECT d.id, m.message_id, d.envelope, x.content_hash FROM deliveries d "
+            "JOIN messages m ON m.id = d.message "
+            "JOIN disclosures x ON x.message_id = m.message_id "
+            "AND x.delivery_id = d.id AND x.outcome = 'disclosed' "
+            "WHERE d.id > $1 AND d.same_as IS NULL "
+            "AND position($3 in d.envelope) <> 1 ORDER BY d.id LIMIT $2",
+            {PgParam::Int(Clamp(after)), PgParam::Int(Clamp(limit)), PgParam::Bytes(header)}, &q);
         !s.ok()) {
       return s;
     }

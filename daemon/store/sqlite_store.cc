@@ -465,14 +465,17 @@ class SqliteStore::Rows final : public StoreRows {
     return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("marking received");
   }
 
-  Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) override {
+  Status ReadEnvelopes(uint64_t after, std::string_view header, size_t limit,
+                       std::vector<StoredEnvelope>* out) override {
     auto& q = w_.Prepare(
         "SELECT d.id, m.message_id, d.envelope, x.content_hash FROM deliveries d "
         "JOIN messages m ON m.id = d.message "
         "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
         "AND x.outcome = 'disclosed' "
-        "WHERE d.id > ? AND d.same_as IS NULL ORDER BY d.id LIMIT ?");
-    q.Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(limit));
+        "WHERE d.id > ? AND d.same_as IS NULL AND instr(d.envelope, ?) != 1 "
+        "ORDER BY d.id LIMIT ?");
+    q.Bind(1, static_cast<int64_t>(after)).BindBlob(2, header);
+    q.Bind(3, static_cast<int64_t>(limit));
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
       out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Text(3)});

@@ -430,7 +430,9 @@ Status StoreCore::ApplyOp(StoreRows& rows, ResealOp& op, int64_t /*now*/) {
   const std::shared_ptr<const DataKeys> keys = data_keys_.load();
   if (keys == nullptr) return {Code::kInternal, "store: no data key to seal with"};
   std::vector<StoredEnvelope> stored;
-  if (Status s = rows.ReadEnvelopes(op.after, op.limit, &stored); !s.ok()) return s;
+  if (Status s = rows.ReadEnvelopes(op.after, keys->CurrentHeader(), op.limit, &stored); !s.ok()) {
+    return s;
+  }
   op.next = stored.empty() ? 0 : stored.back().delivery_id;
   for (const StoredEnvelope& e : stored) {
     const std::string under = DataKeys::SealedUnder(e.value);

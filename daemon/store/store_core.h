@@ -81,8 +81,10 @@ class StoreRows {
                                   const std::vector<std::optional<size_t>>& same_as,
                                   const std::vector<std::string>& sealed,
                                   std::vector<int64_t>* ids) = 0;
-  // Up to `limit` stored envelopes with delivery id > `after`, in id order.
-  virtual Status ReadEnvelopes(uint64_t after, size_t limit, std::vector<StoredEnvelope>* out) = 0;
+  // Up to `limit` stored envelopes with delivery id > `after` that do not start with `header`
+  // (the current key's: those need no resealing), in id order.
+  virtual Status ReadEnvelopes(uint64_t after, std::string_view header, size_t limit,
+                               std::vector<StoredEnvelope>* out) = 0;
   // Replaces the stored envelope of `delivery` with `value`.
   virtual Status UpdateEnvelope(uint64_t delivery, std::string_view value) = 0;
   // Inserts `record` as is, at its index (the next leaf's).
