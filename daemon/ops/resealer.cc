@@ -1,7 +1,5 @@
 #include "ops/resealer.h"
 
-#include <future>
-
 #include "base/log.h"
 
 namespace infoflyt {
@@ -36,23 +34,10 @@ void Resealer::Finished(const Status& s) {
 }
 
 Status Resealer::RunToEnd() {
-  uint64_t after = 0;
-  while (true) {
-    std::promise<ResealOp> done;
-    committer_->Submit(Batch(after),
-                       [&done](WriteOp& op) { done.set_value(std::get<ResealOp>(op)); });
-    const ResealOp op = done.get_future().get();
-    if (!op.status.ok()) {
-      Finished(op.status);
-      return op.status;
-    }
-    resealed_ += op.resealed;
-    unreadable_ += op.unreadable;
-    if (op.next == 0) break;
-    after = op.next;
-  }
-  Finished(Status::Ok());
-  return Status::Ok();
+  Start();
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [this] { return !in_flight_; });
+  return status_;
 }
 
 void Resealer::Start() {
@@ -73,6 +58,7 @@ void Resealer::SubmitFrom(uint64_t after) {
       unreadable_ += op.unreadable;
       if (!op.status.ok() || op.next == 0 || stopping_) {
         if (!stopping_) Finished(op.status);
+        status_ = op.status;
         in_flight_ = false;
         cv_.notify_all();
         return;

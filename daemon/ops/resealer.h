@@ -24,10 +24,10 @@ class Resealer {
   Resealer(const Resealer&) = delete;
   Resealer& operator=(const Resealer&) = delete;
 
-  // The whole pass, returning when it is done: before the daemon serves.
-  Status RunToEnd();
   // The whole pass in the background, one batch after another.
   void Start();
+  // Start, then waits for the pass to end (before the daemon serves); how it ended.
+  Status RunToEnd();
 
  private:
   static constexpr size_t kBatch = 500;
@@ -44,6 +44,7 @@ class Resealer {
   bool in_flight_ = false;
   size_t resealed_ = 0;
   size_t unreadable_ = 0;
+  Status status_;  // Of the batch the pass ended with.
 };
 
 }  // namespace infoflyt
