@@ -76,8 +76,9 @@ int main(int argc, char** argv) {
   int count = 0;
   subscribe->add_option("--from", from,
                         "replay from this delivery id (default: first unacknowledged)");
-  subscribe->add_flag("--ack", ack_after_print,
-                      "acknowledge each delivery after printing it (not one marked unreadable)");
+  subscribe->add_flag(
+      "--ack", ack_after_print,
+      "acknowledge each delivery after printing it (not one marked unreadable or erased)");
   subscribe->add_option("--count", count, "exit after this many deliveries (0: never)");
 
   auto* ack = app.add_subcommand("ack", "acknowledge deliveries");
@@ -166,8 +167,9 @@ int main(int argc, char** argv) {
     const grpc::Status s =
         client->Subscribe(from, &context, [&](const infoflyt::v1::Delivery& delivery) {
           infoflyt::cli::PrintDelivery(delivery, format);
-          // An unreadable one is left for a person to see to (and the sender to resend).
-          if (ack_after_print && !delivery.unreadable()) {
+          // An unreadable one is left for a person to see to (and the sender to resend), and
+          // an erased one too: acknowledging it would say it was read.
+          if (ack_after_print && !delivery.unreadable() && !delivery.erased()) {
             infoflyt::v1::AckResponse response;
             ack_error = client->Ack({delivery.delivery_id()}, &response);
             if (!ack_error.ok()) return false;

@@ -165,6 +165,14 @@ void PrintDelivery(const v1::Delivery& d, Format format) {
               << std::endl;
     return;
   }
+  if (d.erased()) {
+    std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
+              << d.sender() << " at " << Time(d.posted_at())
+              << (d.acknowledged() ? " (acknowledged)" : "")
+              << ": ERASED (its body was erased under the retention rules of its legal basis)"
+              << std::endl;
+    return;
+  }
   const auto& e = d.envelope();
   const auto* body = v1::Envelope::GetDescriptor()->FindFieldByNumber(e.body_case());
   std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
@@ -190,6 +198,7 @@ void PrintMessageStatus(const v1::MessageStatus& s, Format format) {
       std::cout << " UNREADABLE (sent without its body " << Time(r.unreadable_at())
                 << ": post it again)";
     }
+    if (r.has_erased_at()) std::cout << " ERASED (its body, " << Time(r.erased_at()) << ")";
     std::cout << "\n";
   }
   std::cout << std::flush;

@@ -2,8 +2,10 @@
 
 namespace infoflyt {
 
-PeriodicThread::PeriodicThread(std::chrono::milliseconds interval, std::function<void()> run)
-    : interval_(interval), run_(std::move(run)), thread_([this] {
+PeriodicThread::PeriodicThread(std::chrono::milliseconds interval, std::function<void()> run,
+                               First first)
+    : interval_(interval), run_(std::move(run)), thread_([this, first] {
+        if (first == First::kRunAtOnce) run_();
         std::unique_lock lock(mu_);
         while (!cv_.wait_for(lock, interval_, [this] { return stop_; })) {
           lock.unlock();

@@ -12,8 +12,10 @@ namespace infoflyt {
 
 class PeriodicThread {
  public:
-  // The first run is one `interval` from now.
-  PeriodicThread(std::chrono::milliseconds interval, std::function<void()> run);
+  // The first run is one `interval` from now, or, with kRunAtOnce, at once.
+  enum class First { kAfterInterval, kRunAtOnce };
+  PeriodicThread(std::chrono::milliseconds interval, std::function<void()> run,
+                 First first = First::kAfterInterval);
   ~PeriodicThread();  // Waits for a run in progress, then stops.
   PeriodicThread(const PeriodicThread&) = delete;
   PeriodicThread& operator=(const PeriodicThread&) = delete;

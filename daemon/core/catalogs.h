@@ -25,6 +25,13 @@ struct Catalogs {
   uint64_t policy = 0;
 };
 
+// The legal-basis catalogue of `catalogs`, sharing the snapshot's lifetime (for store ops that
+// carry the rules they were decided under).
+inline std::shared_ptr<const LegalBasisCatalogue> LegalBasesOf(
+    const std::shared_ptr<const Catalogs>& catalogs) {
+  return {catalogs, &catalogs->legal_bases};
+}
+
 // The current snapshot, shared by all calls; a call keeps the snapshot it started with.
 class CatalogsHolder {
  public:

@@ -4,7 +4,10 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <tuple>
 
+#include "base/clock.h"
+#include "base/duration.h"
 #include "infoflyt/v1/messages.pb.h"
 
 namespace infoflyt {
@@ -148,6 +151,30 @@ Status ParseRegistry(const toml::node& node, RegistryRules* out) {
   return Status::Ok();
 }
 
+// `retain` and `retain_max` of table `t`, where set, over what `rule` holds.
+Status ParseRetention(const toml::table& t, Retention* rule) {
+  for (auto [key, micros, text] :
+       {std::tuple{"retain", &rule->retain, &rule->retain_text},
+        std::tuple{"retain_max", &rule->retain_max, &rule->retain_max_text}}) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) continue;
+    const auto* value = node->as_string();
+    int64_t parsed = 0;
+    Status s = value == nullptr
+                   ? Status{Code::kInvalidArgument, "must be a duration such as \"30d\""}
+                   : ParseDuration(value->get(), &parsed);
+    if (s.ok() && parsed < kMicrosPerSecond) {
+      s = {Code::kInvalidArgument, "must be at least 1s"};
+    }
+    if (!s.ok()) {
+      return {Code::kInvalidArgument, Where(*node) + ": " + std::string(key) + ": " + s.message()};
+    }
+    *micros = parsed;
+    *text = value->get();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool LegalBasis::CoversFlagsOf(PartyKind kind) const {
@@ -183,11 +210,24 @@ Status LegalBasisCatalogue::Parse(std::string_view toml_text, LegalBasisCatalogu
   const toml::array* entries = doc["basis"].as_array();
   if (entries == nullptr) return {Code::kInvalidArgument, "legal-bases: no [[basis]] tables"};
   LegalBasisCatalogue catalogue;
+  if (const toml::node* retention = doc.get("retention"); retention != nullptr) {
+    const toml::table* t = retention->as_table();
+    if (t == nullptr) {
+      return {Code::kInvalidArgument, Where(*retention) + ": [retention] must be a table"};
+    }
+    if (Status s = CheckKeys(*t, {"retain", "retain_max"}); !s.ok()) return s;
+    if (Status s = ParseRetention(*t, &catalogue.retention_); !s.ok()) return s;
+  }
   for (const toml::node& node : *entries) {
     const toml::table* t = node.as_table();
     if (t == nullptr) return {Code::kInvalidArgument, Where(node) + ": basis must be a table"};
-    if (Status s = CheckKeys(*t, {"id", "citation", "title", "flow"}); !s.ok()) return s;
+    if (Status s = CheckKeys(*t, {"id", "citation", "title", "flow", "retain", "retain_max"});
+        !s.ok()) {
+      return s;
+    }
     LegalBasis b;
+    b.retention = catalogue.retention_;
+    if (Status s = ParseRetention(*t, &b.retention); !s.ok()) return s;
     b.id = (*t)["id"].value_or(std::string());
     b.citation = (*t)["citation"].value_or(std::string());
     b.title = (*t)["title"].value_or(std::string());
@@ -208,7 +248,7 @@ Status LegalBasisCatalogue::Parse(std::string_view toml_text, LegalBasisCatalogu
     if (Status s = ParseRegistry(*registry, &catalogue.registry_); !s.ok()) return s;
   }
   for (const auto& [key, value] : doc) {
-    if (key.str() != "basis" && key.str() != "registry") {
+    if (key.str() != "basis" && key.str() != "registry" && key.str() != "retention") {
       return {Code::kInvalidArgument,
               Where(value) + ": unknown table '" + std::string(key.str()) + "'"};
     }
@@ -220,6 +260,19 @@ Status LegalBasisCatalogue::Parse(std::string_view toml_text, LegalBasisCatalogu
 const LegalBasis* LegalBasisCatalogue::Find(std::string_view id) const {
   auto it = by_id_.find(id);
   return it == by_id_.end() ? nullptr : &it->second;
+}
+
+const Retention& LegalBasisCatalogue::RetentionOf(std::string_view id) const {
+  const LegalBasis* basis = Find(id);
+  return basis == nullptr ? retention_ : basis->retention;
+}
+
+int64_t LegalBasisCatalogue::ShortestRetention() const {
+  int64_t shortest = std::min(retention_.retain, retention_.retain_max);
+  for (const auto& [id, basis] : by_id_) {
+    shortest = std::min({shortest, basis.retention.retain, basis.retention.retain_max});
+  }
+  return shortest;
 }
 
 std::vector<std::string> LegalBasisCatalogue::Ids() const {

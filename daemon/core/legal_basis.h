@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "core/parties.h"
+#include "core/retention.h"
 
 namespace infoflyt {
 
@@ -55,6 +56,7 @@ struct LegalBasis {
   std::string citation;  // e.g. "straffegjennomføringsloven § 4 i".
   std::string title;     // What the provision allows, in a sentence.
   std::vector<Flow> flows;
+  Retention retention;  // Its own retain/retain_max, else the catalogue's [retention].
 
   // Whether a party of `kind` may record flags under this basis: it has a "flag" flow from
   // that kind, so that the parties the flag concerns can be shown it.
@@ -63,14 +65,22 @@ struct LegalBasis {
 
 class LegalBasisCatalogue {
  public:
-  // Parses `[[basis]]` tables (id, citation, title) with their `[[basis.flow]]` tables (from,
-  // to, messages, view) and the `[registry]` table (may_list_all, may_end_others). Unknown
+  // Parses `[[basis]]` tables (id, citation, title, and optionally retain and retain_max) with
+  // their `[[basis.flow]]` tables (from, to, messages, view), the `[registry]` table
+  // (may_list_all, may_end_others) and the `[retention]` table (retain, retain_max: the
+  // defaults of bases that set none; Retention::Default() without it). Unknown
   // keys, party kinds, message types and view fields are errors naming the line. A flow of the
   // message type "flag" shows whole flags: its view must be "full".
   static Status Parse(std::string_view toml_text, LegalBasisCatalogue* out);
 
   const LegalBasis* Find(std::string_view id) const;  // nullptr if unknown.
   const RegistryRules& registry() const { return registry_; }
+  // What is kept how long under basis `id`; the catalogue's default for an id it no longer has
+  // (a record may cite a basis since retired).
+  const Retention& RetentionOf(std::string_view id) const;
+  // The shortest time any rule keeps a message's bodies (the lesser of retain and retain_max of
+  // every basis and the default): nothing posted since is due for erasure.
+  int64_t ShortestRetention() const;
   std::vector<std::string> Ids() const;  // Sorted.
   // Why `id` is refused as a legal basis, listing the valid ids; for error texts.
   std::string UnknownIdDescription() const;
@@ -83,6 +93,7 @@ class LegalBasisCatalogue {
  private:
   std::map<std::string, LegalBasis, std::less<>> by_id_;
   RegistryRules registry_;
+  Retention retention_ = Retention::Default();
 };
 
 }  // namespace infoflyt

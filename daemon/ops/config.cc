@@ -71,48 +71,9 @@ AckDeadlines Config::DefaultAckDeadlines() {
   return d;
 }
 
-// Hand-written: toml++ has no duration type and Debian ships no small duration parser.
 std::string DataKeyFile(const Config& c) {
   if (!c.data_key_file.empty()) return c.data_key_file;
   return (fs::path(c.subject_key_file).parent_path() / "data.key").string();
-}
-
-Status ParseDuration(std::string_view text, int64_t* micros) {
-  const auto bad = [&] {
-    return Status{Code::kInvalidArgument,
-                  "'" + std::string(text) + "' is not a duration like 90s, 15m, 24h, 2d or 1h30m"};
-  };
-  if (text.empty()) return bad();
-  int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    int64_t n = 0;
-    const size_t start = i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9' && i - start < 6) {
-      n = n * 10 + (text[i++] - '0');
-    }
-    if (i == start || i == text.size()) return bad();
-    int64_t unit_seconds = 0;
-    switch (text[i++]) {
-      case 's':
-        unit_seconds = 1;
-        break;
-      case 'm':
-        unit_seconds = 60;
-        break;
-      case 'h':
-        unit_seconds = 3600;
-        break;
-      case 'd':
-        unit_seconds = 86400;
-        break;
-      default:
-        return bad();
-    }
-    total += n * unit_seconds * kMicrosPerSecond;
-  }
-  *micros = total;
-  return Status::Ok();
 }
 
 Status LoadConfigFile(const std::string& path, Config* c) {
@@ -210,7 +171,8 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"commit_batch", size(&c->commit_batch)},
         {"max_queued_ops", size(&c->max_queued_ops)},
         {"sqlite_cache_mib", size(&c->sqlite_cache_mib)},
-        {"data_key_file", file(&c->data_key_file)}}},
+        {"data_key_file", file(&c->data_key_file)},
+        {"purge_interval", duration("store.purge_interval", &c->purge_interval)}}},
       {"data",
        {{"municipalities", file(&c->municipalities)},
         {"police_districts", file(&c->police_districts)},
@@ -342,6 +304,9 @@ Status CheckConfig(const Config& c) {
   if (c.checkpoint_interval < kMicrosPerSecond || c.checkpoint_records == 0) {
     return {Code::kInvalidArgument,
             "log.checkpoint_interval must be at least 1s and log.checkpoint_records > 0"};
+  }
+  if (c.purge_interval < kMicrosPerSecond) {
+    return {Code::kInvalidArgument, "store.purge_interval must be at least 1s"};
   }
   if (c.scrub_interval < kMicrosPerSecond) {
     return {Code::kInvalidArgument, "log.scrub_interval must be at least 1s"};

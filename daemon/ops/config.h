@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/duration.h"
 #include "base/status.h"
 #include "core/ack_deadlines.h"
 
@@ -74,6 +75,9 @@ struct Config {
   // The data keys stored envelopes are sealed with (ops/data_key_file.h); empty: data.key beside
   // audit.subject_key_file (DataKeyFile).
   std::string data_key_file;
+  // How often bodies and flags past their retention (the legal-basis catalogue's retain and
+  // retain_max) are erased, besides at start.
+  int64_t purge_interval = 3'600'000'000;  // Microseconds: an hour.
   // [data]
   std::string municipalities;
   std::string police_districts;
@@ -100,9 +104,6 @@ struct Config {
 
 // store.data_key_file as configured, or its default.
 std::string DataKeyFile(const Config& c);
-
-// Parses a duration such as "90s", "15m", "24h", "2d" or "1h30m" into microseconds.
-Status ParseDuration(std::string_view text, int64_t* micros);
 
 // Reads `path` into `config`, keeping defaults for absent keys. Relative paths in the file are
 // resolved against the file's directory. Unknown sections or keys are errors naming the line.

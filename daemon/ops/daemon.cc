@@ -83,8 +83,9 @@ Daemon::Daemon(Config config)
 Daemon::~Daemon() {
   listener_watch_.reset();
   scrub_timer_.reset();
-  trust_.reset();     // Its thread calls OnTrustChecked, which uses members destroyed before it.
-  listener_.reset();  // No more wake-ups from other daemons.
+  purge_timer_.reset();  // Before the committer it submits to.
+  trust_.reset();        // Its thread calls OnTrustChecked, which uses members destroyed before it.
+  listener_.reset();     // No more wake-ups from other daemons.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (http_) asio::post(io_, [this] { http_->Close(); });
   if (log_publisher_) asio::post(io_, [this] { log_publisher_->Stop(); });
@@ -231,6 +232,20 @@ void Daemon::ReportTlsExpiry(const RevocationList& crls) {
   };
   metrics_.tls_server_certificate_expiry.Set(left(expiry.server_certificate));
   metrics_.tls_client_ca_expiry.Set(left(expiry.client_ca));
+  // A CA taken out of the bundle takes its series along.
+  for (auto it = ca_expiry_gauges_.begin(); it != ca_expiry_gauges_.end();) {
+    if (expiry.client_cas.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    metrics_.tls_client_ca_certificate_expiry.Remove(it->second);
+    it = ca_expiry_gauges_.erase(it);
+  }
+  for (const auto& [subject, not_after] : expiry.client_cas) {
+    auto [it, added] = ca_expiry_gauges_.emplace(subject, nullptr);
+    if (added) it->second = &metrics_.tls_client_ca_certificate_expiry.Add({{"subject", subject}});
+    it->second->Set(left(not_after));
+  }
   metrics_.tls_crl_next_update.Set(left(crl_next_update));
   // Two weeks is time to renew by hand; warned again each day until then.
   constexpr int64_t kWarnBefore = int64_t{14} * 86'400;
@@ -345,8 +360,7 @@ Status Daemon::StartGrpc(std::string* bound) {
       .crl_directory = config_.crl_directory,
       .published_ca = StatePath("tls-client-ca.pem"),
       .published_crls = StatePath("tls-crls"),
-      .interval = std::chrono::seconds(config_.tls_refresh_interval / kMicrosPerSecond),
-      .require_fresh_crl = config_.require_fresh_crl};
+      .interval = std::chrono::seconds(config_.tls_refresh_interval / kMicrosPerSecond)};
   if (Status s = TrustPublisher::Start(
           std::move(trust),
           [this](const std::shared_ptr<const RevocationList>& crls, bool published) {
@@ -356,7 +370,9 @@ Status Daemon::StartGrpc(std::string* bound) {
       !s.ok()) {
     return s;
   }
-  if (Status s = LoadHandshakeTrust(); !s.ok()) return s;
+  // The first check (in Start) loaded the handshake's trust; a later load is the publisher's.
+  if (handshake_trust_failed_)
+    return {Code::kFailedPrecondition, "tls: the client trust could not be loaded (see above)"};
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -717,6 +733,11 @@ Status Daemon::Start() {
   asio::post(store_reads_, [this] { Scrub(); });  // At start: nothing changed goes unnoticed.
   scrub_timer_ = std::make_unique<PeriodicThread>(
       std::chrono::milliseconds(config_.scrub_interval / 1000), [this] { Scrub(); });
+  purger_ = std::make_unique<Purger>(
+      committer_.get(), [this] { return LegalBasesOf(catalogs_->Get()); }, &metrics_);
+  purge_timer_ = std::make_unique<PeriodicThread>(
+      std::chrono::milliseconds(config_.purge_interval / 1000), [this] { purger_->RunPass(); },
+      PeriodicThread::First::kRunAtOnce);
   for (int i = 0; i < kIoThreads; ++i) io_threads_.emplace_back([this] { io_.run(); });
   if (Status s = WriteReadyFile(grpc_address, http_address); !s.ok()) return s;
   LogInfo("infoflytd " INFOFLYT_VERSION " serving instance=" + config_.instance);

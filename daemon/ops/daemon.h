@@ -10,8 +10,10 @@
 #include <asio/signal_set.hpp>
 #include <asio/thread_pool.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -20,6 +22,7 @@
 #include "ops/grpc_log.h"
 #include "ops/health.h"
 #include "ops/http_server.h"
+#include "ops/purger.h"
 #include "ops/resealer.h"
 #include "ops/trust_publisher.h"
 #include "server/audit_service.h"
@@ -134,7 +137,7 @@ class Daemon {
   GrpcLogRouter grpc_log_{&security_};  // gRPC's handshake refusals as security events.
   // Shared with every gRPC server built (they may outlive a rebuild's old one briefly).
   std::shared_ptr<ClientChainVerifier> chain_verifier_ =
-      std::make_shared<ClientChainVerifier>(&security_);
+      std::make_shared<ClientChainVerifier>(&security_, config_.require_fresh_crl);
   bool handshake_trust_failed_ = false;  // The TrustPublisher's thread only.
   Health health_;
   std::unique_ptr<CatalogsHolder> catalogs_;
@@ -163,6 +166,7 @@ class Daemon {
   std::unique_ptr<TrustPublisher> trust_;
   // TrustPublisher's thread only:
   int64_t last_expiry_warning_ = 0;
+  std::map<std::string, prometheus::Gauge*> ca_expiry_gauges_;  // By CA subject.
   int64_t last_stale_crl_warning_ = 0;
   std::mutex server_mu_;  // Guards server_ (and the services) against a restart.
   std::unique_ptr<grpc::Server> server_;
@@ -175,6 +179,8 @@ class Daemon {
   std::mutex scrub_mu_;                                 // One scrub at a time.
   std::unique_ptr<merkle::NoteVerifier> log_verifier_;  // The log's own key, for the scrub.
   std::unique_ptr<PeriodicThread> scrub_timer_;         // Every log.scrub_interval.
+  std::unique_ptr<Purger> purger_;
+  std::unique_ptr<PeriodicThread> purge_timer_;  // At start and every store.purge_interval.
 
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;

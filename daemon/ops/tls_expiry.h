@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -13,6 +14,7 @@ namespace infoflyt {
 struct TlsExpiry {
   std::optional<int64_t> server_certificate;  // Unix seconds; unset if unreadable.
   std::optional<int64_t> client_ca;           // The soonest of the bundle's certificates.
+  std::map<std::string, int64_t> client_cas;  // Each of them, by subject (the soonest of a name).
 };
 
 // Reads `server_cert` (PEM, the first certificate) and every certificate in `client_ca`.

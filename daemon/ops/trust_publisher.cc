@@ -5,7 +5,6 @@
 #include <set>
 #include <vector>
 
-#include "base/clock.h"
 #include "base/crypto.h"
 #include "base/files.h"
 #include "base/log.h"
@@ -112,16 +111,10 @@ Status TrustPublisher::PublishIfChanged(bool* published) {
       }
       last_crls_ = read;
     }
-    // What is to be enforced at the handshake: every CRL, less (unless require_fresh_crl)
-    // those past their nextUpdate, which OpenSSL would refuse all clients for.
-    std::set<std::string> left_out = ignored_;
-    if (!options_.require_fresh_crl) {
-      for (const RevocationList::Crl* crl : crls_->Stale(NowMicros() / kMicrosPerSecond)) {
-        left_out.insert(crl->file);
-      }
-    }
-    std::erase_if(
-        files, [&left_out](const RevocationList::File& f) { return left_out.contains(f.first); });
+    // Every CRL is enforced at the handshake; one past its nextUpdate too (the verifier
+    // decides what a stale one means: client_chain_verifier.h).
+    std::erase_if(files,
+                  [this](const RevocationList::File& f) { return ignored_.contains(f.first); });
   }
   // Published (empty) also without tls.crl_directory, so the verifier always has one to read.
   std::string crl_digest;

@@ -3,9 +3,8 @@
 // and the CRLs the verifier enforces there. Checks the operator's files every interval, and
 // hands the CRLs, parsed, to the daemon for the checks after the handshake.
 //
-// Why a copy: OpenSSL refuses every client of a CA whose CRL is past its nextUpdate. Unless
-// require_fresh_crl asks for exactly that, such a CRL is left out of the published directory
-// (its revocations are still enforced on every call by the daemon; see peer_identity.h). The
+// Why a copy: the handshake's verifier and gRPC's file watcher must see one set of files, and
+// the CRLs the operator's directory holds only as what can be parsed and verified. The
 // published bundle is the operator's followed by one comment line naming the published CRLs'
 // digest (PEM readers skip text outside BEGIN/END blocks), written by rename, so that it
 // changes, and is logged, whenever what the handshake enforces does.
@@ -29,7 +28,6 @@ struct TrustPublisherOptions {
   std::string published_ca;    // Where gRPC reads the bundle.
   std::string published_crls;  // Where gRPC reads the CRLs (a hashed directory).
   std::chrono::seconds interval{60};
-  bool require_fresh_crl = false;
 };
 
 class TrustPublisher {

@@ -109,10 +109,11 @@ std::string FilterProblem(const Catalogs& catalogs, std::string_view name, const
                                         : "must be release_notice, return_notice, case_update, "
                                           "concern_report, escalation_notice, flag or policy";
   }
-  for (const char* outcome : {"disclosed", "refused", "read", "recorded", "acknowledged"}) {
+  for (const char* outcome :
+       {"disclosed", "refused", "read", "recorded", "acknowledged", "erased"}) {
     if (value == outcome) return "";
   }
-  return "must be disclosed, refused, read, recorded or acknowledged";
+  return "must be disclosed, refused, read, recorded, acknowledged or erased";
 }
 
 // Streams log entries [from, to) in batches, one write in flight. Owns itself from creation

@@ -36,6 +36,15 @@ int IgnoreMissingCrl(int ok, X509_STORE_CTX* ctx) {
   return ok != 0 || X509_STORE_CTX_get_error(ctx) == X509_V_ERR_UNABLE_TO_GET_CRL ? 1 : 0;
 }
 
+// Also past its nextUpdate: OpenSSL then goes on to check the certificate against that CRL, so
+// its revocations still apply while its CA's other clients are served.
+int IgnoreMissingOrStaleCrl(int ok, X509_STORE_CTX* ctx) {
+  return IgnoreMissingCrl(ok, ctx) != 0 ||
+                 X509_STORE_CTX_get_error(ctx) == X509_V_ERR_CRL_HAS_EXPIRED
+             ? 1
+             : 0;
+}
+
 const char* ReasonOfVerifyError(int code) {
   switch (code) {
     case X509_V_ERR_CERT_REVOKED:
@@ -120,7 +129,7 @@ Status ClientChainVerifier::Load(const std::string& ca_bundle, const std::string
   }
   if (crls > 0) X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
   X509_STORE_set_purpose(store, X509_PURPOSE_SSL_CLIENT);
-  X509_STORE_set_verify_cb(store, IgnoreMissingCrl);
+  X509_STORE_set_verify_cb(store, require_fresh_crl_ ? IgnoreMissingCrl : IgnoreMissingOrStaleCrl);
   std::lock_guard lock(mu_);
   trust_ = std::move(trust);
   return Status::Ok();
@@ -157,12 +166,17 @@ Status ClientChainVerifier::Verify(const std::string& leaf_pem,
     X509StoreCtxPtr ctx(X509_STORE_CTX_new());
     if (ctx && X509_STORE_CTX_init(ctx.get(), trust->store.get(), leaf.get(), untrusted.get()) &&
         X509_verify_cert(ctx.get()) == 1) {
-      return Status::Ok();
+      // Refused here too, not only by the daemon's services, so that no call (health,
+      // reflection) is served over such a certificate.
+      const Status profile = CheckClientProfile(leaf.get(), &event.reason);
+      if (profile.ok()) return profile;
+      event.detail = profile.message();
+    } else {
+      if (ctx) code = X509_STORE_CTX_get_error(ctx.get());
+      ERR_clear_error();
+      event.reason = ReasonOfVerifyError(code);
+      event.detail = X509_verify_cert_error_string(code);
     }
-    if (ctx) code = X509_STORE_CTX_get_error(ctx.get());
-    ERR_clear_error();
-    event.reason = ReasonOfVerifyError(code);
-    event.detail = X509_verify_cert_error_string(code);
   }
   // Only a refusal describes the certificate (a handshake that passes needs none of it).
   ParsePeerCertificate(leaf_pem, &event.certificate);

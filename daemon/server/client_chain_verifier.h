@@ -25,7 +25,10 @@ namespace infoflyt {
 // enforced at the handshake, as the trust publisher wrote them (trust_publisher.h).
 class ClientChainVerifier {
  public:
-  explicit ClientChainVerifier(SecurityEvents* events) : events_(events) {}
+  // `require_fresh_crl` (tls.require_fresh_crl): a CA whose CRL is past its nextUpdate has its
+  // clients refused; otherwise that CRL's revocations still apply and its clients are served.
+  ClientChainVerifier(SecurityEvents* events, bool require_fresh_crl)
+      : events_(events), require_fresh_crl_(require_fresh_crl) {}
   ClientChainVerifier(const ClientChainVerifier&) = delete;
   ClientChainVerifier& operator=(const ClientChainVerifier&) = delete;
 
@@ -48,6 +51,7 @@ class ClientChainVerifier {
  private:
   struct Trust;
   SecurityEvents* const events_;
+  const bool require_fresh_crl_;
   mutable std::mutex mu_;
   std::shared_ptr<const Trust> trust_;  // Null until loaded: then every handshake is refused.
 };

@@ -35,6 +35,7 @@ void FillMessageStatus(const MessageState& state, v1::MessageStatus* response) {
     if (r.ack_deadline) *out->mutable_ack_deadline() = ToTimestamp(*r.ack_deadline);
     if (r.escalated_at) *out->mutable_escalated_at() = ToTimestamp(*r.escalated_at);
     if (r.unreadable_at) *out->mutable_unreadable_at() = ToTimestamp(*r.unreadable_at);
+    if (r.erased_at) *out->mutable_erased_at() = ToTimestamp(*r.erased_at);
     out->set_state(r.acknowledged_at ? v1::DELIVERY_STATE_ACKNOWLEDGED
                    : r.received_at   ? v1::DELIVERY_STATE_RECEIVED
                                      : v1::DELIVERY_STATE_PENDING);

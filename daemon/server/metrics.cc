@@ -32,6 +32,10 @@ Metrics::Metrics()
       unreadable_deliveries(Single(*registry, "infoflyt_unreadable_deliveries_total",
                                    "Deliveries streamed without their body, which could not be "
                                    "read (changed, or sealed under a missing data key)")),
+      erased_messages(Single(*registry, "infoflyt_retention_erased_messages_total",
+                             "Messages whose stored bodies the retention rules erased")),
+      erased_flags(Single(*registry, "infoflyt_retention_erased_flags_total",
+                          "Ended flags whose person and reason the retention rules erased")),
       acks(Single(*registry, "infoflyt_acks_total", "Deliveries newly acknowledged")),
       auth_failures(prometheus::BuildCounter()
                         .Name("infoflyt_auth_failures_total")
@@ -59,6 +63,11 @@ Metrics::Metrics()
                                             "Seconds until the server certificate's notAfter")),
       tls_client_ca_expiry(Unknown(*registry, "infoflyt_tls_client_ca_expiry_seconds",
                                    "Seconds until the soonest notAfter of the client CA bundle")),
+      tls_client_ca_certificate_expiry(
+          prometheus::BuildGauge()
+              .Name("infoflyt_tls_client_ca_certificate_expiry_seconds")
+              .Help("Seconds until the notAfter of each CA of the client CA bundle, by subject")
+              .Register(*registry)),
       tls_crl_next_update(Unknown(*registry, "infoflyt_tls_crl_next_update_seconds",
                                   "Seconds until the soonest nextUpdate of the CRLs")),
       log_records(prometheus::BuildGauge()

@@ -21,6 +21,8 @@ struct Metrics {
   prometheus::Counter& posts_failed;
   prometheus::Counter& deliveries_streamed;
   prometheus::Counter& unreadable_deliveries;  // Streamed marked unreadable (no body).
+  prometheus::Counter& erased_messages;        // Messages whose bodies retention erased.
+  prometheus::Counter& erased_flags;           // Flags whose person and reason retention erased.
   prometheus::Counter& acks;
   // Calls refused and streams ended for who the peer is; label: reason (security_events.h).
   prometheus::Family<prometheus::Counter>& auth_failures;
@@ -32,7 +34,8 @@ struct Metrics {
   // Seconds until the TLS trust runs out (negative once it has; NaN if unknown).
   prometheus::Gauge& tls_server_certificate_expiry;
   prometheus::Gauge& tls_client_ca_expiry;  // The soonest CA of the bundle.
-  prometheus::Gauge& tls_crl_next_update;   // The soonest CRL; NaN without tls.crl_directory.
+  prometheus::Family<prometheus::Gauge>& tls_client_ca_certificate_expiry;  // label: subject
+  prometheus::Gauge& tls_crl_next_update;  // The soonest CRL; NaN without tls.crl_directory.
   prometheus::Gauge& log_records;
   prometheus::Gauge& log_scrub_changed;     // Records the last scrub found changed (NaN: none yet).
   prometheus::Gauge& store_writes_failing;  // 1 while the store's transactions fail.

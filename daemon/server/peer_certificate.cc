@@ -23,6 +23,34 @@ X509Ptr ReadPem(const std::string& pem) {
   return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
+// Fills `out` from `cert`; false if it names more than one SPIFFE ID (then spiffe_id is empty,
+// the rest is set: enough for a security event, not for a party).
+bool Describe(X509* cert, PeerCertificate* out) {
+  PeerCertificate result;
+  result.fingerprint = Fingerprint(cert);
+  result.subject = NameText(X509_get_subject_name(cert));
+  result.issuer = NameText(X509_get_issuer_name(cert));
+  result.serial = SerialHex(X509_get0_serialNumber(cert));
+  GeneralNamesPtr names(
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  int spiffe_ids = 0;
+  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    if (name->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+    std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                      ASN1_STRING_length(uri));
+    if (!value.starts_with("spiffe://")) continue;
+    ++spiffe_ids;
+    result.spiffe_id = std::move(value);
+  }
+  if (spiffe_ids > 1) result.spiffe_id.clear();
+  *out = std::move(result);
+  return spiffe_ids <= 1;
+}
+
+}  // namespace
+
 // What a party's certificate must be beyond chaining to the CA, which OpenSSL's checks at the
 // handshake leave open: an end entity (a CA certificate could mint parties of its own), meant
 // for TLS clients (a certificate without any extended key usage passes OpenSSL's purpose
@@ -51,34 +79,6 @@ Status CheckClientProfile(X509* cert, std::string* reason) {
   }
   return Status::Ok();
 }
-
-// Fills `out` from `cert`; false if it names more than one SPIFFE ID (then spiffe_id is empty,
-// the rest is set: enough for a security event, not for a party).
-bool Describe(X509* cert, PeerCertificate* out) {
-  PeerCertificate result;
-  result.fingerprint = Fingerprint(cert);
-  result.subject = NameText(X509_get_subject_name(cert));
-  result.issuer = NameText(X509_get_issuer_name(cert));
-  result.serial = SerialHex(X509_get0_serialNumber(cert));
-  GeneralNamesPtr names(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
-  int spiffe_ids = 0;
-  for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
-    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
-    if (name->type != GEN_URI) continue;
-    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
-    std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
-                      ASN1_STRING_length(uri));
-    if (!value.starts_with("spiffe://")) continue;
-    ++spiffe_ids;
-    result.spiffe_id = std::move(value);
-  }
-  if (spiffe_ids > 1) result.spiffe_id.clear();
-  *out = std::move(result);
-  return spiffe_ids <= 1;
-}
-
-}  // namespace
 
 Status ParseClientCertificate(const std::string& pem, PeerCertificate* out, std::string* reason) {
   X509Ptr cert = ReadPem(pem);

@@ -2,6 +2,8 @@
 // that names a party, and what a security event or a revocation check needs.
 #pragma once
 
+#include <openssl/x509.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,5 +40,8 @@ inline constexpr const char* kReasonUriSans = "not exactly one URI SAN";
 // without the clientAuth extended key usage, or one without exactly one URI SAN. `out` is set
 // whenever the certificate parses, refused or not, so that a refusal can say whose it was.
 Status ParseClientCertificate(const std::string& pem, PeerCertificate* out, std::string* reason);
+
+// ParseClientCertificate's checks of a certificate already parsed (the handshake's verifier).
+Status CheckClientProfile(X509* cert, std::string* reason);
 
 }  // namespace infoflyt

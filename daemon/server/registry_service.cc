@@ -21,12 +21,6 @@ RegistryCaller RegistryCallerOf(const Caller& caller, const Catalogs& catalogs) 
           caller.certificate.fingerprint, catalogs.policy};
 }
 
-// The catalogue of the call's snapshot, kept alive with it.
-std::shared_ptr<const LegalBasisCatalogue> RulesOf(
-    const std::shared_ptr<const Catalogs>& catalogs) {
-  return {catalogs, &catalogs->legal_bases};
-}
-
 void ToProto(const FlagInfo& f, int64_t now, v1::FlagRecord* out) {
   out->set_flag_id(f.flag_id);
   v1::FlagReason reason = v1::FLAG_REASON_UNSPECIFIED;
@@ -113,7 +107,8 @@ grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* c
   if (request->flag_id().empty()) {
     return FinishNow(call, Status::InvalidArgument({{"flag_id", "is required"}}));
   }
-  UnflagOp op{request->flag_id(), RegistryCallerOf(caller, *catalogs), RulesOf(catalogs), {}, {}};
+  UnflagOp op{
+      request->flag_id(), RegistryCallerOf(caller, *catalogs), LegalBasesOf(catalogs), {}, {}};
   auto* reactor = call->DefaultReactor();
   ctx_.committer->Submit(std::move(op), [this, call, reactor, response, caller](WriteOp& w) {
     auto& done = std::get<UnflagOp>(w);
@@ -161,7 +156,7 @@ grpc::ServerUnaryReactor* RegistryService::ListFlags(grpc::CallbackServerContext
     op.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
   }
   op.caller = RegistryCallerOf(caller, *catalogs);
-  op.rules = RulesOf(catalogs);
+  op.rules = LegalBasesOf(catalogs);
   // A lookup is a write: what it showed, and to whom, is on the record with it.
   auto* reactor = call->DefaultReactor();
   ctx_.committer->Submit(std::move(op), [reactor, response](WriteOp& w) {

@@ -129,8 +129,10 @@ void SubscribeStream::FetchAndWrite() {
       d.set_message_id(std::move(row.message_id));
       d.set_sender(std::move(row.sender));
       *d.mutable_posted_at() = ToTimestamp(row.posted_at);
-      // A body that opened but does not parse is as unreadable as one that did not open.
-      if (row.unreadable || !d.mutable_envelope()->ParseFromString(row.envelope)) {
+      if (row.erased) {
+        d.set_erased(true);
+        // A body that opened but does not parse is as unreadable as one that did not open.
+      } else if (row.unreadable || !d.mutable_envelope()->ParseFromString(row.envelope)) {
         if (!row.unreadable) {
           LogError("event=unreadable_delivery delivery=" + std::to_string(row.delivery_id) +
                    ": its body does not parse");

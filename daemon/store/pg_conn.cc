@@ -1,6 +1,7 @@
 #include "store/pg_conn.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -149,14 +150,34 @@ Status CheckConnInfo(const std::string& conninfo) {
     return {Code::kInvalidArgument, "not a PostgreSQL connection string: " + why};
   }
   std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(raw, &PQconninfoFree);
+  // What libpq takes from the environment (PGHOST, PGSSLMODE...) where the string is silent:
+  // the session is to what both say together.
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> defaults(PQconndefaults(),
+                                                                        &PQconninfoFree);
+  if (!defaults) return {Code::kResourceExhausted, "reading libpq's defaults: out of memory"};
+  if (const char* service = std::getenv("PGSERVICE"); service != nullptr && *service != '\0') {
+    return {Code::kInvalidArgument,
+            "PGSERVICE is set: a service file may name another host; name it in the connection "
+            "string instead"};
+  }
   std::string hosts;
   std::string sslmode;
   for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
     const std::string_view keyword = o->keyword;
-    const std::string value = o->val != nullptr ? o->val : "";
-    if (keyword == "password" && !value.empty()) {
+    std::string value = o->val != nullptr ? o->val : "";
+    if (value.empty()) {
+      for (const PQconninfoOption* d = defaults.get(); d->keyword != nullptr; ++d) {
+        if (keyword == d->keyword && d->val != nullptr) value = d->val;
+      }
+    }
+    if (keyword == "password" && o->val != nullptr && *o->val != '\0') {
       return {Code::kInvalidArgument,
               "holds a password: use a password file or libpq's PGPASSWORD or passfile instead"};
+    }
+    if (keyword == "service" && !value.empty()) {
+      return {Code::kInvalidArgument,
+              "names a service: a service file may name another host; name it in the connection "
+              "string instead"};
     }
     if (keyword == "host" || keyword == "hostaddr") hosts += value + ",";
     if (keyword == "sslmode") sslmode = value;

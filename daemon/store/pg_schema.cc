@@ -203,10 +203,17 @@ CREATE TRIGGER data_keys_no_truncate BEFORE TRUNCATE ON data_keys FOR EACH STATE
 ALTER TABLE deliveries ADD COLUMN unreadable_at bigint;
 )sql";
 
+// Version 10, as SQLite's: when a delivery's body and a flag's person and reason were erased.
+constexpr const char* kSchemaV10 = R"sql(
+ALTER TABLE deliveries ADD COLUMN erased_at bigint;
+ALTER TABLE flags ADD COLUMN erased_at bigint;
+CREATE INDEX deliveries_holding_bodies ON deliveries (message) WHERE erased_at IS NULL;
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in sqlite_schema.cc.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 // The advisory lock that makes daemons opening one database migrate it one at a time.

@@ -115,7 +115,8 @@ Status ReadFlagsIn(PgConn& conn, std::string_view subject_hash, bool include_ina
       subject_hash.empty()
           ? conn.Query(
                 "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
-                "unflagged_at, unflagged_by, subject_hash FROM flags ORDER BY id DESC",
+                "unflagged_at, unflagged_by, subject_hash FROM flags WHERE erased_at IS NULL "
+                "ORDER BY id DESC",
                 {}, &q)
           : conn.Query(
                 "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
@@ -409,6 +410,67 @@ class PgStore::Rows final : public StoreRows {
                    {PgParam::Bytes(value), PgParam::Int(Clamp(delivery))});
   }
 
+  Status ReadRetainedMessages(uint64_t after, int64_t posted_before, size_t limit,
+                              std::vector<RetainedMessage>* out) override {
+    PgResult q;
+    if (Status s = w_.Query(
+            "SELECT m.id, m.message_id, m.sender, m.message_type, m.legal_basis, m.handling, "
+            "m.accepted_at, CASE WHEN bool_and(d.acked_at IS NOT NULL) THEN max(d.acked_at) END, "
+            "(SELECT x.subject_hash FROM disclosures x WHERE x.message_id = m.message_id "
+            "AND x.outcome = 'disclosed' LIMIT 1), "
+            "(SELECT max(x.on_behalf_of) FROM disclosures x WHERE x.message_id = m.message_id) "
+            "FROM deliveries d JOIN messages m ON m.id = d.message "
+            "WHERE d.erased_at IS NULL AND d.message > $1 AND m.accepted_at <= $2 "
+            "GROUP BY m.id ORDER BY m.id LIMIT $3",
+            {PgParam::Int(Clamp(after)), PgParam::Int(posted_before), PgParam::Int(Clamp(limit))},
+            &q);
+        !s.ok()) {
+      return s;
+    }
+    for (int i = 0; i < q.rows(); ++i) {
+      RetainedMessage m{static_cast<uint64_t>(q.Int(i, 0)),
+                        q.Text(i, 1),
+                        q.Text(i, 2),
+                        q.Text(i, 3),
+                        q.Text(i, 4),
+                        q.Text(i, 5),
+                        q.Int(i, 6),
+                        std::nullopt,
+                        q.Text(i, 8),
+                        q.Text(i, 9)};
+      if (!q.IsNull(i, 7)) m.acknowledged_at = q.Int(i, 7);
+      out->push_back(std::move(m));
+    }
+    return Status::Ok();
+  }
+
+  Status EraseBodies(uint64_t message, int64_t now) override {
+    return w_.Send(
+        "UPDATE deliveries SET envelope = '', erased_at = $1 "
+        "WHERE message = $2 AND erased_at IS NULL",
+        {PgParam::Int(now), PgParam::Int(Clamp(message))});
+  }
+
+  Status ReadEndedFlags(int64_t now, std::vector<FlagInfo>* out) override {
+    PgResult q;
+    if (Status s = w_.Query(
+            "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, "
+            "unflagged_at, unflagged_by, subject_hash FROM flags WHERE erased_at IS NULL AND "
+            "(unflagged_at IS NOT NULL OR expires_at <= $1) ORDER BY id",
+            {PgParam::Int(now)}, &q);
+        !s.ok()) {
+      return s;
+    }
+    for (int i = 0; i < q.rows(); ++i) out->push_back(FlagFromColumns(PgRow(q, i)));
+    return Status::Ok();
+  }
+
+  Status EraseFlag(std::string_view flag_id, int64_t now) override {
+    return w_.Send(
+        "UPDATE flags SET subject_hash = '', reason = '', erased_at = $1 WHERE flag_id = $2",
+        {PgParam::Int(now), PgParam::Text(flag_id)});
+  }
+
   Status InsertFlag(const FlagOp& op, int64_t now) override {
     const FlagInfo& f = op.flag;
     return w_.Send(
@@ -637,7 +699,8 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
     return unacked_only
                ? r.Query(
                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                     "coalesce(s.envelope, d.envelope), false, x.content_hash "
+                     "coalesce(s.envelope, d.envelope), false, x.content_hash, "
+                     "d.erased_at IS NOT NULL "
                      "FROM deliveries d JOIN messages m ON m.id = d.message "
                      "LEFT JOIN deliveries s ON s.id = d.same_as "
                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
@@ -647,7 +710,8 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                      params, &q)
                : r.Query(
                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                     "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash "
+                     "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash, "
+                     "d.erased_at IS NOT NULL "
                      "FROM deliveries d JOIN messages m ON m.id = d.message "
                      "LEFT JOIN deliveries s ON s.id = d.same_as "
                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
@@ -658,7 +722,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
   if (!s.ok()) return s;
   for (int i = 0; i < q.rows(); ++i) {
     out->push_back({static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Text(i, 2), q.Int(i, 3),
-                    q.Text(i, 4), q.Int(i, 5) != 0, false, q.Text(i, 6)});
+                    q.Text(i, 4), q.Int(i, 5) != 0, false, q.Int(i, 7) != 0, q.Text(i, 6)});
   }
   return core_.OpenDeliveries(out);
 }
@@ -669,7 +733,7 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view pa
   if (Status s = Read([&](PgConn& r) {
         return r.Query(
             "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
-            "d.ack_deadline, d.escalated_at, d.unreadable_at FROM messages m "
+            "d.ack_deadline, d.escalated_at, d.unreadable_at, d.erased_at FROM messages m "
             "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
             "JOIN deliveries d ON d.id = x.delivery_id WHERE m.message_id = $1 "
             "AND ((m.sender = $2 AND x.on_behalf_of = '') OR x.on_behalf_of = $2) "
@@ -694,6 +758,7 @@ Status PgStore::GetMessageState(std::string_view message_id, std::string_view pa
     if (!q.IsNull(i, 5)) recipient.ack_deadline = q.Int(i, 5);
     if (!q.IsNull(i, 6)) recipient.escalated_at = q.Int(i, 6);
     if (!q.IsNull(i, 7)) recipient.unreadable_at = q.Int(i, 7);
+    if (!q.IsNull(i, 8)) recipient.erased_at = q.Int(i, 8);
     state.recipients.push_back(std::move(recipient));
   }
   *out = std::move(state);

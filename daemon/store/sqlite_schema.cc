@@ -191,10 +191,19 @@ CREATE TRIGGER data_keys_no_delete BEFORE DELETE ON data_keys
 ALTER TABLE deliveries ADD COLUMN unreadable_at INTEGER;
 )sql";
 
+// Version 10, the same on both backends: retention (core/retention.h). A delivery whose body was
+// erased says when (its envelope is then empty), and so does a flag whose person and reason
+// were erased. The partial index finds the messages that still hold bodies.
+constexpr const char* kSchemaV10 = R"sql(
+ALTER TABLE deliveries ADD COLUMN erased_at INTEGER;
+ALTER TABLE flags ADD COLUMN erased_at INTEGER;
+CREATE INDEX deliveries_holding_bodies ON deliveries (message) WHERE erased_at IS NULL;
+)sql";
+
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new
 // migration is added here and, with the same number, in pg_schema.cc.
 constexpr const char* kMigrations[] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5,
-                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9};
+                                       kSchemaV6, kSchemaV7, kSchemaV8, kSchemaV9, kSchemaV10};
 constexpr int64_t kSchemaVersion = std::size(kMigrations);
 
 }  // namespace

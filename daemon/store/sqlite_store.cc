@@ -77,7 +77,11 @@ constexpr const char* kFlagsBySubject =
     "unflagged_by, subject_hash FROM flags WHERE subject_hash = ? ORDER BY id DESC";
 constexpr const char* kAllFlags =
     "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
-    "unflagged_by, subject_hash FROM flags ORDER BY id DESC";
+    "unflagged_by, subject_hash FROM flags WHERE erased_at IS NULL ORDER BY id DESC";
+constexpr const char* kEndedFlags =
+    "SELECT flag_id, reason, flagged_by, legal_basis, flagged_at, expires_at, unflagged_at, "
+    "unflagged_by, subject_hash FROM flags WHERE erased_at IS NULL AND "
+    "(unflagged_at IS NOT NULL OR expires_at <= ?) ORDER BY id";
 
 // Flag `flag_id` through `db` (nullopt if none).
 Status FindFlagIn(SqliteDb& db, std::string_view flag_id, std::optional<FlagInfo>* out) {
@@ -490,6 +494,62 @@ class SqliteStore::Rows final : public StoreRows {
     return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("resealing an envelope");
   }
 
+  Status ReadRetainedMessages(uint64_t after, int64_t posted_before, size_t limit,
+                              std::vector<RetainedMessage>* out) override {
+    auto& q = w_.Prepare(
+        "SELECT m.id, m.message_id, m.sender, m.message_type, m.legal_basis, m.handling, "
+        "m.accepted_at, CASE WHEN count(d.acked_at) = count(*) THEN max(d.acked_at) END, "
+        "(SELECT x.subject_hash FROM disclosures x WHERE x.message_id = m.message_id "
+        "AND x.outcome = 'disclosed' LIMIT 1), "
+        "(SELECT max(x.on_behalf_of) FROM disclosures x WHERE x.message_id = m.message_id) "
+        "FROM deliveries d JOIN messages m ON m.id = d.message "
+        "WHERE d.erased_at IS NULL AND d.message > ? AND m.accepted_at <= ? "
+        "GROUP BY m.id ORDER BY m.id LIMIT ?");
+    q.Bind(1, static_cast<int64_t>(after)).Bind(2, posted_before);
+    q.Bind(3, static_cast<int64_t>(limit));
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      RetainedMessage m{static_cast<uint64_t>(q.Int(0)),
+                        q.Text(1),
+                        q.Text(2),
+                        q.Text(3),
+                        q.Text(4),
+                        q.Text(5),
+                        q.Int(6),
+                        std::nullopt,
+                        q.Text(8),
+                        q.Text(9)};
+      if (!q.IsNull(7)) m.acknowledged_at = q.Int(7);
+      out->push_back(std::move(m));
+    }
+    q.Reset();
+    return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading retained messages");
+  }
+
+  Status EraseBodies(uint64_t message, int64_t now) override {
+    auto& q = w_.Prepare(
+        "UPDATE deliveries SET envelope = x'', erased_at = ? "
+        "WHERE message = ? AND erased_at IS NULL");
+    q.Bind(1, now).Bind(2, static_cast<int64_t>(message));
+    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("erasing bodies");
+  }
+
+  Status ReadEndedFlags(int64_t now, std::vector<FlagInfo>* out) override {
+    auto& q = w_.Prepare(kEndedFlags);
+    q.Bind(1, now);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out->push_back(FlagFromColumns(q));
+    q.Reset();
+    return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading ended flags");
+  }
+
+  Status EraseFlag(std::string_view flag_id, int64_t now) override {
+    auto& q = w_.Prepare(
+        "UPDATE flags SET subject_hash = x'', reason = '', erased_at = ? WHERE flag_id = ?");
+    q.Bind(1, now).Bind(2, flag_id);
+    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("erasing a flag");
+  }
+
   Status InsertFlag(const FlagOp& op, int64_t now) override {
     auto& q = w_.Prepare(
         "INSERT INTO flags (flag_id, subject_hash, reason, flagged_by, legal_basis, flagged_at, "
@@ -605,7 +665,8 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
   auto& q = unacked_only
                 ? r.Prepare(
                       "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                      "coalesce(s.envelope, d.envelope), 0, x.content_hash "
+                      "coalesce(s.envelope, d.envelope), 0, x.content_hash, "
+                      "d.erased_at IS NOT NULL "
                       "FROM deliveries d JOIN messages m ON m.id = d.message "
                       "LEFT JOIN deliveries s ON s.id = d.same_as "
                       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
@@ -614,7 +675,8 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
                       "ORDER BY d.id LIMIT ?")
                 : r.Prepare(
                       "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
-                      "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash "
+                      "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash, "
+                      "d.erased_at IS NOT NULL "
                       "FROM deliveries d JOIN messages m ON m.id = d.message "
                       "LEFT JOIN deliveries s ON s.id = d.same_as "
                       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
@@ -624,7 +686,7 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3), q.Text(4),
-                    q.Int(5) != 0, false, q.Text(6)});
+                    q.Int(5) != 0, false, q.Int(7) != 0, q.Text(6)});
   }
   q.Reset();
   if (rc != SQLITE_DONE) return r.Failure("reading deliveries");
@@ -638,7 +700,7 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
   SqliteDb& r = *lease;
   auto& q = r.Prepare(
       "SELECT m.message_type, m.accepted_at, d.recipient, d.received_at, d.acked_at, "
-      "d.ack_deadline, d.escalated_at, d.unreadable_at FROM messages m "
+      "d.ack_deadline, d.escalated_at, d.unreadable_at, d.erased_at FROM messages m "
       "JOIN disclosures x ON x.message_id = m.message_id AND x.outcome = 'disclosed' "
       "JOIN deliveries d ON d.id = x.delivery_id WHERE m.message_id = ? "
       "AND ((m.sender = ? AND x.on_behalf_of = '') OR x.on_behalf_of = ?) ORDER BY d.recipient");
@@ -656,6 +718,7 @@ Status SqliteStore::GetMessageState(std::string_view message_id, std::string_vie
     if (!q.IsNull(5)) recipient.ack_deadline = q.Int(5);
     if (!q.IsNull(6)) recipient.escalated_at = q.Int(6);
     if (!q.IsNull(7)) recipient.unreadable_at = q.Int(7);
+    if (!q.IsNull(8)) recipient.erased_at = q.Int(8);
     state.recipients.push_back(std::move(recipient));
   }
   q.Reset();

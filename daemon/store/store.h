@@ -196,8 +196,24 @@ struct ResealOp {
   size_t resealed = 0;
   size_t unreadable = 0;
 };
+// Erases what the catalogue's retention rules (core/retention.h) no longer let the store keep.
+// Looks at up to `limit` messages with id > `after` whose bodies are not erased, in id order,
+// and erases the bodies of those due: every stored envelope of the message emptied and its
+// deliveries marked erased, with one "erase" record naming the rule. In the first batch
+// (`after` 0) also erases every ended flag due: its person (keyed hash) and reason emptied, with
+// an "erase" record. The disclosure log is never changed. `next` is the last message looked at,
+// 0 when none were left (the pass is complete).
+struct PurgeOp {
+  uint64_t after = 0;
+  size_t limit = 500;
+  std::shared_ptr<const LegalBasisCatalogue> rules;
+  Status status;
+  uint64_t next = 0;
+  size_t erased_messages = 0;
+  size_t erased_flags = 0;
+};
 using WriteOp = std::variant<PostOp, AckOp, ReceivedOp, FlagOp, UnflagOp, ListFlagsOp, EscalateOp,
-                             CallRecordOp, CheckpointOp, PolicyOp, ResealOp>;
+                             CallRecordOp, CheckpointOp, PolicyOp, ResealOp, PurgeOp>;
 
 // A log entry: the record as it stands in the store, and the leaf hash stored when it was
 // appended. They disagree if the record was changed afterwards.
@@ -248,6 +264,8 @@ struct StoredDelivery {
   // The stored body does not open (changed, or moved from another message or recipient): the
   // delivery goes out marked so, without a body.
   bool unreadable = false;
+  // The body was erased by the retention rules: the delivery goes out marked so, without one.
+  bool erased = false;
   // Of the delivery's disclosure record: what the body is bound to besides its message.
   std::string content_hash;
 };
@@ -259,6 +277,7 @@ struct RecipientState {
   std::optional<int64_t> ack_deadline;
   std::optional<int64_t> escalated_at;
   std::optional<int64_t> unreadable_at;  // Sent to the recipient marked unreadable.
+  std::optional<int64_t> erased_at;      // Its body erased by the retention rules.
 };
 
 struct MessageState {

@@ -455,10 +455,81 @@ Status StoreCore::ApplyOp(StoreRows& rows, ResealOp& op, int64_t /*now*/) {
   return Status::Ok();
 }
 
+Status StoreCore::ApplyOp(StoreRows& rows, PurgeOp& op, int64_t now) {
+  op.erased_messages = op.erased_flags = 0;  // The batch may run twice (Apply).
+  op.next = 0;
+  if (op.rules == nullptr) return {Code::kInternal, "store: a purge without retention rules"};
+  if (op.after == 0) {
+    if (Status s = EraseEndedFlags(rows, op, now); !s.ok()) return s;
+  }
+  std::vector<RetainedMessage> retained;
+  if (Status s = rows.ReadRetainedMessages(op.after, now - op.rules->ShortestRetention(), op.limit,
+                                           &retained);
+      !s.ok()) {
+    return s;
+  }
+  op.next = retained.empty() ? 0 : retained.back().id;
+  for (const RetainedMessage& m : retained) {
+    const std::optional<std::string> rule =
+        BodiesDue(op.rules->RetentionOf(m.legal_basis), m.posted_at, m.acknowledged_at, now);
+    if (!rule) continue;
+    if (Status s = rows.EraseBodies(m.id, now); !s.ok()) return s;
+    v1::DisclosureRecord r = NextRecord(now);
+    r.set_event("erase");
+    r.set_outcome("erased");
+    r.set_message_id(m.message_id);
+    r.set_sender(m.sender);  // Whose message it was: the record is in the same scopes.
+    r.set_recipient("infoflytd");
+    r.set_on_behalf_of(m.on_behalf_of);
+    r.set_subject_hash(m.subject_hash);
+    r.set_message_type(m.message_type);
+    r.set_legal_basis(m.legal_basis);
+    if (const LegalBasis* basis = op.rules->Find(m.legal_basis)) {
+      r.set_legal_citation(basis->citation);
+    }
+    r.set_handling(m.handling);
+    r.set_reason("bodies erased: " + *rule);
+    if (Status s = Append(rows, r); !s.ok()) return s;
+    ++op.erased_messages;
+  }
+  return Status::Ok();
+}
+
+Status StoreCore::EraseEndedFlags(StoreRows& rows, PurgeOp& op, int64_t now) {
+  std::vector<FlagInfo> ended;
+  if (Status s = rows.ReadEndedFlags(now, &ended); !s.ok()) return s;
+  for (const FlagInfo& flag : ended) {
+    const int64_t ended_at = flag.unflagged_at ? *flag.unflagged_at : flag.expires_at.value_or(now);
+    const std::optional<std::string> rule =
+        FlagDue(op.rules->RetentionOf(flag.legal_basis), ended_at, now);
+    if (!rule) continue;
+    if (Status s = rows.EraseFlag(flag.flag_id, now); !s.ok()) return s;
+    v1::DisclosureRecord r = NextRecord(now);
+    r.set_event("erase");
+    r.set_outcome("erased");
+    r.set_sender(flag.flagged_by);  // Whose flag it was.
+    r.set_recipient("infoflytd");
+    r.set_subject_hash(flag.subject_hash);
+    r.set_message_type(std::string(kFlagMessageType));
+    r.set_legal_basis(flag.legal_basis);
+    if (const LegalBasis* basis = op.rules->Find(flag.legal_basis)) {
+      r.set_legal_citation(basis->citation);
+    }
+    r.set_reason("flag_id=" + flag.flag_id + " person and reason erased: " + *rule);
+    if (Status s = Append(rows, r); !s.ok()) return s;
+    ++op.erased_flags;
+  }
+  return Status::Ok();
+}
+
 Status StoreCore::OpenDeliveries(std::vector<StoredDelivery>* deliveries) const {
   const std::shared_ptr<const DataKeys> keys = data_keys_.load();
   if (keys == nullptr) return {Code::kUnavailable, "store: no data key is loaded"};
   for (StoredDelivery& d : *deliveries) {
+    if (d.erased) {
+      d.envelope.clear();
+      continue;
+    }
     std::string plain;
     const Status s = keys->Open(kEnvelopeColumn, EnvelopeOwner(d.message_id, d.content_hash),
                                 d.envelope, &plain);

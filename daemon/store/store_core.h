@@ -29,6 +29,24 @@ struct ExistingMessage {
   int64_t accepted_at = 0;
 };
 
+// A message whose bodies are still stored, as the retention rules need it (PurgeOp), with what
+// its erase record repeats of its disclosure records.
+struct RetainedMessage {
+  uint64_t id = 0;  // The row's.
+  std::string message_id;
+  std::string sender;
+  std::string message_type;
+  std::string legal_basis;
+  std::string handling;
+  int64_t posted_at = 0;
+  // When the last recipient acknowledged, if every one has.
+  std::optional<int64_t> acknowledged_at;
+  // Of its disclosure records: the person's keyed hash, and on whose behalf any was made (so
+  // that the erase record is withheld wherever they are).
+  std::string subject_hash;
+  std::string on_behalf_of;
+};
+
 // A stored envelope (not a sharing delivery's empty one), as sealed, and the content hash of
 // its delivery's disclosure record.
 struct StoredEnvelope {
@@ -87,6 +105,17 @@ class StoreRows {
                                std::vector<StoredEnvelope>* out) = 0;
   // Replaces the stored envelope of `delivery` with `value`.
   virtual Status UpdateEnvelope(uint64_t delivery, std::string_view value) = 0;
+  // Up to `limit` messages with id > `after`, posted at or before `posted_before`, whose bodies
+  // are not erased, in id order.
+  virtual Status ReadRetainedMessages(uint64_t after, int64_t posted_before, size_t limit,
+                                      std::vector<RetainedMessage>* out) = 0;
+  // Empties the stored envelopes of message `message` (its row id) and marks its deliveries
+  // erased at `now`.
+  virtual Status EraseBodies(uint64_t message, int64_t now) = 0;
+  // The flags that ended (unflagged, or expired by `now`) and are not erased.
+  virtual Status ReadEndedFlags(int64_t now, std::vector<FlagInfo>* out) = 0;
+  // Empties flag `flag_id`'s person and reason and marks it erased at `now`.
+  virtual Status EraseFlag(std::string_view flag_id, int64_t now) = 0;
   // Inserts `record` as is, at its index (the next leaf's).
   virtual Status InsertRecord(const v1::DisclosureRecord& record) = 0;
   // Inserts log nodes (leaves and completed subtrees).
@@ -170,6 +199,9 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, CheckpointOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, PolicyOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, ResealOp& op, int64_t now);
+  Status ApplyOp(StoreRows& rows, PurgeOp& op, int64_t now);
+  // PurgeOp's flags: erases those due at `now`, each with its erase record.
+  Status EraseEndedFlags(StoreRows& rows, PurgeOp& op, int64_t now);
   // ABORTED if what an op carries was decided under rules (generation `decided_under`) older
   // than the ones recorded last.
   Status CheckPolicy(uint64_t decided_under) const;

@@ -119,7 +119,11 @@ void DaemonProcess::WriteConfig() const {
            << server_config_ << "[tls]\ncert = \"" << server_cert_path() << "\"\nkey = \""
            << server_key_path() << "\"\nclient_ca = \""
            << (client_ca_.empty() ? pki + "/ca.pem" : client_ca_)
-           << "\"\nrefresh_interval = \"1s\"\n"
+           << "\"\n"
+           // One second unless the test sets its own.
+           << (tls_config_.find("refresh_interval") == std::string::npos
+                   ? "refresh_interval = \"1s\"\n"
+                   : "")
            << tls_config_ << "[store]\n"
            << (store_config_.empty() ? "sqlite_path = \"" + db_path() + "\"\n" : store_config_)
            << "[data]\nmunicipalities = \"" << municipalities_path() << "\"\n"
@@ -136,8 +140,7 @@ bool DaemonProcess::StartOnce(bool* exited) {
   WriteConfig();
   const std::string ready = dir_ + "/ready.json";
   fs::remove(ready);
-  std::vector<std::string> args = {binary_, "--config", config_path(), "--ready-file",
-                                   ready};
+  std::vector<std::string> args = {binary_, "--config", config_path(), "--ready-file", ready};
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());

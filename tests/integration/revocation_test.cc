@@ -158,6 +158,47 @@ TEST(RevocationTest, ARevokedIntermediateCaEndsTheStreamsOfTheCertificatesItIssu
       << stream.status().error_message();
 }
 
+// A CA added to the bundle (the file replaced by rename) is trusted by new connections without a
+// restart, and each CA of the bundle has its own expiry gauge.
+TEST(RevocationTest, ACaAddedToTheBundleIsTrustedWithoutARestartAndGauged) {
+  TestDaemon daemon;
+  const std::string dir = StateDir(daemon) + "/inter";
+  std::filesystem::create_directories(dir);
+  MakeIntermediatePki(dir);
+  const std::string bundle = dir + "/bundle.pem";
+  std::ofstream(bundle) << ReadFile(Pki().dir + "/ca.pem");
+  daemon.set_client_ca(bundle);
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  const client::ClientOptions options = IntermediateOslo(daemon, dir);
+  auto answer = [&options] {
+    std::unique_ptr<client::ExchangeClient> oslo;
+    EXPECT_TRUE(client::ExchangeClient::Connect(options, &oslo).ok());
+    v1::MessageStatus status;
+    return oslo->GetMessageStatus("m", &status).error_code();
+  };
+  const grpc::StatusCode before = answer();  // Refused at the handshake: never connected.
+  EXPECT_TRUE(before == grpc::StatusCode::UNAVAILABLE ||
+              before == grpc::StatusCode::DEADLINE_EXCEEDED)
+      << before;
+  const std::string root_series =
+      "infoflyt_tls_client_ca_certificate_expiry_seconds{subject=\"CN=test root\"}";
+  EXPECT_LT(MetricValue(daemon.Metrics(), root_series), 0);  // No such series yet.
+  const double test_ca = MetricValue(
+      daemon.Metrics(), "infoflyt_tls_client_ca_certificate_expiry_seconds{subject=\"" +
+                            CommandOutput("openssl x509 -noout -subject -nameopt RFC2253 -in " +
+                                          Pki().dir + "/ca.pem | sed 's/^subject=//'") +
+                            "\"}");
+  EXPECT_GT(test_ca, 86'400);
+
+  std::ofstream(bundle + ".new") << ReadFile(Pki().dir + "/ca.pem") << ReadFile(dir + "/ca.pem");
+  std::filesystem::rename(bundle + ".new", bundle);
+  Eventually([&] { return answer() == grpc::StatusCode::NOT_FOUND; }, std::chrono::seconds(10));
+  EXPECT_EQ(answer(), grpc::StatusCode::NOT_FOUND);  // Served: there is no message "m".
+  const double root = MetricValue(daemon.Metrics(), root_series);
+  EXPECT_GT(root, 29 * 86'400);
+  EXPECT_LE(root, 30 * 86'400);
+}
+
 // tls.trust_domain_issuers: a CA of the bundle that is not listed may not name parties.
 TEST(RevocationTest, OnlyTheListedIssuersMayNameParties) {
   TestDaemon daemon;
@@ -344,6 +385,24 @@ TEST(RevocationTest, AStaleCrlIsAWarningAndItsRevocationsStillApply) {
   const double next_update = MetricValue(daemon.Metrics(), "infoflyt_tls_crl_next_update_seconds");
   EXPECT_GT(next_update, 3000);
   EXPECT_LE(next_update, 3600);
+}
+
+// The moment a CRL passes its nextUpdate, before the daemon next reads its files: its CA's
+// clients are still served at the handshake, and its revocations still apply.
+TEST(RevocationTest, ACrlGoneStaleBetweenChecksStillServesTheCaClients) {
+  TestDaemon daemon;
+  const std::string pki = CopyOfTheCa(StateDir(daemon));
+  Revoke(pki, "correctional/ila-fengsel");
+  PublishCrl(pki, 3);
+  daemon.set_tls_config("crl_directory = \"" + pki + "/crl\"\nrefresh_interval = \"1h\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  EXPECT_TRUE(PostAsNewClient(daemon, "correctional-oslo-fengsel", "fresh").ok());
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  const grpc::Status stale = PostAsNewClient(daemon, "correctional-oslo-fengsel", "stale");
+  EXPECT_TRUE(stale.ok()) << stale.error_message();
+  EXPECT_EQ(PostAsNewClient(daemon, "correctional-ila-fengsel", "stale-revoked").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(daemon.Log().find("reason=\"stale CRL\""), std::string::npos) << daemon.Log();
 }
 
 TEST(RevocationTest, RequireFreshCrlRefusesClientsWhileTheCrlIsStale) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -126,6 +127,24 @@ TEST_F(ConfigFileTest, PostgresOnAnotherHostNeedsVerifyFull) {
     EXPECT_NE(s.message().find("without sslmode=verify-full"), std::string::npos) << s.message();
   }
   EXPECT_TRUE(CheckConnInfo("host=localhost,db2.example.no sslmode=verify-full dbname=x").ok());
+}
+
+// libpq also reads PGHOST, PGSSLMODE and service files: what the string leaves to them counts.
+TEST_F(ConfigFileTest, PostgresHostFromTheEnvironmentNeedsVerifyFullToo) {
+  ASSERT_EQ(setenv("PGHOST", "db.example.no", 1), 0);
+  EXPECT_NE(CheckConnInfo("dbname=x").message().find("names host db.example.no without"),
+            std::string::npos);
+  ASSERT_EQ(setenv("PGSSLMODE", "verify-full", 1), 0);
+  EXPECT_TRUE(CheckConnInfo("dbname=x").ok());
+  EXPECT_EQ(CheckConnInfo("dbname=x sslmode=require").code(), Code::kInvalidArgument);
+  unsetenv("PGSSLMODE");
+  EXPECT_TRUE(CheckConnInfo("host=/run/postgresql dbname=x").ok());
+  unsetenv("PGHOST");
+  EXPECT_NE(CheckConnInfo("service=infoflyt").message().find("names a service"), std::string::npos);
+  ASSERT_EQ(setenv("PGSERVICE", "infoflyt", 1), 0);
+  EXPECT_NE(CheckConnInfo("dbname=x").message().find("PGSERVICE is set"), std::string::npos);
+  unsetenv("PGSERVICE");
+  EXPECT_TRUE(CheckConnInfo("dbname=x").ok());
 }
 
 TEST_F(ConfigFileTest, SqliteCacheIsReadAndBounded) {

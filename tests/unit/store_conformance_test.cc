@@ -1067,7 +1067,10 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
                       "DROP INDEX disclosures_by_outcome; "
                       "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
                       "DROP TABLE shared_keys; DROP TABLE data_keys; "
-                      "ALTER TABLE deliveries DROP COLUMN unreadable_at; PRAGMA user_version = 3")
+                      "ALTER TABLE deliveries DROP COLUMN unreadable_at; "
+                      "DROP INDEX deliveries_holding_bodies; "
+                      "ALTER TABLE deliveries DROP COLUMN erased_at; "
+                      "ALTER TABLE flags DROP COLUMN erased_at; PRAGMA user_version = 3")
                   .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
@@ -1090,7 +1093,8 @@ TEST_F(PgStoreTest, ADatabaseFromSchemaVersion2IsMigratedAndReadsBack) {
               "disclosures_by_type, disclosures_by_outcome; "
               "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
               "DROP TABLE data_keys; ALTER TABLE deliveries DROP COLUMN unreadable_at; "
-              "UPDATE schema_version SET version = 2")
+              "ALTER TABLE deliveries DROP COLUMN erased_at; "
+              "ALTER TABLE flags DROP COLUMN erased_at; UPDATE schema_version SET version = 2")
           .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
   ASSERT_TRUE(OpenStore(&store_).ok());
