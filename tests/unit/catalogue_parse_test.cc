@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/clock.h"
 #include "core/legal_basis.h"
 #include "core/parties.h"
 #include "core/places.h"
@@ -98,6 +99,42 @@ TEST(LegalBasisCatalogueTest, RegistryRulesAreReadAndChecked) {
         text.starts_with("  [[basis.flow]]") ? basis + text : text + basis, &c);
     EXPECT_EQ(s.code(), Code::kInvalidArgument) << text;
     EXPECT_NE(s.message().find(why), std::string::npos) << text << " -> " << s.message();
+  }
+}
+
+// [retention] sets the defaults, a basis may set its own; the shipped file keeps bodies 30 days
+// after acknowledgement and 180 days at most.
+TEST(LegalBasisCatalogueTest, RetentionIsReadPerBasisWithTheCataloguesDefaults) {
+  LegalBasisCatalogue shipped;
+  ASSERT_TRUE(LegalBasisCatalogue::Parse(ReadSourceFile("deploy/legal-bases.toml"), &shipped).ok());
+  EXPECT_EQ(shipped.RetentionOf("strgjfl-4i").retain, 30 * kMicrosPerDay);
+  EXPECT_EQ(shipped.RetentionOf("strgjfl-4i").retain_max, 180 * kMicrosPerDay);
+  EXPECT_EQ(shipped.RetentionOf("retired-basis").retain_text, "30d");
+
+  const std::string basis = "[[basis]]\nid = \"x\"\ncitation = \"c\"\ntitle = \"t\"\n";
+  LegalBasisCatalogue catalogue;
+  ASSERT_TRUE(LegalBasisCatalogue::Parse("[retention]\nretain = \"2d\"\nretain_max = \"20d\"\n" +
+                                             basis + "retain = \"12h\"\n" +
+                                             "[[basis]]\nid = \"y\"\ncitation = \"c\"\n"
+                                             "title = \"t\"\n",
+                                         &catalogue)
+                  .ok());
+  EXPECT_EQ(catalogue.RetentionOf("x").retain, 12 * 3600 * kMicrosPerSecond);
+  EXPECT_EQ(catalogue.RetentionOf("x").retain_max, 20 * kMicrosPerDay);
+  EXPECT_EQ(catalogue.RetentionOf("y").retain, 2 * kMicrosPerDay);
+  EXPECT_EQ(catalogue.ShortestRetention(), 12 * 3600 * kMicrosPerSecond);
+  LegalBasisCatalogue none;
+  ASSERT_TRUE(LegalBasisCatalogue::Parse(basis, &none).ok());
+  EXPECT_EQ(none.RetentionOf("x").retain, Retention::Default().retain);
+
+  for (const auto& [text, why] : std::vector<std::pair<std::string, std::string>>{
+           {basis + "retain = \"a month\"\n", "legal-bases line 5: retain: 'a month' is not a"},
+           {basis + "retain_max = 30\n", "legal-bases line 5: retain_max: must be a duration"},
+           {basis + "retain = \"0s\"\n", "legal-bases line 5: retain: must be at least 1s"},
+           {"[retention]\nkeep = \"1d\"\n" + basis, "legal-bases line 2: unknown key 'keep'"}}) {
+    const Status s = LegalBasisCatalogue::Parse(text, &none);
+    EXPECT_EQ(s.code(), Code::kInvalidArgument) << text;
+    EXPECT_EQ(s.message().find(why), 0u) << s.message();
   }
 }
 

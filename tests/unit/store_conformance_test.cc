@@ -261,6 +261,39 @@ class StoreTestBase : public ::testing::Test {
     EXPECT_EQ(EnvelopesHolding("envelope-m1"), 0);
   }
 
+  // The shipped catalogue with its [retention] defaults replaced: retain 10 s, retain_max 100 s.
+  static std::shared_ptr<const LegalBasisCatalogue> ShortRetention() {
+    std::string text = testing::ReadSourceFile("deploy/legal-bases.toml");
+    const std::string shipped = "[retention]\nretain = \"30d\"\nretain_max = \"180d\"\n";
+    EXPECT_NE(text.find(shipped), std::string::npos);
+    text.replace(text.find(shipped), shipped.size(),
+                 "[retention]\nretain = \"10s\"\nretain_max = \"100s\"\n");
+    auto rules = std::make_shared<LegalBasisCatalogue>();
+    EXPECT_TRUE(LegalBasisCatalogue::Parse(text, rules.get()).ok());
+    return rules;
+  }
+  // A whole purge pass (PurgeOp, batches of one message) at `now`: {messages, flags} erased.
+  std::pair<size_t, size_t> Purge(int64_t now) {
+    const auto rules = ShortRetention();
+    std::pair<size_t, size_t> erased;
+    uint64_t after = 0;
+    do {
+      PurgeOp op;
+      op.after = after;
+      op.limit = 1;
+      op.rules = rules;
+      std::vector<WriteOp> ops{op};
+      EXPECT_TRUE(Apply(ops, now).ok());
+      const PurgeOp& done = std::get<PurgeOp>(ops[0]);
+      EXPECT_TRUE(done.status.ok()) << done.status.message();
+      if (!done.status.ok()) break;
+      erased.first += done.erased_messages;
+      erased.second += done.erased_flags;
+      after = done.next;
+    } while (after != 0);
+    return erased;
+  }
+
   std::vector<StoredDelivery> Read(const std::string& party, uint64_t from = 0,
                                    bool unacked = true) {
     std::vector<StoredDelivery> out;
@@ -978,6 +1011,84 @@ TEST_P(StoreTest, ABodyMovedToAnotherRecipientOfTheSameMessageDoesNotOpen) {
 
 // After a rotation, new bodies are sealed with the new key and old ones still open; a reseal
 // pass moves the old ones to the new key, after which the old key opens nothing.
+// Retention: a message's bodies are erased `retain` after every recipient acknowledged, or at
+// the latest `retain_max` after posting; each erasure is an "erase" record, and the records
+// before it, and the roots checkpointed before it, stay as they were.
+TEST_P(StoreTest, RetentionErasesBodiesAfterAcknowledgementOrAtTheLatestAndRecordsIt) {
+  constexpr int64_t kSecond = 1'000'000;
+  Post(Message("m1", "k1"));
+  Post(Message("m2", "k2"));
+  Ack("police/oslo", {Read("police/oslo").at(0).delivery_id});
+  EXPECT_EQ(Purge(1000 + 20 * kSecond), std::make_pair(size_t{0}, size_t{0}));  // PST has not.
+  Ack("pst/pst", {Read("pst/pst").at(0).delivery_id});
+  const StoredCheckpoint before = Checkpoint();
+  EXPECT_EQ(Purge(1000 + 9 * kSecond), std::make_pair(size_t{0}, size_t{0}));
+  EXPECT_EQ(Purge(1000 + 11 * kSecond), std::make_pair(size_t{1}, size_t{0}));
+
+  std::vector<StoredDelivery> oslo = Read("police/oslo", 1, false);
+  ASSERT_EQ(oslo.size(), 2u);
+  EXPECT_TRUE(oslo[0].erased);
+  EXPECT_FALSE(oslo[0].unreadable);
+  EXPECT_EQ(oslo[0].envelope, "");
+  EXPECT_FALSE(oslo[1].erased);
+  EXPECT_EQ(oslo[1].envelope, "envelope-m2");
+  EXPECT_EQ(Count("deliveries WHERE erased_at IS NOT NULL"), 2);
+  EXPECT_EQ(Count("deliveries WHERE erased_at IS NOT NULL AND length(envelope) > 0"), 0);
+  MessageState state;
+  ASSERT_TRUE(store_->GetMessageState("m1", "correctional/oslo-fengsel", &state).ok());
+  for (const RecipientState& r : state.recipients) {
+    EXPECT_EQ(r.erased_at, 1000 + 11 * kSecond) << r.party;
+  }
+
+  std::vector<LogEntry> log = WholeLog();
+  const v1::DisclosureRecord& erase = log.back().record;
+  EXPECT_EQ(erase.event(), "erase");
+  EXPECT_EQ(erase.outcome(), "erased");
+  EXPECT_EQ(erase.message_id(), "m1");
+  EXPECT_EQ(erase.sender(), "correctional/oslo-fengsel");
+  EXPECT_EQ(erase.subject_hash(), "subject");
+  EXPECT_EQ(erase.legal_basis(), "strgjfl-4i");
+  EXPECT_EQ(erase.reason(), "bodies erased: retain 10s after every recipient acknowledged");
+  EXPECT_EQ(RootOfRecords(log, before.tree_size), before.root);
+
+  // m2 was never acknowledged: erased at the latest retain_max after posting.
+  EXPECT_EQ(Purge(1000 + 99 * kSecond), std::make_pair(size_t{0}, size_t{0}));
+  EXPECT_EQ(Purge(1000 + 101 * kSecond), std::make_pair(size_t{1}, size_t{0}));
+  EXPECT_TRUE(Read("pst/pst").at(0).erased);
+  EXPECT_EQ(WholeLog().back().record.reason(), "bodies erased: retain_max 100s after posting");
+  EXPECT_EQ(Purge(1000 + 200 * kSecond), std::make_pair(size_t{0}, size_t{0}));  // Once.
+  log = WholeLog();
+  EXPECT_EQ(log.size(), before.tree_size + 2);
+  EXPECT_EQ(RootOfRecords(log, before.tree_size), before.root);
+  EXPECT_EQ(Count("deliveries WHERE erased_at IS NULL"), 0);
+}
+
+// An ended flag's person and reason are erased `retain` after it ended, with an "erase"
+// record; an active flag, and one that ended later, are kept.
+TEST_P(StoreTest, RetentionErasesEndedFlagsAfterTheirRetention) {
+  constexpr int64_t kSecond = 1'000'000;
+  Flag("pst/pst", "f1", "subject-a");
+  Flag("pst/pst", "f2", "subject-b");
+  Unflag("pst/pst", "f1");  // At 1000.
+  EXPECT_EQ(Purge(1000 + 9 * kSecond).second, 0u);
+  EXPECT_EQ(Purge(1000 + 11 * kSecond).second, 1u);
+  EXPECT_TRUE(IdsOf(Lookup("pst/pst", "subject-a", true).flags).empty());
+  EXPECT_EQ(IdsOf(Lookup("pst/pst", "", true).flags), std::vector<std::string>{"f2"});
+  EXPECT_EQ(Count("flags WHERE erased_at IS NOT NULL AND reason = '' AND "
+                  "length(subject_hash) = 0"),
+            1);
+  std::optional<v1::DisclosureRecord> erase;
+  for (const LogEntry& e : WholeLog()) {
+    if (e.record.event() == "erase") erase = e.record;
+  }
+  ASSERT_TRUE(erase.has_value());
+  EXPECT_EQ(erase->message_type(), "flag");
+  EXPECT_EQ(erase->sender(), "pst/pst");
+  EXPECT_EQ(erase->subject_hash(), "subject-a");
+  EXPECT_EQ(erase->reason(), "flag_id=f1 person and reason erased: retain 10s after the flag ended");
+  EXPECT_EQ(Purge(1000 + 20 * kSecond).second, 0u);
+}
+
 TEST_P(StoreTest, ARotatedDataKeySealsNewBodiesAndTheResealMovesOldOnes) {
   Post(Message("m1", "k1"));
   std::string new_id;
