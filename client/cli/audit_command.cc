@@ -154,6 +154,7 @@ int RunQuery(client::ExchangeClient& client, const AuditFlags& f, Format format)
     const grpc::Status s = client.QueryDisclosures(request, &page);
     if (!s.ok()) return ReportError(s, format);
     all.mutable_records()->MergeFrom(page.records());
+    all.mutable_changed_records()->MergeFrom(page.changed_records());
     all.set_next_page_token(page.next_page_token());
     if (!f.all_pages || page.next_page_token().empty()) break;
     if (page.next_page_token() == request.page_token()) {
@@ -177,6 +178,12 @@ int RunQuery(client::ExchangeClient& client, const AuditFlags& f, Format format)
   }
   PrintTable(rows);
   std::cout << all.records_size() << " record(s)" << std::endl;
+  for (uint64_t index : all.changed_records()) {
+    std::cerr << "infoflyt: record " << index
+              << " CHANGED SINCE IT WAS LOGGED: it no longer hashes to its leaf in the log; do "
+                 "not rely on it\n";
+  }
+  if (all.changed_records_size() > 0) return kExitDataErr;
   if (!all.next_page_token().empty()) {
     std::cerr << "infoflyt: more records: --page-token " << all.next_page_token()
               << " (or --all)\n";
@@ -205,7 +212,10 @@ int RunSubject(client::ExchangeClient& client, const AuditFlags& f, Format forma
               << (e.view().empty() ? "-" : e.view()) << ", basis "
               << (e.legal_basis().empty() ? "-" : e.legal_basis());
     if (!e.legal_citation().empty()) std::cout << " (" << e.legal_citation() << ")";
-    std::cout << "\n    log record " << e.index() << "\n";
+    std::cout << "\n    log record " << e.index()
+              << (e.changed_since_logged() ? " (CHANGED SINCE IT WAS LOGGED: do not rely on it)"
+                                           : "")
+              << "\n";
   }
   if (report.has_checkpoint()) {
     std::cout << "\nlog checkpoint: size " << report.checkpoint().tree_size() << ", root "

@@ -7,6 +7,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/log.h"
 #include "core/audit_scope.h"
 #include "core/national_id.h"
 #include "merkle/record_leaf.h"
@@ -249,6 +250,18 @@ grpc::ServerUnaryReactor* AuditService::RecordedRead(
   return reactor;
 }
 
+bool AuditService::ChangedSinceLogged(const LogEntry& entry, const Caller& reader) const {
+  if (!entry.leaf_hash.empty() && merkle::RecordLeafHash(entry.record) == entry.leaf_hash) {
+    return false;
+  }
+  LogError("event=changed_record_served index=" + std::to_string(entry.record.index()) +
+           " reader=" + reader.party.Key() +
+           ": the stored record no longer hashes to the leaf the log holds for it; served marked "
+           "as changed");
+  ctx_.metrics->changed_records_served.Increment();
+  return true;
+}
+
 Status AuditService::CheckpointFor(uint64_t tree_size, uint64_t covering,
                                    v1::SignedCheckpoint* out) const {
   StoredCheckpoint c;
@@ -336,15 +349,18 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
         // may see.
         RecordFilter scoped = filter;
         scoped.scope = ScopeOf(caller.party);
-        std::vector<v1::DisclosureRecord> records;
-        if (Status s = ctx_.store->QueryRecords(scoped, from_index, page_size, &records); !s.ok()) {
+        std::vector<LogEntry> entries;
+        if (Status s = ctx_.store->QueryLog(scoped, from_index, page_size, &entries); !s.ok()) {
           return s;
         }
-        if (records.size() == page_size) {
+        if (entries.size() == page_size) {
           response->set_next_page_token(
-              MakePageToken(ctx_.subject_key, query, records.back().index() + 1));
+              MakePageToken(ctx_.subject_key, query, entries.back().record.index() + 1));
         }
-        for (auto& r : records) *response->add_records() = std::move(r);
+        for (auto& e : entries) {
+          if (ChangedSinceLogged(e, caller)) response->add_changed_records(e.record.index());
+          *response->add_records() = std::move(e.record);
+        }
         return Status::Ok();
       },
       std::move(named_in_log));
@@ -374,13 +390,14 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
         }
         *response->mutable_generated_at() = ToTimestamp(NowMicros());
         response->set_exemptions(kExemptions);
-        std::vector<v1::DisclosureRecord> records;
+        std::vector<LogEntry> entries;
         for (uint64_t from = 0;;) {
-          records.clear();
-          if (Status s = ctx_.store->QueryRecords(filter, from, kMaxPageSize, &records); !s.ok()) {
+          entries.clear();
+          if (Status s = ctx_.store->QueryLog(filter, from, kMaxPageSize, &entries); !s.ok()) {
             return s;
           }
-          for (const auto& r : records) {
+          for (const LogEntry& entry : entries) {
+            const v1::DisclosureRecord& r = entry.record;
             // Left out entirely, without a mark or a count (politiregisterloven § 66); and
             // other auditors' reads, if the auditor's scope leaves them out.
             if (IsPst(r.sender()) || IsPst(r.recipient()) || IsPst(r.on_behalf_of())) continue;
@@ -395,9 +412,10 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
             e->set_legal_basis(r.legal_basis());
             e->set_legal_citation(r.legal_citation());
             e->set_index(r.index());
+            e->set_changed_since_logged(ChangedSinceLogged(entry, auditor));
           }
-          if (records.size() < kMaxPageSize) break;
-          from = records.back().index() + 1;
+          if (entries.size() < kMaxPageSize) break;
+          from = entries.back().record.index() + 1;
         }
         const Status s = CheckpointFor(0, 0, response->mutable_checkpoint());
         return s.code() == Code::kNotFound ? Status::Ok() : s;

@@ -36,6 +36,10 @@ Metrics::Metrics()
                              "Messages whose stored bodies the retention rules erased")),
       erased_flags(Single(*registry, "infoflyt_retention_erased_flags_total",
                           "Ended flags whose person and reason the retention rules erased")),
+      changed_records_served(
+          Single(*registry, "infoflyt_changed_records_served_total",
+                 "Disclosure records served by audit queries marked as changed since they were "
+                 "logged (they no longer hash to their leaf)")),
       acks(Single(*registry, "infoflyt_acks_total", "Deliveries newly acknowledged")),
       auth_failures(prometheus::BuildCounter()
                         .Name("infoflyt_auth_failures_total")

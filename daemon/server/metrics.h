@@ -20,9 +20,10 @@ struct Metrics {
   prometheus::Counter& posts_rejected;
   prometheus::Counter& posts_failed;
   prometheus::Counter& deliveries_streamed;
-  prometheus::Counter& unreadable_deliveries;  // Streamed marked unreadable (no body).
-  prometheus::Counter& erased_messages;        // Messages whose bodies retention erased.
-  prometheus::Counter& erased_flags;           // Flags whose person and reason retention erased.
+  prometheus::Counter& unreadable_deliveries;   // Streamed marked unreadable (no body).
+  prometheus::Counter& erased_messages;         // Messages whose bodies retention erased.
+  prometheus::Counter& erased_flags;            // Flags whose person and reason retention erased.
+  prometheus::Counter& changed_records_served;  // Records served marked changed since logged.
   prometheus::Counter& acks;
   // Calls refused and streams ended for who the peer is; label: reason (security_events.h).
   prometheus::Family<prometheus::Counter>& auth_failures;

@@ -822,15 +822,17 @@ Status PgStore::ListFlags(std::string_view subject_hash, bool include_inactive, 
   return Read([&](PgConn& r) { return ReadFlagsIn(r, subject_hash, include_inactive, now, out); });
 }
 
-Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t limit,
-                             std::vector<v1::DisclosureRecord>* out) {
+Status PgStore::QueryLog(const RecordFilter& f, uint64_t from_index, size_t limit,
+                         std::vector<LogEntry>* out) {
   // Assembled from fixed fragments; every value is bound. Each filter has an index to use.
   std::vector<PgParam> params{PgParam::Int(Clamp(from_index))};
   std::string sql =
       "SELECT leaf_index, occurred_at, event, outcome, message_id, delivery_id, sender, "
       "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
       "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
-      "version, on_behalf_of FROM disclosures WHERE leaf_index >= $1";
+      "version, on_behalf_of, n.hash FROM disclosures "
+      "LEFT JOIN merkle_nodes n ON n.level = 0 AND n.idx = disclosures.leaf_index "
+      "WHERE leaf_index >= $1";
   auto bind = [&](PgParam p) {
     params.push_back(std::move(p));
     return "$" + std::to_string(params.size());
@@ -860,7 +862,9 @@ Status PgStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t 
   if (Status s = Read([&](PgConn& r) { return r.QueryOnce(sql, params, &q); }); !s.ok()) {
     return s;
   }
-  for (int i = 0; i < q.rows(); ++i) out->push_back(RecordFromColumns(PgRow(q, i)));
+  for (int i = 0; i < q.rows(); ++i) {
+    out->push_back({RecordFromColumns(PgRow(q, i)), q.Text(i, kRecordColumns)});
+  }
   return Status::Ok();
 }
 

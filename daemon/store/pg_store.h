@@ -76,8 +76,8 @@ class PgStore final : public Store {
                    std::vector<FlagInfo>* out) override;
   Status ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) override;
   Status NextDeadline(std::optional<int64_t>* out) override;
-  Status QueryRecords(const RecordFilter& filter, uint64_t from_index, size_t limit,
-                      std::vector<v1::DisclosureRecord>* out) override;
+  Status QueryLog(const RecordFilter& filter, uint64_t from_index, size_t limit,
+                  std::vector<LogEntry>* out) override;
   Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
                  std::vector<LogEntry>* out) override;
   Status GetCheckpoint(uint64_t tree_size, StoredCheckpoint* out) override;

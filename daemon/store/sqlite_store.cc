@@ -789,14 +789,15 @@ Status SqliteStore::ListFlags(std::string_view subject_hash, bool include_inacti
   return ReadFlagsIn(*lease, subject_hash, include_inactive, now, out);
 }
 
-Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, size_t limit,
-                                 std::vector<v1::DisclosureRecord>* out) {
+Status SqliteStore::QueryLog(const RecordFilter& f, uint64_t from_index, size_t limit,
+                             std::vector<LogEntry>* out) {
   // Assembled from fixed fragments; every value is bound. Each filter has an index to use.
   std::string sql =
       "SELECT id - 1, occurred_at, event, outcome, message_id, delivery_id, sender, "
       "sender_certificate_subject, sender_certificate_fingerprint, recipient, subject_hash, "
       "message_type, view, content_hash, legal_basis, legal_citation, handling, reason, instance, "
-      "version, on_behalf_of FROM disclosures WHERE id > ?";
+      "version, on_behalf_of, n.hash FROM disclosures "
+      "LEFT JOIN merkle_nodes n ON n.level = 0 AND n.idx = disclosures.id - 1 WHERE id > ?";
   if (!f.subject_hash.empty()) sql += " AND subject_hash = ?";
   if (!f.message_id.empty()) sql += " AND message_id = ?";
   if (!f.party.empty()) sql += " AND (sender = ? OR recipient = ?)";
@@ -834,7 +835,9 @@ Status SqliteStore::QueryRecords(const RecordFilter& f, uint64_t from_index, siz
   if (!f.scope.reader.empty()) q.Bind(i++, f.scope.reader);
   q.Bind(i, static_cast<int64_t>(limit));
   int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) out->push_back(RecordFromColumns(q));
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    out->push_back({RecordFromColumns(q), q.Text(kRecordColumns)});
+  }
   return rc == SQLITE_DONE ? Status::Ok() : lease->Failure("querying records");
 }
 

@@ -334,9 +334,13 @@ class Store {
   // The earliest deadline still to watch (unacknowledged, unescalated), if any.
   virtual Status NextDeadline(std::optional<int64_t>* out) = 0;
 
-  // Up to `limit` records matching `filter` with index >= `from_index`, in index order.
-  virtual Status QueryRecords(const RecordFilter& filter, uint64_t from_index, size_t limit,
-                              std::vector<v1::DisclosureRecord>* out) = 0;
+  // Up to `limit` log entries (the record and its leaf as logged) matching `filter` with index
+  // >= `from_index`, in index order.
+  virtual Status QueryLog(const RecordFilter& filter, uint64_t from_index, size_t limit,
+                          std::vector<LogEntry>* out) = 0;
+  // QueryLog's records only, for readers that do not serve them as evidence.
+  Status QueryRecords(const RecordFilter& filter, uint64_t from_index, size_t limit,
+                      std::vector<v1::DisclosureRecord>* out);
   // Up to `limit` log entries with from_index <= index < to_index, in order.
   virtual Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
                          std::vector<LogEntry>* out) = 0;

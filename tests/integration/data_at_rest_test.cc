@@ -298,6 +298,15 @@ TEST_F(DataAtRestTest, ARecordChangedOnDiskIsReportedByTheScrubAndHealthz) {
   const std::string health = daemon_.Healthz(&http);
   EXPECT_EQ(http, 503) << health;
   EXPECT_NE(health.find("failing log: "), std::string::npos) << health;
+  // Audit queries serve the changed records marked as changed, never as if they were good.
+  const CliResult query = daemon_.Cli("auditor-eos-utvalget", "audit query --all");
+  EXPECT_EQ(query.exit_code, 65) << query.out;
+  EXPECT_NE(query.out.find("CHANGED SINCE IT WAS LOGGED"), std::string::npos) << query.out;
+  EXPECT_NE(LineWith(daemon_.Log(), {"level=error", "event=changed_record_served index=",
+                                     "reader=auditor/eos-utvalget"}),
+            "")
+      << daemon_.Log();
+  EXPECT_GE(MetricValue(daemon_.Metrics(), "infoflyt_changed_records_served_total"), 1);
 }
 
 }  // namespace

@@ -1011,6 +1011,28 @@ TEST_P(StoreTest, ABodyMovedToAnotherRecipientOfTheSameMessageDoesNotOpen) {
 
 // After a rotation, new bodies are sealed with the new key and old ones still open; a reseal
 // pass moves the old ones to the new key, after which the old key opens nothing.
+// A query's entries carry the leaf each record was logged with, so that a record changed since
+// can be told from one that was not.
+TEST_P(StoreTest, QueriedEntriesCarryTheirLoggedLeaf) {
+  Post(Message("m1", "k1"));
+  std::vector<LogEntry> entries;
+  ASSERT_TRUE(store_->QueryLog({}, 0, 10, &entries).ok());
+  ASSERT_EQ(entries.size(), 2u);
+  for (const LogEntry& e : entries) {
+    EXPECT_EQ(e.leaf_hash, merkle::RecordLeafHash(e.record)) << e.record.index();
+  }
+  ASSERT_TRUE(ExecRaw(backend_ == Backend::kSqlite
+                          ? "DROP TRIGGER disclosures_no_update; "
+                            "UPDATE disclosures SET reason = 'changed' WHERE id = 1"
+                          : "ALTER TABLE disclosures DISABLE TRIGGER disclosures_append_only; "
+                            "UPDATE disclosures SET reason = 'changed' WHERE leaf_index = 0")
+                  .ok());
+  entries.clear();
+  ASSERT_TRUE(store_->QueryLog({}, 0, 10, &entries).ok());
+  EXPECT_NE(entries.at(0).leaf_hash, merkle::RecordLeafHash(entries.at(0).record));
+  EXPECT_EQ(entries.at(1).leaf_hash, merkle::RecordLeafHash(entries.at(1).record));
+}
+
 // Retention: a message's bodies are erased `retain` after every recipient acknowledged, or at
 // the latest `retain_max` after posting; each erasure is an "erase" record, and the records
 // before it, and the roots checkpointed before it, stay as they were.
@@ -1085,7 +1107,8 @@ TEST_P(StoreTest, RetentionErasesEndedFlagsAfterTheirRetention) {
   EXPECT_EQ(erase->message_type(), "flag");
   EXPECT_EQ(erase->sender(), "pst/pst");
   EXPECT_EQ(erase->subject_hash(), "subject-a");
-  EXPECT_EQ(erase->reason(), "flag_id=f1 person and reason erased: retain 10s after the flag ended");
+  EXPECT_EQ(erase->reason(),
+            "flag_id=f1 person and reason erased: retain 10s after the flag ended");
   EXPECT_EQ(Purge(1000 + 20 * kSecond).second, 0u);
 }
 
