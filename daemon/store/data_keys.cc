@@ -1,5 +1,7 @@
 #include "store/data_keys.h"
 
+#include <algorithm>
+
 #include "base/aead.h"
 #include "base/crypto.h"
 
@@ -129,6 +131,19 @@ std::vector<DataKeys::Check> DataKeys::Checks() const {
   for (const Key& k : keys_)
     checks.push_back({k.id, HmacSha256(k.bytes, "infoflyt data key check v1")});
   return checks;
+}
+
+std::vector<DataKeys::Check> ChecksToRecord(const std::vector<DataKeys::Check>& mine,
+                                            const std::vector<DataKeys::Check>& recorded) {
+  auto is_recorded = [&recorded](const DataKeys::Check& c) {
+    return std::find(recorded.begin(), recorded.end(), c) != recorded.end();
+  };
+  if (!recorded.empty() && std::none_of(mine.begin(), mine.end(), is_recorded)) return {};
+  std::vector<DataKeys::Check> out;
+  for (const DataKeys::Check& c : mine) {
+    if (!is_recorded(c)) out.push_back(c);
+  }
+  return out;
 }
 
 }  // namespace infoflyt

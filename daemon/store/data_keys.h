@@ -64,4 +64,11 @@ class DataKeys {
   std::vector<Key> keys_;  // Never empty.
 };
 
+// Of the checks of a daemon's ring (`mine`), those a store that records `recorded` is to
+// record: every one it lacks if it records none, or if `mine` holds one it records (the same
+// ring, rotated); none otherwise: a ring made by another first start is not the store's, and is
+// then refused rather than recorded beside the first (Store::RecordDataKeys).
+std::vector<DataKeys::Check> ChecksToRecord(const std::vector<DataKeys::Check>& mine,
+                                            const std::vector<DataKeys::Check>& recorded);
+
 }  // namespace infoflyt

@@ -22,6 +22,9 @@ constexpr const char* kWriterSetup =
 // Reader sessions cannot write, as SQLite's readers are query_only.
 constexpr const char* kReaderSetup = "SET default_transaction_read_only = on";
 
+// The advisory lock under which a starting daemon records its data keys (RecordDataKeys).
+constexpr int64_t kDataKeysLock = 0x696e666c79740002;  // "inflyt" 0002
+
 // Positions and limits are unsigned in the interface and bigint in the database.
 int64_t Clamp(uint64_t v) {
   return static_cast<int64_t>(std::min<uint64_t>(v, std::numeric_limits<int64_t>::max()));
@@ -594,23 +597,33 @@ Status PgStore::RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t
                                std::vector<DataKeys::Check>* recorded) {
   PgConn& w = *writer_;
   if (Status s = w.EnsureConnected(); !s.ok()) return s;
-  for (const DataKeys::Check& c : mine) {
-    if (Status s =
-            w.Query("INSERT INTO data_keys (key_id, key_check, recorded_at) VALUES ($1, $2, $3) "
-                    "ON CONFLICT DO NOTHING",
-                    {PgParam::Text(c.key_id), PgParam::Bytes(c.check), PgParam::Int(now)});
+  auto read = [&w](std::vector<DataKeys::Check>* out) {
+    out->clear();
+    PgResult q;
+    if (Status s = w.Query("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id",
+                           {}, &q);
         !s.ok()) {
       return s;
     }
+    for (int i = 0; i < q.rows(); ++i) out->push_back({q.Text(i, 0), q.Text(i, 1)});
+    return Status::Ok();
+  };
+  if (Status s = w.Exec("BEGIN"); !s.ok()) return s;
+  // One daemon at a time: of two first starts on a new database, the second finds the first's
+  // key recorded, records nothing of its own, and is refused naming its key file.
+  Status s = w.Query("SELECT pg_advisory_xact_lock($1)", {PgParam::Int(kDataKeysLock)});
+  if (s.ok()) s = read(recorded);
+  if (s.ok()) {
+    for (const DataKeys::Check& c : ChecksToRecord(mine, *recorded)) {
+      s = w.Query("INSERT INTO data_keys (key_id, key_check, recorded_at) VALUES ($1, $2, $3)",
+                  {PgParam::Text(c.key_id), PgParam::Bytes(c.check), PgParam::Int(now)});
+      if (!s.ok()) break;
+    }
   }
-  PgResult q;
-  if (Status s =
-          w.Query("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id", {}, &q);
-      !s.ok()) {
-    return s;
-  }
-  for (int i = 0; i < q.rows(); ++i) recorded->push_back({q.Text(i, 0), q.Text(i, 1)});
-  return Status::Ok();
+  if (s.ok()) s = read(recorded);
+  if (s.ok()) s = w.Exec("COMMIT");
+  if (!s.ok()) w.Rollback();
+  return s;
 }
 
 Status PgStore::StoredLogSize(PgConn& conn, uint64_t* size) {

@@ -901,18 +901,23 @@ Status SqliteStore::RecordSharedKeys(const SharedKeys& mine, int64_t now, Shared
 Status SqliteStore::RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t now,
                                    std::vector<DataKeys::Check>* recorded) {
   SqliteDb& w = *writer_;
-  for (const DataKeys::Check& c : mine) {
-    auto& insert = w.Prepare(
-        "INSERT INTO data_keys (key_id, key_check, recorded_at) VALUES (?, ?, ?) "
-        "ON CONFLICT DO NOTHING");
+  auto read = [&w](std::vector<DataKeys::Check>* out) {
+    out->clear();
+    auto& q = w.Prepare("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id");
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) out->push_back({q.Text(0), q.Text(1)});
+    q.Reset();
+    return rc == SQLITE_DONE ? Status::Ok() : w.Failure("reading the data keys");
+  };
+  // The store has one writer, this daemon's: no other start can come between.
+  if (Status s = read(recorded); !s.ok()) return s;
+  for (const DataKeys::Check& c : ChecksToRecord(mine, *recorded)) {
+    auto& insert =
+        w.Prepare("INSERT INTO data_keys (key_id, key_check, recorded_at) VALUES (?, ?, ?)");
     insert.Bind(1, c.key_id).BindBlob(2, c.check).Bind(3, now);
     if (insert.Step() != SQLITE_DONE) return w.Failure("recording the data keys");
   }
-  auto& q = w.Prepare("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id");
-  int rc;
-  while ((rc = q.Step()) == SQLITE_ROW) recorded->push_back({q.Text(0), q.Text(1)});
-  q.Reset();
-  return rc == SQLITE_DONE ? Status::Ok() : w.Failure("reading the data keys");
+  return read(recorded);
 }
 
 Status SqliteStore::GetPolicyText(std::string_view sha256, PolicyText* out) {

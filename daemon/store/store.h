@@ -358,8 +358,8 @@ class Store {
   virtual Status RecordSharedKeys(const SharedKeys& mine, int64_t now, SharedKeys* recorded) = 0;
   // The data keys envelopes are sealed with; set at start, before the first Apply or read.
   virtual void SetDataKeys(std::shared_ptr<const DataKeys> keys) = 0;
-  // Records the checks of `mine` not recorded yet, and returns every check recorded (also
-  // those of keys `mine` lacks), oldest first.
+  // Records the checks of `mine` that ChecksToRecord gives (data_keys.h), one daemon at a time,
+  // and returns every check recorded (also those of keys `mine` lacks), oldest first.
   virtual Status RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t now,
                                 std::vector<DataKeys::Check>* recorded) = 0;
   // A text a policy record names, by its SHA-256. NOT_FOUND if none was kept.

@@ -1011,6 +1011,46 @@ TEST_P(StoreTest, ABodyMovedToAnotherRecipientOfTheSameMessageDoesNotOpen) {
 
 // After a rotation, new bodies are sealed with the new key and old ones still open; a reseal
 // pass moves the old ones to the new key, after which the old key opens nothing.
+std::vector<DataKeys::Check> ChecksOf(const std::string& key_file) {
+  return testing::TestDataKeys(key_file)->Checks();
+}
+
+// A store records the first ring it is given and rotations of it, but not a ring that another
+// first start made: that one records nothing (and its daemon is refused naming its file).
+TEST_P(StoreTest, DataKeysRecordTheFirstRingAndItsRotationsOnly) {
+  const std::string a = std::string(64, 'a') + "\n";
+  const std::string b = std::string(64, 'b') + "\n";
+  const std::string c = std::string(64, 'c') + "\n";
+  std::vector<DataKeys::Check> recorded;
+  ASSERT_TRUE(store_->RecordDataKeys(ChecksOf(a), 1, &recorded).ok());
+  EXPECT_EQ(recorded, ChecksOf(a));
+  ASSERT_TRUE(store_->RecordDataKeys(ChecksOf(b), 2, &recorded).ok());
+  EXPECT_EQ(recorded, ChecksOf(a));
+  ASSERT_TRUE(store_->RecordDataKeys(ChecksOf(a + c), 3, &recorded).ok());
+  EXPECT_EQ(recorded, ChecksOf(a + c));
+}
+
+// Two daemons starting at once on a new database, each with a ring of its own: exactly one
+// ring is recorded, and each daemon is told which.
+TEST_F(PgStoreTest, TwoFirstStartsAtOnceRecordOneRing) {
+  std::unique_ptr<Store> other;
+  ASSERT_TRUE(OpenStore(&other).ok());
+  const std::string a = std::string(64, 'a') + "\n";
+  const std::string b = std::string(64, 'b') + "\n";
+  std::vector<DataKeys::Check> seen_a;
+  std::vector<DataKeys::Check> seen_b;
+  Status sa;
+  Status sb;
+  std::thread first([&] { sa = store_->RecordDataKeys(ChecksOf(a), 1, &seen_a); });
+  std::thread second([&] { sb = other->RecordDataKeys(ChecksOf(b), 1, &seen_b); });
+  first.join();
+  second.join();
+  ASSERT_TRUE(sa.ok()) << sa.message();
+  ASSERT_TRUE(sb.ok()) << sb.message();
+  EXPECT_EQ(Count("data_keys"), 1);
+  EXPECT_EQ(seen_a, seen_b);
+}
+
 // A query's entries carry the leaf each record was logged with, so that a record changed since
 // can be told from one that was not.
 TEST_P(StoreTest, QueriedEntriesCarryTheirLoggedLeaf) {
