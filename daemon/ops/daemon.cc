@@ -550,6 +550,11 @@ Status Daemon::LoadDataKeys(bool fresh_store) {
     // a body in clear is never served as if it were sealed. The keys are recorded after: a pass
     // cut short (say by systemd's start timeout) is done again at the next start.
     LogInfo("sealing envelopes stored in clear by an earlier version");
+    // Under systemd, a long pass asks for more time than the unit's start timeout, 30 s at a
+    // time while it works, instead of being killed and starting over.
+    sd_notify(0, "STATUS=sealing message bodies stored in clear\nEXTEND_TIMEOUT_USEC=30000000");
+    const PeriodicThread extend(std::chrono::seconds(10),
+                                [] { sd_notify(0, "EXTEND_TIMEOUT_USEC=30000000"); });
     if (Status s = Resealer(committer_.get(), true, current).RunToEnd(); !s.ok()) return s;
   }
   if (Status s = RecordDataKeyFile(path, *loaded.keys, *store_, RestoreHint()); !s.ok()) {

@@ -253,6 +253,11 @@ TEST_F(AuditTest, ACallRefusedToAPartyIsOneDenyRecordAndTheLogStillVerifies) {
   const std::string metrics = daemon_.Metrics();
   EXPECT_EQ(MetricValue(metrics, "infoflyt_deny_records_total"), 2);
   EXPECT_EQ(MetricValue(metrics, "infoflyt_auth_failures_total{reason=\"kind may not call\"}"), 4);
+  EXPECT_NE(LineWith(daemon_.Log(), {"event=auth_refused reason=\"kind may not call\" "
+                                     "rpc=Audit/QueryDisclosures peer=ipv4:127.0.0.1:",
+                                     "spiffe_id=spiffe://infoflyt.test/police/oslo"}),
+            "")
+      << daemon_.Log();
 
   const std::string log = Path("log.jsonl");
   const std::string note = Path("checkpoint.txt");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the integration tests' PKI in $1: the dev PKI for deploy/parties.toml plus the
 # unregistered party police/ghost and a client certificate of no party kind (daemon/impostor);
-# in $1/odd four certificates a party may not use (one of them expired); in $1/rogue an
+# in $1/odd five certificates a party may not use (one of them expired); in $1/rogue an
 # unrelated CA with the same parties.
 set -euo pipefail
 out="$1"
@@ -36,6 +36,11 @@ odd two-uris "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth
 subjectAltName=$uri,URI:https://example.no/other"
+# A proper party certificate, but naming police/oslo of another trust domain.
+odd other-domain "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=clientAuth
+subjectAltName=URI:spiffe://other.test/police/oslo"
 
 # And one that has expired: OpenSSL 3.0's `x509 -req` cannot set dates in the past, so `openssl
 # ca` issues it, from a database of its own (the dev CA's revocation database stays as it was).

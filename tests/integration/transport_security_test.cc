@@ -143,6 +143,28 @@ TEST_F(TransportSecurityTest, UnregisteredPartyIsDenied) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(s.error_message(), "party police/ghost is not registered");
   EXPECT_EQ(daemon_->CountRows("messages"), 0);
+  EXPECT_NE(LineWith(daemon_->Log(), {"event=auth_refused reason=\"party not registered\" "
+                                      "rpc=Exchange/Post peer=ipv4:127.0.0.1:",
+                                      "spiffe_id=spiffe://infoflyt.test/police/ghost"}),
+            "")
+      << daemon_->Log();
+}
+
+// A party's certificate from the right CA naming a party of another trust domain: refused, with
+// its security event.
+TEST_F(TransportSecurityTest, ASpiffeIdOfAnotherTrustDomainIsDenied) {
+  const std::string other = Pki().dir + "/odd/other-domain";
+  const grpc::Status s =
+      PostOver(TlsChannel(other + ".pem", other + ".key", Pki().dir + "/ca.pem"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(s.error_message(),
+            "SPIFFE ID spiffe://other.test/police/oslo is not in trust domain infoflyt.test");
+  EXPECT_NE(LineWith(daemon_->Log(), {"event=auth_refused reason=\"trust domain\" "
+                                      "rpc=Exchange/Post peer=ipv4:127.0.0.1:",
+                                      "spiffe_id=spiffe://other.test/police/oslo"}),
+            "")
+      << daemon_->Log();
+  EXPECT_EQ(daemon_->CountRows("messages"), 0);
 }
 
 // A client certificate from the right CA whose SPIFFE ID names no party kind: authenticated by
