@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "test_util.h"
+#include "unit/test_envelopes.h"
 
 namespace infoflyt::testing {
 namespace {
@@ -299,6 +300,13 @@ grpc::Status DaemonProcess::FlagPerson(const std::string& national_id, v1::FlagR
   request.set_reason(v1::FLAG_REASON_RETURNED_FOREIGN_FIGHTER);
   request.set_legal_basis(basis);
   return Client(party)->Flag(request, flag);
+}
+
+std::string DaemonProcess::PostReleaseNotice(const std::string& key, grpc::Status* status) const {
+  v1::Receipt receipt;
+  const grpc::Status s = Client("correctional-oslo-fengsel")->Post(ReleaseNotice(key), &receipt);
+  if (status != nullptr) *status = s;
+  return s.ok() ? receipt.message_id() : "";
 }
 
 CliResult DaemonProcess::RunCaptured(const std::string& command, const std::string& what,

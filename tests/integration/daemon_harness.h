@@ -131,6 +131,9 @@ class DaemonProcess {
   grpc::Status FlagPerson(const std::string& national_id, v1::FlagRecord* flag,
                           const std::string& party = "pst-pst",
                           const std::string& basis = "polregl-27-2") const;
+  // The prison oslo-fengsel posts a release notice (unit/test_envelopes.h) with idempotency key
+  // `key`; its message id, or "" if the post failed (`status` says why, if given).
+  std::string PostReleaseNotice(const std::string& key, grpc::Status* status = nullptr) const;
   // Runs the infoflyt CLI as `party` against this daemon, with `env` (VAR=value ...) added.
   CliResult Cli(const std::string& party, const std::string& args,
                 const std::string& env = "") const;

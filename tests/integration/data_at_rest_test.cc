@@ -25,11 +25,10 @@ class DataAtRestTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(daemon_.Start()) << daemon_.Log(); }
 
   std::string Post(const std::string& key) {
-    v1::Receipt receipt;
-    const grpc::Status s =
-        daemon_.Client("correctional-oslo-fengsel")->Post(ReleaseNotice(key), &receipt);
+    grpc::Status s;
+    const std::string id = daemon_.PostReleaseNotice(key, &s);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return receipt.message_id();
+    return id;
   }
   // Everything a thief copying the store's files gets: the database, its WAL.
   std::string StoreFiles() const {

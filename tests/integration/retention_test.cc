@@ -35,11 +35,10 @@ class RetentionTest : public ::testing::Test {
   }
 
   std::string Post(const std::string& key) {
-    v1::Receipt receipt;
-    const grpc::Status s =
-        daemon_.Client("correctional-oslo-fengsel")->Post(ReleaseNotice(key), &receipt);
+    grpc::Status s;
+    const std::string id = daemon_.PostReleaseNotice(key, &s);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return receipt.message_id();
+    return id;
   }
   // When each recipient's body of `message_id` was erased, as its sender's status says (0: not).
   std::map<std::string, int64_t> ErasedAt(const std::string& message_id) {
