@@ -83,9 +83,10 @@ Daemon::Daemon(Config config)
 Daemon::~Daemon() {
   listener_watch_.reset();
   scrub_timer_.reset();
-  purge_timer_.reset();  // Before the committer it submits to.
-  trust_.reset();        // Its thread calls OnTrustChecked, which uses members destroyed before it.
-  listener_.reset();     // No more wake-ups from other daemons.
+  if (purger_) purger_->Stop();  // A pass ends after its batch, not at its end.
+  purge_timer_.reset();          // Before the committer it submits to.
+  trust_.reset();     // Its thread calls OnTrustChecked, which uses members destroyed before it.
+  listener_.reset();  // No more wake-ups from other daemons.
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   if (http_) asio::post(io_, [this] { http_->Close(); });
   if (log_publisher_) asio::post(io_, [this] { log_publisher_->Stop(); });
@@ -739,7 +740,7 @@ Status Daemon::Start() {
   scrub_timer_ = std::make_unique<PeriodicThread>(
       std::chrono::milliseconds(config_.scrub_interval / 1000), [this] { Scrub(); });
   purger_ = std::make_unique<Purger>(
-      committer_.get(), [this] { return LegalBasesOf(catalogs_->Get()); }, &metrics_);
+      committer_.get(), [this] { return catalogs_->Get(); }, &metrics_);
   purge_timer_ = std::make_unique<PeriodicThread>(
       std::chrono::milliseconds(config_.purge_interval / 1000), [this] { purger_->RunPass(); },
       PeriodicThread::First::kRunAtOnce);

@@ -9,6 +9,7 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/thread_pool.hpp>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -138,7 +139,8 @@ class Daemon {
   // Shared with every gRPC server built (they may outlive a rebuild's old one briefly).
   std::shared_ptr<ClientChainVerifier> chain_verifier_ =
       std::make_shared<ClientChainVerifier>(&security_, config_.require_fresh_crl);
-  bool handshake_trust_failed_ = false;  // The TrustPublisher's thread only.
+  // Set by the TrustPublisher's thread; read at start.
+  std::atomic<bool> handshake_trust_failed_{false};
   Health health_;
   std::unique_ptr<CatalogsHolder> catalogs_;
   uint64_t policy_generation_ = 0;  // Of the rules recorded last; the signal thread's.

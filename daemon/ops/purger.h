@@ -4,12 +4,12 @@
 // log and the counters.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
-#include "base/periodic_thread.h"
 #include "base/status.h"
-#include "core/legal_basis.h"
+#include "core/catalogs.h"
 #include "server/metrics.h"
 #include "store/group_committer.h"
 
@@ -17,8 +17,9 @@ namespace infoflyt {
 
 class Purger {
  public:
-  // The rules in force when a pass starts (a reload applies from the next pass).
-  using Rules = std::function<std::shared_ptr<const LegalBasisCatalogue>()>;
+  // The rules in force. A pass takes them as it starts; one that finds newer rules recorded
+  // (a reload) starts again under those.
+  using Rules = std::function<std::shared_ptr<const Catalogs>()>;
 
   Purger(GroupCommitter* committer, Rules rules, Metrics* metrics)
       : committer_(committer), rules_(std::move(rules)), metrics_(metrics) {}
@@ -27,12 +28,18 @@ class Purger {
 
   // One whole pass now, on the calling thread (it blocks until the last batch is durable).
   Status RunPass();
+  // A pass running ends after its current batch; none starts again. Any thread.
+  void Stop() { stopping_ = true; }
 
  private:
   static constexpr size_t kBatch = 500;
+  static constexpr int kRestarts = 3;  // Under newer rules, at most.
+  // One batch of messages after `after` (and flags, if `after` is 0), waited for.
+  PurgeOp Batch(uint64_t after, const Catalogs& rules, const std::shared_ptr<const Catalogs>& keep);
   GroupCommitter* const committer_;
   const Rules rules_;
   Metrics* const metrics_;
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace infoflyt

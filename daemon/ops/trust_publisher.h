@@ -26,7 +26,7 @@ struct TrustPublisherOptions {
   std::string client_ca;       // The operator's bundle (tls.client_ca).
   std::string crl_directory;   // The operator's CRLs (tls.crl_directory); may be empty.
   std::string published_ca;    // Where gRPC reads the bundle.
-  std::string published_crls;  // Where gRPC reads the CRLs (a hashed directory).
+  std::string published_crls;  // Where the handshake's verifier reads the CRLs.
   std::chrono::seconds interval{60};
 };
 

@@ -208,6 +208,7 @@ constexpr const char* kSchemaV10 = R"sql(
 ALTER TABLE deliveries ADD COLUMN erased_at bigint;
 ALTER TABLE flags ADD COLUMN erased_at bigint;
 CREATE INDEX deliveries_holding_bodies ON deliveries (message) WHERE erased_at IS NULL;
+CREATE INDEX messages_by_time ON messages (accepted_at);
 )sql";
 
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new

@@ -395,7 +395,7 @@ class PgStore::Rows final : public StoreRows {
             "JOIN messages m ON m.id = d.message "
             "JOIN disclosures x ON x.message_id = m.message_id "
             "AND x.delivery_id = d.id AND x.outcome = 'disclosed' "
-            "WHERE d.id > $1 AND d.same_as IS NULL "
+            "WHERE d.id > $1 AND d.same_as IS NULL AND d.erased_at IS NULL "
             "AND position($3 in d.envelope) <> 1 ORDER BY d.id LIMIT $2",
             {PgParam::Int(Clamp(after)), PgParam::Int(Clamp(limit)), PgParam::Bytes(header)}, &q);
         !s.ok()) {
@@ -415,15 +415,15 @@ class PgStore::Rows final : public StoreRows {
 
   Status ReadRetainedMessages(uint64_t after, int64_t posted_before, size_t limit,
                               std::vector<RetainedMessage>* out) override {
+    // Only messages up to the last one posted by `posted_before` (by the index on accepted_at),
+    // through the index of deliveries still holding bodies.
     PgResult q;
     if (Status s = w_.Query(
-            "SELECT m.id, m.message_id, m.sender, m.message_type, m.legal_basis, m.handling, "
-            "m.accepted_at, CASE WHEN bool_and(d.acked_at IS NOT NULL) THEN max(d.acked_at) END, "
-            "(SELECT x.subject_hash FROM disclosures x WHERE x.message_id = m.message_id "
-            "AND x.outcome = 'disclosed' LIMIT 1), "
-            "(SELECT max(x.on_behalf_of) FROM disclosures x WHERE x.message_id = m.message_id) "
+            "SELECT m.id, m.legal_basis, m.accepted_at, "
+            "CASE WHEN bool_and(d.acked_at IS NOT NULL) THEN max(d.acked_at) END "
             "FROM deliveries d JOIN messages m ON m.id = d.message "
-            "WHERE d.erased_at IS NULL AND d.message > $1 AND m.accepted_at <= $2 "
+            "WHERE d.erased_at IS NULL AND d.message > $1 AND d.message <= "
+            "(SELECT max(id) FROM messages WHERE accepted_at <= $2) AND m.accepted_at <= $2 "
             "GROUP BY m.id ORDER BY m.id LIMIT $3",
             {PgParam::Int(Clamp(after)), PgParam::Int(posted_before), PgParam::Int(Clamp(limit))},
             &q);
@@ -431,27 +431,24 @@ class PgStore::Rows final : public StoreRows {
       return s;
     }
     for (int i = 0; i < q.rows(); ++i) {
-      RetainedMessage m{static_cast<uint64_t>(q.Int(i, 0)),
-                        q.Text(i, 1),
-                        q.Text(i, 2),
-                        q.Text(i, 3),
-                        q.Text(i, 4),
-                        q.Text(i, 5),
-                        q.Int(i, 6),
-                        std::nullopt,
-                        q.Text(i, 8),
-                        q.Text(i, 9)};
-      if (!q.IsNull(i, 7)) m.acknowledged_at = q.Int(i, 7);
+      RetainedMessage m{static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Int(i, 2),
+                        std::nullopt};
+      if (!q.IsNull(i, 3)) m.acknowledged_at = q.Int(i, 3);
       out->push_back(std::move(m));
     }
     return Status::Ok();
   }
 
-  Status EraseBodies(uint64_t message, int64_t now) override {
-    return w_.Send(
-        "UPDATE deliveries SET envelope = '', erased_at = $1 "
-        "WHERE message = $2 AND erased_at IS NULL",
-        {PgParam::Int(now), PgParam::Int(Clamp(message))});
+  Status EraseBodies(uint64_t message, int64_t now, std::vector<uint64_t>* deliveries) override {
+    PgResult q;
+    if (Status s = w_.Query("UPDATE deliveries SET envelope = '', erased_at = $1 "
+                            "WHERE message = $2 AND erased_at IS NULL RETURNING id",
+                            {PgParam::Int(now), PgParam::Int(Clamp(message))}, &q);
+        !s.ok()) {
+      return s;
+    }
+    for (int i = 0; i < q.rows(); ++i) deliveries->push_back(static_cast<uint64_t>(q.Int(i, 0)));
+    return Status::Ok();
   }
 
   Status ReadEndedFlags(int64_t now, std::vector<FlagInfo>* out) override {
@@ -600,8 +597,8 @@ Status PgStore::RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t
   auto read = [&w](std::vector<DataKeys::Check>* out) {
     out->clear();
     PgResult q;
-    if (Status s = w.Query("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id",
-                           {}, &q);
+    if (Status s =
+            w.Query("SELECT key_id, key_check FROM data_keys ORDER BY recorded_at, key_id", {}, &q);
         !s.ok()) {
       return s;
     }
@@ -621,7 +618,7 @@ Status PgStore::RecordDataKeys(const std::vector<DataKeys::Check>& mine, int64_t
     }
   }
   if (s.ok()) s = read(recorded);
-  if (s.ok()) s = w.Exec("COMMIT");
+  if (s.ok()) s = w.Commit();
   if (!s.ok()) w.Rollback();
   return s;
 }

@@ -193,11 +193,13 @@ ALTER TABLE deliveries ADD COLUMN unreadable_at INTEGER;
 
 // Version 10, the same on both backends: retention (core/retention.h). A delivery whose body was
 // erased says when (its envelope is then empty), and so does a flag whose person and reason
-// were erased. The partial index finds the messages that still hold bodies.
+// were erased. The indexes find the messages that still hold bodies, and the last one posted
+// before a time.
 constexpr const char* kSchemaV10 = R"sql(
 ALTER TABLE deliveries ADD COLUMN erased_at INTEGER;
 ALTER TABLE flags ADD COLUMN erased_at INTEGER;
 CREATE INDEX deliveries_holding_bodies ON deliveries (message) WHERE erased_at IS NULL;
+CREATE INDEX messages_by_time ON messages (accepted_at);
 )sql";
 
 // Migration i brings the schema from version i to i + 1, each in its own transaction. A new

@@ -476,7 +476,8 @@ class SqliteStore::Rows final : public StoreRows {
         "JOIN messages m ON m.id = d.message "
         "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
         "AND x.outcome = 'disclosed' "
-        "WHERE d.id > ? AND d.same_as IS NULL AND instr(d.envelope, ?) != 1 "
+        "WHERE d.id > ? AND d.same_as IS NULL AND d.erased_at IS NULL "
+        "AND instr(d.envelope, ?) != 1 "
         "ORDER BY d.id LIMIT ?");
     q.Bind(1, static_cast<int64_t>(after)).BindBlob(2, header);
     q.Bind(3, static_cast<int64_t>(limit));
@@ -496,42 +497,36 @@ class SqliteStore::Rows final : public StoreRows {
 
   Status ReadRetainedMessages(uint64_t after, int64_t posted_before, size_t limit,
                               std::vector<RetainedMessage>* out) override {
+    // Only messages up to the last one posted by `posted_before` (by the index on accepted_at),
+    // through the index of deliveries still holding bodies.
     auto& q = w_.Prepare(
-        "SELECT m.id, m.message_id, m.sender, m.message_type, m.legal_basis, m.handling, "
-        "m.accepted_at, CASE WHEN count(d.acked_at) = count(*) THEN max(d.acked_at) END, "
-        "(SELECT x.subject_hash FROM disclosures x WHERE x.message_id = m.message_id "
-        "AND x.outcome = 'disclosed' LIMIT 1), "
-        "(SELECT max(x.on_behalf_of) FROM disclosures x WHERE x.message_id = m.message_id) "
+        "SELECT m.id, m.legal_basis, m.accepted_at, "
+        "CASE WHEN count(d.acked_at) = count(*) THEN max(d.acked_at) END "
         "FROM deliveries d JOIN messages m ON m.id = d.message "
-        "WHERE d.erased_at IS NULL AND d.message > ? AND m.accepted_at <= ? "
-        "GROUP BY m.id ORDER BY m.id LIMIT ?");
+        "WHERE d.erased_at IS NULL AND d.message > ?1 AND d.message <= "
+        "(SELECT max(id) FROM messages WHERE accepted_at <= ?2) AND m.accepted_at <= ?2 "
+        "GROUP BY m.id ORDER BY m.id LIMIT ?3");
     q.Bind(1, static_cast<int64_t>(after)).Bind(2, posted_before);
     q.Bind(3, static_cast<int64_t>(limit));
     int rc;
     while ((rc = q.Step()) == SQLITE_ROW) {
-      RetainedMessage m{static_cast<uint64_t>(q.Int(0)),
-                        q.Text(1),
-                        q.Text(2),
-                        q.Text(3),
-                        q.Text(4),
-                        q.Text(5),
-                        q.Int(6),
-                        std::nullopt,
-                        q.Text(8),
-                        q.Text(9)};
-      if (!q.IsNull(7)) m.acknowledged_at = q.Int(7);
+      RetainedMessage m{static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Int(2), std::nullopt};
+      if (!q.IsNull(3)) m.acknowledged_at = q.Int(3);
       out->push_back(std::move(m));
     }
     q.Reset();
     return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("reading retained messages");
   }
 
-  Status EraseBodies(uint64_t message, int64_t now) override {
+  Status EraseBodies(uint64_t message, int64_t now, std::vector<uint64_t>* deliveries) override {
     auto& q = w_.Prepare(
         "UPDATE deliveries SET envelope = x'', erased_at = ? "
-        "WHERE message = ? AND erased_at IS NULL");
+        "WHERE message = ? AND erased_at IS NULL RETURNING id");
     q.Bind(1, now).Bind(2, static_cast<int64_t>(message));
-    return q.Step() == SQLITE_DONE ? Status::Ok() : w_.Failure("erasing bodies");
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) deliveries->push_back(static_cast<uint64_t>(q.Int(0)));
+    q.Reset();
+    return rc == SQLITE_DONE ? Status::Ok() : w_.Failure("erasing bodies");
   }
 
   Status ReadEndedFlags(int64_t now, std::vector<FlagInfo>* out) override {

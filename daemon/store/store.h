@@ -199,7 +199,8 @@ struct ResealOp {
 // Erases what the catalogue's retention rules (core/retention.h) no longer let the store keep.
 // Looks at up to `limit` messages with id > `after` whose bodies are not erased, in id order,
 // and erases the bodies of those due: every stored envelope of the message emptied and its
-// deliveries marked erased, with one "erase" record naming the rule. In the first batch
+// deliveries marked erased, with one "erase" record per delivery naming the rule (its parties
+// those of the delivery's disclosure record). In the first batch
 // (`after` 0) also erases every ended flag due: its person (keyed hash) and reason emptied, with
 // an "erase" record. The disclosure log is never changed. `next` is the last message looked at,
 // 0 when none were left (the pass is complete).
@@ -207,6 +208,7 @@ struct PurgeOp {
   uint64_t after = 0;
   size_t limit = 500;
   std::shared_ptr<const LegalBasisCatalogue> rules;
+  uint64_t policy = 0;  // The generation of `rules` (ABORTED if newer ones were recorded).
   Status status;
   uint64_t next = 0;
   size_t erased_messages = 0;

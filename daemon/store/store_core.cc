@@ -459,6 +459,8 @@ Status StoreCore::ApplyOp(StoreRows& rows, PurgeOp& op, int64_t now) {
   op.erased_messages = op.erased_flags = 0;  // The batch may run twice (Apply).
   op.next = 0;
   if (op.rules == nullptr) return {Code::kInternal, "store: a purge without retention rules"};
+  // Erasing cannot be undone: never under rules older than those recorded last.
+  if (Status s = CheckPolicy(op.policy); !s.ok()) return s;
   if (op.after == 0) {
     if (Status s = EraseEndedFlags(rows, op, now); !s.ok()) return s;
   }
@@ -473,26 +475,41 @@ Status StoreCore::ApplyOp(StoreRows& rows, PurgeOp& op, int64_t now) {
     const std::optional<std::string> rule =
         BodiesDue(op.rules->RetentionOf(m.legal_basis), m.posted_at, m.acknowledged_at, now);
     if (!rule) continue;
-    if (Status s = rows.EraseBodies(m.id, now); !s.ok()) return s;
-    v1::DisclosureRecord r = NextRecord(now);
-    r.set_event("erase");
-    r.set_outcome("erased");
-    r.set_message_id(m.message_id);
-    r.set_sender(m.sender);  // Whose message it was: the record is in the same scopes.
-    r.set_recipient("infoflytd");
-    r.set_on_behalf_of(m.on_behalf_of);
-    r.set_subject_hash(m.subject_hash);
-    r.set_message_type(m.message_type);
-    r.set_legal_basis(m.legal_basis);
-    if (const LegalBasis* basis = op.rules->Find(m.legal_basis)) {
-      r.set_legal_citation(basis->citation);
+    std::vector<uint64_t> deliveries;
+    if (Status s = rows.EraseBodies(m.id, now, &deliveries); !s.ok()) return s;
+    for (uint64_t delivery : deliveries) {
+      if (Status s = AppendErasure(rows, delivery, *rule, now); !s.ok()) return s;
     }
-    r.set_handling(m.handling);
-    r.set_reason("bodies erased: " + *rule);
-    if (Status s = Append(rows, r); !s.ok()) return s;
     ++op.erased_messages;
   }
   return Status::Ok();
+}
+
+Status StoreCore::AppendErasure(StoreRows& rows, uint64_t delivery, const std::string& rule,
+                                int64_t now) {
+  std::optional<v1::DisclosureRecord> disclosed;
+  if (Status s = rows.DisclosureOf(delivery, &disclosed); !s.ok()) return s;
+  if (!disclosed) {
+    return {Code::kInternal, "store: delivery " + std::to_string(delivery) +
+                                 " has no disclosure record to erase under"};
+  }
+  // The delivery's own parties and basis: the record is in exactly the scopes its disclosure
+  // is in, and withheld wherever that is (PST's, an auditor's scope).
+  v1::DisclosureRecord r = NextRecord(now);
+  r.set_event("erase");
+  r.set_outcome("erased");
+  r.set_message_id(disclosed->message_id());
+  r.set_delivery_id(delivery);
+  r.set_sender(disclosed->sender());
+  r.set_recipient(disclosed->recipient());
+  r.set_on_behalf_of(disclosed->on_behalf_of());
+  r.set_subject_hash(disclosed->subject_hash());
+  r.set_message_type(disclosed->message_type());
+  r.set_legal_basis(disclosed->legal_basis());
+  r.set_legal_citation(disclosed->legal_citation());
+  r.set_handling(disclosed->handling());
+  r.set_reason("body erased: " + rule);
+  return Append(rows, r);
 }
 
 Status StoreCore::EraseEndedFlags(StoreRows& rows, PurgeOp& op, int64_t now) {
@@ -583,7 +600,8 @@ Status StoreCore::ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now) {
             "flag_id: the flag was set by another party, and the registry rules do not let this "
             "party end it"};
   }
-  const bool active = !flag->unflagged_at;
+  // An erased flag (no person left) ended long ago, whatever its expiry said.
+  const bool active = !flag->unflagged_at && !flag->subject_hash.empty();
   std::optional<FlagInfo> after;
   if (Status s = rows.Unflag(op.flag_id, op.caller.party, now, &after); !s.ok()) return s;
   if (!after) return {Code::kNotFound, "flag_id: no such flag"};

@@ -29,22 +29,13 @@ struct ExistingMessage {
   int64_t accepted_at = 0;
 };
 
-// A message whose bodies are still stored, as the retention rules need it (PurgeOp), with what
-// its erase record repeats of its disclosure records.
+// A message whose bodies are still stored, as the retention rules need it (PurgeOp).
 struct RetainedMessage {
   uint64_t id = 0;  // The row's.
-  std::string message_id;
-  std::string sender;
-  std::string message_type;
   std::string legal_basis;
-  std::string handling;
   int64_t posted_at = 0;
   // When the last recipient acknowledged, if every one has.
   std::optional<int64_t> acknowledged_at;
-  // Of its disclosure records: the person's keyed hash, and on whose behalf any was made (so
-  // that the erase record is withheld wherever they are).
-  std::string subject_hash;
-  std::string on_behalf_of;
 };
 
 // A stored envelope (not a sharing delivery's empty one), as sealed, and the content hash of
@@ -110,8 +101,8 @@ class StoreRows {
   virtual Status ReadRetainedMessages(uint64_t after, int64_t posted_before, size_t limit,
                                       std::vector<RetainedMessage>* out) = 0;
   // Empties the stored envelopes of message `message` (its row id) and marks its deliveries
-  // erased at `now`.
-  virtual Status EraseBodies(uint64_t message, int64_t now) = 0;
+  // erased at `now`; `deliveries` are their ids.
+  virtual Status EraseBodies(uint64_t message, int64_t now, std::vector<uint64_t>* deliveries) = 0;
   // The flags that ended (unflagged, or expired by `now`) and are not erased.
   virtual Status ReadEndedFlags(int64_t now, std::vector<FlagInfo>* out) = 0;
   // Empties flag `flag_id`'s person and reason and marks it erased at `now`.
@@ -200,6 +191,8 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, PolicyOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, ResealOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, PurgeOp& op, int64_t now);
+  // The "erase" record of `delivery`'s body, erased under `rule`.
+  Status AppendErasure(StoreRows& rows, uint64_t delivery, const std::string& rule, int64_t now);
   // PurgeOp's flags: erases those due at `now`, each with its erase record.
   Status EraseEndedFlags(StoreRows& rows, PurgeOp& op, int64_t now);
   // ABORTED if what an op carries was decided under rules (generation `decided_under`) older

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "base/clock.h"
 #include "ops/connection_limits.h"
@@ -131,6 +132,26 @@ TEST_F(ConfigFileTest, PostgresOnAnotherHostNeedsVerifyFull) {
 
 // libpq also reads PGHOST, PGSSLMODE and service files: what the string leaves to them counts.
 TEST_F(ConfigFileTest, PostgresHostFromTheEnvironmentNeedsVerifyFullToo) {
+  // Whatever the test sets, the rest of the suite gets the environment it had.
+  struct SavedEnvironment {
+    std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+    SavedEnvironment() {
+      for (const char* name : {"PGHOST", "PGSSLMODE", "PGSERVICE"}) {
+        const char* value = std::getenv(name);
+        saved.emplace_back(name, value ? std::optional<std::string>(value) : std::nullopt);
+        unsetenv(name);
+      }
+    }
+    ~SavedEnvironment() {
+      for (const auto& [name, value] : saved) {
+        if (value) {
+          setenv(name.c_str(), value->c_str(), 1);
+        } else {
+          unsetenv(name.c_str());
+        }
+      }
+    }
+  } saved;
   ASSERT_EQ(setenv("PGHOST", "db.example.no", 1), 0);
   EXPECT_NE(CheckConnInfo("dbname=x").message().find("names host db.example.no without"),
             std::string::npos);

@@ -1009,8 +1009,6 @@ TEST_P(StoreTest, ABodyMovedToAnotherRecipientOfTheSameMessageDoesNotOpen) {
   EXPECT_EQ(Read("police/oslo").at(1).envelope, "envelope-m2");
 }
 
-// After a rotation, new bodies are sealed with the new key and old ones still open; a reseal
-// pass moves the old ones to the new key, after which the old key opens nothing.
 std::vector<DataKeys::Check> ChecksOf(const std::string& key_file) {
   return testing::TestDataKeys(key_file)->Checks();
 }
@@ -1102,27 +1100,62 @@ TEST_P(StoreTest, RetentionErasesBodiesAfterAcknowledgementOrAtTheLatestAndRecor
     EXPECT_EQ(r.erased_at, 1000 + 11 * kSecond) << r.party;
   }
 
+  // One erase record per delivery, with the delivery's parties, so that scopes apply to it.
   std::vector<LogEntry> log = WholeLog();
-  const v1::DisclosureRecord& erase = log.back().record;
-  EXPECT_EQ(erase.event(), "erase");
-  EXPECT_EQ(erase.outcome(), "erased");
-  EXPECT_EQ(erase.message_id(), "m1");
-  EXPECT_EQ(erase.sender(), "correctional/oslo-fengsel");
-  EXPECT_EQ(erase.subject_hash(), "subject");
-  EXPECT_EQ(erase.legal_basis(), "strgjfl-4i");
-  EXPECT_EQ(erase.reason(), "bodies erased: retain 10s after every recipient acknowledged");
+  ASSERT_EQ(log.size(), before.tree_size + 2);
+  for (size_t i = before.tree_size; i < log.size(); ++i) {
+    const v1::DisclosureRecord& erase = log[i].record;
+    EXPECT_EQ(erase.event(), "erase");
+    EXPECT_EQ(erase.outcome(), "erased");
+    EXPECT_EQ(erase.message_id(), "m1");
+    EXPECT_EQ(erase.sender(), "correctional/oslo-fengsel");
+    EXPECT_EQ(erase.recipient(), i == before.tree_size ? "police/oslo" : "pst/pst");
+    EXPECT_NE(erase.delivery_id(), 0u);
+    EXPECT_EQ(erase.subject_hash(), "subject");
+    EXPECT_EQ(erase.legal_basis(), "strgjfl-4i");
+    EXPECT_EQ(erase.reason(), "body erased: retain 10s after every recipient acknowledged");
+  }
   EXPECT_EQ(RootOfRecords(log, before.tree_size), before.root);
+  RecordFilter without_pst;
+  without_pst.outcome = "erased";
+  without_pst.scope.excluded_prefixes = {"pst/"};
+  std::vector<v1::DisclosureRecord> in_scope;
+  ASSERT_TRUE(store_->QueryRecords(without_pst, 0, 10, &in_scope).ok());
+  ASSERT_EQ(in_scope.size(), 1u);
+  EXPECT_EQ(in_scope[0].recipient(), "police/oslo");
 
   // m2 was never acknowledged: erased at the latest retain_max after posting.
   EXPECT_EQ(Purge(1000 + 99 * kSecond), std::make_pair(size_t{0}, size_t{0}));
   EXPECT_EQ(Purge(1000 + 101 * kSecond), std::make_pair(size_t{1}, size_t{0}));
   EXPECT_TRUE(Read("pst/pst").at(0).erased);
-  EXPECT_EQ(WholeLog().back().record.reason(), "bodies erased: retain_max 100s after posting");
+  EXPECT_EQ(WholeLog().back().record.reason(), "body erased: retain_max 100s after posting");
   EXPECT_EQ(Purge(1000 + 200 * kSecond), std::make_pair(size_t{0}, size_t{0}));  // Once.
   log = WholeLog();
-  EXPECT_EQ(log.size(), before.tree_size + 2);
+  EXPECT_EQ(log.size(), before.tree_size + 4);
   EXPECT_EQ(RootOfRecords(log, before.tree_size), before.root);
+  // A reseal pass leaves erased bodies alone.
+  EXPECT_EQ(Reseal(true), 0u);
+  EXPECT_EQ(Count("deliveries WHERE length(envelope) > 0"), 0);
   EXPECT_EQ(Count("deliveries WHERE erased_at IS NULL"), 0);
+}
+
+// Erasing cannot be undone: a purge decided under rules older than those recorded last is
+// refused (ABORTED) and erases nothing; the purger then starts again under the new rules.
+TEST_P(StoreTest, APurgeUnderOlderRulesErasesNothing) {
+  Post(Message("m1", "k1"));
+  std::vector<WriteOp> policy{PolicyOp{2, {{"legal-bases", "a = 1\n", ""}}, {}, 0}};
+  ASSERT_TRUE(Apply(policy).ok());
+  PurgeOp op;
+  op.rules = ShortRetention();
+  op.policy = 1;
+  std::vector<WriteOp> ops{op};
+  ASSERT_TRUE(Apply(ops, 1000 + 200'000'000).ok());
+  EXPECT_EQ(std::get<PurgeOp>(ops[0]).status.code(), Code::kAborted);
+  EXPECT_EQ(Count("deliveries WHERE erased_at IS NOT NULL"), 0);
+  std::get<PurgeOp>(ops[0]).policy = 2;
+  std::get<PurgeOp>(ops[0]).status = Status::Ok();
+  ASSERT_TRUE(Apply(ops, 1000 + 200'000'000).ok());
+  EXPECT_EQ(std::get<PurgeOp>(ops[0]).erased_messages, 1u);
 }
 
 // An ended flag's person and reason are erased `retain` after it ended, with an "erase"
@@ -1152,6 +1185,8 @@ TEST_P(StoreTest, RetentionErasesEndedFlagsAfterTheirRetention) {
   EXPECT_EQ(Purge(1000 + 20 * kSecond).second, 0u);
 }
 
+// After a rotation, new bodies are sealed with the new key and old ones still open; a reseal
+// pass moves the old ones to the new key, after which the old key opens nothing.
 TEST_P(StoreTest, ARotatedDataKeySealsNewBodiesAndTheResealMovesOldOnes) {
   Post(Message("m1", "k1"));
   std::string new_id;
@@ -1242,7 +1277,7 @@ TEST_F(SqliteStoreTest, ADatabaseFromSchemaVersion3IsMigratedAndReadsBack) {
                       "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
                       "DROP TABLE shared_keys; DROP TABLE data_keys; "
                       "ALTER TABLE deliveries DROP COLUMN unreadable_at; "
-                      "DROP INDEX deliveries_holding_bodies; "
+                      "DROP INDEX deliveries_holding_bodies; DROP INDEX messages_by_time; "
                       "ALTER TABLE deliveries DROP COLUMN erased_at; "
                       "ALTER TABLE flags DROP COLUMN erased_at; PRAGMA user_version = 3")
                   .ok());
@@ -1267,7 +1302,7 @@ TEST_F(PgStoreTest, ADatabaseFromSchemaVersion2IsMigratedAndReadsBack) {
               "disclosures_by_type, disclosures_by_outcome; "
               "ALTER TABLE disclosures DROP COLUMN on_behalf_of; DROP TABLE policy_texts; "
               "DROP TABLE data_keys; ALTER TABLE deliveries DROP COLUMN unreadable_at; "
-              "ALTER TABLE deliveries DROP COLUMN erased_at; "
+              "DROP INDEX messages_by_time; ALTER TABLE deliveries DROP COLUMN erased_at; "
               "ALTER TABLE flags DROP COLUMN erased_at; UPDATE schema_version SET version = 2")
           .ok());
   ASSERT_TRUE(ExecRaw("UPDATE deliveries SET envelope = 'envelope-m1'").ok());
