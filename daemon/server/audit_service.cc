@@ -251,9 +251,7 @@ grpc::ServerUnaryReactor* AuditService::RecordedRead(
 }
 
 bool AuditService::ChangedSinceLogged(const LogEntry& entry, const Caller& reader) const {
-  if (!entry.leaf_hash.empty() && merkle::RecordLeafHash(entry.record) == entry.leaf_hash) {
-    return false;
-  }
+  if (StillAsLogged(entry)) return false;
   LogError("event=changed_record_served index=" + std::to_string(entry.record.index()) +
            " reader=" + reader.party.Key() +
            ": the stored record no longer hashes to the leaf the log holds for it; served marked "

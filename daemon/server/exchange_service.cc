@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "base/log.h"
 #include "core/disclosure_plan.h"
 #include "core/message_body.h"
 #include "core/validation.h"
@@ -262,11 +263,21 @@ Status ExchangeService::CollectEvidence(const std::string& message_id, const std
   filter.message_id = message_id;
   std::vector<v1::DisclosureRecord> records;
   for (uint64_t from = 0;;) {
-    const size_t before = records.size();
-    if (Status s = ctx_.store->QueryRecords(filter, from, kRecordsPage, &records); !s.ok()) {
-      return s;
+    std::vector<LogEntry> page;
+    if (Status s = ctx_.store->QueryLog(filter, from, kRecordsPage, &page); !s.ok()) return s;
+    for (LogEntry& e : page) {
+      // Evidence is never built on a record changed since it was logged.
+      if (!StillAsLogged(e)) {
+        LogError("event=changed_record_served index=" + std::to_string(e.record.index()) +
+                 " reader=" + party + ": receipt evidence refused");
+        ctx_.metrics->changed_records_served.Increment();
+        return {Code::kDataLoss, "message_id: record " + std::to_string(e.record.index()) +
+                                     " of this message was changed in the store since it was "
+                                     "logged; no evidence can be given for it"};
+      }
+      records.push_back(std::move(e.record));
     }
-    if (records.size() - before < kRecordsPage) break;
+    if (page.size() < kRecordsPage) break;
     from = records.back().index() + 1;
   }
   // The recipients the caller may see, as GetMessageStatus shows them, and their

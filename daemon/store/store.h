@@ -224,6 +224,10 @@ struct LogEntry {
   std::string leaf_hash;
 };
 
+// Whether the entry's record still hashes to the leaf it was logged with (one changed in the
+// store since does not; nor does one whose leaf is missing).
+bool StillAsLogged(const LogEntry& entry);
+
 // Disclosure-record filters; empty or unset fields match everything.
 struct RecordFilter {
   std::string subject_hash;

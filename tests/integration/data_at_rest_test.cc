@@ -306,6 +306,16 @@ TEST_F(DataAtRestTest, ARecordChangedOnDiskIsReportedByTheScrubAndHealthz) {
             "")
       << daemon_.Log();
   EXPECT_GE(MetricValue(daemon_.Metrics(), "infoflyt_changed_records_served_total"), 1);
+  // Nor is receipt evidence built on them: the changed records now name this message id.
+  std::string changed_id = id;
+  changed_id[30] = changed_id[30] == 'a' ? 'b' : 'a';
+  v1::ReceiptEvidence evidence;
+  const grpc::Status refused =
+      daemon_.Client("correctional-oslo-fengsel")->GetReceiptEvidence(changed_id, &evidence);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::DATA_LOSS) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("was changed in the store since it was logged"),
+            std::string::npos)
+      << refused.error_message();
 }
 
 }  // namespace
