@@ -49,6 +49,19 @@ class DataAtRestTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // Copies the stored envelope of delivery `from` over that of delivery `to` (the daemon
+  // stopped), as someone moving a body between rows would.
+  void CopyEnvelope(uint64_t from, uint64_t to) const {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(daemon_.db_path().c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "UPDATE deliveries SET envelope = (SELECT envelope FROM deliveries WHERE id = " +
+        std::to_string(from) + ") WHERE id = " + std::to_string(to);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+  }
+
   TestDaemon daemon_;
 };
 
@@ -178,6 +191,40 @@ TEST_F(DataAtRestTest, AChangedBodyGoesOutUnreadableAndTheStreamGoesOnPastIt) {
       EXPECT_FALSE(r.has_unreadable_at()) << r.party();
     }
   }
+}
+
+// A body moved into another message's row does not open there: that delivery goes out
+// unreadable, and the stream goes on to the next.
+TEST_F(DataAtRestTest, ABodyMovedToAnotherMessageIsReportedNotServed) {
+  const std::string first = Post("first");
+  const std::string second = Post("second");
+  const std::string third = Post("third");
+  auto police = daemon_.Client("police-oslo");
+  std::vector<uint64_t> ids;
+  {
+    Subscriber subscriber(police.get());
+    ASSERT_TRUE(subscriber.WaitForMessage(third));
+    for (const v1::Delivery& d : subscriber.deliveries()) ids.push_back(d.delivery_id());
+  }
+  ASSERT_EQ(ids.size(), 3u);
+  ASSERT_EQ(daemon_.Terminate(), 0);
+  CopyEnvelope(ids[0], ids[1]);
+  ASSERT_TRUE(daemon_.Start()) << daemon_.Log();
+  police = daemon_.Client("police-oslo");
+  Subscriber subscriber(police.get());
+  ASSERT_TRUE(subscriber.WaitForMessage(third));
+  const std::vector<v1::Delivery> got = subscriber.deliveries();
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].message_id(), first);
+  EXPECT_FALSE(got[0].unreadable());
+  EXPECT_EQ(got[1].message_id(), second);
+  EXPECT_TRUE(got[1].unreadable());
+  EXPECT_FALSE(got[1].has_envelope());
+  EXPECT_FALSE(got[2].unreadable());
+  EXPECT_NE(LineWith(daemon_.Log(), {"level=error", "event=unreadable_delivery delivery=" +
+                                                        std::to_string(ids[1])}),
+            "")
+      << daemon_.Log();
 }
 
 // A backup taken while posts flow restores to a store holding every message receipted before it;
