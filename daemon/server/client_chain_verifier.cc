@@ -168,7 +168,7 @@ Status ClientChainVerifier::Verify(const std::string& leaf_pem,
         X509_verify_cert(ctx.get()) == 1) {
       // Refused here too, not only by the daemon's services, so that no call (health,
       // reflection) is served over such a certificate.
-      const Status profile = CheckClientProfile(leaf.get(), &event.reason);
+      Status profile = CheckClientProfile(leaf.get(), &event.reason);
       if (profile.ok()) return profile;
       event.detail = profile.message();
     } else {

@@ -548,8 +548,8 @@ Status StoreCore::OpenDeliveries(std::vector<StoredDelivery>* deliveries) const 
       continue;
     }
     std::string plain;
-    const Status s = keys->Open(kEnvelopeColumn, EnvelopeOwner(d.message_id, d.content_hash),
-                                d.envelope, &plain);
+    Status s = keys->Open(kEnvelopeColumn, EnvelopeOwner(d.message_id, d.content_hash), d.envelope,
+                          &plain);
     if (s.ok()) {
       d.envelope = std::move(plain);
       continue;
