@@ -17,7 +17,7 @@ std::optional<int64_t> CertificatesExpire(const std::string& path, bool first_on
                                           std::map<std::string, int64_t>* each = nullptr) {
   std::string pem;
   if (!ReadFile(path, &pem).ok()) return std::nullopt;
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio = MemoryBio(pem);
   std::optional<int64_t> soonest;
   while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
     const std::optional<int64_t> t = UnixTime(X509_get0_notAfter(cert.get()));

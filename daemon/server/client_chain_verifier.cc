@@ -15,21 +15,10 @@
 namespace infoflyt {
 
 struct ClientChainVerifier::Trust {
-  std::unique_ptr<X509_STORE, OpenSslFree<X509_STORE, X509_STORE_free>> store{X509_STORE_new()};
+  X509StorePtr store{X509_STORE_new()};
 };
 
 namespace {
-
-struct X509StackFree {
-  void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
-};
-using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackFree>;
-using X509StoreCtxPtr =
-    std::unique_ptr<X509_STORE_CTX, OpenSslFree<X509_STORE_CTX, X509_STORE_CTX_free>>;
-
-BioPtr MemoryBio(const std::string& text) {
-  return BioPtr(BIO_new_mem_buf(text.data(), static_cast<int>(text.size())));
-}
 
 // A CA without a CRL is not checked for revocation, as gRPC's own verification has it.
 int IgnoreMissingCrl(int ok, X509_STORE_CTX* ctx) {

@@ -19,7 +19,7 @@ std::string Fingerprint(X509* cert) {
 }
 
 X509Ptr ReadPem(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio = MemoryBio(pem);
   return X509Ptr(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
 }
 
@@ -101,7 +101,7 @@ Status ParsePeerCertificate(const std::string& pem, PeerCertificate* out) {
 }
 
 void ParsePeerChain(const std::string& chain_pem, PeerCertificate* cert) {
-  BioPtr bio(BIO_new_mem_buf(chain_pem.data(), static_cast<int>(chain_pem.size())));
+  BioPtr bio = MemoryBio(chain_pem);
   cert->chain.clear();
   while (X509Ptr c{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) {
     // Whether the chain holds the peer's own certificate differs between client and server

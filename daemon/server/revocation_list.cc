@@ -11,7 +11,7 @@ namespace infoflyt {
 namespace {
 
 std::vector<X509Ptr> ReadCertificates(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  BioPtr bio = MemoryBio(pem);
   std::vector<X509Ptr> certs;
   while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     certs.emplace_back(cert);
@@ -39,7 +39,7 @@ RevocationList RevocationList::Parse(const std::vector<File>& files, const std::
   const std::vector<X509Ptr> cas = ReadCertificates(ca_bundle);
   RevocationList list;
   for (const auto& [name, pem] : files) {
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    BioPtr bio = MemoryBio(pem);
     int read = 0;
     while (X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)}) {
       ++read;
