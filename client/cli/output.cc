@@ -157,28 +157,23 @@ void PrintReceipt(const v1::Receipt& r, Format format) {
 
 void PrintDelivery(const v1::Delivery& d, Format format) {
   if (format == Format::kJson) return PrintJson(d);
+  std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
+            << d.sender() << " at " << Time(d.posted_at())
+            << (d.acknowledged() ? " (acknowledged)" : "");
   if (d.unreadable()) {
-    std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
-              << d.sender() << " at " << Time(d.posted_at())
-              << ": UNREADABLE (its stored body could not be read; ask the sender to post it "
+    std::cout << ": UNREADABLE (its stored body could not be read; ask the sender to post it "
                  "again)"
               << std::endl;
     return;
   }
   if (d.erased()) {
-    std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
-              << d.sender() << " at " << Time(d.posted_at())
-              << (d.acknowledged() ? " (acknowledged)" : "")
-              << ": ERASED (its body was erased under the retention rules of its legal basis)"
+    std::cout << ": ERASED (its body was erased under the retention rules of its legal basis)"
               << std::endl;
     return;
   }
   const auto& e = d.envelope();
   const auto* body = v1::Envelope::GetDescriptor()->FindFieldByNumber(e.body_case());
-  std::cout << "delivery " << d.delivery_id() << ": message " << d.message_id() << " from "
-            << d.sender() << " at " << Time(d.posted_at())
-            << (d.acknowledged() ? " (acknowledged)" : "") << "\n  "
-            << (body ? body->name() : "empty") << " under " << e.legal_basis() << ", "
+  std::cout << "\n  " << (body ? body->name() : "empty") << " under " << e.legal_basis() << ", "
             << v1::HandlingRestriction_Name(e.handling()) << "\n  ";
   if (body) std::cout << ToJson(v1::Envelope::GetReflection()->GetMessage(e, body));
   std::cout << std::endl;

@@ -372,8 +372,9 @@ Status Daemon::StartGrpc(std::string* bound) {
     return s;
   }
   // The first check (in Start) loaded the handshake's trust; a later load is the publisher's.
-  if (handshake_trust_failed_)
+  if (handshake_trust_failed_) {
     return {Code::kFailedPrecondition, "tls: the client trust could not be loaded (see above)"};
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -7,13 +7,12 @@
 
 namespace infoflyt {
 
-PurgeOp Purger::Batch(uint64_t after, const Catalogs& rules,
-                      const std::shared_ptr<const Catalogs>& keep) {
+PurgeOp Purger::Batch(uint64_t after, const std::shared_ptr<const Catalogs>& rules) {
   PurgeOp op;
   op.after = after;
   op.limit = kBatch;
-  op.rules = {keep, &rules.legal_bases};
-  op.policy = rules.policy;
+  op.rules = LegalBasesOf(rules);
+  op.policy = rules->policy;
   std::promise<PurgeOp> done;
   std::future<PurgeOp> result = done.get_future();
   committer_->Submit(std::move(op),
@@ -29,7 +28,7 @@ Status Purger::RunPass() {
     const std::shared_ptr<const Catalogs> rules = rules_();
     uint64_t after = 0;
     do {
-      PurgeOp op = Batch(after, *rules, rules);
+      PurgeOp op = Batch(after, rules);
       status = op.status;
       if (!status.ok()) break;
       messages += op.erased_messages;

@@ -34,8 +34,8 @@ class Purger {
  private:
   static constexpr size_t kBatch = 500;
   static constexpr int kRestarts = 3;  // Under newer rules, at most.
-  // One batch of messages after `after` (and flags, if `after` is 0), waited for.
-  PurgeOp Batch(uint64_t after, const Catalogs& rules, const std::shared_ptr<const Catalogs>& keep);
+  // One batch of messages after `after` (and flags, if `after` is 0) under `rules`, waited for.
+  PurgeOp Batch(uint64_t after, const std::shared_ptr<const Catalogs>& rules);
   GroupCommitter* const committer_;
   const Rules rules_;
   Metrics* const metrics_;

@@ -250,16 +250,6 @@ grpc::ServerUnaryReactor* AuditService::RecordedRead(
   return reactor;
 }
 
-bool AuditService::ChangedSinceLogged(const LogEntry& entry, const Caller& reader) const {
-  if (StillAsLogged(entry)) return false;
-  LogError("event=changed_record_served index=" + std::to_string(entry.record.index()) +
-           " reader=" + reader.party.Key() +
-           ": the stored record no longer hashes to the leaf the log holds for it; served marked "
-           "as changed");
-  ctx_.metrics->changed_records_served.Increment();
-  return true;
-}
-
 Status AuditService::CheckpointFor(uint64_t tree_size, uint64_t covering,
                                    v1::SignedCheckpoint* out) const {
   StoredCheckpoint c;
@@ -356,7 +346,9 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
               MakePageToken(ctx_.subject_key, query, entries.back().record.index() + 1));
         }
         for (auto& e : entries) {
-          if (ChangedSinceLogged(e, caller)) response->add_changed_records(e.record.index());
+          if (!StillAsLoggedOrReported(e, caller.party.Key(), ctx_.metrics)) {
+            response->add_changed_records(e.record.index());
+          }
           *response->add_records() = std::move(e.record);
         }
         return Status::Ok();
@@ -410,7 +402,8 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
             e->set_legal_basis(r.legal_basis());
             e->set_legal_citation(r.legal_citation());
             e->set_index(r.index());
-            e->set_changed_since_logged(ChangedSinceLogged(entry, auditor));
+            e->set_changed_since_logged(
+                !StillAsLoggedOrReported(entry, auditor.party.Key(), ctx_.metrics));
           }
           if (entries.size() < kMaxPageSize) break;
           from = entries.back().record.index() + 1;

@@ -55,10 +55,6 @@ class AuditService final : public v1::Audit::CallbackService {
   void AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
                           std::string what, Recorded recorded,
                           std::function<Status(const Caller&)> precheck = nullptr);
-  // Whether `entry`'s record no longer hashes to its leaf as logged (changed in the store since):
-  // then logged as an error, with who was shown it, and counted, so that it is served marked as
-  // changed, never as if it were good.
-  bool ChangedSinceLogged(const LogEntry& entry, const Caller& reader) const;
   // Records `caller`'s read, then `recorded` on the executor.
   void Record(const Caller& caller, std::string subject_hash, std::string what, Recorded recorded);
 

@@ -257,6 +257,15 @@ grpc::ServerUnaryReactor* ExchangeService::GetReceiptEvidence(
   return reactor;
 }
 
+bool StillAsLoggedOrReported(const LogEntry& entry, std::string_view reader, Metrics* metrics) {
+  if (StillAsLogged(entry)) return true;
+  LogError("event=changed_record_served index=" + std::to_string(entry.record.index()) +
+           " reader=" + std::string(reader) +
+           ": the stored record no longer hashes to the leaf the log holds for it");
+  metrics->changed_records_served.Increment();
+  return false;
+}
+
 Status ExchangeService::CollectEvidence(const std::string& message_id, const std::string& party,
                                         v1::ReceiptEvidence* response) {
   RecordFilter filter;
@@ -267,10 +276,7 @@ Status ExchangeService::CollectEvidence(const std::string& message_id, const std
     if (Status s = ctx_.store->QueryLog(filter, from, kRecordsPage, &page); !s.ok()) return s;
     for (LogEntry& e : page) {
       // Evidence is never built on a record changed since it was logged.
-      if (!StillAsLogged(e)) {
-        LogError("event=changed_record_served index=" + std::to_string(e.record.index()) +
-                 " reader=" + party + ": receipt evidence refused");
-        ctx_.metrics->changed_records_served.Increment();
+      if (!StillAsLoggedOrReported(e, party, ctx_.metrics)) {
         return {Code::kDataLoss, "message_id: record " + std::to_string(e.record.index()) +
                                      " of this message was changed in the store since it was "
                                      "logged; no evidence can be given for it"};

@@ -38,6 +38,11 @@ struct ServiceContext {
   size_t max_streams_per_party = 8;
 };
 
+// Whether `entry`'s record still hashes to its leaf as logged (StillAsLogged). If not (changed
+// in the store since), an error line naming the record and `reader`, and the counter: a changed
+// record is never served as if it were good.
+bool StillAsLoggedOrReported(const LogEntry& entry, std::string_view reader, Metrics* metrics);
+
 class ExchangeService final : public v1::Exchange::CallbackService {
  public:
   // `log` signs the checkpoints receipt evidence is proven against.

@@ -40,8 +40,8 @@ class RevocationList {
                               std::vector<Ignored>* ignored);
 
   // UNAUTHENTICATED (`reason` kReasonRevoked) if a CRL of the certificate's issuer lists its
-  // serial, or one lists a CA certificate of its chain. With `require_fresh`, also (kReasonStaleCrl) unless a CRL of its issuer is current
-  // at `now` (Unix seconds).
+  // serial, or one lists a CA certificate of its chain. With `require_fresh`, also
+  // (kReasonStaleCrl) unless a CRL of its issuer is current at `now` (Unix seconds).
   Status Check(const PeerCertificate& cert, int64_t now, bool require_fresh,
                std::string* reason) const;
 

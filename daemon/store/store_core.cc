@@ -391,32 +391,47 @@ Status StoreCore::ApplyOp(StoreRows& rows, AckOp& op, int64_t now) {
   return Status::Ok();
 }
 
-Status StoreCore::AppendAcknowledgement(StoreRows& rows, const AckOp& op, uint64_t delivery,
-                                        int64_t now) {
-  std::optional<v1::DisclosureRecord> disclosed;
-  if (Status s = rows.DisclosureOf(delivery, &disclosed); !s.ok()) return s;
-  if (!disclosed) {
+Status StoreCore::FollowDisclosure(StoreRows& rows, uint64_t delivery, std::string_view event,
+                                   std::string_view outcome, int64_t now,
+                                   v1::DisclosureRecord* disclosed, v1::DisclosureRecord* out) {
+  std::optional<v1::DisclosureRecord> found;
+  if (Status s = rows.DisclosureOf(delivery, &found); !s.ok()) return s;
+  if (!found) {
     return {Code::kInternal, "store: delivery " + std::to_string(delivery) +
-                                 " has no disclosure record to acknowledge"};
+                                 " has no disclosure record (for its " + std::string(event) +
+                                 " record)"};
   }
+  *disclosed = std::move(*found);
   v1::DisclosureRecord r = NextRecord(now);
-  r.set_event("acknowledge");
-  r.set_outcome("acknowledged");
+  r.set_event(std::string(event));
+  r.set_outcome(std::string(outcome));
   r.set_message_id(disclosed->message_id());
   r.set_delivery_id(delivery);
-  // Who acknowledges, to whom the receipt is evidence: the party the delivery was made for.
-  r.set_sender(op.party);
   r.set_on_behalf_of(disclosed->on_behalf_of());
-  r.set_recipient(disclosed->on_behalf_of().empty() ? disclosed->sender()
-                                                    : disclosed->on_behalf_of());
-  r.set_sender_certificate_subject(op.certificate_subject);
-  r.set_sender_certificate_fingerprint(op.certificate_fingerprint);
   r.set_subject_hash(disclosed->subject_hash());
   r.set_message_type(disclosed->message_type());
   r.set_legal_basis(disclosed->legal_basis());
   r.set_legal_citation(disclosed->legal_citation());
   r.set_handling(disclosed->handling());
-  r.set_reason("acknowledges record " + std::to_string(disclosed->index()));
+  *out = std::move(r);
+  return Status::Ok();
+}
+
+Status StoreCore::AppendAcknowledgement(StoreRows& rows, const AckOp& op, uint64_t delivery,
+                                        int64_t now) {
+  v1::DisclosureRecord disclosed;
+  v1::DisclosureRecord r;
+  if (Status s =
+          FollowDisclosure(rows, delivery, "acknowledge", "acknowledged", now, &disclosed, &r);
+      !s.ok()) {
+    return s;
+  }
+  // Who acknowledges, to whom the receipt is evidence: the party the delivery was made for.
+  r.set_sender(op.party);
+  r.set_recipient(disclosed.on_behalf_of().empty() ? disclosed.sender() : disclosed.on_behalf_of());
+  r.set_sender_certificate_subject(op.certificate_subject);
+  r.set_sender_certificate_fingerprint(op.certificate_fingerprint);
+  r.set_reason("acknowledges record " + std::to_string(disclosed.index()));
   return Append(rows, r);
 }
 
@@ -487,27 +502,16 @@ Status StoreCore::ApplyOp(StoreRows& rows, PurgeOp& op, int64_t now) {
 
 Status StoreCore::AppendErasure(StoreRows& rows, uint64_t delivery, const std::string& rule,
                                 int64_t now) {
-  std::optional<v1::DisclosureRecord> disclosed;
-  if (Status s = rows.DisclosureOf(delivery, &disclosed); !s.ok()) return s;
-  if (!disclosed) {
-    return {Code::kInternal, "store: delivery " + std::to_string(delivery) +
-                                 " has no disclosure record to erase under"};
+  v1::DisclosureRecord disclosed;
+  v1::DisclosureRecord r;
+  if (Status s = FollowDisclosure(rows, delivery, "erase", "erased", now, &disclosed, &r);
+      !s.ok()) {
+    return s;
   }
-  // The delivery's own parties and basis: the record is in exactly the scopes its disclosure
-  // is in, and withheld wherever that is (PST's, an auditor's scope).
-  v1::DisclosureRecord r = NextRecord(now);
-  r.set_event("erase");
-  r.set_outcome("erased");
-  r.set_message_id(disclosed->message_id());
-  r.set_delivery_id(delivery);
-  r.set_sender(disclosed->sender());
-  r.set_recipient(disclosed->recipient());
-  r.set_on_behalf_of(disclosed->on_behalf_of());
-  r.set_subject_hash(disclosed->subject_hash());
-  r.set_message_type(disclosed->message_type());
-  r.set_legal_basis(disclosed->legal_basis());
-  r.set_legal_citation(disclosed->legal_citation());
-  r.set_handling(disclosed->handling());
+  // The delivery's own parties: the record is in exactly the scopes its disclosure is in, and
+  // withheld wherever that is (PST's, an auditor's scope).
+  r.set_sender(disclosed.sender());
+  r.set_recipient(disclosed.recipient());
   r.set_reason("body erased: " + rule);
   return Append(rows, r);
 }

@@ -180,6 +180,12 @@ class StoreCore {
   Status ApplyOp(StoreRows& rows, FlagOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, UnflagOp& op, int64_t now);
   Status ApplyOp(StoreRows& rows, ListFlagsOp& op, int64_t now);
+  // A record about `delivery` after its disclosure record (`disclosed`, read here), at `now`:
+  // `event` and `outcome` set, and the message, delivery, person, basis, handling and
+  // on_behalf_of as the disclosure has them; the caller sets the parties and the reason.
+  Status FollowDisclosure(StoreRows& rows, uint64_t delivery, std::string_view event,
+                          std::string_view outcome, int64_t now, v1::DisclosureRecord* disclosed,
+                          v1::DisclosureRecord* out);
   // The "acknowledge" record of `op`'s newly acknowledged `delivery`.
   Status AppendAcknowledgement(StoreRows& rows, const AckOp& op, uint64_t delivery, int64_t now);
   // A registry act's record: by `caller`, about `subject_hash`, message type "flag".

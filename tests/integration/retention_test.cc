@@ -123,6 +123,16 @@ TEST_F(RetentionTest, BodiesAreErasedOnTimeSaidSoAndTheLogStillVerifies) {
       EXPECT_FALSE(d.unreadable()) << d.message_id();
     }
   }
+  const CliResult replayed = daemon_.Cli(
+      "police-oslo", "subscribe --ack --count 2 --from " + std::to_string(first_police_delivery));
+  EXPECT_EQ(CountOccurrences(replayed.out, "ERASED (its body was erased under the retention"), 2)
+      << replayed.out;
+  v1::MessageStatus after_replay;  // --ack did not acknowledge the erased, unread notice.
+  ASSERT_TRUE(
+      daemon_.Client("correctional-oslo-fengsel")->GetMessageStatus(open, &after_replay).ok());
+  for (const v1::RecipientStatus& r : after_replay.recipients()) {
+    EXPECT_FALSE(r.has_acknowledged_at()) << r.party();
+  }
   const CliResult status = daemon_.Cli("correctional-oslo-fengsel", "status " + open);
   EXPECT_NE(status.out.find("ERASED (its body, "), std::string::npos) << status.out;
 
