@@ -1,5 +1,8 @@
 #include "server/authorize.h"
 
+#include <grpc/grpc_security_constants.h>
+#include <grpcpp/security/auth_context.h>
+
 #include <algorithm>
 #include <asio/post.hpp>
 
@@ -44,10 +47,10 @@ void RecordDenial(const ServiceContext& ctx, const Caller& caller, std::string_v
 }
 
 // A registered caller refused: a security event, then the "deny" record, then `refused`.
-void ReportAndRecord(const ServiceContext& ctx, grpc::CallbackServerContext* call,
-                     const Caller& caller, std::string_view rpc, const char* reason,
-                     const Status& refusal, std::function<void(const Status&)> refused) {
-  ctx.security->Report({.peer = call->peer(),
+void ReportAndRecord(const ServiceContext& ctx, const std::string& peer, const Caller& caller,
+                     std::string_view rpc, const char* reason, const Status& refusal,
+                     std::function<void(const Status&)> refused) {
+  ctx.security->Report({.peer = peer,
                         .rpc = std::string(rpc),
                         .reason = reason,
                         .certificate = caller.certificate,
@@ -57,12 +60,25 @@ void ReportAndRecord(const ServiceContext& ctx, grpc::CallbackServerContext* cal
 
 }  // namespace
 
-Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call,
-                    const Catalogs& catalogs, std::string_view rpc, Caller* caller) {
+CallPeer PeerOf(grpc::CallbackServerContext* call) {
+  CallPeer peer;
+  peer.address = call->peer();
+  const auto auth = call->auth_context();
+  if (!auth || !auth->IsPeerAuthenticated()) return peer;
+  const auto pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (!pems.empty()) peer.pem.assign(pems.front().data(), pems.front().size());
+  const auto chain = auth->FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
+  if (!chain.empty()) peer.chain_pem.assign(chain.front().data(), chain.front().size());
+  return peer;
+}
+
+Status Authenticate(const ServiceContext& ctx, const CallPeer& peer, const Catalogs& catalogs,
+                    std::string_view rpc, Caller* caller) {
   std::string reason;
-  Status s = ctx.authenticator->Identify(*call->auth_context(), catalogs.parties, caller, &reason);
+  Status s =
+      ctx.authenticator->IdentifyPem(peer.pem, peer.chain_pem, catalogs.parties, caller, &reason);
   if (!s.ok()) {
-    ctx.security->Report({.peer = call->peer(),
+    ctx.security->Report({.peer = peer.address,
                           .rpc = std::string(rpc),
                           .reason = reason,
                           .certificate = caller->certificate,
@@ -71,25 +87,42 @@ Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call
   return s;
 }
 
-bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
-               const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,
-               std::string_view rpc, Caller* caller, std::function<void(const Status&)> refused) {
-  if (Status s = Authenticate(ctx, call, catalogs, rpc, caller); !s.ok()) {
+Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+                    const Catalogs& catalogs, std::string_view rpc, Caller* caller) {
+  return Authenticate(ctx, PeerOf(call), catalogs, rpc, caller);
+}
+
+bool Authorize(const ServiceContext& ctx, const CallPeer& peer, const Catalogs& catalogs,
+               std::initializer_list<PartyKind> allowed, std::string_view rpc, Caller* caller,
+               std::function<void(const Status&)> refused) {
+  if (Status s = Authenticate(ctx, peer, catalogs, rpc, caller); !s.ok()) {
     refused(s);
     return false;
   }
   if (std::find(allowed.begin(), allowed.end(), caller->party.kind) != allowed.end()) return true;
-  ReportAndRecord(ctx, call, *caller, rpc, kReasonKind,
+  ReportAndRecord(ctx, peer.address, *caller, rpc, kReasonKind,
                   {Code::kPermissionDenied, "a " + std::string(PartyKindName(caller->party.kind)) +
                                                 " party may not use this call"},
                   std::move(refused));
   return false;
 }
 
+bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
+               const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,
+               std::string_view rpc, Caller* caller, std::function<void(const Status&)> refused) {
+  return Authorize(ctx, PeerOf(call), catalogs, allowed, rpc, caller, std::move(refused));
+}
+
+void Refuse(const ServiceContext& ctx, const std::string& peer, const Caller& caller,
+            std::string_view rpc, const Status& refusal,
+            std::function<void(const Status&)> refused) {
+  ReportAndRecord(ctx, peer, caller, rpc, kReasonRule, refusal, std::move(refused));
+}
+
 void Refuse(const ServiceContext& ctx, grpc::CallbackServerContext* call, const Caller& caller,
             std::string_view rpc, const Status& refusal,
             std::function<void(const Status&)> refused) {
-  ReportAndRecord(ctx, call, caller, rpc, kReasonRule, refusal, std::move(refused));
+  Refuse(ctx, call->peer(), caller, rpc, refusal, std::move(refused));
 }
 
 grpc::ServerUnaryReactor* AuthorizeUnary(const ServiceContext& ctx,

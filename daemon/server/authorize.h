@@ -15,8 +15,21 @@ namespace infoflyt {
 inline constexpr const char* kReasonKind = "kind may not call";
 inline constexpr const char* kReasonRule = "refused by a rule";
 
+// What a transport knows of its peer: its address as the security events show it, and the client
+// certificate its handshake verified (PEM; empty if none).
+struct CallPeer {
+  std::string address;  // e.g. gRPC's "ipv4:127.0.0.1:50312", or the web port's "web:...".
+  std::string pem;
+  std::string chain_pem;
+};
+
+// The peer of a gRPC call.
+CallPeer PeerOf(grpc::CallbackServerContext* call);
+
 // UNAUTHENTICATED / PERMISSION_DENIED (see PeerAuthenticator) unless the caller is a registered
 // party; `rpc` (e.g. "Exchange/Post") names the call in the security event.
+Status Authenticate(const ServiceContext& ctx, const CallPeer& peer, const Catalogs& catalogs,
+                    std::string_view rpc, Caller* caller);
 Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call,
                     const Catalogs& catalogs, std::string_view rpc, Caller* caller);
 
@@ -24,6 +37,9 @@ Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call
 // and `refused` is called with the refusal: at once, or, for a registered party of another
 // kind, on the executor once the "deny" record is durable (at most one record per party and
 // call a minute, saying how many refusals it stands for).
+bool Authorize(const ServiceContext& ctx, const CallPeer& peer, const Catalogs& catalogs,
+               std::initializer_list<PartyKind> allowed, std::string_view rpc, Caller* caller,
+               std::function<void(const Status&)> refused);
 bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
                const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,
                std::string_view rpc, Caller* caller, std::function<void(const Status&)> refused);
@@ -31,6 +47,9 @@ bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
 // Refuses a registered `caller` what a rule does not let it do (e.g. end another party's flag),
 // though its kind may make the call: a security event and a "deny" record, as Authorize makes
 // for a caller of the wrong kind, then `refused` with `refusal`.
+void Refuse(const ServiceContext& ctx, const std::string& peer, const Caller& caller,
+            std::string_view rpc, const Status& refusal,
+            std::function<void(const Status&)> refused);
 void Refuse(const ServiceContext& ctx, grpc::CallbackServerContext* call, const Caller& caller,
             std::string_view rpc, const Status& refusal,
             std::function<void(const Status&)> refused);

@@ -16,14 +16,13 @@ void PeerAuthenticator::SetRevocations(std::shared_ptr<const RevocationList> rev
   revocations_ = std::move(revocations);
 }
 
-Status PeerAuthenticator::Identify(const grpc::AuthContext& auth, const PartyRegistry& parties,
-                                   Caller* out, std::string* reason) {
-  const auto pems = auth.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-  if (!auth.IsPeerAuthenticated() || pems.empty()) {
+Status PeerAuthenticator::IdentifyPem(const std::string& pem, const std::string& chain_pem,
+                                      const PartyRegistry& parties, Caller* out,
+                                      std::string* reason) {
+  if (pem.empty()) {
     *reason = kReasonNoCertificate;
     return {Code::kUnauthenticated, "a client certificate is required"};
   }
-  const std::string pem(pems.front().data(), pems.front().size());
   PeerCertificate& cert = out->certificate;
   bool cached = false;
   std::shared_ptr<const RevocationList> revocations;
@@ -37,9 +36,7 @@ Status PeerAuthenticator::Identify(const grpc::AuthContext& auth, const PartyReg
   }
   if (!cached) {
     if (Status s = ParseClientCertificate(pem, &cert, reason); !s.ok()) return s;
-    const auto chain = auth.FindPropertyValues(GRPC_X509_PEM_CERT_CHAIN_PROPERTY_NAME);
-    if (!chain.empty())
-      ParsePeerChain(std::string(chain.front().data(), chain.front().size()), &cert);
+    if (!chain_pem.empty()) ParsePeerChain(chain_pem, &cert);
     std::lock_guard lock(mu_);
     if (cache_.size() >= kMaxCachedCertificates) cache_.clear();
     cache_.emplace(pem, cert);

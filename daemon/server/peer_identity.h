@@ -5,9 +5,6 @@
 // certificate must be neither on the party's deny-list nor revoked by the current CRLs.
 #pragma once
 
-#include <grpc/grpc_security_constants.h>
-#include <grpcpp/security/auth_context.h>
-
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,12 +46,14 @@ class PeerAuthenticator {
   // The CRLs calls are checked against from now on; none until the first call.
   void SetRevocations(std::shared_ptr<const RevocationList> revocations);
 
-  // UNAUTHENTICATED without a client certificate or SPIFFE ID, for one ParseClientCertificate
-  // refuses, a denied or revoked one; PERMISSION_DENIED for another trust domain, a malformed
-  // path or a party not in `parties`. On refusal `reason` is its kReason constant, and
-  // `out->certificate` is set if the certificate could be parsed (for the security event).
-  Status Identify(const grpc::AuthContext& auth, const PartyRegistry& parties, Caller* out,
-                  std::string* reason);
+  // Identifies the caller from the client certificate `pem` its transport verified (and the chain
+  // it came with, `chain_pem`, which may be empty). UNAUTHENTICATED without a certificate or SPIFFE
+  // ID, for one ParseClientCertificate refuses, a denied or revoked one; PERMISSION_DENIED for
+  // another trust domain, a malformed path or a party not in `parties`. On refusal `reason` is its
+  // kReason constant, and `out->certificate` is set if the certificate could be parsed (for the
+  // security event).
+  Status IdentifyPem(const std::string& pem, const std::string& chain_pem,
+                     const PartyRegistry& parties, Caller* out, std::string* reason);
 
   // Whether `caller`, identified earlier, is still trusted: still registered in `parties`, its
   // certificate not denied nor revoked. For open streams after a reload or a CRL change.
