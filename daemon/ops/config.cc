@@ -153,6 +153,7 @@ Status LoadConfigFile(const std::string& path, Config* c) {
         {"max_connections_per_source", size(&c->max_connections_per_source)},
         {"memory_quota_mib", size(&c->memory_quota_mib)},
         {"instance", text(&c->instance)}}},
+      {"web", {{"listen", text(&c->web_listen)}}},
       {"tls",
        {{"cert", file(&c->tls_cert)},
         {"key", file(&c->tls_key)},
@@ -248,6 +249,9 @@ Status CheckConfig(const Config& c) {
   if (Status s = ParseHostPort(c.listen, "server.listen", &unused); !s.ok()) return s;
   if (!c.http_listen.empty()) {
     if (Status s = ParseHostPort(c.http_listen, "server.http_listen", &unused); !s.ok()) return s;
+  }
+  if (!c.web_listen.empty()) {
+    if (Status s = ParseHostPort(c.web_listen, "web.listen", &unused); !s.ok()) return s;
   }
   if (c.store != "sqlite" && c.store != "postgres") {
     return {Code::kInvalidArgument,

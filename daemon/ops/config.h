@@ -16,6 +16,8 @@ struct Config {
   // [server]
   std::string listen = "127.0.0.1:7443";       // gRPC over mTLS.
   std::string http_listen = "127.0.0.1:9464";  // /metrics and /healthz; "" disables.
+  // [web] listen: the browser interface, HTTPS with mutual TLS; "" (the default) disables.
+  std::string web_listen;
   size_t max_message_bytes = size_t{64} * 1024;
   size_t max_streams_per_party = 8;  // Open Subscribe streams per party.
   // A connection is told to go away after this long (microseconds), and closed when the grace

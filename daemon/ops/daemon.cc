@@ -30,6 +30,8 @@
 #include "server/log_scrub.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
+#include "web/home_page.h"
+#include "web/inbox_pages.h"
 
 namespace infoflyt {
 namespace {
@@ -81,6 +83,7 @@ Daemon::Daemon(Config config)
 }
 
 Daemon::~Daemon() {
+  if (web_) web_->Stop();
   listener_watch_.reset();
   scrub_timer_.reset();
   if (purger_) purger_->Stop();  // A pass ends after its batch, not at its end.
@@ -466,13 +469,27 @@ void Daemon::RestartServer() {
   LogInfo("grpc: serving again on " + bound);
 }
 
-Status Daemon::WriteReadyFile(const std::string& grpc_address,
-                              const std::string& http_address) const {
+Status Daemon::WriteReadyFile(const std::string& grpc_address, const std::string& http_address,
+                              const std::string& web_address) const {
   if (config_.ready_file.empty()) return Status::Ok();
   return WriteFileAtomically(config_.ready_file,
                              "{\"grpc\":\"" + grpc_address + "\",\"http\":\"" + http_address +
+                                 "\",\"web\":\"" + web_address +
                                  "\",\"pid\":" + std::to_string(getpid()) + "}\n",
                              false);
+}
+
+Status Daemon::StartWeb(std::string* bound) {
+  if (config_.web_listen.empty()) return Status::Ok();
+  web_actions_ = std::make_unique<ExchangeActions>(&services_);
+  web_ = std::make_unique<WebServer>(&services_, WebOptions{config_.web_listen, config_.tls_cert,
+                                                            config_.tls_key, config_.client_ca});
+  AddHomePage(web_.get());
+  AddInboxPages(web_.get(), &services_, web_actions_.get());
+  if (Status s = web_->Start(); !s.ok()) return s;
+  *bound = web_->bound_address();
+  LogInfo("listening web=https://" + *bound + " tls=mutual client_ca=" + config_.client_ca);
+  return Status::Ok();
 }
 
 Status Daemon::OpenStore() {
@@ -746,7 +763,9 @@ Status Daemon::Start() {
       std::chrono::milliseconds(config_.purge_interval / 1000), [this] { purger_->RunPass(); },
       PeriodicThread::First::kRunAtOnce);
   for (int i = 0; i < kIoThreads; ++i) io_threads_.emplace_back([this] { io_.run(); });
-  if (Status s = WriteReadyFile(grpc_address, http_address); !s.ok()) return s;
+  std::string web_address;
+  if (Status s = StartWeb(&web_address); !s.ok()) return s;
+  if (Status s = WriteReadyFile(grpc_address, http_address, web_address); !s.ok()) return s;
   LogInfo("infoflytd " INFOFLYT_VERSION " serving instance=" + config_.instance);
   sd_notify(0, "READY=1");  // Under systemd (Type=notify); nothing otherwise.
   return Status::Ok();

@@ -35,6 +35,7 @@
 #include "store/pg_listener.h"
 #include "store/pg_store.h"
 #include "store/store.h"
+#include "web/web_server.h"
 
 namespace infoflyt {
 
@@ -116,7 +117,10 @@ class Daemon {
   // Checks the stored log against itself (server/log_scrub.h): a mismatch is an error line, the
   // gauge and a failing /healthz until a scrub finds none. Blocks; run off the event loop.
   void Scrub();
-  Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address) const;
+  // The browser interface on web.listen, if set.
+  Status StartWeb(std::string* bound);
+  Status WriteReadyFile(const std::string& grpc_address, const std::string& http_address,
+                        const std::string& web_address) const;
   void OnSignal(int signal);
   void Reload();
 
@@ -175,6 +179,8 @@ class Daemon {
   bool stopping_ = false;     // Under server_mu_: no more restarts.
   std::string grpc_address_;  // As bound at start; a restart binds it again.
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<ExchangeActions> web_actions_;
+  std::unique_ptr<WebServer> web_;  // Stopped first: its pages use everything else.
   // Checks the gRPC port every server.self_probe_interval; stopped before the server.
   std::unique_ptr<PeriodicThread> listener_watch_;
   int probe_failures_ = 0;                              // In a row; the watch's thread only.

@@ -93,6 +93,8 @@ int main(int argc, char** argv) {
   auto* listen = app.add_option("--listen", flags.listen, "gRPC address host:port (mTLS)");
   auto* http = app.add_option("--http-listen", flags.http_listen,
                               "metrics/health HTTP address host:port, \"\" to disable");
+  auto* web = app.add_option("--web-listen", flags.web_listen,
+                             "browser interface HTTPS address host:port (mTLS), \"\" to disable");
   auto* db = app.add_option("--sqlite-path", flags.sqlite_path, "SQLite database file");
   auto* instance = app.add_option("--instance", flags.instance, "instance name in records");
   auto* conninfo = app.add_option("--postgres-conninfo", flags.postgres_conninfo,
@@ -109,7 +111,7 @@ int main(int argc, char** argv) {
                "(server.max_connections, server.max_connections_per_source) and exit; load "
                "them with `| nft -f -`");
   app.add_option("--ready-file", flags.ready_file,
-                 "write {\"grpc\":...,\"http\":...} here once serving");
+                 "write {\"grpc\":...,\"http\":...,\"web\":...} here once serving");
   app.fallthrough();  // --config and the rest also after a subcommand.
   CLI::App* rotate = app.add_subcommand(
       "rotate-data-key",
@@ -133,6 +135,7 @@ int main(int argc, char** argv) {
   }
   if (listen->count()) config.listen = flags.listen;
   if (http->count()) config.http_listen = flags.http_listen;
+  if (web->count()) config.web_listen = flags.web_listen;
   if (db->count()) config.sqlite_path = flags.sqlite_path;
   if (instance->count()) config.instance = flags.instance;
   if (conninfo->count()) config.postgres_conninfo = flags.postgres_conninfo;

@@ -93,7 +93,7 @@ Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call
 }
 
 bool Authorize(const ServiceContext& ctx, const CallPeer& peer, const Catalogs& catalogs,
-               std::initializer_list<PartyKind> allowed, std::string_view rpc, Caller* caller,
+               const std::vector<PartyKind>& allowed, std::string_view rpc, Caller* caller,
                std::function<void(const Status&)> refused) {
   if (Status s = Authenticate(ctx, peer, catalogs, rpc, caller); !s.ok()) {
     refused(s);
@@ -110,7 +110,8 @@ bool Authorize(const ServiceContext& ctx, const CallPeer& peer, const Catalogs& 
 bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
                const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,
                std::string_view rpc, Caller* caller, std::function<void(const Status&)> refused) {
-  return Authorize(ctx, PeerOf(call), catalogs, allowed, rpc, caller, std::move(refused));
+  return Authorize(ctx, PeerOf(call), catalogs, std::vector<PartyKind>(allowed), rpc, caller,
+                   std::move(refused));
 }
 
 void Refuse(const ServiceContext& ctx, const std::string& peer, const Caller& caller,

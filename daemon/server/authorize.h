@@ -7,6 +7,8 @@
 
 #include <functional>
 #include <initializer_list>
+#include <string>
+#include <vector>
 
 #include "server/exchange_service.h"
 
@@ -38,7 +40,7 @@ Status Authenticate(const ServiceContext& ctx, grpc::CallbackServerContext* call
 // kind, on the executor once the "deny" record is durable (at most one record per party and
 // call a minute, saying how many refusals it stands for).
 bool Authorize(const ServiceContext& ctx, const CallPeer& peer, const Catalogs& catalogs,
-               std::initializer_list<PartyKind> allowed, std::string_view rpc, Caller* caller,
+               const std::vector<PartyKind>& allowed, std::string_view rpc, Caller* caller,
                std::function<void(const Status&)> refused);
 bool Authorize(const ServiceContext& ctx, grpc::CallbackServerContext* call,
                const Catalogs& catalogs, std::initializer_list<PartyKind> allowed,

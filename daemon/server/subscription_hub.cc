@@ -3,12 +3,15 @@
 namespace infoflyt {
 
 bool SubscriptionHub::TryAdd(const Caller& caller, size_t limit, Wake wake, End end,
-                             uint64_t* handle) {
+                             uint64_t* handle, Pool pool) {
   const std::string party = caller.party.Key();
   std::lock_guard lock(mu_);
-  if (by_party_.count(party) >= limit) return false;
+  auto [first, last] = by_party_.equal_range(party);
+  size_t open = 0;
+  for (auto p = first; p != last; ++p) open += entries_.at(p->second).pool == pool ? 1 : 0;
+  if (open >= limit) return false;
   *handle = next_handle_++;
-  entries_.emplace(*handle, Entry{caller, std::move(wake), std::move(end)});
+  entries_.emplace(*handle, Entry{caller, std::move(wake), std::move(end), pool});
   by_party_.emplace(party, *handle);
   return true;
 }

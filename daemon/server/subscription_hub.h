@@ -21,9 +21,14 @@ class SubscriptionHub {
   using Wake = std::function<void()>;
   using End = std::function<void(const Status& why, const std::string& reason)>;
 
+  // Whose streams: gRPC Subscribe calls and the web port's live pages are counted apart, so
+  // open browser tabs never take a party's Subscribe streams.
+  enum class Pool { kGrpc, kWeb };
+
   // Adds a stream of `caller` and sets `handle` for Remove, unless its party already has
-  // `limit` streams: then false, and nothing added.
-  bool TryAdd(const Caller& caller, size_t limit, Wake wake, End end, uint64_t* handle);
+  // `limit` streams in `pool`: then false, and nothing added.
+  bool TryAdd(const Caller& caller, size_t limit, Wake wake, End end, uint64_t* handle,
+              Pool pool = Pool::kGrpc);
   // After Remove returns, neither function of the stream is called again.
   void Remove(uint64_t handle);
   void Notify(const std::vector<std::string>& parties);
@@ -38,6 +43,7 @@ class SubscriptionHub {
     Caller caller;
     Wake wake;
     End end;
+    Pool pool;
   };
   std::mutex mu_;
   uint64_t next_handle_ = 1;

@@ -710,7 +710,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                ? r.Query(
                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
                      "coalesce(s.envelope, d.envelope), false, x.content_hash, "
-                     "d.erased_at IS NOT NULL "
+                     "d.erased_at IS NOT NULL, d.ack_deadline "
                      "FROM deliveries d JOIN messages m ON m.id = d.message "
                      "LEFT JOIN deliveries s ON s.id = d.same_as "
                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
@@ -721,7 +721,7 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                : r.Query(
                      "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
                      "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash, "
-                     "d.erased_at IS NOT NULL "
+                     "d.erased_at IS NOT NULL, d.ack_deadline "
                      "FROM deliveries d JOIN messages m ON m.id = d.message "
                      "LEFT JOIN deliveries s ON s.id = d.same_as "
                      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
@@ -730,11 +730,41 @@ Status PgStore::ReadDeliveries(std::string_view party, uint64_t from_id, bool un
                      params, &q);
   });
   if (!s.ok()) return s;
+  AddDeliveryRows(q, out);
+  return core_.OpenDeliveries(out);
+}
+
+Status PgStore::ReadInbox(std::string_view party, size_t limit, std::vector<StoredDelivery>* out) {
+  PgResult q;
+  Status s = Read([&](PgConn& r) {
+    return r.Query(
+        "(SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+        "coalesce(s.envelope, d.envelope), false, x.content_hash, d.erased_at IS NOT NULL, "
+        "d.ack_deadline FROM deliveries d JOIN messages m ON m.id = d.message "
+        "LEFT JOIN deliveries s ON s.id = d.same_as "
+        "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+        "AND x.outcome = 'disclosed' "
+        "WHERE d.recipient = $1 AND d.acked_at IS NULL ORDER BY d.id DESC LIMIT $2) "
+        "UNION ALL (SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+        "coalesce(s.envelope, d.envelope), true, x.content_hash, d.erased_at IS NOT NULL, "
+        "d.ack_deadline FROM deliveries d JOIN messages m ON m.id = d.message "
+        "LEFT JOIN deliveries s ON s.id = d.same_as "
+        "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+        "AND x.outcome = 'disclosed' "
+        "WHERE d.recipient = $1 AND d.acked_at IS NOT NULL ORDER BY d.id DESC LIMIT $2)",
+        {PgParam::Text(party), PgParam::Int(Clamp(limit))}, &q);
+  });
+  if (!s.ok()) return s;
+  AddDeliveryRows(q, out);
+  return core_.OpenDeliveries(out);
+}
+
+void PgStore::AddDeliveryRows(const PgResult& q, std::vector<StoredDelivery>* out) {
   for (int i = 0; i < q.rows(); ++i) {
     out->push_back({static_cast<uint64_t>(q.Int(i, 0)), q.Text(i, 1), q.Text(i, 2), q.Int(i, 3),
-                    q.Text(i, 4), q.Int(i, 5) != 0, false, q.Int(i, 7) != 0, q.Text(i, 6)});
+                    q.Text(i, 4), q.Int(i, 5) != 0, false, q.Int(i, 7) != 0, q.Text(i, 6),
+                    q.IsNull(i, 8) ? std::nullopt : std::optional<int64_t>(q.Int(i, 8))});
   }
-  return core_.OpenDeliveries(out);
 }
 
 Status PgStore::GetMessageState(std::string_view message_id, std::string_view party,

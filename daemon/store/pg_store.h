@@ -70,6 +70,7 @@ class PgStore final : public Store {
   const std::vector<DurabilitySetting>& durability() const override { return durability_; }
   Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
                         std::vector<StoredDelivery>* out) override;
+  Status ReadInbox(std::string_view party, size_t limit, std::vector<StoredDelivery>* out) override;
   Status GetMessageState(std::string_view message_id, std::string_view party,
                          MessageState* out) override;
   Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
@@ -90,6 +91,8 @@ class PgStore final : public Store {
   uint64_t LogSize() const override { return core_.LogSize(); }
 
  private:
+  // Appends the rows of a delivery query (ReadDeliveries' columns) to `out`.
+  static void AddDeliveryRows(const PgResult& q, std::vector<StoredDelivery>* out);
   explicit PgStore(PgStoreOptions options);
 
   // Inside the batch's transaction: a NOTIFY naming the recipients of the deliveries it stored

@@ -661,7 +661,7 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
                 ? r.Prepare(
                       "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
                       "coalesce(s.envelope, d.envelope), 0, x.content_hash, "
-                      "d.erased_at IS NOT NULL "
+                      "d.erased_at IS NOT NULL, d.ack_deadline "
                       "FROM deliveries d JOIN messages m ON m.id = d.message "
                       "LEFT JOIN deliveries s ON s.id = d.same_as "
                       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
@@ -671,21 +671,53 @@ Status SqliteStore::ReadDeliveries(std::string_view party, uint64_t from_id, boo
                 : r.Prepare(
                       "SELECT d.id, m.message_id, m.sender, m.accepted_at, "
                       "coalesce(s.envelope, d.envelope), d.acked_at IS NOT NULL, x.content_hash, "
-                      "d.erased_at IS NOT NULL "
+                      "d.erased_at IS NOT NULL, d.ack_deadline "
                       "FROM deliveries d JOIN messages m ON m.id = d.message "
                       "LEFT JOIN deliveries s ON s.id = d.same_as "
                       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
                       "AND x.outcome = 'disclosed' "
                       "WHERE d.recipient = ? AND d.id >= ? ORDER BY d.id LIMIT ?");
   q.Bind(1, party).Bind(2, static_cast<int64_t>(from_id)).Bind(3, static_cast<int64_t>(limit));
+  if (Status s = ReadDeliveryRows(r, q, out); !s.ok()) return s;
+  return core_.OpenDeliveries(out);
+}
+
+Status SqliteStore::ReadInbox(std::string_view party, size_t limit,
+                              std::vector<StoredDelivery>* out) {
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteDb& r = *lease;
+  auto& q = r.Prepare(
+      "SELECT * FROM (SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+      "coalesce(s.envelope, d.envelope), 0, x.content_hash, d.erased_at IS NOT NULL, "
+      "d.ack_deadline FROM deliveries d JOIN messages m ON m.id = d.message "
+      "LEFT JOIN deliveries s ON s.id = d.same_as "
+      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+      "AND x.outcome = 'disclosed' "
+      "WHERE d.recipient = ?1 AND d.acked_at IS NULL ORDER BY d.id DESC LIMIT ?2) "
+      "UNION ALL SELECT * FROM (SELECT d.id, m.message_id, m.sender, m.accepted_at, "
+      "coalesce(s.envelope, d.envelope), 1, x.content_hash, d.erased_at IS NOT NULL, "
+      "d.ack_deadline FROM deliveries d JOIN messages m ON m.id = d.message "
+      "LEFT JOIN deliveries s ON s.id = d.same_as "
+      "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
+      "AND x.outcome = 'disclosed' "
+      "WHERE d.recipient = ?1 AND d.acked_at IS NOT NULL ORDER BY d.id DESC LIMIT ?2)");
+  q.Bind(1, party).Bind(2, static_cast<int64_t>(limit));
+  if (Status s = ReadDeliveryRows(r, q, out); !s.ok()) return s;
+  return core_.OpenDeliveries(out);
+}
+
+Status SqliteStore::ReadDeliveryRows(SqliteDb& db, SqliteStatement& q,
+                                     std::vector<StoredDelivery>* out) {
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     out->push_back({static_cast<uint64_t>(q.Int(0)), q.Text(1), q.Text(2), q.Int(3), q.Text(4),
-                    q.Int(5) != 0, false, q.Int(7) != 0, q.Text(6)});
+                    q.Int(5) != 0, false, q.Int(7) != 0, q.Text(6),
+                    q.IsNull(8) ? std::nullopt : std::optional<int64_t>(q.Int(8))});
   }
   q.Reset();
-  if (rc != SQLITE_DONE) return r.Failure("reading deliveries");
-  return core_.OpenDeliveries(out);
+  if (rc != SQLITE_DONE) return db.Failure("reading deliveries");
+  return Status::Ok();
 }
 
 Status SqliteStore::GetMessageState(std::string_view message_id, std::string_view party,

@@ -54,6 +54,7 @@ class SqliteStore final : public Store {
   const std::vector<DurabilitySetting>& durability() const override { return durability_; }
   Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only, size_t limit,
                         std::vector<StoredDelivery>* out) override;
+  Status ReadInbox(std::string_view party, size_t limit, std::vector<StoredDelivery>* out) override;
   Status GetMessageState(std::string_view message_id, std::string_view party,
                          MessageState* out) override;
   Status ListFlags(std::string_view subject_hash, bool include_inactive, int64_t now,
@@ -78,6 +79,9 @@ class SqliteStore final : public Store {
   uint64_t LogSize() const override { return core_.LogSize(); }
 
  private:
+  // Appends the rows of a delivery query (ReadDeliveries' columns) to `out`.
+  static Status ReadDeliveryRows(SqliteDb& db, SqliteStatement& q,
+                                 std::vector<StoredDelivery>* out);
   explicit SqliteStore(SqliteStoreOptions options);
 
   Status LoadFlaggedSubjects();

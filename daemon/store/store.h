@@ -274,6 +274,7 @@ struct StoredDelivery {
   bool erased = false;
   // Of the delivery's disclosure record: what the body is bound to besides its message.
   std::string content_hash;
+  std::optional<int64_t> ack_deadline;  // By when the recipient must acknowledge it, if at all.
 };
 
 struct RecipientState {
@@ -329,6 +330,11 @@ class Store {
   // unacknowledged ones if `unacked_only`.
   virtual Status ReadDeliveries(std::string_view party, uint64_t from_id, bool unacked_only,
                                 size_t limit, std::vector<StoredDelivery>* out) = 0;
+
+  // `party`'s inbox: its unacknowledged deliveries, then its acknowledged ones, each newest
+  // first; at most `limit` of each.
+  virtual Status ReadInbox(std::string_view party, size_t limit,
+                           std::vector<StoredDelivery>* out) = 0;
 
   // Flags on the person with `subject_hash` (all persons if empty), newest first; only those
   // active at `now` unless `include_inactive`.

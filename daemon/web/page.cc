@@ -1,0 +1,100 @@
+#include "web/page.h"
+
+#include <ctime>
+
+#include "web/assets.h"
+
+namespace infoflyt {
+namespace {
+
+using kainjow::mustache::mustache;
+
+const char* StatusTitle(int status) {
+  switch (status) {
+    case 400:
+      return "Ugyldig forespørsel (Bad request)";
+    case 401:
+      return "Ikke godkjent sertifikat (Not authenticated)";
+    case 403:
+      return "Ingen tilgang (Forbidden)";
+    case 404:
+      return "Fant ikke siden (Not found)";
+    case 429:
+      return "For mange åpne sider (Too many open pages)";
+    case 503:
+      return "Tjenesten er utilgjengelig (Unavailable)";
+    default:
+      return "Noe gikk galt (Error)";
+  }
+}
+
+std::string Layout(const TemplateData& data) { return RenderTemplate("layout", data); }
+
+}  // namespace
+
+TemplateData Navigation(PartyKind kind) {
+  TemplateData links{TemplateData::type::list};
+  auto add = [&links](const char* href, const char* text) {
+    TemplateData link;
+    link.set("href", href);
+    link.set("text", text);
+    links << link;
+  };
+  switch (kind) {
+    case PartyKind::kMunicipality:
+    case PartyKind::kPolice:
+    case PartyKind::kPst:
+      add("/inbox", "Innboks");
+      break;
+    default:
+      break;
+  }
+  return links;
+}
+
+std::string PartyName(const Party& party) { return party.name.empty() ? party.Key() : party.name; }
+
+std::string RenderTemplate(std::string_view name, const TemplateData& data) {
+  mustache page{std::string(FindTemplate(name))};
+  return page.render(data);
+}
+
+std::string RenderPage(const Caller& caller, std::string_view title, const std::string& body,
+                       std::string_view script) {
+  TemplateData data;
+  data.set("title", std::string(title));
+  data.set("party_name", PartyName(caller.party));
+  data.set("party_key", caller.party.Key());
+  TemplateData nav = Navigation(caller.party.kind);
+  data.set("has_nav", !nav.is_empty_list());
+  data.set("nav", nav);
+  data.set("body", body);
+  if (!script.empty()) data.set("script", std::string(script));
+  return Layout(data);
+}
+
+void SetErrorPage(int status, std::string_view message, httplib::Response* response) {
+  TemplateData data;
+  data.set("title", StatusTitle(status));
+  TemplateData error;
+  error.set("title", StatusTitle(status));
+  error.set("message", std::string(message));
+  data.set("body", RenderTemplate("error", error));
+  response->status = status;
+  response->set_content(Layout(data), "text/html; charset=utf-8");
+}
+
+void SetPage(const std::string& html, httplib::Response* response) {
+  response->set_content(html, "text/html; charset=utf-8");
+}
+
+std::string FormatTime(int64_t micros) {
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
+  return text;
+}
+
+}  // namespace infoflyt

@@ -1,0 +1,43 @@
+// Pages in the web port's one layout (templates/layout.mustache): Norwegian bokmål first, a skip
+// link, the signed-in party, and the navigation its kind may use. Text is HTML-escaped by the
+// templates (mustache's {{ }}); only rendered templates are inserted unescaped.
+#pragma once
+
+#include <httplib.h>
+
+#include <kainjow/mustache.hpp>
+#include <string>
+#include <string_view>
+
+#include "server/peer_identity.h"
+
+namespace infoflyt {
+
+using TemplateData = kainjow::mustache::data;
+
+// The party's name as pages show it (its key if it has none).
+std::string PartyName(const Party& party);
+
+// Renders templates/<name>.mustache with `data`.
+std::string RenderTemplate(std::string_view name, const TemplateData& data);
+
+// The pages a party of `kind` may use, as a list of {href, text}: the layout's navigation and
+// the home page's links.
+TemplateData Navigation(PartyKind kind);
+
+// A full page for `caller` titled `title` around `body` (rendered HTML), with the page's own
+// script /assets/<script> if not empty.
+std::string RenderPage(const Caller& caller, std::string_view title, const std::string& body,
+                       std::string_view script = {});
+
+// Sets `response` to a page saying why the request failed (`message` may be empty), with
+// `status`. It names no party and no personal data.
+void SetErrorPage(int status, std::string_view message, httplib::Response* response);
+
+// Sends the rendered page.
+void SetPage(const std::string& html, httplib::Response* response);
+
+// "2026-12-02 14:05 UTC" for microseconds since the epoch.
+std::string FormatTime(int64_t micros);
+
+}  // namespace infoflyt

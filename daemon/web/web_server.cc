@@ -1,0 +1,172 @@
+#include "web/web_server.h"
+
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <future>
+
+#include "base/host_port.h"
+#include "base/log.h"
+#include "base/openssl_ptr.h"
+#include "web/assets.h"
+#include "web/page.h"
+
+namespace infoflyt {
+namespace {
+
+// Scripts, styles and images from this origin's /assets/ only; no inline script or style, no
+// framing, forms post only here.
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+std::string Pem(X509* cert) {
+  BioPtr bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<size_t>(size));
+}
+
+// The client certificate the handshake verified, and the chain it came with.
+CallPeer PeerOf(const httplib::Request& request) {
+  CallPeer peer;
+  peer.address = "web:" + request.remote_addr + ":" + std::to_string(request.remote_port);
+  if (request.ssl == nullptr) return peer;
+  auto* ssl = const_cast<SSL*>(request.ssl);  // OpenSSL's getters take a non-const SSL.
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return peer;
+  if (X509* cert = SSL_get0_peer_certificate(ssl)) peer.pem = Pem(cert);
+  if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl)) {
+    for (int i = 0; i < sk_X509_num(chain); ++i) peer.chain_pem += Pem(sk_X509_value(chain, i));
+  }
+  return peer;
+}
+
+// A state-changing request must come from a page of this origin: a client certificate is sent
+// automatically, so another site could otherwise post in the user's name. Browsers send
+// Sec-Fetch-Site; older ones at least Origin.
+bool SameOrigin(const httplib::Request& request) {
+  const std::string site = request.get_header_value("Sec-Fetch-Site");
+  if (!site.empty()) return site == "same-origin" || site == "none";
+  const std::string origin = request.get_header_value("Origin");
+  return !origin.empty() && origin == "https://" + request.get_header_value("Host");
+}
+
+}  // namespace
+
+WebServer::WebServer(const ServiceContext* ctx, WebOptions options)
+    : ctx_(ctx), options_(std::move(options)) {
+  const WebOptions& o = options_;
+  server_ = std::make_unique<httplib::SSLServer>([&o](SSL_CTX& tls) {
+    SSL_CTX_set_min_proto_version(&tls, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(&tls, o.cert_file.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(&tls, o.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(&tls) != 1 ||
+        SSL_CTX_load_verify_locations(&tls, o.client_ca_file.c_str(), nullptr) != 1) {
+      return false;
+    }
+    // The CA names go in the certificate request, so a browser offers only matching
+    // certificates; without one the handshake fails and no page is served.
+    SSL_CTX_set_client_CA_list(&tls, SSL_load_client_CA_file(o.client_ca_file.c_str()));
+    SSL_CTX_set_verify(&tls, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    return true;
+  });
+}
+
+WebServer::~WebServer() { Stop(); }
+
+Status WebServer::Start() {
+  HostPort address;
+  if (Status s = ParseHostPort(options_.listen, "web.listen", &address); !s.ok()) return s;
+  if (!server_->is_valid()) {
+    return {Code::kFailedPrecondition, "web: cannot load " + options_.cert_file + ", " +
+                                           options_.key_file + " or " + options_.client_ca_file};
+  }
+  const int threads = options_.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_->set_keep_alive_timeout(30);
+  server_->set_read_timeout(10);
+  server_->set_payload_max_length(64 * 1024);
+  server_->set_post_routing_handler([](const httplib::Request& request, httplib::Response& r) {
+    r.set_header("Content-Security-Policy", kContentSecurityPolicy);
+    r.set_header("X-Content-Type-Options", "nosniff");
+    r.set_header("Referrer-Policy", "no-referrer");
+    r.set_header("Strict-Transport-Security", "max-age=31536000");
+    r.set_header("Cross-Origin-Opener-Policy", "same-origin");
+    r.set_header("Cross-Origin-Resource-Policy", "same-origin");
+    // Pages may hold personal data: never cached. Assets are the same for everyone.
+    if (!request.path.starts_with("/assets/")) r.set_header("Cache-Control", "no-store");
+  });
+  // Method, path and status only: paths hold delivery and record numbers, never identity
+  // numbers, and query strings are not logged.
+  server_->set_logger([](const httplib::Request& request, const httplib::Response& r) {
+    LogInfo("event=web_request method=" + request.method + " path=" + request.path +
+            " status=" + std::to_string(r.status));
+  });
+  server_->set_error_handler([](const httplib::Request&, httplib::Response& r) {
+    if (r.body.empty()) SetErrorPage(r.status, "", &r);
+  });
+  server_->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& r, std::exception_ptr) {
+        SetErrorPage(500, "Noe gikk galt. / Something went wrong.", &r);
+      });
+  server_->Get("/assets/(.+)", [](const httplib::Request& request, httplib::Response& r) {
+    const WebAsset* asset = FindAsset(request.matches[1].str());
+    if (asset == nullptr) {
+      r.status = 404;
+      return;
+    }
+    r.set_content(asset->content.data(), asset->content.size(), std::string(asset->content_type));
+    r.set_header("Cache-Control", "max-age=300");
+  });
+  const int port = address.port == 0
+                       ? server_->bind_to_any_port(address.host)
+                       : (server_->bind_to_port(address.host, address.port) ? address.port : -1);
+  if (port < 0) return {Code::kUnavailable, "web.listen: cannot bind " + options_.listen};
+  bound_ = address.host + ":" + std::to_string(port);
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return Status::Ok();
+}
+
+void WebServer::Route(WebMethod method, const std::string& route, std::string rpc,
+                      std::vector<PartyKind> allowed, WebHandler handler) {
+  auto serve = [this, rpc = std::move(rpc), allowed = std::move(allowed), method,
+                handler = std::move(handler)](const httplib::Request& http, httplib::Response& r) {
+    const CallPeer peer = PeerOf(http);
+    if (method == WebMethod::kPost && !SameOrigin(http)) {
+      ctx_->security->Report({.peer = peer.address,
+                              .rpc = rpc,
+                              .reason = "cross-site request",
+                              .certificate = {},
+                              .detail = "a state-changing request from another site"});
+      SetErrorPage(403, "Forespørselen kom fra et annet nettsted og er avvist.", &r);
+      return;
+    }
+    const auto catalogs = ctx_->catalogs->Get();
+    WebRequest request{http, {}, peer.address};
+    auto refusal = std::make_shared<std::promise<Status>>();
+    std::future<Status> refused = refusal->get_future();
+    if (!Authorize(*ctx_, peer, *catalogs, allowed, rpc, &request.caller,
+                   [refusal](const Status& s) { refusal->set_value(s); })) {
+      // The refusal comes once a wrong-kind party's "deny" record is durable.
+      const Status s = refused.get();
+      SetErrorPage(s.code() == Code::kUnauthenticated ? 401 : 403, s.message(), &r);
+      return;
+    }
+    handler(request, r);
+  };
+  if (method == WebMethod::kGet) {
+    server_->Get(route, std::move(serve));
+  } else {
+    server_->Post(route, std::move(serve));
+  }
+}
+
+void WebServer::Stop() {
+  if (stopping_.exchange(true)) return;
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace infoflyt
