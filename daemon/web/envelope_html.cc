@@ -56,8 +56,18 @@ const std::map<std::string_view, std::string_view>& EnumLabels() {
       {"CONCERN_LEVEL_CONCERN", "Bekymring"},
       {"CONCERN_LEVEL_SERIOUS", "Alvorlig bekymring"},
       {"CONCERN_LEVEL_VERY_SERIOUS", "Svært alvorlig bekymring"},
+      {"TLP_CLEAR", "TLP:CLEAR (kan deles fritt)"},
+      {"TLP_GREEN", "TLP:GREEN (kan deles i fellesskapet)"},
+      {"TLP_AMBER", "TLP:AMBER (kun i egen virksomhet og med dem som trenger det)"},
+      {"TLP_AMBER_STRICT", "TLP:AMBER+STRICT (kun i egen virksomhet)"},
+      {"TLP_RED", "TLP:RED (kun for mottakeren)"},
   };
   return *labels;
+}
+
+std::string EnumLabel(const std::string& name) {
+  auto it = EnumLabels().find(name);
+  return it == EnumLabels().end() ? name : std::string(it->second);
 }
 
 std::string Label(const FieldDescriptor& field) {
@@ -92,9 +102,7 @@ std::string ValueText(const Message& message, const FieldDescriptor& field,
     case FieldDescriptor::CPPTYPE_UINT64:
       return std::to_string(r->GetUInt64(message, &field));
     case FieldDescriptor::CPPTYPE_ENUM: {
-      const std::string& name = r->GetEnum(message, &field)->name();
-      auto it = EnumLabels().find(name);
-      return it == EnumLabels().end() ? name : std::string(it->second);
+      return EnumLabel(r->GetEnum(message, &field)->name());
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const auto& ts =
@@ -189,7 +197,7 @@ TemplateData EnvelopeSections(const v1::Envelope& envelope, const Catalogs& cata
   } else if (!envelope.legal_basis().empty()) {
     basis_rows << Row("Hjemmel", envelope.legal_basis());
   }
-  basis_rows << Row("Håndtering", v1::HandlingRestriction_Name(envelope.handling()));
+  basis_rows << Row("Håndtering", EnumLabel(v1::HandlingRestriction_Name(envelope.handling())));
   sections << Section("basis", "Rettsgrunnlag og håndtering", std::move(basis_rows), false);
   return sections;
 }

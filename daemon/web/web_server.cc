@@ -70,6 +70,11 @@ WebServer::WebServer(const ServiceContext* ctx, WebOptions options)
     // certificates; without one the handshake fails and no page is served.
     SSL_CTX_set_client_CA_list(&tls, SSL_load_client_CA_file(o.client_ca_file.c_str()));
     SSL_CTX_set_verify(&tls, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    // A browser resumes sessions on its parallel connections; with client certificates OpenSSL
+    // refuses that unless the sessions have a context. A resumed session keeps its verified
+    // certificate, and every request is still checked against the current CRLs and registry.
+    static constexpr unsigned char kSessionContext[] = "infoflyt-web";
+    SSL_CTX_set_session_id_context(&tls, kSessionContext, sizeof kSessionContext - 1);
     return true;
   });
 }

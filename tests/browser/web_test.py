@@ -1,0 +1,148 @@
+"""The web port in a real browser (harness.py): what each kind of party sees and may do, that
+nothing a view excludes reaches the browser, that the page's rules hold (no certificate, wrong
+kind, cross-site POST), and that every page passes an automated WCAG 2.1 AA check."""
+
+import json
+import pathlib
+import shutil
+import tempfile
+import time
+import unittest
+
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
+
+import harness
+
+# Valid test identity numbers (never a real person's).
+PERSON = "15076500565"
+# In the prison's notice but not in the municipality's view of it (its least-data view).
+NOTE_MARKER = "Notat-som-kommunen-ikke-skal-se"
+
+
+class WebTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        harness.install_certificate_policy()
+        cls.root = pathlib.Path(tempfile.mkdtemp(prefix="infoflyt-browser-"))
+        cls.daemon = harness.Daemon(cls.root)
+        cls.browsers = []
+
+    @classmethod
+    def tearDownClass(cls):
+        for b in cls.browsers:
+            b.quit()
+        cls.daemon.stop()
+        log = cls.daemon.log_text()
+        shutil.rmtree(cls.root, ignore_errors=True)
+        # Nothing the daemon logged carries the identity number used.
+        assert PERSON not in log, "an identity number reached the daemon's log"
+
+    def browser(self, party):
+        b = harness.Browser(self.daemon, party, self.root)
+        self.browsers.append(b)
+        return b
+
+    def post_flagged_release_notice(self):
+        """PST flags the person; a prison posts a release notice about him, so his home
+        municipality (Oslo) gets its reduced view on PST's behalf. Returns the message id."""
+        self.daemon.cli("pst-pst", "flag", "add", "--reason", "returned-foreign-fighter",
+                        "--basis", "polregl-27-2", national_id=PERSON)
+        receipt = self.daemon.cli(
+            "correctional-oslo-fengsel", "post", "release", "--basis", "strgjfl-4i", "--tlp",
+            "amber", "--kind", "parole", "--at", "2027-01-15T09:00:00Z", "--given-name", "Ola",
+            "--family-name", "Nordmann", "--municipality", "0301", "--contact-name", "Kari Vakt",
+            "--contact-unit", "Oslo fengsel", "--contact-phone", "+47 23 00 00 00", "--note",
+            NOTE_MARKER, national_id=PERSON)
+        return json.loads(receipt.stdout)["message_id"]
+
+    def assert_no_serious_violations(self, browser, page):
+        violations = [v for v in browser.axe() if v.get("impact") in ("serious", "critical")]
+        self.assertEqual(
+            [], [(v["id"], v.get("description"), [n.get("target") for n in v.get("nodes", [])])
+                 for v in violations], f"accessibility violations on {page}")
+
+    def test_municipality_sees_a_notice_live_reads_only_its_view_and_acknowledges_it(self):
+        browser = self.browser("municipality-0301")
+        browser.get("/inbox")
+        self.assertIn("Innboks", browser.driver.title)
+        self.assert_no_serious_violations(browser, "the empty inbox")
+        browser.responses()  # Forget the page's own load.
+        message_id = self.post_flagged_release_notice()
+        # It appears without a reload.
+        row = WebDriverWait(browser.driver, 20).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR,
+                                                             "tr.unacknowledged a")))
+        self.assertEqual("Varsel om løslatelse", row.text)
+        self.assertIn("1 ny melding", browser.driver.find_element(By.ID, "live-status").text)
+        browser.screenshot("inbox-municipality")
+        self.assert_no_serious_violations(browser, "the inbox with a notice")
+        row.click()
+        WebDriverWait(browser.driver, 10).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "form.ack")))
+        page = browser.driver.page_source
+        # Whom to call: the district's radicalisation contact, as the municipality's view names.
+        self.assertIn("Radikaliseringskontakten", page)
+        self.assertIn("Oslo (0301)", page)
+        self.assertIn("politiregisterloven § 27 annet ledd", page)  # PST's basis, cited.
+        browser.screenshot("delivery-municipality")
+        self.assert_no_serious_violations(browser, "a delivery's page")
+        # What the municipality's view leaves out is nowhere: not in the page, not in any
+        # response the browser got.
+        for url, body in [("page", page)] + browser.responses():
+            self.assertNotIn(NOTE_MARKER, body, url)
+            self.assertNotIn("Prøveløslatelse", body, url)
+            self.assertNotIn("PAROLE", body, url)
+            self.assertNotIn("Kari Vakt", body, url)  # The prison's own contact.
+        browser.driver.find_element(By.CSS_SELECTOR, "form.ack button").click()
+        WebDriverWait(browser.driver, 10).until(
+            expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".notice-ok")))
+        # The gRPC status says so: PST, on whose behalf the municipality was told, sees it
+        # acknowledged (the prison's own basis does not reach municipalities, so its status
+        # does not list them).
+        status = json.loads(self.daemon.cli("pst-pst", "status", message_id).stdout)
+        oslo = [r for r in status["recipients"] if r["party"] == "municipality/0301"]
+        self.assertEqual(1, len(oslo), status)
+        self.assertEqual("DELIVERY_STATE_ACKNOWLEDGED", oslo[0]["state"])
+        self.assertIn("acknowledged_at", oslo[0])
+
+    def test_a_party_of_another_kind_is_refused_and_the_refusal_recorded(self):
+        browser = self.browser("auditor-datatilsynet")
+        browser.get("/inbox")
+        self.assertIn("Ingen tilgang", browser.driver.page_source)
+        deadline = time.time() + 10
+        while "rpc=Web/Inbox" not in self.daemon.log_text() and time.time() < deadline:
+            time.sleep(0.1)
+        self.assertIn('reason="kind may not call" rpc=Web/Inbox', self.daemon.log_text())
+        browser.screenshot("refused-auditor-inbox")
+        self.assert_no_serious_violations(browser, "the refusal page")
+
+    def test_a_browser_without_a_client_certificate_gets_no_page(self):
+        browser = self.browser(None)
+        try:
+            browser.get("/inbox")
+        except WebDriverException:
+            pass  # Some versions raise on the failed navigation.
+        page = browser.driver.page_source
+        self.assertNotIn("Innboks", page)
+        self.assertNotIn("infoflyt", browser.driver.title)
+
+    def test_a_cross_site_post_is_refused(self):
+        browser = self.browser("municipality-0301")
+        browser.get("/inbox")
+        # A form on another origin posting to the daemon: the browser sends the client
+        # certificate along, and Sec-Fetch-Site says cross-site.
+        other = self.root / "other-site.html"
+        other.write_text(
+            f'<form id="f" method="post" action="{self.daemon.web}/deliveries/1/ack"></form>'
+            '<script>document.getElementById("f").submit()</script>')
+        browser.driver.get("file://" + str(other))
+        WebDriverWait(browser.driver, 10).until(
+            lambda d: "Forespørselen kom fra et annet nettsted" in d.page_source)
+        self.assertIn('reason="cross-site request" rpc=Web/Ack', self.daemon.log_text())
+
+
+if __name__ == "__main__":
+    unittest.main()
