@@ -32,6 +32,7 @@
 #include "store/sqlite_store.h"
 #include "web/home_page.h"
 #include "web/inbox_pages.h"
+#include "web/post_pages.h"
 
 namespace infoflyt {
 namespace {
@@ -486,6 +487,7 @@ Status Daemon::StartWeb(std::string* bound) {
                                                             config_.tls_key, config_.client_ca});
   AddHomePage(web_.get());
   AddInboxPages(web_.get(), &services_, web_actions_.get());
+  AddPostPages(web_.get(), &services_, web_actions_.get());
   if (Status s = web_->Start(); !s.ok()) return s;
   *bound = web_->bound_address();
   LogInfo("listening web=https://" + *bound + " tls=mutual client_ca=" + config_.client_ca);

@@ -40,14 +40,12 @@ TemplateData Navigation(PartyKind kind) {
     link.set("text", text);
     links << link;
   };
-  switch (kind) {
-    case PartyKind::kMunicipality:
-    case PartyKind::kPolice:
-    case PartyKind::kPst:
-      add("/inbox", "Innboks");
-      break;
-    default:
-      break;
+  if (kind == PartyKind::kMunicipality || kind == PartyKind::kPolice || kind == PartyKind::kPst) {
+    add("/inbox", "Innboks");
+  }
+  if (kind == PartyKind::kCorrectional) add("/post/release_notice", "Send varsel om løslatelse");
+  if (kind == PartyKind::kPst || kind == PartyKind::kPolice) {
+    add("/post/return_notice", "Send varsel om retur");
   }
   return links;
 }
@@ -79,6 +77,7 @@ void SetErrorPage(int status, std::string_view message, httplib::Response* respo
   TemplateData error;
   error.set("title", StatusTitle(status));
   error.set("message", std::string(message));
+  error.set("has_message", !message.empty());  // Mustache takes "" for true.
   data.set("body", RenderTemplate("error", error));
   response->status = status;
   response->set_content(Layout(data), "text/html; charset=utf-8");

@@ -87,12 +87,22 @@ checkpoint_interval = "1s"
             time.sleep(0.05)
         addresses = json.loads(ready.read_text())
         self.grpc = addresses["grpc"]
+        self.http = "http://" + addresses["http"]
         self.web = "https://" + addresses["web"]
 
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
         self.log.close()
+
+    def metric(self, name) -> float:
+        """A sample of the daemon's /metrics, e.g. "infoflyt_log_records"."""
+        import urllib.request
+        text = urllib.request.urlopen(self.http + "/metrics", timeout=10).read().decode()
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        raise KeyError(name)
 
     def log_text(self) -> str:
         return (self.root / "infoflytd.log").read_text()

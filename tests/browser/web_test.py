@@ -12,7 +12,7 @@ import unittest
 from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 import harness
 
@@ -107,6 +107,83 @@ class WebTest(unittest.TestCase):
         self.assertEqual(1, len(oslo), status)
         self.assertEqual("DELIVERY_STATE_ACKNOWLEDGED", oslo[0]["state"])
         self.assertIn("acknowledged_at", oslo[0])
+
+    def fill_release_form(self, browser, national_id):
+        driver = browser.driver
+        form = {
+            "f-release_notice-person-national_id": national_id,
+            "f-release_notice-person-given_name": "Kari",
+            "f-release_notice-person-family_name": "Nordmann",
+            "f-release_notice-planned_at": "2027-02-01T09:00",
+            "f-release_notice-contact-name": "Per Vakt",
+            "f-release_notice-contact-phone": "+47 22 00 00 00",
+        }
+        for field_id, value in form.items():
+            element = driver.find_element(By.ID, field_id)
+            element.clear()
+            if field_id.endswith("planned_at"):
+                # Typed as a user would; the date-time control takes digits in its own order.
+                driver.execute_script("arguments[0].value = arguments[1]", element, value)
+            else:
+                element.send_keys(value)
+        Select(driver.find_element(By.ID, "f-release_notice-kind")).select_by_value(
+            "RELEASE_KIND_RELEASE")
+        Select(driver.find_element(By.ID, "f-release_notice-home_municipality")).select_by_value(
+            "0301")
+        Select(driver.find_element(By.ID, "f-legal_basis")).select_by_value("strgjfl-4i")
+
+    def test_a_prison_posts_through_the_form_and_a_wrong_number_is_shown_at_its_field(self):
+        browser = self.browser("correctional-oslo-fengsel")
+        browser.get("/post/release_notice")
+        self.assertIn("Send varsel om løslatelse", browser.driver.title)
+        # The basis is chosen from the catalogue, shown with its citation and title.
+        basis = Select(browser.driver.find_element(By.ID, "f-legal_basis"))
+        self.assertTrue(any("straffegjennomføringsloven § 4 i" in o.text for o in basis.options))
+        self.assert_no_serious_violations(browser, "the release notice form")
+        records = self.daemon.metric("infoflyt_log_records")
+        self.fill_release_form(browser, "15076500566")  # The check digits do not add up.
+        browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
+        error = WebDriverWait(browser.driver, 10).until(
+            expected_conditions.presence_of_element_located(
+                (By.ID, "f-release_notice-person-national_id-error")))
+        # The API's own message, at that field and no other.
+        self.assertIn("is not a valid fødselsnummer or D-number", error.text)
+        self.assertEqual(1, len(browser.driver.find_elements(By.CSS_SELECTOR, ".field-invalid")))
+        field = browser.driver.find_element(By.ID, "f-release_notice-person-national_id")
+        self.assertEqual("true", field.get_attribute("aria-invalid"))
+        self.assertIn("f-release_notice-person-national_id-error",
+                      field.get_attribute("aria-describedby"))
+        self.assertIn("Meldingen er ikke sendt", browser.driver.page_source)
+        browser.screenshot("post-form-error")
+        self.assert_no_serious_violations(browser, "the form with an error")
+        self.assertEqual(records, self.daemon.metric("infoflyt_log_records"))  # Nothing stored.
+        # Corrected, it posts; the status page lists who the prison's basis reached.
+        field.clear()
+        field.send_keys(PERSON)
+        key = browser.driver.find_element(By.NAME, "idempotency_key").get_attribute("value")
+        browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
+        WebDriverWait(browser.driver, 10).until(expected_conditions.url_contains("/messages/"))
+        message_id = browser.driver.current_url.rsplit("/", 1)[1]
+        page = browser.driver.page_source
+        self.assertIn("Oslo politidistrikt", page)
+        self.assertIn("Ikke hentet ennå", page)
+        browser.screenshot("message-status")
+        self.assert_no_serious_violations(browser, "the message's status page")
+        # The same form sent again (a double click, a resubmission) posts nothing new.
+        again = browser.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const body = new URLSearchParams(arguments[0]);"
+            "fetch('/post/release_notice', {method: 'POST', body}).then(r => done(r.url));",
+            {"idempotency_key": key, "legal_basis": "strgjfl-4i", "handling": "TLP_AMBER",
+             "release_notice.person.national_id": PERSON,
+             "release_notice.person.given_name": "Kari",
+             "release_notice.person.family_name": "Nordmann",
+             "release_notice.kind": "RELEASE_KIND_RELEASE",
+             "release_notice.planned_at": "2027-02-01T09:00",
+             "release_notice.home_municipality": "0301",
+             "release_notice.contact.name": "Per Vakt",
+             "release_notice.contact.phone": "+47 22 00 00 00"})
+        self.assertTrue(again.endswith("/messages/" + message_id), again)
 
     def test_a_party_of_another_kind_is_refused_and_the_refusal_recorded(self):
         browser = self.browser("auditor-datatilsynet")
