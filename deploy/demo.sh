@@ -102,7 +102,13 @@ as auditor-datatilsynet audit verify --log var/audit-log.jsonl --checkpoint var/
 echo; echo "== Metrics: curl -s http://127.0.0.1:9464/metrics"
 curl -s http://127.0.0.1:9464/metrics | grep -E '^infoflyt_(posts_total|acks_total|escalations_total|log_records)'
 
+echo; echo "== The browser interface: Oslo kommune's inbox over the same mutual TLS (curl with its certificate)"
+curl -s --cacert certs/dev/ca.pem --cert certs/dev/parties/municipality-0301.pem \
+  --key certs/dev/parties/municipality-0301.key https://localhost:8443/inbox/list |
+  sed -n 's/.*<td><a href="\/deliveries\/[0-9]*">\([^<]*\)<\/a><\/td>.*/  \1/p'
+
 if [ -t 0 ]; then
-  echo; echo "infoflytd keeps serving on localhost:7443 (metrics on 127.0.0.1:9464); Ctrl-C stops it."
+  echo; echo "infoflytd keeps serving on localhost:7443 (metrics on 127.0.0.1:9464; the browser"
+  echo "interface on https://localhost:8443/, README \"In the browser\"); Ctrl-C stops it."
   wait $daemon
 fi
