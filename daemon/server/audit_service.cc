@@ -197,12 +197,12 @@ class ExportStream final : public grpc::ServerWriteReactor<v1::LogEntry>,
 
 }  // namespace
 
-void AuditService::AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
+void AuditService::AuthorizeAndRecord(const CallPeer& peer, std::string subject_hash,
                                       std::string what, Recorded recorded,
                                       std::function<Status(const Caller&)> precheck) {
   const std::string rpc = "Audit/" + what.substr(0, what.find(' '));
   Caller caller;
-  if (!Authorize(ctx_, call, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, rpc, &caller,
+  if (!Authorize(ctx_, peer, *ctx_.catalogs->Get(), {PartyKind::kAuditor}, rpc, &caller,
                  [recorded](const Status& refusal) { recorded(refusal, Caller{}); })) {
     return;
   }
@@ -237,16 +237,26 @@ void AuditService::Record(const Caller& caller, std::string subject_hash, std::s
   });
 }
 
+void AuditService::RecordedRead(const CallPeer& peer, std::string subject_hash, std::string what,
+                                std::function<Status(const Caller&)> answer,
+                                std::function<Status(const Caller&)> precheck,
+                                std::function<void(const Status&)> done) {
+  AuthorizeAndRecord(
+      peer, std::move(subject_hash), std::move(what),
+      [done = std::move(done), answer = std::move(answer)](const Status& recorded,
+                                                           const Caller& caller) {
+        done(recorded.ok() ? answer(caller) : recorded);
+      },
+      std::move(precheck));
+}
+
 grpc::ServerUnaryReactor* AuditService::RecordedRead(
     grpc::CallbackServerContext* call, std::string subject_hash, std::string what,
     std::function<Status(const Caller&)> answer, std::function<Status(const Caller&)> precheck) {
   auto* reactor = call->DefaultReactor();
-  AuthorizeAndRecord(
-      call, std::move(subject_hash), std::move(what),
-      [reactor, answer = std::move(answer)](const Status& recorded, const Caller& caller) {
-        reactor->Finish(ToGrpcStatus(recorded.ok() ? answer(caller) : recorded));
-      },
-      std::move(precheck));
+  RecordedRead(PeerOf(call), std::move(subject_hash), std::move(what), std::move(answer),
+               std::move(precheck),
+               [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
   return reactor;
 }
 
@@ -262,6 +272,16 @@ Status AuditService::CheckpointFor(uint64_t tree_size, uint64_t covering,
 grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerContext* call,
                                                          const v1::QueryDisclosuresRequest* request,
                                                          v1::QueryDisclosuresResponse* response) {
+  auto* reactor = call->DefaultReactor();
+  Query(PeerOf(call), *request, response,
+        [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  return reactor;
+}
+
+void AuditService::Query(const CallPeer& peer, const v1::QueryDisclosuresRequest& req,
+                         v1::QueryDisclosuresResponse* response,
+                         std::function<void(const Status&)> done) {
+  const v1::QueryDisclosuresRequest* request = &req;
   std::vector<FieldViolation> violations;
   RecordFilter filter;
   std::string what = "QueryDisclosures";
@@ -314,7 +334,8 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
     }
   }
   if (!violations.empty()) {
-    return FinishNow(call, Status::InvalidArgument(std::move(violations)));
+    done(Status::InvalidArgument(std::move(violations)));
+    return;
   }
   // Before the read is recorded: a value the catalogues do not hold must be one the log names.
   auto named_in_log = [this, must_be_logged](const Caller& caller) {
@@ -330,8 +351,8 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
     }
     return Status::Ok();
   };
-  return RecordedRead(
-      call, filter.subject_hash, what,
+  RecordedRead(
+      peer, filter.subject_hash, what,
       [this, filter, from_index, page_size, query, response](const Caller& caller) {
         // The auditor's scope is part of the query, so pages and tokens count only what it
         // may see.
@@ -353,20 +374,30 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
         }
         return Status::Ok();
       },
-      std::move(named_in_log));
+      std::move(named_in_log), std::move(done));
 }
 
 grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
     grpc::CallbackServerContext* call, const v1::SubjectAccessReportRequest* request,
     v1::SubjectAccessReportResponse* response) {
-  if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
-    return FinishNow(call, Status::InvalidArgument({{"national_id", std::move(problem)}}));
+  auto* reactor = call->DefaultReactor();
+  Report(PeerOf(call), request->national_id(), response,
+         [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  return reactor;
+}
+
+void AuditService::Report(const CallPeer& peer, const std::string& national_id,
+                          v1::SubjectAccessReportResponse* response,
+                          std::function<void(const Status&)> done) {
+  if (std::string problem = NationalIdProblem(national_id); !problem.empty()) {
+    done(Status::InvalidArgument({{"national_id", std::move(problem)}}));
+    return;
   }
   RecordFilter filter;
-  filter.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
+  filter.subject_hash = HmacSha256(ctx_.subject_key, national_id);
   filter.outcome = "disclosed";
-  return RecordedRead(
-      call, filter.subject_hash, "SubjectAccessReport subject=<the recorded subject>",
+  RecordedRead(
+      peer, filter.subject_hash, "SubjectAccessReport subject=<the recorded subject>",
       [this, filter, response](const Caller& auditor) {
         // The report must be complete but for what the law exempts (PST's): an auditor whose
         // scope leaves out more cannot make one.
@@ -410,7 +441,8 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
         }
         const Status s = CheckpointFor(0, 0, response->mutable_checkpoint());
         return s.code() == Code::kNotFound ? Status::Ok() : s;
-      });
+      },
+      nullptr, std::move(done));
 }
 
 grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* call,
@@ -500,7 +532,8 @@ grpc::ServerWriteReactor<v1::LogEntry>* AuditService::ExportLog(
     return stream;
   }
   AuthorizeAndRecord(
-      call, "", "ExportLog from_index=" + std::to_string(from) + " to_index=" + std::to_string(to),
+      PeerOf(call), "",
+      "ExportLog from_index=" + std::to_string(from) + " to_index=" + std::to_string(to),
       [this, stream, from, to](const Status& recorded, const Caller& caller) {
         if (!recorded.ok()) {
           stream->Finish(ToGrpcStatus(recorded));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "infoflyt/v1/audit.grpc.pb.h"
+#include "server/authorize.h"
 #include "server/exchange_service.h"
 #include "server/log_publisher.h"
 
@@ -35,6 +36,15 @@ class AuditService final : public v1::Audit::CallbackService {
                                           const v1::GetPolicyTextRequest* request,
                                           v1::PolicyText* response) override;
 
+  // QueryDisclosures and SubjectAccessReport for a caller of any transport (the web port's
+  // auditor console): authorized, recorded and answered exactly as the calls are. `request`
+  // (`national_id`) and `response` must outlive `done`, which is called once, on the executor
+  // or at once for bad input.
+  void Query(const CallPeer& peer, const v1::QueryDisclosuresRequest& request,
+             v1::QueryDisclosuresResponse* response, std::function<void(const Status&)> done);
+  void Report(const CallPeer& peer, const std::string& national_id,
+              v1::SubjectAccessReportResponse* response, std::function<void(const Status&)> done);
+
   // The checkpoint of `tree_size`, or, if 0, the latest one covering at least `covering`
   // records (signing a new one if needed). Blocks for at most one commit.
   Status CheckpointFor(uint64_t tree_size, uint64_t covering, v1::SignedCheckpoint* out) const;
@@ -45,6 +55,10 @@ class AuditService final : public v1::Audit::CallbackService {
   // (`subject_hash`: the person looked up, if any; `what`: the call and its filters, never an
   // identity number); then runs `answer` off the committer thread (given the auditor) and
   // finishes the call with its status.
+  void RecordedRead(const CallPeer& peer, std::string subject_hash, std::string what,
+                    std::function<Status(const Caller&)> answer,
+                    std::function<Status(const Caller&)> precheck,
+                    std::function<void(const Status&)> done);
   grpc::ServerUnaryReactor* RecordedRead(grpc::CallbackServerContext* call,
                                          std::string subject_hash, std::string what,
                                          std::function<Status(const Caller&)> answer,
@@ -52,8 +66,8 @@ class AuditService final : public v1::Audit::CallbackService {
   // The same, for a stream: `recorded` runs once the read is recorded (with the auditor), or
   // with the refusal.
   using Recorded = std::function<void(const Status&, const Caller&)>;
-  void AuthorizeAndRecord(grpc::CallbackServerContext* call, std::string subject_hash,
-                          std::string what, Recorded recorded,
+  void AuthorizeAndRecord(const CallPeer& peer, std::string subject_hash, std::string what,
+                          Recorded recorded,
                           std::function<Status(const Caller&)> precheck = nullptr);
   // Records `caller`'s read, then `recorded` on the executor.
   void Record(const Caller& caller, std::string subject_hash, std::string what, Recorded recorded);

@@ -1,6 +1,5 @@
 #include "web/post_pages.h"
 
-#include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <future>
@@ -8,30 +7,11 @@
 
 #include "base/crypto.h"
 #include "web/envelope_html.h"
+#include "web/form.h"
 #include "web/page.h"
 
 namespace infoflyt {
 namespace {
-
-enum class Input { kText, kSelect, kTextarea, kDateTime, kEmail, kTel };
-
-struct FormField {
-  std::string path;  // In the Envelope, e.g. "release_notice.person.national_id".
-  std::string label;
-  Input input = Input::kText;
-  bool required = false;
-  std::string hint;
-  std::vector<std::pair<std::string, std::string>> options;  // For selects: value, text.
-  std::string autocomplete = "off";
-};
-
-FormField Field(std::string path, std::string label, Input input, bool required,
-                std::string hint = {},
-                std::vector<std::pair<std::string, std::string>> options = {},
-                std::string autocomplete = "off") {
-  return {std::move(path),    std::move(label),       input, required, std::move(hint),
-          std::move(options), std::move(autocomplete)};
-}
 
 struct FormSpec {
   std::string type;   // "release_notice"
@@ -115,100 +95,17 @@ std::vector<FormField> FieldsOf(const FormSpec& spec, const Catalogs& catalogs, 
   return fields;
 }
 
-std::string FieldId(const std::string& path) {
-  std::string id = "f-" + path;
-  std::replace(id.begin(), id.end(), '.', '-');
-  return id;
-}
-
-TemplateData FieldData(const FormField& field, const std::string& value, const std::string& error) {
-  TemplateData d;
-  d.set("name", field.path);
-  d.set("id", FieldId(field.path));
-  d.set("label", field.label);
-  // Mustache takes an empty string for true: sections test these flags instead.
-  d.set("hint", field.hint);
-  d.set("has_hint", !field.hint.empty());
-  d.set("has_error", !error.empty());
-  d.set("value", value);
-  d.set("error", error);
-  d.set("required", field.required);
-  d.set("autocomplete", field.autocomplete);
-  d.set("is_select", field.input == Input::kSelect);
-  d.set("is_textarea", field.input == Input::kTextarea);
-  d.set("is_input", field.input != Input::kSelect && field.input != Input::kTextarea);
-  static const std::map<Input, std::string> kTypes = {{Input::kText, "text"},
-                                                      {Input::kDateTime, "datetime-local"},
-                                                      {Input::kEmail, "email"},
-                                                      {Input::kTel, "tel"}};
-  if (auto it = kTypes.find(field.input); it != kTypes.end()) d.set("type", it->second);
-  TemplateData options{TemplateData::type::list};
-  for (const auto& [v, text] : field.options) {
-    TemplateData o;
-    o.set("value", v);
-    o.set("text", text);
-    o.set("selected", v == value);
-    options << o;
-  }
-  d.set("options", options);
-  return d;
-}
-
 // Renders the form with `values` and the field errors `errors` (by path; "" for the form).
 std::string RenderForm(const Caller& caller, const FormSpec& spec, const Catalogs& catalogs,
                        const std::map<std::string, std::string>& values,
                        const std::map<std::string, std::string>& errors,
                        const std::string& idempotency_key) {
-  TemplateData fields{TemplateData::type::list};
-  TemplateData summary{TemplateData::type::list};
-  auto add_to_summary = [&summary](const std::string& href, const std::string& text) {
-    TemplateData item;
-    if (!href.empty()) item.set("href", href);
-    item.set("text", text);
-    summary << item;
-  };
-  std::map<std::string, std::string> unplaced = errors;  // Errors no field shows.
-  for (const FormField& field : FieldsOf(spec, catalogs, caller.party.kind)) {
-    auto value = values.find(field.path);
-    const std::string message = unplaced.contains(field.path) ? unplaced[field.path] : "";
-    unplaced.erase(field.path);
-    fields << FieldData(field, value == values.end() ? "" : value->second, message);
-    if (!message.empty()) add_to_summary("#" + FieldId(field.path), field.label + ": " + message);
-  }
-  for (const auto& [path, message] : unplaced) {
-    add_to_summary("", (path.empty() ? "" : path + ": ") + message);
-  }
-  TemplateData data;
+  TemplateData data = FormData(FieldsOf(spec, catalogs, caller.party.kind), values, errors);
   data.set("title", spec.title);
   data.set("action", "/post/" + spec.type);
-  data.set("fields", fields);
-  data.set("has_errors", !errors.empty());
-  data.set("errors", summary);
   data.set("idempotency_key", idempotency_key);
   return RenderPage(caller, (errors.empty() ? "" : "Feil i skjemaet – ") + spec.title,
                     RenderTemplate("post_form", data));
-}
-
-// The posted form as the Envelope's JSON: each field at its path, datetimes as RFC 3339 UTC.
-std::string EnvelopeJson(const std::map<std::string, std::string>& values, const FormSpec& spec,
-                         const Catalogs& catalogs, PartyKind kind) {
-  // Nested maps of the paths; JSON strings are escaped by protobuf's own writer below.
-  google::protobuf::Struct root;
-  for (const FormField& field : FieldsOf(spec, catalogs, kind)) {
-    auto it = values.find(field.path);
-    if (it == values.end() || it->second.empty()) continue;
-    std::string value = it->second;
-    if (field.input == Input::kDateTime && value.size() == 16) value += ":00Z";
-    google::protobuf::Struct* node = &root;
-    std::string path = field.path;
-    for (size_t dot; (dot = path.find('.')) != std::string::npos; path = path.substr(dot + 1)) {
-      node = (*node->mutable_fields())[path.substr(0, dot)].mutable_struct_value();
-    }
-    (*node->mutable_fields())[path].set_string_value(value);
-  }
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(root, &json);
-  return json;
 }
 
 void ShowForm(const FormSpec& spec, const ServiceContext& ctx, const WebRequest& request,
@@ -231,8 +128,8 @@ void PostForm(const FormSpec& spec, const ServiceContext& ctx, ExchangeActions* 
   v1::PostRequest post;
   google::protobuf::util::JsonParseOptions strict;
   if (auto s = google::protobuf::util::JsonStringToMessage(
-          EnvelopeJson(values, spec, *catalogs, request.caller.party.kind), post.mutable_envelope(),
-          strict);
+          FormJson(FieldsOf(spec, *catalogs, request.caller.party.kind), values),
+          post.mutable_envelope(), strict);
       !s.ok()) {
     response.status = 400;
     SetPage(RenderForm(request.caller, spec, *catalogs, values,
@@ -248,16 +145,10 @@ void PostForm(const FormSpec& spec, const ServiceContext& ctx, ExchangeActions* 
                 });
   auto [status, receipt] = posted.get_future().get();
   if (status.code() == Code::kInvalidArgument) {
-    std::map<std::string, std::string> errors;
-    for (const FieldViolation& v : status.violations()) {
-      std::string path = v.field;
-      if (path.starts_with("envelope.")) path = path.substr(9);
-      std::string& message = errors[path];
-      message += (message.empty() ? "" : "; ") + v.description;
-    }
-    if (errors.empty()) errors[""] = status.message();
     response.status = 400;
-    SetPage(RenderForm(request.caller, spec, *catalogs, values, errors, key), &response);
+    SetPage(
+        RenderForm(request.caller, spec, *catalogs, values, FieldErrors(status, "envelope."), key),
+        &response);
     return;
   }
   if (!status.ok()) {

@@ -7,7 +7,7 @@
 #include <functional>
 #include <string>
 
-#include "server/peer_identity.h"
+#include "server/authorize.h"
 
 namespace infoflyt {
 
@@ -16,7 +16,9 @@ enum class WebMethod { kGet, kPost };
 struct WebRequest {
   const httplib::Request& http;
   Caller caller;
-  std::string peer;  // The connection's address as security events show it ("web:host:port").
+  // The connection ("web:host:port") and its certificate, for acts that authorize themselves
+  // (the Audit service's recorded reads).
+  CallPeer peer;
 };
 
 using WebHandler = std::function<void(const WebRequest& request, httplib::Response& response)>;

@@ -149,7 +149,7 @@ void WebServer::Route(WebMethod method, const std::string& route, std::string rp
       return;
     }
     const auto catalogs = ctx_->catalogs->Get();
-    WebRequest request{http, {}, peer.address};
+    WebRequest request{http, {}, peer};
     auto refusal = std::make_shared<std::promise<Status>>();
     std::future<Status> refused = refusal->get_future();
     if (!Authorize(*ctx_, peer, *catalogs, allowed, rpc, &request.caller,

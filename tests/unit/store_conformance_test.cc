@@ -460,6 +460,30 @@ TEST_P(StoreTest, DeliveriesComeInOrderPerRecipientAndAcksHideThem) {
   EXPECT_EQ(Read("pst/pst").size(), 3u);
 }
 
+TEST_P(StoreTest, TheInboxListsUnacknowledgedFirstEachNewestFirst) {
+  Post(Message("m1", "k1"));
+  Post(Message("m2", "k2"));
+  Post(Message("m3", "k3"));
+  Post(Message("m4", "k4", {"pst/pst"}));  // Not for police/oslo.
+  const auto oslo = Read("police/oslo");
+  ASSERT_EQ(oslo.size(), 3u);
+  ASSERT_TRUE(Ack("police/oslo", {oslo[1].delivery_id}).status.ok());
+  std::vector<StoredDelivery> inbox;
+  ASSERT_TRUE(store_->ReadInbox("police/oslo", 10, &inbox).ok());
+  std::vector<std::string> order;
+  for (const StoredDelivery& d : inbox) {
+    order.push_back(d.message_id + (d.acknowledged ? "+acked" : ""));
+    EXPECT_EQ(d.envelope, "envelope-" + d.message_id);  // Opened, as ReadDeliveries gives them.
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"m3", "m1", "m2+acked"}));
+  // At most `limit` of each kind.
+  inbox.clear();
+  ASSERT_TRUE(store_->ReadInbox("police/oslo", 1, &inbox).ok());
+  ASSERT_EQ(inbox.size(), 2u);
+  EXPECT_EQ(inbox[0].message_id, "m3");
+  EXPECT_EQ(inbox[1].message_id, "m2");
+}
+
 TEST_P(StoreTest, AckOfAnotherPartysDeliveryChangesNothing) {
   Post(Message("m1", "k1"));
   const auto pst = Read("pst/pst");
