@@ -30,6 +30,7 @@
 #include "server/log_scrub.h"
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
+#include "web/audit_pages.h"
 #include "web/home_page.h"
 #include "web/inbox_pages.h"
 #include "web/post_pages.h"
@@ -488,6 +489,9 @@ Status Daemon::StartWeb(std::string* bound) {
   AddHomePage(web_.get());
   AddInboxPages(web_.get(), &services_, web_actions_.get());
   AddPostPages(web_.get(), &services_, web_actions_.get());
+  // Its own instance: the gRPC server's services are replaced when it restarts.
+  web_audit_ = std::make_unique<AuditService>(services_, log_publisher_.get());
+  AddAuditPages(web_.get(), &services_, web_audit_.get());
   if (Status s = web_->Start(); !s.ok()) return s;
   *bound = web_->bound_address();
   LogInfo("listening web=https://" + *bound + " tls=mutual client_ca=" + config_.client_ca);

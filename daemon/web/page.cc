@@ -43,6 +43,7 @@ TemplateData Navigation(PartyKind kind) {
   if (kind == PartyKind::kMunicipality || kind == PartyKind::kPolice || kind == PartyKind::kPst) {
     add("/inbox", "Innboks");
   }
+  if (kind == PartyKind::kAuditor) add("/audit", "Søk i loggen");
   if (kind == PartyKind::kCorrectional) add("/post/release_notice", "Send varsel om løslatelse");
   if (kind == PartyKind::kPst || kind == PartyKind::kPolice) {
     add("/post/return_notice", "Send varsel om retur");

@@ -18,6 +18,7 @@ import harness
 
 # Valid test identity numbers (never a real person's).
 PERSON = "15076500565"
+OTHER_PERSON = "31129987688"
 # In the prison's notice but not in the municipality's view of it (its least-data view).
 NOTE_MARKER = "Notat-som-kommunen-ikke-skal-se"
 
@@ -184,6 +185,63 @@ class WebTest(unittest.TestCase):
              "release_notice.contact.name": "Per Vakt",
              "release_notice.contact.phone": "+47 22 00 00 00"})
         self.assertTrue(again.endswith("/messages/" + message_id), again)
+
+    def test_an_auditor_searches_by_person_and_prints_the_subject_access_report(self):
+        self.post_flagged_release_notice()
+        self.daemon.cli(
+            "correctional-oslo-fengsel", "post", "release", "--basis", "strgjfl-4i", "--tlp",
+            "amber", "--kind", "release", "--at", "2027-03-01T09:00:00Z", "--given-name", "Anne",
+            "--family-name", "Annen", "--municipality", "0301", "--contact-name", "Per Vakt",
+            "--contact-phone", "+47 22 00 00 00", national_id=OTHER_PERSON)
+        browser = self.browser("auditor-internal-control")
+        browser.get("/audit")
+        self.assert_no_serious_violations(browser, "the auditor console")
+        reads = self.daemon.metric("infoflyt_log_records")
+        browser.driver.find_element(By.ID, "f-national_id").send_keys(PERSON)
+        browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
+        WebDriverWait(browser.driver, 10).until(
+            expected_conditions.presence_of_element_located((By.ID, "results-heading")))
+        self.assertNotIn(PERSON, browser.driver.current_url)  # Posted, never in the address.
+        shown = sorted(int(row.get_attribute("data-record")) for row in
+                       browser.driver.find_elements(By.CSS_SELECTOR, "tr[data-record]"))
+        # Exactly that person's records, as the gRPC query gives them; that query also lists
+        # the page's search itself, a read about the person recorded before it was answered.
+        listed = json.loads(self.daemon.cli("auditor-internal-control", "audit", "query",
+                                            national_id=PERSON).stdout)["records"]
+        search = listed[-1]
+        self.assertEqual(("read", "auditor/internal-control"), (search["event"], search["sender"]))
+        self.assertTrue(search["reason"].startswith("QueryDisclosures"), search)
+        self.assertEqual(sorted(int(r.get("index", 0)) for r in listed[:-1]), shown)
+        self.assertGreater(len(shown), 0)
+        # The search was a recorded read: one more record than before, before the CLI's.
+        self.assertGreaterEqual(self.daemon.metric("infoflyt_log_records"), reads + 1)
+        browser.screenshot("audit-search")
+        self.assert_no_serious_violations(browser, "the search results")
+        # The subject access report, printed to PDF by the browser.
+        browser.driver.find_element(By.ID, "report-national-id").send_keys(PERSON)
+        browser.driver.find_element(By.CSS_SELECTOR, "#report-national-id ~ button, "
+                                    "form[action='/audit/report'] button").click()
+        WebDriverWait(browser.driver, 10).until(expected_conditions.title_contains("Innsynsrapport"))
+        browser.screenshot("subject-access-report")
+        self.assert_no_serious_violations(browser, "the subject access report")
+        pdf = harness.OUTPUT / "subject-access-report.pdf"
+        printed = browser.driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": False})
+        pdf.write_bytes(harness.base64.b64decode(printed["data"]))
+        text = harness.run("pdftotext", "-layout", str(pdf), "-").stdout
+        self.assertIn("Innsynsrapport", text)
+        self.assertIn("Oslo fengsel", text)  # Who disclosed, by name ...
+        self.assertIn("Oslo politidistrikt", text)  # ... to whom.
+        self.assertIn("straffegjennomføringsloven", text)  # On which basis.
+        self.assertIn("politiregisterloven § 66", text)  # The exemption, in plain words.
+        self.assertNotIn("Skriv ut eller lagre som PDF", text)  # The print stylesheet.
+        self.assertNotIn("Søk i loggen", text)  # No navigation on paper ...
+        self.assertNotIn("Innlogget som", text)  # ... nor the auditor's session.
+
+    def test_a_police_certificate_cannot_open_the_auditor_console(self):
+        browser = self.browser("police-oslo")
+        browser.get("/audit")
+        self.assertIn("Ingen tilgang", browser.driver.page_source)
+        self.assertNotIn("Søk i utleveringsloggen", browser.driver.page_source)
 
     def test_a_party_of_another_kind_is_refused_and_the_refusal_recorded(self):
         browser = self.browser("auditor-datatilsynet")
