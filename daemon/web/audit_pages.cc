@@ -124,7 +124,7 @@ void Search(const ServiceContext& ctx, AuditService* audit, const WebRequest& re
           google::protobuf::util::JsonStringToMessage(FormJson(fields, values), &query, strict);
       !s.ok()) {
     response.status = 400;
-    RenderSearch(request, *catalogs, values, {{"", "ugyldig verdi: " + std::string(s.message())}},
+    RenderSearch(request, *catalogs, values, {{"", "ugyldig verdi: " + s.message().ToString()}},
                  nullptr, response);
     return;
   }

@@ -75,11 +75,11 @@ std::string Label(const FieldDescriptor& field) {
   return it == FieldLabels().end() ? field.name() : std::string(it->second);
 }
 
-TemplateData Row(std::string label, std::string value, std::string href = {}) {
+TemplateData Row(const std::string& label, const std::string& value, const std::string& href = {}) {
   TemplateData row;
-  row.set("label", std::move(label));
-  row.set("value", std::move(value));
-  if (!href.empty()) row.set("href", std::move(href));
+  row.set("label", label);
+  row.set("value", value);
+  if (!href.empty()) row.set("href", href);
   return row;
 }
 
@@ -119,11 +119,12 @@ bool IsTimestamp(const FieldDescriptor& field) {
          field.message_type()->full_name() == "google.protobuf.Timestamp";
 }
 
-TemplateData Section(std::string key, std::string title, TemplateData rows, bool contact) {
+TemplateData Section(const std::string& key, const std::string& title, const TemplateData& rows,
+                     bool contact) {
   TemplateData section;
-  section.set("key", std::move(key));
-  section.set("title", std::move(title));
-  section.set("rows", std::move(rows));
+  section.set("key", key);
+  section.set("title", title);
+  section.set("rows", rows);
   if (contact) section.set("contact", true);
   return section;
 }
@@ -150,7 +151,7 @@ TemplateData Rows(const Message& message, const Catalogs& catalogs, TemplateData
     std::string href;
     if (field->name() == "phone") href = "tel:" + value;
     if (field->name() == "email") href = "mailto:" + value;
-    rows << Row(Label(*field), std::move(value), std::move(href));
+    rows << Row(Label(*field), value, href);
   }
   return rows;
 }
@@ -182,10 +183,11 @@ std::string SubjectName(const v1::Envelope& envelope) {
 TemplateData EnvelopeSections(const v1::Envelope& envelope, const Catalogs& catalogs) {
   TemplateData sections{TemplateData::type::list};
   const auto* oneof = v1::Envelope::descriptor()->FindOneofByName("body");
-  const FieldDescriptor* field = envelope.GetReflection()->GetOneofFieldDescriptor(envelope, oneof);
+  const FieldDescriptor* field =
+      v1::Envelope::GetReflection()->GetOneofFieldDescriptor(envelope, oneof);
   TemplateData nested{TemplateData::type::list};
   if (field != nullptr) {
-    const Message& body = envelope.GetReflection()->GetMessage(envelope, field);
+    const Message& body = v1::Envelope::GetReflection()->GetMessage(envelope, field);
     sections << Section("body", "Opplysninger", Rows(body, catalogs, &nested), false);
   }
   // Person first, then the contact, as a reader looks for them.
@@ -198,7 +200,7 @@ TemplateData EnvelopeSections(const v1::Envelope& envelope, const Catalogs& cata
     basis_rows << Row("Hjemmel", envelope.legal_basis());
   }
   basis_rows << Row("Håndtering", EnumLabel(v1::HandlingRestriction_Name(envelope.handling())));
-  sections << Section("basis", "Rettsgrunnlag og håndtering", std::move(basis_rows), false);
+  sections << Section("basis", "Rettsgrunnlag og håndtering", basis_rows, false);
   return sections;
 }
 

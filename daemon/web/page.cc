@@ -89,7 +89,7 @@ void SetPage(const std::string& html, httplib::Response* response) {
 }
 
 std::string FormatTime(int64_t micros) {
-  const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  const auto seconds = static_cast<std::time_t>(micros / 1'000'000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char text[32];

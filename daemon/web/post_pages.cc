@@ -133,7 +133,7 @@ void PostForm(const FormSpec& spec, const ServiceContext& ctx, ExchangeActions* 
       !s.ok()) {
     response.status = 400;
     SetPage(RenderForm(request.caller, spec, *catalogs, values,
-                       {{"", "ugyldig verdi: " + std::string(s.message())}}, key),
+                       {{"", "ugyldig verdi: " + s.message().ToString()}}, key),
             &response);
     return;
   }

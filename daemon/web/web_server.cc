@@ -25,8 +25,8 @@ std::string Pem(X509* cert) {
   BioPtr bio(BIO_new(BIO_s_mem()));
   if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) return {};
   char* data = nullptr;
-  const long size = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<size_t>(size));
+  const int64_t size = BIO_get_mem_data(bio.get(), &data);
+  return {data, static_cast<size_t>(size)};
 }
 
 // The client certificate the handshake verified, and the chain it came with.
@@ -89,10 +89,13 @@ Status WebServer::Start() {
                                            options_.key_file + " or " + options_.client_ca_file};
   }
   const int threads = options_.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // httplib owns the queue it is handed and frees it when it stops listening.
+  server_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(threads);  // NOLINT(cppcoreguidelines-owning-memory)
+  };
   server_->set_keep_alive_timeout(30);
   server_->set_read_timeout(10);
-  server_->set_payload_max_length(64 * 1024);
+  server_->set_payload_max_length(size_t{64} * 1024);
   server_->set_post_routing_handler([](const httplib::Request& request, httplib::Response& r) {
     r.set_header("Content-Security-Policy", kContentSecurityPolicy);
     r.set_header("X-Content-Type-Options", "nosniff");
@@ -113,7 +116,7 @@ Status WebServer::Start() {
     if (r.body.empty()) SetErrorPage(r.status, "", &r);
   });
   server_->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& r, std::exception_ptr) {
+      [](const httplib::Request&, httplib::Response& r, const std::exception_ptr&) {
         SetErrorPage(500, "Noe gikk galt. / Something went wrong.", &r);
       });
   server_->Get("/assets/(.+)", [](const httplib::Request& request, httplib::Response& r) {
