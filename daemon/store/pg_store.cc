@@ -751,7 +751,9 @@ Status PgStore::ReadInbox(std::string_view party, size_t limit, std::vector<Stor
         "LEFT JOIN deliveries s ON s.id = d.same_as "
         "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
         "AND x.outcome = 'disclosed' "
-        "WHERE d.recipient = $1 AND d.acked_at IS NOT NULL ORDER BY d.id DESC LIMIT $2)",
+        "WHERE d.recipient = $1 AND d.acked_at IS NOT NULL ORDER BY d.id DESC LIMIT $2) "
+        // A union's order is not its arms' order: said once more, over at most 2 x limit rows.
+        "ORDER BY 6, 1 DESC",
         {PgParam::Text(party), PgParam::Int(Clamp(limit))}, &q);
   });
   if (!s.ok()) return s;

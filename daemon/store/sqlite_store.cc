@@ -701,7 +701,9 @@ Status SqliteStore::ReadInbox(std::string_view party, size_t limit,
       "LEFT JOIN deliveries s ON s.id = d.same_as "
       "JOIN disclosures x ON x.message_id = m.message_id AND x.delivery_id = d.id "
       "AND x.outcome = 'disclosed' "
-      "WHERE d.recipient = ?1 AND d.acked_at IS NOT NULL ORDER BY d.id DESC LIMIT ?2)");
+      "WHERE d.recipient = ?1 AND d.acked_at IS NOT NULL ORDER BY d.id DESC LIMIT ?2) "
+      // A compound's order is not its arms' order: said once more, over at most 2 x limit rows.
+      "ORDER BY 6, 1 DESC");
   q.Bind(1, party).Bind(2, static_cast<int64_t>(limit));
   if (Status s = ReadDeliveryRows(r, q, out); !s.ok()) return s;
   return core_.OpenDeliveries(out);

@@ -5,6 +5,7 @@
 #include <future>
 #include <set>
 
+#include "web/await.h"
 #include "web/envelope_html.h"
 #include "web/form.h"
 #include "web/page.h"
@@ -129,20 +130,23 @@ void Search(const ServiceContext& ctx, AuditService* audit, const WebRequest& re
     return;
   }
   query.set_page_size(50);
-  v1::QueryDisclosuresResponse results;
-  std::promise<Status> answered;
-  audit->Query(request.peer, query, &results,
-               [&answered](const Status& s) { answered.set_value(s); });
-  if (Status s = answered.get_future().get(); !s.ok()) {
-    if (s.code() != Code::kInvalidArgument) {
-      SetErrorPage(s.code() == Code::kPermissionDenied ? 403 : 503, s.message(), &response);
-      return;
-    }
+  // Owned by the callback too: it may answer after the page gave up waiting.
+  auto asked = std::make_shared<const v1::QueryDisclosuresRequest>(std::move(query));
+  auto results = std::make_shared<v1::QueryDisclosuresResponse>();
+  const std::optional<Status> answered = Await<Status>([&](auto answer) {
+    audit->Query(request.peer, *asked, results.get(),
+                 [answer, asked, results](const Status& s) { answer(s); });
+  });
+  if (answered && answered->code() == Code::kInvalidArgument) {
     response.status = 400;
-    RenderSearch(request, *catalogs, values, FieldErrors(s, ""), nullptr, response);
+    RenderSearch(request, *catalogs, values, FieldErrors(*answered, ""), nullptr, response);
     return;
   }
-  RenderSearch(request, *catalogs, values, {}, &results, response);
+  if (!answered || !answered->ok()) {
+    SetActErrorPage(answered, &response);
+    return;
+  }
+  RenderSearch(request, *catalogs, values, {}, results.get(), response);
 }
 
 // A party's name for the person reading the report; its key if the registry no longer holds it.
@@ -153,15 +157,19 @@ std::string NameOf(const Catalogs& catalogs, const std::string& key) {
 
 void Report(const ServiceContext& ctx, AuditService* audit, const WebRequest& request,
             httplib::Response& response) {
-  v1::SubjectAccessReportResponse report;
-  std::promise<Status> answered;
-  const std::string national_id = request.http.get_param_value("national_id");
-  audit->Report(request.peer, national_id, &report,
-                [&answered](const Status& s) { answered.set_value(s); });
-  if (Status s = answered.get_future().get(); !s.ok()) {
-    SetErrorPage(s.code() == Code::kInvalidArgument ? 400 : 403, s.message(), &response);
+  // Owned by the callback too: it may answer after the page gave up waiting.
+  auto national_id =
+      std::make_shared<const std::string>(request.http.get_param_value("national_id"));
+  auto owned = std::make_shared<v1::SubjectAccessReportResponse>();
+  const std::optional<Status> answered = Await<Status>([&](auto answer) {
+    audit->Report(request.peer, *national_id, owned.get(),
+                  [answer, national_id, owned](const Status& s) { answer(s); });
+  });
+  if (!answered || !answered->ok()) {
+    SetActErrorPage(answered, &response);
     return;
   }
+  const v1::SubjectAccessReportResponse& report = *owned;
   const auto catalogs = ctx.catalogs->Get();
   TemplateData data;
   TemplateData entries{TemplateData::type::list};

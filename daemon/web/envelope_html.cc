@@ -149,8 +149,10 @@ TemplateData Rows(const Message& message, const Catalogs& catalogs, TemplateData
     }
     std::string value = ValueText(message, *field, catalogs);
     std::string href;
-    if (field->name() == "phone") href = "tel:" + value;
-    if (field->name() == "email") href = "mailto:" + value;
+    // Percent-encoded (httplib's encoder), so a value cannot add headers or recipients to the
+    // link (mailto:a@b?bcc=...).
+    if (field->name() == "phone") href = "tel:" + httplib::detail::encode_query_param(value);
+    if (field->name() == "email") href = "mailto:" + httplib::detail::encode_query_param(value);
     rows << Row(Label(*field), value, href);
   }
   return rows;

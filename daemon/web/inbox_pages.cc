@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "core/message_body.h"
+#include "web/await.h"
 #include "web/envelope_html.h"
 #include "web/page.h"
 
@@ -68,26 +69,10 @@ Status RenderList(const ServiceContext& ctx, const Caller& caller, std::string* 
   return Status::Ok();
 }
 
-int HttpStatus(const Status& s) {
-  switch (s.code()) {
-    case Code::kInvalidArgument:
-      return 400;
-    case Code::kNotFound:
-      return 404;
-    case Code::kPermissionDenied:
-      return 403;
-    case Code::kUnavailable:
-    case Code::kResourceExhausted:
-      return 503;
-    default:
-      return 500;
-  }
-}
-
 void Inbox(const ServiceContext& ctx, const WebRequest& request, httplib::Response& response) {
   std::string list;
   if (Status s = RenderList(ctx, request.caller, &list); !s.ok()) {
-    SetErrorPage(HttpStatus(s), s.message(), &response);
+    SetErrorPage(HttpStatusOf(s), s.message(), &response);
     return;
   }
   TemplateData data;
@@ -99,7 +84,7 @@ void Inbox(const ServiceContext& ctx, const WebRequest& request, httplib::Respon
 void InboxList(const ServiceContext& ctx, const WebRequest& request, httplib::Response& response) {
   std::string list;
   if (Status s = RenderList(ctx, request.caller, &list); !s.ok()) {
-    SetErrorPage(HttpStatus(s), s.message(), &response);
+    SetErrorPage(HttpStatusOf(s), s.message(), &response);
     return;
   }
   response.set_content(list, "text/html; charset=utf-8");
@@ -177,7 +162,7 @@ uint64_t DeliveryId(const WebRequest& request) {
 void Delivery(const ServiceContext& ctx, const WebRequest& request, httplib::Response& response) {
   StoredDelivery row;
   if (Status s = ReadDelivery(ctx, request.caller, DeliveryId(request), &row); !s.ok()) {
-    SetErrorPage(HttpStatus(s), s.message(), &response);
+    SetErrorPage(HttpStatusOf(s), s.message(), &response);
     return;
   }
   const auto catalogs = ctx.catalogs->Get();
@@ -203,13 +188,14 @@ void Acknowledge(const ServiceContext& ctx, ExchangeActions* actions, const WebR
   const uint64_t id = DeliveryId(request);
   StoredDelivery row;
   if (Status s = ReadDelivery(ctx, request.caller, id, &row); !s.ok()) {
-    SetErrorPage(HttpStatus(s), s.message(), &response);
+    SetErrorPage(HttpStatusOf(s), s.message(), &response);
     return;
   }
-  std::promise<Status> acked;
-  actions->Ack(request.caller, {id}, [&acked](const Status& s, uint64_t) { acked.set_value(s); });
-  if (Status s = acked.get_future().get(); !s.ok()) {
-    SetErrorPage(HttpStatus(s), s.message(), &response);
+  const std::optional<Status> acked = Await<Status>([&](auto answer) {
+    actions->Ack(request.caller, {id}, [answer](const Status& s, uint64_t) { answer(s); });
+  });
+  if (!acked || !acked->ok()) {
+    SetActErrorPage(acked, &response);
     return;
   }
   response.set_redirect("/deliveries/" + std::to_string(id), 303);

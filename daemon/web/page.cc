@@ -84,6 +84,36 @@ void SetErrorPage(int status, std::string_view message, httplib::Response* respo
   response->set_content(Layout(data), "text/html; charset=utf-8");
 }
 
+int HttpStatusOf(const Status& status) {
+  switch (status.code()) {
+    case Code::kInvalidArgument:
+      return 400;
+    case Code::kUnauthenticated:
+      return 401;
+    case Code::kPermissionDenied:
+      return 403;
+    case Code::kNotFound:
+      return 404;
+    case Code::kAlreadyExists:
+    case Code::kFailedPrecondition:
+    case Code::kAborted:
+      return 409;
+    case Code::kResourceExhausted:
+    case Code::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+void SetActErrorPage(const std::optional<Status>& status, httplib::Response* response) {
+  if (!status) {
+    SetErrorPage(503, "Svaret tok for lang tid; prøv igjen om litt.", response);
+    return;
+  }
+  SetErrorPage(HttpStatusOf(*status), status->message(), response);
+}
+
 void SetPage(const std::string& html, httplib::Response* response) {
   response->set_content(html, "text/html; charset=utf-8");
 }

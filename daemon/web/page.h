@@ -6,9 +6,11 @@
 #include <httplib.h>
 
 #include <kainjow/mustache.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "server/peer_identity.h"
 
 namespace infoflyt {
@@ -33,6 +35,11 @@ std::string RenderPage(const Caller& caller, std::string_view title, const std::
 // Sets `response` to a page saying why the request failed (`message` may be empty), with
 // `status`. It names no party and no personal data.
 void SetErrorPage(int status, std::string_view message, httplib::Response* response);
+
+// The HTTP status for a failed act's Status (400, 403, 404, 409, 503, ...).
+int HttpStatusOf(const Status& status);
+// Sets the error page for a failed act (HttpStatusOf), or for one that did not answer in time.
+void SetActErrorPage(const std::optional<Status>& status, httplib::Response* response);
 
 // Sends the rendered page.
 void SetPage(const std::string& html, httplib::Response* response);

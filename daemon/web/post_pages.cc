@@ -6,6 +6,7 @@
 #include <map>
 
 #include "base/crypto.h"
+#include "web/await.h"
 #include "web/envelope_html.h"
 #include "web/form.h"
 #include "web/page.h"
@@ -138,12 +139,18 @@ void PostForm(const FormSpec& spec, const ServiceContext& ctx, ExchangeActions* 
     return;
   }
   post.mutable_envelope()->set_idempotency_key(key);
-  std::promise<std::pair<Status, v1::Receipt>> posted;
-  actions->Post(request.caller, catalogs, std::move(post),
-                [&posted](const Status& s, v1::Receipt receipt) {
-                  posted.set_value({s, std::move(receipt)});
-                });
-  auto [status, receipt] = posted.get_future().get();
+  using Answer = std::pair<Status, v1::Receipt>;
+  const std::optional<Answer> posted = Await<Answer>([&](auto answer) {
+    actions->Post(request.caller, catalogs, std::move(post),
+                  [answer](const Status& s, v1::Receipt receipt) {
+                    answer({s, std::move(receipt)});
+                  });
+  });
+  if (!posted) {
+    SetActErrorPage(std::nullopt, &response);
+    return;
+  }
+  const auto& [status, receipt] = *posted;
   if (status.code() == Code::kInvalidArgument) {
     response.status = 400;
     SetPage(
@@ -152,7 +159,7 @@ void PostForm(const FormSpec& spec, const ServiceContext& ctx, ExchangeActions* 
     return;
   }
   if (!status.ok()) {
-    SetErrorPage(status.code() == Code::kPermissionDenied ? 403 : 503, status.message(), &response);
+    SetActErrorPage(status, &response);
     return;
   }
   response.set_redirect("/messages/" + receipt.message_id(), 303);
@@ -177,16 +184,18 @@ std::string OptionalTime(bool has, const google::protobuf::Timestamp& t) {
 // status cannot be read.
 bool RecipientsData(const ServiceContext& ctx, ExchangeActions* actions, const WebRequest& request,
                     httplib::Response& response, TemplateData* data) {
-  std::promise<std::pair<Status, v1::MessageStatus>> read;
-  actions->MessageStatus(request.caller.party.Key(), request.http.matches[1].str(),
-                         [&read](const Status& s, v1::MessageStatus status) {
-                           read.set_value({s, std::move(status)});
-                         });
-  auto [s, status] = read.get_future().get();
-  if (!s.ok()) {
-    SetErrorPage(s.code() == Code::kNotFound ? 404 : 503, s.message(), &response);
+  using Answer = std::pair<Status, v1::MessageStatus>;
+  const std::optional<Answer> read = Await<Answer>([&](auto answer) {
+    actions->MessageStatus(request.caller.party.Key(), request.http.matches[1].str(),
+                           [answer](const Status& s, v1::MessageStatus status) {
+                             answer({s, std::move(status)});
+                           });
+  });
+  if (!read || !read->first.ok()) {
+    SetActErrorPage(read ? std::optional<Status>(read->first) : std::nullopt, &response);
     return false;
   }
+  const v1::MessageStatus& status = read->second;
   const auto catalogs = ctx.catalogs->Get();
   TemplateData recipients{TemplateData::type::list};
   for (const v1::RecipientStatus& r : status.recipients()) {

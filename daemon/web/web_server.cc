@@ -10,10 +10,13 @@
 #include "base/log.h"
 #include "base/openssl_ptr.h"
 #include "web/assets.h"
+#include "web/await.h"
 #include "web/page.h"
 
 namespace infoflyt {
 namespace {
+
+constexpr const char* kReasonCrossSite = "cross-site request";
 
 // Scripts, styles and images from this origin's /assets/ only; no inline script or style, no
 // framing, forms post only here.
@@ -43,14 +46,40 @@ CallPeer PeerOf(const httplib::Request& request) {
   return peer;
 }
 
-// A state-changing request must come from a page of this origin: a client certificate is sent
-// automatically, so another site could otherwise post in the user's name. Browsers send
-// Sec-Fetch-Site; older ones at least Origin.
+// A client certificate is sent with any request, so another site could otherwise act in the
+// user's name (post, acknowledge), or make the browser fetch pages (marking a delivery received,
+// holding live streams, leaving refusals in the user's name). A state-changing request must come
+// from a page of this origin (Sec-Fetch-Site; from older browsers, Origin); a GET from elsewhere
+// only as the user's own top-level navigation (a link followed), never a subresource or fetch.
 bool SameOrigin(const httplib::Request& request) {
   const std::string site = request.get_header_value("Sec-Fetch-Site");
   if (!site.empty()) return site == "same-origin" || site == "none";
   const std::string origin = request.get_header_value("Origin");
   return !origin.empty() && origin == "https://" + request.get_header_value("Host");
+}
+
+bool AllowedFromHere(const httplib::Request& request, WebMethod method) {
+  if (method == WebMethod::kPost) return SameOrigin(request);
+  const std::string site = request.get_header_value("Sec-Fetch-Site");
+  if (site.empty() || site == "same-origin" || site == "none") return true;
+  return request.get_header_value("Sec-Fetch-Mode") == "navigate" &&
+         request.get_header_value("Sec-Fetch-Dest") == "document";
+}
+
+// The path as the access log may show it: a run of 11 digits (a pasted identity number) is
+// masked, whatever route it came in by.
+std::string LoggedPath(const std::string& path) {
+  std::string out = path;
+  size_t run = 0;
+  for (size_t i = 0; i <= out.size(); ++i) {
+    if (i < out.size() && out[i] >= '0' && out[i] <= '9') {
+      ++run;
+      continue;
+    }
+    if (run >= 11) out.replace(i - run, run, std::string(run, '#'));
+    run = 0;
+  }
+  return out;
 }
 
 }  // namespace
@@ -109,7 +138,7 @@ Status WebServer::Start() {
   // Method, path and status only: paths hold delivery and record numbers, never identity
   // numbers, and query strings are not logged.
   server_->set_logger([](const httplib::Request& request, const httplib::Response& r) {
-    LogInfo("event=web_request method=" + request.method + " path=" + request.path +
+    LogInfo("event=web_request method=" + request.method + " path=" + LoggedPath(request.path) +
             " status=" + std::to_string(r.status));
   });
   server_->set_error_handler([](const httplib::Request&, httplib::Response& r) {
@@ -142,24 +171,25 @@ void WebServer::Route(WebMethod method, const std::string& route, std::string rp
   auto serve = [this, rpc = std::move(rpc), allowed = std::move(allowed), method,
                 handler = std::move(handler)](const httplib::Request& http, httplib::Response& r) {
     const CallPeer peer = PeerOf(http);
-    if (method == WebMethod::kPost && !SameOrigin(http)) {
+    if (!AllowedFromHere(http, method)) {
       ctx_->security->Report({.peer = peer.address,
                               .rpc = rpc,
-                              .reason = "cross-site request",
+                              .reason = kReasonCrossSite,
                               .certificate = {},
-                              .detail = "a state-changing request from another site"});
+                              .detail = "a request from another site"});
       SetErrorPage(403, "Forespørselen kom fra et annet nettsted og er avvist.", &r);
       return;
     }
     const auto catalogs = ctx_->catalogs->Get();
     WebRequest request{http, {}, peer};
-    auto refusal = std::make_shared<std::promise<Status>>();
-    std::future<Status> refused = refusal->get_future();
-    if (!Authorize(*ctx_, peer, *catalogs, allowed, rpc, &request.caller,
-                   [refusal](const Status& s) { refusal->set_value(s); })) {
-      // The refusal comes once a wrong-kind party's "deny" record is durable.
-      const Status s = refused.get();
-      SetErrorPage(s.code() == Code::kUnauthenticated ? 401 : 403, s.message(), &r);
+    bool allowed_through = false;
+    // The refusal comes once a wrong-kind party's "deny" record is durable.
+    const std::optional<Status> refused = Await<Status>([&](auto answer) {
+      allowed_through = Authorize(*ctx_, peer, *catalogs, allowed, rpc, &request.caller, answer);
+      if (allowed_through) answer(Status::Ok());
+    });
+    if (!allowed_through) {
+      SetActErrorPage(refused, &r);
       return;
     }
     handler(request, r);

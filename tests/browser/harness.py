@@ -32,10 +32,16 @@ def run(*args, env=None, check=True, input=None):
 
 
 def install_certificate_policy():
-    """Chromium picks the one certificate a profile holds for the daemon without asking."""
+    """Chromium picks the one certificate a profile holds for the daemon without asking: only
+    certificates of the test PKI's CA, and only until remove_certificate_policy()."""
     POLICY_DIR.mkdir(parents=True, exist_ok=True)
-    rule = json.dumps({"pattern": "https://127.0.0.1:*", "filter": {}})
+    rule = json.dumps({"pattern": "https://127.0.0.1:*",
+                       "filter": {"ISSUER": {"O": "infoflyt development"}}})
     POLICY_FILE.write_text(json.dumps({"AutoSelectCertificateForUrls": [rule]}))
+
+
+def remove_certificate_policy():
+    POLICY_FILE.unlink(missing_ok=True)
 
 
 class Daemon:

@@ -19,6 +19,7 @@ import harness
 # Valid test identity numbers (never a real person's).
 PERSON = "15076500565"
 OTHER_PERSON = "31129987688"
+WRONG_NUMBER = "15076500566"  # Its check digits do not add up.
 # In the prison's notice but not in the municipality's view of it (its least-data view).
 NOTE_MARKER = "Notat-som-kommunen-ikke-skal-se"
 
@@ -27,6 +28,7 @@ class WebTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         harness.install_certificate_policy()
+        cls.addClassCleanup(harness.remove_certificate_policy)
         cls.root = pathlib.Path(tempfile.mkdtemp(prefix="infoflyt-browser-"))
         cls.daemon = harness.Daemon(cls.root)
         cls.browsers = []
@@ -38,8 +40,9 @@ class WebTest(unittest.TestCase):
         cls.daemon.stop()
         log = cls.daemon.log_text()
         shutil.rmtree(cls.root, ignore_errors=True)
-        # Nothing the daemon logged carries the identity number used.
-        assert PERSON not in log, "an identity number reached the daemon's log"
+        # Nothing the daemon logged carries an identity number used, valid or not.
+        for number in (PERSON, OTHER_PERSON, WRONG_NUMBER):
+            assert number not in log, "an identity number reached the daemon's log"
 
     def browser(self, party):
         b = harness.Browser(self.daemon, party, self.root)
@@ -69,17 +72,29 @@ class WebTest(unittest.TestCase):
         browser = self.browser("municipality-0301")
         browser.get("/inbox")
         self.assertIn("Innboks", browser.driver.title)
-        self.assert_no_serious_violations(browser, "the empty inbox")
+        self.assert_no_serious_violations(browser, "the inbox")
+        WebDriverWait(browser.driver, 10).until(  # Its live stream is open.
+            expected_conditions.presence_of_element_located(
+                (By.CSS_SELECTOR, "#inbox-list[data-live=true]")))
+        before = {r.get_attribute("data-delivery")
+                  for r in browser.driver.find_elements(By.CSS_SELECTOR, "tr[data-delivery]")}
         browser.responses()  # Forget the page's own load.
         message_id = self.post_flagged_release_notice()
+
+        def new_row(driver):
+            for r in driver.find_elements(By.CSS_SELECTOR, "tr.unacknowledged[data-delivery]"):
+                if r.get_attribute("data-delivery") not in before:
+                    return r.find_element(By.TAG_NAME, "a")
+            return False
         # It appears without a reload.
-        row = WebDriverWait(browser.driver, 20).until(
-            expected_conditions.presence_of_element_located((By.CSS_SELECTOR,
-                                                             "tr.unacknowledged a")))
+        row = WebDriverWait(browser.driver, 20).until(new_row)
         self.assertEqual("Varsel om løslatelse", row.text)
-        self.assertIn("1 ny melding", browser.driver.find_element(By.ID, "live-status").text)
+        WebDriverWait(browser.driver, 5).until(lambda d: "1 ny melding" in d.find_element(
+            By.ID, "live-status").text)
         browser.screenshot("inbox-municipality")
         self.assert_no_serious_violations(browser, "the inbox with a notice")
+        # Read while the inbox is the page: its responses' bodies go with it.
+        responses = browser.responses()
         row.click()
         WebDriverWait(browser.driver, 10).until(
             expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "form.ack")))
@@ -92,7 +107,12 @@ class WebTest(unittest.TestCase):
         self.assert_no_serious_violations(browser, "a delivery's page")
         # What the municipality's view leaves out is nowhere: not in the page, not in any
         # response the browser got.
-        for url, body in [("page", page)] + browser.responses():
+        responses += browser.responses()
+        # The notice's list and its page reached the browser and are among those checked.
+        checked = [url for url, _ in responses]
+        self.assertTrue(any(u.endswith("/inbox/list") for u in checked), checked)
+        self.assertTrue(any("/deliveries/" in u for u in checked), checked)
+        for url, body in [("page", page)] + responses:
             self.assertNotIn(NOTE_MARKER, body, url)
             self.assertNotIn("Prøveløslatelse", body, url)
             self.assertNotIn("PAROLE", body, url)
@@ -142,7 +162,7 @@ class WebTest(unittest.TestCase):
         self.assertTrue(any("straffegjennomføringsloven § 4 i" in o.text for o in basis.options))
         self.assert_no_serious_violations(browser, "the release notice form")
         records = self.daemon.metric("infoflyt_log_records")
-        self.fill_release_form(browser, "15076500566")  # The check digits do not add up.
+        self.fill_release_form(browser, WRONG_NUMBER)
         browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
         error = WebDriverWait(browser.driver, 10).until(
             expected_conditions.presence_of_element_located(
@@ -201,6 +221,8 @@ class WebTest(unittest.TestCase):
         browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
         WebDriverWait(browser.driver, 10).until(
             expected_conditions.presence_of_element_located((By.ID, "results-heading")))
+        # The search was a recorded read: one record more.
+        self.assertEqual(reads + 1, self.daemon.metric("infoflyt_log_records"))
         self.assertNotIn(PERSON, browser.driver.current_url)  # Posted, never in the address.
         shown = sorted(int(row.get_attribute("data-record")) for row in
                        browser.driver.find_elements(By.CSS_SELECTOR, "tr[data-record]"))
@@ -213,8 +235,6 @@ class WebTest(unittest.TestCase):
         self.assertTrue(search["reason"].startswith("QueryDisclosures"), search)
         self.assertEqual(sorted(int(r.get("index", 0)) for r in listed[:-1]), shown)
         self.assertGreater(len(shown), 0)
-        # The search was a recorded read: one more record than before, before the CLI's.
-        self.assertGreaterEqual(self.daemon.metric("infoflyt_log_records"), reads + 1)
         browser.screenshot("audit-search")
         self.assert_no_serious_violations(browser, "the search results")
         # The subject access report, printed to PDF by the browser.
@@ -263,6 +283,16 @@ class WebTest(unittest.TestCase):
         page = browser.driver.page_source
         self.assertNotIn("Innboks", page)
         self.assertNotIn("infoflyt", browser.driver.title)
+        # The daemon is up, and refuses the handshake itself without a client certificate.
+        import socket
+        import ssl
+        context = ssl.create_default_context(cafile=str(self.daemon.pki / "ca.pem"))
+        host, port = self.daemon.web[len("https://"):].rsplit(":", 1)
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            with self.assertRaises((ssl.SSLError, ConnectionResetError, BrokenPipeError)):
+                with context.wrap_socket(raw, server_hostname="localhost") as tls:
+                    tls.sendall(b"GET /inbox HTTP/1.1\r\nHost: localhost\r\n\r\n")
+                    tls.recv(1)
 
     def test_a_cross_site_post_is_refused(self):
         browser = self.browser("municipality-0301")

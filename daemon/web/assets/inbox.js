@@ -8,7 +8,13 @@
   if (!list) return;
   let known = new Set([...list.querySelectorAll("[data-delivery]")].map((r) => r.dataset.delivery));
   async function refresh() {
-    const response = await fetch(list.dataset.list, { credentials: "same-origin", cache: "no-store" });
+    let response;
+    try {
+      response = await fetch(list.dataset.list, { credentials: "same-origin", cache: "no-store" });
+    } catch (e) {
+      status.textContent = "Kunne ikke hente innboksen; prøver igjen når forbindelsen er tilbake.";
+      return;
+    }
     if (!response.ok) {
       status.textContent = "Kunne ikke hente innboksen (" + response.status + ").";
       return;
@@ -21,6 +27,12 @@
   }
   const events = new EventSource(list.dataset.events);
   events.addEventListener("changed", () => { refresh(); });
-  events.addEventListener("open", () => { list.dataset.live = "true"; });
+  let opened = false;
+  events.addEventListener("open", () => {
+    // After a reconnect, what came while the stream was down is fetched at once.
+    if (opened) refresh();
+    opened = true;
+    list.dataset.live = "true";
+  });
   events.onerror = () => { list.dataset.live = "false"; };
 })();
