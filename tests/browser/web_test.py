@@ -5,6 +5,7 @@ kind, cross-site POST), and that every page passes an automated WCAG 2.1 AA chec
 import json
 import pathlib
 import shutil
+import sys
 import tempfile
 import time
 import unittest
@@ -40,6 +41,9 @@ class WebTest(unittest.TestCase):
         cls.daemon.stop()
         log = cls.daemon.log_text()
         shutil.rmtree(cls.root, ignore_errors=True)
+        # For a failure's diagnosis (ctest shows it only then): the daemon's last lines.
+        print("\n".join(["-- infoflytd's last log lines:"] + log.splitlines()[-40:]),
+              file=sys.stderr)
         # Nothing the daemon logged carries an identity number used, valid or not.
         for number in (PERSON, OTHER_PERSON, WRONG_NUMBER):
             assert number not in log, "an identity number reached the daemon's log"
