@@ -104,6 +104,12 @@ WebServer::WebServer(const ServiceContext* ctx, WebOptions options)
     // certificate, and every request is still checked against the current CRLs and registry.
     static constexpr unsigned char kSessionContext[] = "infoflyt-web";
     SSL_CTX_set_session_id_context(&tls, kSessionContext, sizeof kSessionContext - 1);
+    // No session tickets (a resumed TLS 1.3 session would come without the peer's chain) and
+    // cached sessions for 5 minutes at most; TLS 1.2 only with AEAD suites, as the gRPC port.
+    SSL_CTX_set_num_tickets(&tls, 0);
+    SSL_CTX_set_options(&tls, SSL_OP_NO_TICKET);
+    SSL_CTX_set_timeout(&tls, 300);
+    if (SSL_CTX_set_cipher_list(&tls, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) return false;
     return true;
   });
 }
