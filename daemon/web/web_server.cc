@@ -109,8 +109,7 @@ WebServer::WebServer(const ServiceContext* ctx, WebOptions options)
     SSL_CTX_set_num_tickets(&tls, 0);
     SSL_CTX_set_options(&tls, SSL_OP_NO_TICKET);
     SSL_CTX_set_timeout(&tls, 300);
-    if (SSL_CTX_set_cipher_list(&tls, "ECDHE+AESGCM:ECDHE+CHACHA20") != 1) return false;
-    return true;
+    return SSL_CTX_set_cipher_list(&tls, "ECDHE+AESGCM:ECDHE+CHACHA20") == 1;
   });
 }
 
