@@ -278,27 +278,26 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
   return reactor;
 }
 
-void AuditService::Query(const CallPeer& peer, const v1::QueryDisclosuresRequest& req,
+void AuditService::Query(const CallPeer& peer, const v1::QueryDisclosuresRequest& request,
                          v1::QueryDisclosuresResponse* response,
                          std::function<void(const Status&)> done) {
-  const v1::QueryDisclosuresRequest* request = &req;
   std::vector<FieldViolation> violations;
   RecordFilter filter;
   std::string what = "QueryDisclosures";
-  if (!request->national_id().empty()) {
-    if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
+  if (!request.national_id().empty()) {
+    if (std::string problem = NationalIdProblem(request.national_id()); !problem.empty()) {
       violations.push_back({"national_id", std::move(problem)});
     }
-    filter.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
+    filter.subject_hash = HmacSha256(ctx_.subject_key, request.national_id());
     what += " subject=<the recorded subject>";
   }
   const auto catalogs = ctx_.catalogs->Get();
   std::vector<std::pair<std::string, RecordFilter>> must_be_logged;
   for (auto [value, target, name] :
-       {std::tuple{&request->party(), &filter.party, "party"},
-        std::tuple{&request->legal_basis(), &filter.legal_basis, "legal_basis"},
-        std::tuple{&request->message_type(), &filter.message_type, "message_type"},
-        std::tuple{&request->outcome(), &filter.outcome, "outcome"}}) {
+       {std::tuple{&request.party(), &filter.party, "party"},
+        std::tuple{&request.legal_basis(), &filter.legal_basis, "legal_basis"},
+        std::tuple{&request.message_type(), &filter.message_type, "message_type"},
+        std::tuple{&request.outcome(), &filter.outcome, "outcome"}}) {
     bool if_logged = false;
     if (std::string problem = FilterProblem(*catalogs, name, *value, &if_logged);
         !problem.empty()) {
@@ -313,21 +312,21 @@ void AuditService::Query(const CallPeer& peer, const v1::QueryDisclosuresRequest
     *target = *value;
     if (!value->empty()) what += std::string(" ") + name + "=" + *value;
   }
-  if (request->has_from()) filter.from = Micros(request->from());
-  if (request->has_until()) filter.until = Micros(request->until());
+  if (request.has_from()) filter.from = Micros(request.from());
+  if (request.has_until()) filter.until = Micros(request.until());
   if (filter.from && filter.until && *filter.from >= *filter.until) {
     violations.push_back({"until", "must be after from"});
   }
   if (filter.from) what += " from=" + FormatRfc3339(*filter.from);
   if (filter.until) what += " until=" + FormatRfc3339(*filter.until);
-  const uint32_t page_size = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+  const uint32_t page_size = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   if (page_size > kMaxPageSize) violations.push_back({"page_size", "must be at most 1000"});
   uint64_t from_index = 0;
   // The query without its page: a token is good only for the query that issued it.
   const std::string query =
       what + " page_size=" + std::to_string(page_size) + " subject=" + ToHex(filter.subject_hash);
-  if (!request->page_token().empty()) {
-    if (!ParsePageToken(ctx_.subject_key, query, request->page_token(), &from_index)) {
+  if (!request.page_token().empty()) {
+    if (!ParsePageToken(ctx_.subject_key, query, request.page_token(), &from_index)) {
       violations.push_back({"page_token", "is not a token this service issued for this query"});
     } else {
       what += " from_index=" + std::to_string(from_index);

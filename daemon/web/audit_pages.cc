@@ -13,8 +13,6 @@
 namespace infoflyt {
 namespace {
 
-const std::vector<PartyKind> kAuditors = {PartyKind::kAuditor};
-
 std::vector<std::pair<std::string, std::string>> Choices(
     std::initializer_list<std::pair<std::string, std::string>> choices) {
   std::vector<std::pair<std::string, std::string>> out{{"", "Alle"}};
@@ -201,15 +199,15 @@ void Report(const ServiceContext& ctx, AuditService* audit, const WebRequest& re
 }  // namespace
 
 void AddAuditPages(WebServer* server, const ServiceContext* ctx, AuditService* audit) {
-  server->Route(WebMethod::kGet, "/audit", "Web/Audit", kAuditors,
+  server->Route(WebMethod::kGet, "/audit", "Web/Audit", AuditorKinds(),
                 [ctx](const WebRequest& q, httplib::Response& r) {
                   RenderSearch(q, *ctx->catalogs->Get(), {}, {}, nullptr, r);
                 });
   server->Route(
-      WebMethod::kPost, "/audit/search", "Web/AuditSearch", kAuditors,
+      WebMethod::kPost, "/audit/search", "Web/AuditSearch", AuditorKinds(),
       [ctx, audit](const WebRequest& q, httplib::Response& r) { Search(*ctx, audit, q, r); });
   server->Route(
-      WebMethod::kPost, "/audit/report", "Web/SubjectAccessReport", kAuditors,
+      WebMethod::kPost, "/audit/report", "Web/SubjectAccessReport", AuditorKinds(),
       [ctx, audit](const WebRequest& q, httplib::Response& r) { Report(*ctx, audit, q, r); });
 }
 

@@ -15,8 +15,6 @@
 namespace infoflyt {
 namespace {
 
-const std::vector<PartyKind> kRecipients = {PartyKind::kMunicipality, PartyKind::kPolice,
-                                            PartyKind::kPst};
 // Each kind of list shows at most this many (unacknowledged, and acknowledged).
 constexpr size_t kInboxLimit = 200;
 // Live pages a party may hold open at once (tabs, people of one municipality).
@@ -204,17 +202,17 @@ void Acknowledge(const ServiceContext& ctx, ExchangeActions* actions, const WebR
 }  // namespace
 
 void AddInboxPages(WebServer* server, const ServiceContext* ctx, ExchangeActions* actions) {
-  server->Route(WebMethod::kGet, "/inbox", "Web/Inbox", kRecipients,
+  server->Route(WebMethod::kGet, "/inbox", "Web/Inbox", InboxKinds(),
                 [ctx](const WebRequest& q, httplib::Response& r) { Inbox(*ctx, q, r); });
-  server->Route(WebMethod::kGet, "/inbox/list", "Web/Inbox", kRecipients,
+  server->Route(WebMethod::kGet, "/inbox/list", "Web/Inbox", InboxKinds(),
                 [ctx](const WebRequest& q, httplib::Response& r) { InboxList(*ctx, q, r); });
-  server->Route(WebMethod::kGet, "/inbox/events", "Web/InboxEvents", kRecipients,
+  server->Route(WebMethod::kGet, "/inbox/events", "Web/InboxEvents", InboxKinds(),
                 [ctx, server](const WebRequest& q, httplib::Response& r) {
                   InboxEvents(*ctx, *server, q, r);
                 });
-  server->Route(WebMethod::kGet, R"(/deliveries/(\d{1,18}))", "Web/Delivery", kRecipients,
+  server->Route(WebMethod::kGet, R"(/deliveries/(\d{1,18}))", "Web/Delivery", InboxKinds(),
                 [ctx](const WebRequest& q, httplib::Response& r) { Delivery(*ctx, q, r); });
-  server->Route(WebMethod::kPost, R"(/deliveries/(\d{1,18})/ack)", "Web/Ack", kRecipients,
+  server->Route(WebMethod::kPost, R"(/deliveries/(\d{1,18})/ack)", "Web/Ack", InboxKinds(),
                 [ctx, actions](const WebRequest& q, httplib::Response& r) {
                   Acknowledge(*ctx, actions, q, r);
                 });

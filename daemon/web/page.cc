@@ -1,5 +1,6 @@
 #include "web/page.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "web/assets.h"
@@ -40,15 +41,35 @@ TemplateData Navigation(PartyKind kind) {
     link.set("text", text);
     links << link;
   };
-  if (kind == PartyKind::kMunicipality || kind == PartyKind::kPolice || kind == PartyKind::kPst) {
-    add("/inbox", "Innboks");
-  }
-  if (kind == PartyKind::kAuditor) add("/audit", "Søk i loggen");
-  if (kind == PartyKind::kCorrectional) add("/post/release_notice", "Send varsel om løslatelse");
-  if (kind == PartyKind::kPst || kind == PartyKind::kPolice) {
-    add("/post/return_notice", "Send varsel om retur");
-  }
+  auto may = [kind](const std::vector<PartyKind>& kinds) {
+    return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+  };
+  if (may(InboxKinds())) add("/inbox", "Innboks");
+  if (may(AuditorKinds())) add("/audit", "Søk i loggen");
+  if (may(ReleaseSenders())) add("/post/release_notice", "Send varsel om løslatelse");
+  if (may(ReturnSenders())) add("/post/return_notice", "Send varsel om retur");
   return links;
+}
+
+const std::vector<PartyKind>& InboxKinds() {
+  static const auto* kinds =
+      new std::vector<PartyKind>{PartyKind::kMunicipality, PartyKind::kPolice, PartyKind::kPst};
+  return *kinds;
+}
+
+const std::vector<PartyKind>& AuditorKinds() {
+  static const auto* kinds = new std::vector<PartyKind>{PartyKind::kAuditor};
+  return *kinds;
+}
+
+const std::vector<PartyKind>& ReleaseSenders() {
+  static const auto* kinds = new std::vector<PartyKind>{PartyKind::kCorrectional};
+  return *kinds;
+}
+
+const std::vector<PartyKind>& ReturnSenders() {
+  static const auto* kinds = new std::vector<PartyKind>{PartyKind::kPst, PartyKind::kPolice};
+  return *kinds;
 }
 
 std::string PartyName(const Party& party) { return party.name.empty() ? party.Key() : party.name; }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "server/peer_identity.h"
@@ -22,6 +23,12 @@ std::string PartyName(const Party& party);
 
 // Renders templates/<name>.mustache with `data`.
 std::string RenderTemplate(std::string_view name, const TemplateData& data);
+
+// Who may use which pages: the routes' kinds and the navigation both come from here.
+const std::vector<PartyKind>& InboxKinds();      // Municipality, police, PST.
+const std::vector<PartyKind>& AuditorKinds();    // Auditor.
+const std::vector<PartyKind>& ReleaseSenders();  // Correctional.
+const std::vector<PartyKind>& ReturnSenders();   // PST, police.
 
 // The pages a party of `kind` may use, as a list of {href, text}: the layout's navigation and
 // the home page's links.

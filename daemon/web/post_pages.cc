@@ -221,8 +221,8 @@ bool RecipientsData(const ServiceContext& ctx, ExchangeActions* actions, const W
 
 void AddPostPages(WebServer* server, const ServiceContext* ctx, ExchangeActions* actions) {
   const std::vector<FormSpec> specs = {
-      {"release_notice", "Send varsel om løslatelse", {PartyKind::kCorrectional}},
-      {"return_notice", "Send varsel om retur", {PartyKind::kPst, PartyKind::kPolice}},
+      {"release_notice", "Send varsel om løslatelse", ReleaseSenders()},
+      {"return_notice", "Send varsel om retur", ReturnSenders()},
   };
   for (const FormSpec& spec : specs) {
     const std::string route = "/post/" + spec.type;
