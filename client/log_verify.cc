@@ -237,6 +237,10 @@ VerifyResult VerifyInclusionAnswer(const v1::InclusionProof& answer,
     return fail("record " + Str(index) + ": differs from the logged leaf (changed after logging)",
                 index);
   }
+  if (!answer.leaf().empty() && answer.leaf() != LeafBytes(answer.record())) {
+    return fail("record " + Str(index) + ": the answer's leaf bytes are not the record's encoding",
+                index);
+  }
   const std::vector<std::string> path(answer.hashes().begin(), answer.hashes().end());
   if (Status s = merkle::VerifyInclusion(leaf, index, checkpoint.size, path, checkpoint.root);
       !s.ok()) {

@@ -447,23 +447,43 @@ void AuditService::Report(const CallPeer& peer, const std::string& national_id,
 grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContext* call,
                                                       const v1::GetCheckpointRequest* request,
                                                       v1::SignedCheckpoint* response) {
-  const uint64_t size = request->tree_size();
-  return RecordedRead(call, "", "GetCheckpoint tree_size=" + std::to_string(size),
-                      [this, size, response](const Caller&) {
-                        return CheckpointFor(size, ctx_.store->LogSize(), response);
-                      });
+  auto* reactor = call->DefaultReactor();
+  Checkpoint(PeerOf(call), *request, response,
+             [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  return reactor;
+}
+
+void AuditService::Checkpoint(const CallPeer& peer, const v1::GetCheckpointRequest& request,
+                              v1::SignedCheckpoint* response,
+                              std::function<void(const Status&)> done) {
+  const uint64_t size = request.tree_size();
+  RecordedRead(
+      peer, "", "GetCheckpoint tree_size=" + std::to_string(size),
+      [this, size, response](const Caller&) {
+        return CheckpointFor(size, ctx_.store->LogSize(), response);
+      },
+      nullptr, std::move(done));
 }
 
 grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* call, const v1::GetInclusionProofRequest* request,
     v1::InclusionProof* response) {
-  const uint64_t index = request->index();
-  const uint64_t size = request->tree_size();
+  auto* reactor = call->DefaultReactor();
+  Proof(PeerOf(call), *request, response,
+        [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  return reactor;
+}
+
+void AuditService::Proof(const CallPeer& peer, const v1::GetInclusionProofRequest& request,
+                         v1::InclusionProof* response, std::function<void(const Status&)> done) {
+  const uint64_t index = request.index();
+  const uint64_t size = request.tree_size();
   if (size != 0 && index >= size) {
-    return FinishNow(call, Status::InvalidArgument({{"index", "must be below tree_size"}}));
+    done(Status::InvalidArgument({{"index", "must be below tree_size"}}));
+    return;
   }
-  return RecordedRead(
-      call, "",
+  RecordedRead(
+      peer, "",
       "GetInclusionProof index=" + std::to_string(index) + " tree_size=" + std::to_string(size),
       [this, index, size, response](const Caller& caller) {
         if (Status s = CheckpointFor(size, index + 1, response->mutable_checkpoint()); !s.ok()) {
@@ -480,6 +500,7 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
         if (InScope(caller.party, entry[0].record)) {
           *response->mutable_record() = entry[0].record;
           response->set_leaf_hash(entry[0].leaf_hash);
+          response->set_leaf(merkle::RecordLeafBytes(entry[0].record));
         } else {
           // As in exports: the record's own hash, so a changed one fails the proof.
           response->mutable_record()->set_index(index);
@@ -490,7 +511,8 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
         if (Status s = ctx_.store->InclusionProof(index, tree_size, &proof); !s.ok()) return s;
         for (auto& h : proof) response->add_hashes(std::move(h));
         return Status::Ok();
-      });
+      },
+      nullptr, std::move(done));
 }
 
 grpc::ServerUnaryReactor* AuditService::GetConsistencyProof(

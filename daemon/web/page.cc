@@ -46,6 +46,7 @@ TemplateData Navigation(PartyKind kind) {
   };
   if (may(InboxKinds())) add("/inbox", "Innboks");
   if (may(AuditorKinds())) add("/audit", "Søk i loggen");
+  if (may(AuditorKinds())) add("/audit/log", "Loggens tilstand");
   if (may(ReleaseSenders())) add("/post/release_notice", "Send varsel om løslatelse");
   if (may(ReturnSenders())) add("/post/return_notice", "Send varsel om retur");
   return links;

@@ -2,6 +2,8 @@
 nothing a view excludes reaches the browser, that the page's rules hold (no certificate, wrong
 kind, cross-site POST), and that every page passes an automated WCAG 2.1 AA check."""
 
+import base64
+import hashlib
 import json
 import pathlib
 import shutil
@@ -10,7 +12,7 @@ import tempfile
 import time
 import unittest
 
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -23,6 +25,23 @@ OTHER_PERSON = "31129987688"
 WRONG_NUMBER = "15076500566"  # Its check digits do not add up.
 # In the prison's notice but not in the municipality's view of it (its least-data view).
 NOTE_MARKER = "Notat-som-kommunen-ikke-skal-se"
+
+
+def inbox_rows(driver, unacknowledged=False):
+    """The inbox's rows as (delivery id, link text), read in one step: the live list is replaced
+    whenever the server says it changed, so elements found earlier may be gone."""
+    selector = "tr.unacknowledged[data-delivery]" if unacknowledged else "tr[data-delivery]"
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]),"
+        " r => [r.dataset.delivery, r.querySelector('a').textContent.trim()]);", selector)
+
+
+def click_fresh(driver, selector):
+    """Clicks the element the selector names, finding it again if the live list replaced it."""
+    def click(d):
+        d.find_element(By.CSS_SELECTOR, selector).click()
+        return True
+    WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(click)
 
 
 class WebTest(unittest.TestCase):
@@ -80,26 +99,23 @@ class WebTest(unittest.TestCase):
         WebDriverWait(browser.driver, 10).until(  # Its live stream is open.
             expected_conditions.presence_of_element_located(
                 (By.CSS_SELECTOR, "#inbox-list[data-live=true]")))
-        before = {r.get_attribute("data-delivery")
-                  for r in browser.driver.find_elements(By.CSS_SELECTOR, "tr[data-delivery]")}
+        before = {d for d, _ in inbox_rows(browser.driver)}
         browser.responses()  # Forget the page's own load.
         message_id = self.post_flagged_release_notice()
 
         def new_row(driver):
-            for r in driver.find_elements(By.CSS_SELECTOR, "tr.unacknowledged[data-delivery]"):
-                if r.get_attribute("data-delivery") not in before:
-                    return r.find_element(By.TAG_NAME, "a")
-            return False
+            return next(((d, text) for d, text in inbox_rows(driver, unacknowledged=True)
+                         if d not in before), False)
         # It appears without a reload.
-        row = WebDriverWait(browser.driver, 20).until(new_row)
-        self.assertEqual("Varsel om løslatelse", row.text)
+        delivery, text = WebDriverWait(browser.driver, 20).until(new_row)
+        self.assertEqual("Varsel om løslatelse", text)
         WebDriverWait(browser.driver, 5).until(lambda d: "1 ny melding" in d.find_element(
             By.ID, "live-status").text)
         browser.screenshot("inbox-municipality")
         self.assert_no_serious_violations(browser, "the inbox with a notice")
         # Read while the inbox is the page: its responses' bodies go with it.
         responses = browser.responses()
-        row.click()
+        click_fresh(browser.driver, f'tr[data-delivery="{delivery}"] a')
         WebDriverWait(browser.driver, 10).until(
             expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "form.ack")))
         page = browser.driver.page_source
@@ -250,7 +266,7 @@ class WebTest(unittest.TestCase):
         self.assert_no_serious_violations(browser, "the subject access report")
         pdf = harness.OUTPUT / "subject-access-report.pdf"
         printed = browser.driver.execute_cdp_cmd("Page.printToPDF", {"printBackground": False})
-        pdf.write_bytes(harness.base64.b64decode(printed["data"]))
+        pdf.write_bytes(base64.b64decode(printed["data"]))
         text = harness.run("pdftotext", "-layout", str(pdf), "-").stdout
         self.assertIn("Innsynsrapport", text)
         self.assertIn("Oslo fengsel", text)  # Who disclosed, by name ...
@@ -260,6 +276,101 @@ class WebTest(unittest.TestCase):
         self.assertNotIn("Skriv ut eller lagre som PDF", text)  # The print stylesheet.
         self.assertNotIn("Søk i loggen", text)  # No navigation on paper ...
         self.assertNotIn("Innlogget som", text)  # ... nor the auditor's session.
+
+    def log_key(self):
+        """The log's verifier key as its operator hands it to auditors."""
+        path = self.root / "log-key.pub"
+        self.daemon.cli("auditor-internal-control", "audit", "checkpoint", "--key-out", str(path))
+        return path.read_text().strip()
+
+    def verify_in_page(self, browser, key):
+        """Types `key` into the page's verification panel, verifies, and returns what it says."""
+        field = browser.driver.find_element(By.ID, "log-key")
+        field.clear()
+        field.send_keys(key)
+        browser.driver.execute_script("document.getElementById('verify').dataset.verified = '';")
+        browser.driver.find_element(By.ID, "verify-button").click()
+        WebDriverWait(browser.driver, 10).until(lambda d: d.find_element(
+            By.ID, "verify").get_attribute("data-verified") in ("true", "false"))
+        return browser.driver.find_element(By.ID, "verify-result").text
+
+    def test_an_auditor_verifies_a_record_in_the_browser_and_a_tampered_proof_fails(self):
+        self.post_flagged_release_notice()
+        key = self.log_key()
+        browser = self.browser("auditor-internal-control")
+        browser.get("/audit")
+        browser.driver.find_element(By.ID, "f-national_id").send_keys(PERSON)
+        browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
+        WebDriverWait(browser.driver, 10).until(
+            expected_conditions.presence_of_element_located((By.ID, "results-heading")))
+        # A disclosure of the notice (the third column is the event).
+        link = browser.driver.find_element(By.XPATH, "//tr[@data-record][td[3]='disclose']//a")
+        index = link.text
+        reads = self.daemon.metric("infoflyt_log_records")
+        link.click()
+        WebDriverWait(browser.driver, 10).until(expected_conditions.title_contains(f"Post {index}"))
+        page = browser.driver.page_source
+        self.assertIn("disclose", page)
+        self.assertNotIn(PERSON, page)  # The person stands as the keyed hash only.
+        self.assert_no_serious_violations(browser, "a record's page")
+        said = self.verify_in_page(browser, key)
+        self.assertTrue(said.startswith("Verifisert mot nøkkel " + "+".join(key.split("+")[:2])), said)
+        self.assertIn(f"post {index} er med i loggen", said)
+        self.assertIn("det siden viser, er det som ble loggført", said)
+        browser.screenshot("audit-record-verified")
+        # The page and its proof were each a recorded read.
+        self.assertEqual(reads + 2, self.daemon.metric("infoflyt_log_records"))
+
+        # A proof tampered with on its way (the test serves it): one hash of the path changed.
+        browser.driver.execute_script("""
+            const original = window.fetch;
+            window.fetch = async (url, options) => {
+              const response = await original(url, options);
+              if (!String(url).includes('/proof?')) return response;
+              const proof = await response.json();
+              const bytes = Uint8Array.from(atob(proof.hashes[0]), c => c.charCodeAt(0));
+              bytes[0] ^= 1;
+              proof.hashes[0] = btoa(String.fromCharCode(...bytes));
+              return new Response(JSON.stringify(proof),
+                                  {headers: {'Content-Type': 'application/json'}});
+            };""")
+        said = self.verify_in_page(browser, key)
+        self.assertEqual("Verifiseringen feilet: inklusjonsbeviset fører ikke til sjekkpunktets "
+                         "rot-hash.", said)
+        browser.screenshot("audit-record-tampered")
+        self.assert_no_serious_violations(browser, "a record whose proof failed")
+        browser.driver.refresh()  # The page's own fetch again.
+
+        # A fact shown that is not what was logged: caught against the leaf's bytes.
+        WebDriverWait(browser.driver, 10).until(lambda d: d.find_element(
+            By.ID, "verify").get_attribute("data-verified") == "true")  # The kept key, at load.
+        browser.driver.execute_script(
+            "document.querySelector('#record-facts [data-field=\"10\"]').textContent"
+            " = 'police/bergen';")
+        said = self.verify_in_page(browser, key)
+        self.assertEqual("Verifiseringen feilet: «Til» på siden er ikke det som ble loggført.", said)
+        browser.driver.refresh()
+
+        # Another log key (a real Ed25519 key under the log's name): not the checkpoint's signer.
+        der = harness.run("sh", "-c", "openssl genpkey -algorithm ed25519 | "
+                          "openssl pkey -pubout -outform DER | base64 -w0").stdout
+        public = b"\x01" + base64.b64decode(der)[-32:]
+        name = key.split("+", 1)[0]
+        key_id = hashlib.sha256(name.encode() + b"\n" + public).hexdigest()[:8]
+        other = f"{name}+{key_id}+{base64.b64encode(public).decode()}"
+        WebDriverWait(browser.driver, 10).until(
+            expected_conditions.presence_of_element_located((By.ID, "log-key")))
+        said = self.verify_in_page(browser, other)
+        self.assertEqual(f"Verifiseringen feilet: sjekkpunktet er ikke signert med nøkkelen "
+                         f"{other}.", said)
+
+        # The log's state: its checkpoint, verified the same way.
+        browser.get("/audit/log")
+        self.assertIn("Loggens tilstand", browser.driver.title)
+        said = self.verify_in_page(browser, key)
+        self.assertRegex(said, r"^Verifisert mot nøkkel .*: sjekkpunktet av \d+ poster er signert")
+        browser.screenshot("audit-log-state")
+        self.assert_no_serious_violations(browser, "the log's state")
 
     def test_a_police_certificate_cannot_open_the_auditor_console(self):
         browser = self.browser("police-oslo")

@@ -572,6 +572,15 @@ TEST_F(ProofAnswerTest, InclusionProofsVerifyAndTamperingIsCaught) {
   EXPECT_NE(r.message.find("not proven to be in the tree of size 40"), std::string::npos)
       << r.message;
 
+  // Leaf bytes (what browsers hash) that are not the record's: refused, whatever they hash to.
+  answer = Inclusion(13, kLogSize);
+  answer.set_leaf(LeafBytes(answer.record()));
+  EXPECT_TRUE(VerifyInclusionAnswer(answer, key_).ok);
+  answer.set_leaf(LeafBytes(other));
+  r = VerifyInclusionAnswer(answer, key_);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.message.find("leaf bytes are not the record's"), std::string::npos) << r.message;
+
   answer = Inclusion(13, kLogSize);
   (*answer.mutable_hashes(0))[0] ^= 0x01;
   EXPECT_FALSE(VerifyInclusionAnswer(answer, key_).ok);
