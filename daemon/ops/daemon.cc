@@ -34,6 +34,7 @@
 #include "web/home_page.h"
 #include "web/inbox_pages.h"
 #include "web/log_pages.h"
+#include "web/statistics_page.h"
 #include "web/post_pages.h"
 
 namespace infoflyt {
@@ -494,6 +495,7 @@ Status Daemon::StartWeb(std::string* bound) {
   web_audit_ = std::make_unique<AuditService>(services_, log_publisher_.get());
   AddAuditPages(web_.get(), &services_, web_audit_.get());
   AddLogPages(web_.get(), web_audit_.get());
+  AddStatisticsPage(web_.get(), &services_, web_audit_.get());
   if (Status s = web_->Start(); !s.ok()) return s;
   *bound = web_->bound_address();
   LogInfo("listening web=https://" + *bound + " tls=mutual client_ca=" + config_.client_ca);

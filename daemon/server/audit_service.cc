@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "core/audit_scope.h"
 #include "core/national_id.h"
+#include "core/statistics.h"
 #include "merkle/record_leaf.h"
 #include "server/authorize.h"
 #include "server/grpc_status.h"
@@ -599,6 +600,61 @@ grpc::ServerUnaryReactor* AuditService::GetPolicyText(grpc::CallbackServerContex
                         response->set_text(text.text);
                         return Status::Ok();
                       });
+}
+
+grpc::ServerUnaryReactor* AuditService::GetStatistics(grpc::CallbackServerContext* call,
+                                                      const v1::GetStatisticsRequest* request,
+                                                      v1::Statistics* response) {
+  auto* reactor = call->DefaultReactor();
+  Aggregates(PeerOf(call), *request, response,
+             [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  return reactor;
+}
+
+void AuditService::Aggregates(const CallPeer& peer, const v1::GetStatisticsRequest& request,
+                              v1::Statistics* response, std::function<void(const Status&)> done) {
+  int64_t from = 0;
+  int64_t until = 0;
+  if (Status s = StatisticsPeriod(request, NowMicros(), &from, &until); !s.ok()) {
+    done(s);
+    return;
+  }
+  RecordedRead(
+      peer, "", "GetStatistics from=" + FormatRfc3339(from) + " until=" + FormatRfc3339(until),
+      [this, from, until, response](const Caller& caller) {
+        RecordFilter period;
+        period.from = from;
+        period.until = until;
+        period.scope = ScopeOf(caller.party);
+        std::vector<RecordCount> counts;
+        std::vector<MunicipalityAck> acks;
+        if (Status s = ctx_.store->CountRecords(period, &counts, &acks); !s.ok()) return s;
+        *response->mutable_from() = ToTimestamp(from);
+        *response->mutable_until() = ToTimestamp(until);
+        for (const RecordCount& c : counts) {
+          v1::Statistics::DailyCount* day = response->add_counts();
+          day->set_day(DayName(c.day));
+          day->set_event(c.event);
+          day->set_outcome(c.outcome);
+          day->set_legal_basis(c.legal_basis);
+          day->set_sender_kind(c.sender_kind);
+          day->set_count(c.count);
+        }
+        // The store gives them by municipality: one summary for each run.
+        for (size_t i = 0; i < acks.size();) {
+          std::vector<AckSample> samples;
+          size_t j = i;
+          for (; j < acks.size() && acks[j].municipality == acks[i].municipality; ++j) {
+            samples.push_back(acks[j].sample);
+          }
+          v1::Statistics::Acknowledgements* a = response->add_acknowledgements();
+          a->set_municipality(acks[i].municipality);
+          SummarizeAcks(samples, a);
+          i = j;
+        }
+        return Status::Ok();
+      },
+      nullptr, std::move(done));
 }
 
 }  // namespace infoflyt

@@ -35,15 +35,21 @@ class AuditService final : public v1::Audit::CallbackService {
   grpc::ServerUnaryReactor* GetPolicyText(grpc::CallbackServerContext* call,
                                           const v1::GetPolicyTextRequest* request,
                                           v1::PolicyText* response) override;
+  grpc::ServerUnaryReactor* GetStatistics(grpc::CallbackServerContext* call,
+                                          const v1::GetStatisticsRequest* request,
+                                          v1::Statistics* response) override;
 
-  // QueryDisclosures, SubjectAccessReport, GetCheckpoint and GetInclusionProof for a caller of
-  // any transport (the web port's auditor console): authorized, recorded and answered exactly
-  // as the calls are. `response` must outlive `done`, which is called once, on the executor or
-  // at once for bad input.
+  // QueryDisclosures, SubjectAccessReport, GetCheckpoint, GetInclusionProof and GetStatistics for a
+  // caller of any transport (the web port's auditor console): authorized, recorded and answered
+  // exactly as the calls are. `response` must outlive `done`, which is called once, on the executor
+  // or at once for bad input.
   void Checkpoint(const CallPeer& peer, const v1::GetCheckpointRequest& request,
                   v1::SignedCheckpoint* response, std::function<void(const Status&)> done);
   void Proof(const CallPeer& peer, const v1::GetInclusionProofRequest& request,
              v1::InclusionProof* response, std::function<void(const Status&)> done);
+  // GetStatistics.
+  void Aggregates(const CallPeer& peer, const v1::GetStatisticsRequest& request,
+                  v1::Statistics* response, std::function<void(const Status&)> done);
   void Query(const CallPeer& peer, const v1::QueryDisclosuresRequest& request,
              v1::QueryDisclosuresResponse* response, std::function<void(const Status&)> done);
   void Report(const CallPeer& peer, const std::string& national_id,

@@ -1,6 +1,7 @@
 #include "store/pg_store.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -132,6 +133,28 @@ Status ReadFlagsIn(PgConn& conn, std::string_view subject_hash, bool include_ina
     if (include_inactive || f.ActiveAt(now)) out->push_back(std::move(f));
   }
   return Status::Ok();
+}
+
+// An auditor's scope as conditions on the records of `table` ("" or an alias with its "."),
+// its values bound through `bind` (which appends a parameter and returns its "$n").
+std::string ScopeConditions(const ScopeFilter& scope, const std::string& table,
+                            const std::function<std::string(PgParam)>& bind) {
+  std::string sql;
+  for (const std::string& prefix : scope.excluded_prefixes) {
+    const std::string p = bind(PgParam::Text(prefix + "%"));
+    sql += " AND " + table + "sender NOT LIKE " + p + " AND " + table + "recipient NOT LIKE " + p +
+           " AND " + table + "on_behalf_of NOT LIKE " + p;
+  }
+  if (!scope.reader.empty()) {
+    sql += " AND NOT (" + table + "event = 'read' AND " + table + "sender LIKE 'auditor/%' AND " +
+           table + "sender <> " + bind(PgParam::Text(scope.reader)) + ")";
+  }
+  return sql;
+}
+
+std::optional<int64_t> OptionalInt(const PgResult& q, int row, int column) {
+  if (q.IsNull(row, column)) return std::nullopt;
+  return q.Int(row, column);
 }
 
 }  // namespace
@@ -890,15 +913,7 @@ Status PgStore::QueryLog(const RecordFilter& f, uint64_t from_index, size_t limi
   if (!f.outcome.empty()) sql += " AND outcome = " + bind(PgParam::Text(f.outcome));
   if (f.from) sql += " AND occurred_at >= " + bind(PgParam::Int(*f.from));
   if (f.until) sql += " AND occurred_at < " + bind(PgParam::Int(*f.until));
-  for (const std::string& prefix : f.scope.excluded_prefixes) {
-    const std::string p = bind(PgParam::Text(prefix + "%"));
-    sql += " AND sender NOT LIKE " + p + " AND recipient NOT LIKE " + p +
-           " AND on_behalf_of NOT LIKE " + p;
-  }
-  if (!f.scope.reader.empty()) {
-    sql += " AND NOT (event = 'read' AND sender LIKE 'auditor/%' AND sender <> " +
-           bind(PgParam::Text(f.scope.reader)) + ")";
-  }
+  sql += ScopeConditions(f.scope, "", bind);
   sql += " ORDER BY leaf_index LIMIT " + bind(PgParam::Int(Clamp(limit)));
   PgResult q;
   if (Status s = Read([&](PgConn& r) { return r.QueryOnce(sql, params, &q); }); !s.ok()) {
@@ -906,6 +921,43 @@ Status PgStore::QueryLog(const RecordFilter& f, uint64_t from_index, size_t limi
   }
   for (int i = 0; i < q.rows(); ++i) {
     out->push_back({RecordFromColumns(PgRow(q, i)), q.Text(i, kRecordColumns)});
+  }
+  return Status::Ok();
+}
+
+Status PgStore::CountRecords(const RecordFilter& f, std::vector<RecordCount>* counts,
+                             std::vector<MunicipalityAck>* acks) {
+  // Every value is bound; the period has the index by time to use.
+  std::vector<PgParam> params{PgParam::Int(f.from.value_or(0)),
+                              PgParam::Int(f.until.value_or(std::numeric_limits<int64_t>::max()))};
+  auto bind = [&params](PgParam p) {
+    params.push_back(std::move(p));
+    return "$" + std::to_string(params.size());
+  };
+  const std::string count_sql =
+      "SELECT occurred_at / 86400000000, event, outcome, legal_basis, split_part(sender, '/', 1), "
+      "count(*) FROM disclosures WHERE occurred_at >= $1 AND occurred_at < $2" +
+      ScopeConditions(f.scope, "", bind) + " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
+  PgResult q;
+  if (Status s = Read([&](PgConn& r) { return r.QueryOnce(count_sql, params, &q); }); !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < q.rows(); ++i) {
+    counts->push_back({q.Int(i, 0), q.Text(i, 1), q.Text(i, 2), q.Text(i, 3), q.Text(i, 4),
+                       static_cast<uint64_t>(q.Int(i, 5))});
+  }
+  params.erase(params.begin() + 2, params.end());  // The period stays $1 and $2.
+  const std::string ack_sql =
+      "SELECT r.recipient, r.occurred_at, d.acked_at, d.ack_deadline FROM disclosures r "
+      "JOIN deliveries d ON d.id = r.delivery_id WHERE r.event = 'disclose' AND "
+      "r.recipient LIKE 'municipality/%' AND r.occurred_at >= $1 AND r.occurred_at < $2" +
+      ScopeConditions(f.scope, "r.", bind) + " ORDER BY r.recipient";
+  PgResult a;
+  if (Status s = Read([&](PgConn& r) { return r.QueryOnce(ack_sql, params, &a); }); !s.ok()) {
+    return s;
+  }
+  for (int i = 0; i < a.rows(); ++i) {
+    acks->push_back({a.Text(i, 0), {a.Int(i, 1), OptionalInt(a, i, 2), OptionalInt(a, i, 3)}});
   }
   return Status::Ok();
 }

@@ -77,6 +77,8 @@ class PgStore final : public Store {
                    std::vector<FlagInfo>* out) override;
   Status ListOverdue(int64_t now, size_t limit, std::vector<OverdueDelivery>* out) override;
   Status NextDeadline(std::optional<int64_t>* out) override;
+  Status CountRecords(const RecordFilter& filter, std::vector<RecordCount>* counts,
+                      std::vector<MunicipalityAck>* acks) override;
   Status QueryLog(const RecordFilter& filter, uint64_t from_index, size_t limit,
                   std::vector<LogEntry>* out) override;
   Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,

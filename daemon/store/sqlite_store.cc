@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <limits>
 #include <string>
 
 #include "base/clock.h"
@@ -105,6 +106,34 @@ Status ReadFlagsIn(SqliteDb& db, std::string_view subject_hash, bool include_ina
   }
   q.Reset();
   return rc == SQLITE_DONE ? Status::Ok() : db.Failure("reading flags");
+}
+
+// An auditor's scope as conditions on the records of `table` ("" or an alias with its "."),
+// with BindScope binding their values from parameter `i` on (returning the next).
+std::string ScopeConditions(const ScopeFilter& scope, const std::string& table) {
+  std::string sql;
+  for (size_t p = 0; p < scope.excluded_prefixes.size(); ++p) {
+    sql += " AND " + table + "sender NOT LIKE ? AND " + table + "recipient NOT LIKE ? AND " +
+           table + "on_behalf_of NOT LIKE ?";
+  }
+  if (!scope.reader.empty()) {
+    sql += " AND NOT (" + table + "event = 'read' AND " + table + "sender LIKE 'auditor/%' AND " +
+           table + "sender <> ?)";
+  }
+  return sql;
+}
+
+int BindScope(SqliteStatement& q, int i, const ScopeFilter& scope) {
+  for (const std::string& prefix : scope.excluded_prefixes) {
+    for (int column = 0; column < 3; ++column) q.Bind(i++, prefix + "%");
+  }
+  if (!scope.reader.empty()) q.Bind(i++, scope.reader);
+  return i;
+}
+
+std::optional<int64_t> OptionalInt(const SqliteStatement& q, int column) {
+  if (q.IsNull(column)) return std::nullopt;
+  return q.Int(column);
 }
 
 }  // namespace
@@ -835,12 +864,7 @@ Status SqliteStore::QueryLog(const RecordFilter& f, uint64_t from_index, size_t 
   if (!f.outcome.empty()) sql += " AND outcome = ?";
   if (f.from) sql += " AND occurred_at >= ?";
   if (f.until) sql += " AND occurred_at < ?";
-  for (size_t p = 0; p < f.scope.excluded_prefixes.size(); ++p) {
-    sql += " AND sender NOT LIKE ? AND recipient NOT LIKE ? AND on_behalf_of NOT LIKE ?";
-  }
-  if (!f.scope.reader.empty()) {
-    sql += " AND NOT (event = 'read' AND sender LIKE 'auditor/%' AND sender <> ?)";
-  }
+  sql += ScopeConditions(f.scope, "");
   sql += " ORDER BY id LIMIT ?";
   ReaderPool::Lease lease;
   if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
@@ -858,16 +882,44 @@ Status SqliteStore::QueryLog(const RecordFilter& f, uint64_t from_index, size_t 
   if (!f.outcome.empty()) q.Bind(i++, f.outcome);
   if (f.from) q.Bind(i++, *f.from);
   if (f.until) q.Bind(i++, *f.until);
-  for (const std::string& prefix : f.scope.excluded_prefixes) {
-    for (int column = 0; column < 3; ++column) q.Bind(i++, prefix + "%");
-  }
-  if (!f.scope.reader.empty()) q.Bind(i++, f.scope.reader);
+  i = BindScope(q, i, f.scope);
   q.Bind(i, static_cast<int64_t>(limit));
   int rc;
   while ((rc = q.Step()) == SQLITE_ROW) {
     out->push_back({RecordFromColumns(q), q.Text(kRecordColumns)});
   }
   return rc == SQLITE_DONE ? Status::Ok() : lease->Failure("querying records");
+}
+
+Status SqliteStore::CountRecords(const RecordFilter& f, std::vector<RecordCount>* counts,
+                                 std::vector<MunicipalityAck>* acks) {
+  // Every value is bound; the period has the index by time to use.
+  const int64_t from = f.from.value_or(0);
+  const int64_t until = f.until.value_or(std::numeric_limits<int64_t>::max());
+  ReaderPool::Lease lease;
+  if (Status s = readers_.Borrow(&lease); !s.ok()) return s;
+  SqliteStatement q = lease->PrepareOnce(
+      "SELECT occurred_at / 86400000000, event, outcome, legal_basis, "
+      "CASE WHEN instr(sender, '/') > 0 THEN substr(sender, 1, instr(sender, '/') - 1) "
+      "ELSE sender END, count(*) FROM disclosures WHERE occurred_at >= ? AND occurred_at < ?" +
+      ScopeConditions(f.scope, "") + " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5");
+  BindScope(q.Bind(1, from).Bind(2, until), 3, f.scope);
+  int rc;
+  while ((rc = q.Step()) == SQLITE_ROW) {
+    counts->push_back(
+        {q.Int(0), q.Text(1), q.Text(2), q.Text(3), q.Text(4), static_cast<uint64_t>(q.Int(5))});
+  }
+  if (rc != SQLITE_DONE) return lease->Failure("counting records");
+  SqliteStatement a = lease->PrepareOnce(
+      "SELECT r.recipient, r.occurred_at, d.acked_at, d.ack_deadline FROM disclosures r "
+      "JOIN deliveries d ON d.id = r.delivery_id WHERE r.event = 'disclose' AND "
+      "r.recipient LIKE 'municipality/%' AND r.occurred_at >= ? AND r.occurred_at < ?" +
+      ScopeConditions(f.scope, "r.") + " ORDER BY r.recipient");
+  BindScope(a.Bind(1, from).Bind(2, until), 3, f.scope);
+  while ((rc = a.Step()) == SQLITE_ROW) {
+    acks->push_back({a.Text(0), {a.Int(1), OptionalInt(a, 2), OptionalInt(a, 3)}});
+  }
+  return rc == SQLITE_DONE ? Status::Ok() : lease->Failure("reading acknowledgement times");
 }
 
 Status SqliteStore::ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,

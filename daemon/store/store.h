@@ -20,6 +20,7 @@
 #include "core/audit_scope.h"
 #include "core/disclosure_plan.h"
 #include "core/legal_basis.h"
+#include "core/statistics.h"
 #include "infoflyt/v1/audit.pb.h"
 #include "store/data_keys.h"
 
@@ -241,6 +242,23 @@ struct RecordFilter {
   ScopeFilter scope;             // An auditor's scope (audit_scope.h); empty: everything.
 };
 
+// Records of one UTC day (days since the epoch) with the same event, outcome, basis and kind of
+// sender (the party key before its "/"; "infoflytd" for the daemon's own records).
+struct RecordCount {
+  int64_t day = 0;
+  std::string event;
+  std::string outcome;
+  std::string legal_basis;
+  std::string sender_kind;
+  uint64_t count = 0;
+};
+
+// A delivery disclosed to a municipality, for its acknowledgement times.
+struct MunicipalityAck {
+  std::string municipality;  // Party key.
+  AckSample sample;
+};
+
 // A delivery whose acknowledgement deadline passed with no acknowledgement and no escalation.
 struct OverdueDelivery {
   uint64_t delivery_id = 0;
@@ -353,6 +371,11 @@ class Store {
   // QueryLog's records only, for readers that do not serve them as evidence.
   Status QueryRecords(const RecordFilter& filter, uint64_t from_index, size_t limit,
                       std::vector<v1::DisclosureRecord>* out);
+  // The oversight statistics' rows for the period and scope of `filter` (its other fields are
+  // not used): counts of records per day, event, outcome, basis and sender kind, in that order;
+  // and each disclosure to a municipality with its acknowledgement, by municipality.
+  virtual Status CountRecords(const RecordFilter& filter, std::vector<RecordCount>* counts,
+                              std::vector<MunicipalityAck>* acks) = 0;
   // Up to `limit` log entries with from_index <= index < to_index, in order.
   virtual Status ReadLog(uint64_t from_index, uint64_t to_index, size_t limit,
                          std::vector<LogEntry>* out) = 0;

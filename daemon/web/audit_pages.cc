@@ -192,7 +192,7 @@ void Report(const ServiceContext& ctx, AuditService* audit, const WebRequest& re
   data.set("checkpoint", report.checkpoint().note());
   data.set("auditor", PartyName(request.caller.party));
   SetPage(RenderPage(request.caller, "Innsynsrapport", RenderTemplate("subject_access", data),
-                     "print.js"),
+                     {"print.js"}),
           &response);
 }
 

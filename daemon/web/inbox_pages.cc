@@ -75,7 +75,7 @@ void Inbox(const ServiceContext& ctx, const WebRequest& request, httplib::Respon
   }
   TemplateData data;
   data.set("list", list);
-  SetPage(RenderPage(request.caller, "Innboks", RenderTemplate("inbox", data), "inbox.js"),
+  SetPage(RenderPage(request.caller, "Innboks", RenderTemplate("inbox", data), {"inbox.js"}),
           &response);
 }
 

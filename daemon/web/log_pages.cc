@@ -131,7 +131,7 @@ void RecordPage(AuditService* audit, const WebRequest& request, httplib::Respons
   }
   data.set("verify_html", RenderTemplate("verify_panel", data));
   SetPage(RenderPage(request.caller, "Post " + index + " i loggen", RenderTemplate("record", data),
-                     "verify.js"),
+                     {"verify.js"}),
           &response);
 }
 
@@ -145,7 +145,7 @@ void LogStatePage(AuditService* audit, const WebRequest& request, httplib::Respo
   TemplateData data = CheckpointData(*checkpoint);
   data.set("verify_html", RenderTemplate("verify_panel", data));
   SetPage(RenderPage(request.caller, "Loggens tilstand", RenderTemplate("log_state", data),
-                     "verify.js"),
+                     {"verify.js"}),
           &response);
 }
 

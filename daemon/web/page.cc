@@ -47,6 +47,7 @@ TemplateData Navigation(PartyKind kind) {
   if (may(InboxKinds())) add("/inbox", "Innboks");
   if (may(AuditorKinds())) add("/audit", "Søk i loggen");
   if (may(AuditorKinds())) add("/audit/log", "Loggens tilstand");
+  if (may(AuditorKinds())) add("/audit/statistics", "Statistikk");
   if (may(ReleaseSenders())) add("/post/release_notice", "Send varsel om løslatelse");
   if (may(ReturnSenders())) add("/post/return_notice", "Send varsel om retur");
   return links;
@@ -81,7 +82,7 @@ std::string RenderTemplate(std::string_view name, const TemplateData& data) {
 }
 
 std::string RenderPage(const Caller& caller, std::string_view title, const std::string& body,
-                       std::string_view script) {
+                       const std::vector<std::string_view>& scripts) {
   TemplateData data;
   data.set("title", std::string(title));
   data.set("party_name", PartyName(caller.party));
@@ -90,7 +91,9 @@ std::string RenderPage(const Caller& caller, std::string_view title, const std::
   data.set("has_nav", !nav.is_empty_list());
   data.set("nav", nav);
   data.set("body", body);
-  if (!script.empty()) data.set("script", std::string(script));
+  TemplateData list{TemplateData::type::list};
+  for (std::string_view script : scripts) list << TemplateData("name", std::string(script));
+  data.set("scripts", list);
   return Layout(data);
 }
 

@@ -35,9 +35,9 @@ const std::vector<PartyKind>& ReturnSenders();   // PST, police.
 TemplateData Navigation(PartyKind kind);
 
 // A full page for `caller` titled `title` around `body` (rendered HTML), with the page's own
-// script /assets/<script> if not empty.
+// scripts /assets/<name>, in order.
 std::string RenderPage(const Caller& caller, std::string_view title, const std::string& body,
-                       std::string_view script = {});
+                       const std::vector<std::string_view>& scripts = {});
 
 // Sets `response` to a page saying why the request failed (`message` may be empty), with
 // `status`. It names no party and no personal data.

@@ -242,7 +242,7 @@ void AddPostPages(WebServer* server, const ServiceContext* ctx, ExchangeActions*
                   if (!RecipientsData(*ctx, actions, q, r, &data)) return;
                   data.set("recipients_html", RenderTemplate("message_recipients", data));
                   SetPage(RenderPage(q.caller, "Status for meldingen",
-                                     RenderTemplate("message_status", data), "refresh.js"),
+                                     RenderTemplate("message_status", data), {"refresh.js"}),
                           &r);
                 });
   server->Route(WebMethod::kGet, R"(/messages/([0-9a-f-]{36})/recipients)", "Web/MessageStatus",

@@ -372,6 +372,55 @@ class WebTest(unittest.TestCase):
         browser.screenshot("audit-log-state")
         self.assert_no_serious_violations(browser, "the log's state")
 
+    def test_an_auditor_sees_oversight_statistics_drawn_from_the_log(self):
+        self.post_flagged_release_notice()
+        self.daemon.cli("municipality-0301", "subscribe", "--ack", "--count", "1")
+        browser = self.browser("auditor-internal-control")
+        reads = self.daemon.metric("infoflyt_log_records")
+        browser.get("/audit/statistics")
+        self.assertIn("Statistikk", browser.driver.title)
+        self.assertEqual(reads + 1, self.daemon.metric("infoflyt_log_records"))  # A recorded read.
+        # What the log holds, as the gRPC query gives it (the page's own read came after).
+        records = json.loads(self.daemon.cli("auditor-internal-control", "audit", "query",
+                                             "--all", "--page-size", "1000").stdout)["records"]
+        disclosed = [r for r in records if r["event"] == "disclose"]
+        oslo = [r for r in disclosed if r["recipient"] == "municipality/0301"]
+        oslo_acks = [r for r in records
+                     if r["event"] == "acknowledge" and r["sender"] == "municipality/0301"]
+        self.assertGreater(len(oslo_acks), 0)
+
+        def charted(chart):  # What Chart.js drew: each dataset's label and sum.
+            return browser.driver.execute_script(
+                "const c = Chart.getChart(document.getElementById(arguments[0]));"
+                "return c && c.data.datasets.map(d => [d.label, d.data.reduce((a, b) => a + b)]);",
+                chart)
+        by_basis = charted("by-basis-chart")
+        self.assertEqual(len(disclosed), sum(n for _, n in by_basis), by_basis)
+        self.assertIn("straffegjennomføringsloven § 4 i", [label for label, _ in by_basis])
+        by_sender = dict(charted("by-sender-chart"))
+        self.assertEqual(len(disclosed), sum(by_sender.values()), by_sender)
+        self.assertIn("Kriminalomsorgen", by_sender)
+        # Oslo's acknowledgements: as many deliveries and acknowledgements as the log says.
+        row = browser.driver.find_element(By.XPATH, "//table[@id='acknowledgements']//tr[th='Oslo kommune']")
+        cells = [c.get_attribute("textContent") for c in row.find_elements(By.TAG_NAME, "td")]
+        self.assertEqual([str(len(oslo)), str(len(oslo_acks))], cells[:2], cells)
+        self.assertEqual(["Median", "90. persentil"], [l for l, _ in charted("acknowledgements-chart")])
+        page = browser.driver.page_source
+        for r in records:  # No message, no person: aggregates only.
+            if r.get("message_id"):
+                self.assertNotIn(r["message_id"], page)
+            if r.get("subject_hash"):
+                self.assertNotIn(base64.b64decode(r["subject_hash"]).hex(), page)
+        browser.screenshot("audit-statistics")
+        self.assert_no_serious_violations(browser, "the statistics")
+        # A period the service refuses: the error at its field, nothing counted or recorded.
+        reads = self.daemon.metric("infoflyt_log_records")
+        browser.get("/audit/statistics?from=2026-12-01T10:00&until=2026-11-01T10:00")
+        self.assertEqual(reads, self.daemon.metric("infoflyt_log_records"))
+        error = browser.driver.find_element(By.CSS_SELECTOR, ".field-invalid")
+        self.assertIn("f-until", error.get_attribute("innerHTML"))
+        self.assertNotIn("by-basis-chart", browser.driver.page_source)
+
     def test_a_police_certificate_cannot_open_the_auditor_console(self):
         browser = self.browser("police-oslo")
         browser.get("/audit")

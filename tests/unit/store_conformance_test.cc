@@ -809,6 +809,71 @@ TEST_P(StoreTest, AcknowledgedDeliveriesAreNeverOverdue) {
   EXPECT_EQ(Count("messages"), 1);
 }
 
+// The oversight statistics' rows: counts by day, event, outcome, basis and kind of sender, and
+// each disclosure to a municipality with its acknowledgement, within the period and the scope.
+TEST_P(StoreTest, StatisticsCountRecordsByDayAndGiveMunicipalitiesAckTimesInTheScope) {
+  constexpr int64_t kDay = int64_t{86'400} * 1'000'000;
+  NewMessage m = Message("m1", "k1", {"municipality/0301", "police/oslo", "municipality/4601"},
+                         {"police/bergen"});
+  m.recipients[0].ack_deadline = kDay + 5000;
+  m.recipients[2].on_behalf_of = "pst/pst";
+  Post(std::move(m), kDay + 1000);
+  Post(Message("m2", "k2", {"police/oslo"}), 2 * kDay + 1);
+  const uint64_t oslo = Read("municipality/0301").at(0).delivery_id;
+  std::vector<WriteOp> ack{AckOp{"municipality/0301", {oslo}, {}, 0, "CN=0301", "ab"}};
+  ASSERT_TRUE(Apply(ack, kDay + 3000).ok());
+
+  RecordFilter period;
+  period.from = kDay;
+  period.until = 3 * kDay;
+  std::vector<RecordCount> counts;
+  std::vector<MunicipalityAck> acks;
+  ASSERT_TRUE(store_->CountRecords(period, &counts, &acks).ok());
+  using Row = std::tuple<int64_t, std::string, std::string, std::string, std::string, uint64_t>;
+  auto rows_of = [](const std::vector<RecordCount>& counts) {
+    std::vector<Row> rows;
+    rows.reserve(counts.size());
+    for (const auto& c : counts) {
+      rows.emplace_back(c.day, c.event, c.outcome, c.legal_basis, c.sender_kind, c.count);
+    }
+    return rows;
+  };
+  std::vector<Row> rows = rows_of(counts);
+  EXPECT_EQ(rows, (std::vector<Row>{
+                      Row{1, "acknowledge", "acknowledged", "strgjfl-4i", "municipality", 1},
+                      Row{1, "disclose", "disclosed", "strgjfl-4i", "correctional", 3},
+                      Row{1, "refuse", "refused", "strgjfl-4i", "correctional", 1},
+                      Row{2, "disclose", "disclosed", "strgjfl-4i", "correctional", 1},
+                  }));
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(acks[0].municipality, "municipality/0301");
+  EXPECT_EQ(acks[0].sample.disclosed_at, kDay + 1000);
+  EXPECT_EQ(acks[0].sample.acked_at, kDay + 3000);
+  EXPECT_EQ(acks[0].sample.deadline, kDay + 5000);
+  EXPECT_EQ(acks[1].municipality, "municipality/4601");
+  EXPECT_FALSE(acks[1].sample.acked_at.has_value());
+  EXPECT_FALSE(acks[1].sample.deadline.has_value());
+
+  // A shorter period leaves out the second day; a scope without PST the delivery on its behalf.
+  period.until = 2 * kDay;
+  Party datatilsynet;
+  datatilsynet.kind = PartyKind::kAuditor;
+  datatilsynet.id = "datatilsynet";
+  datatilsynet.out_of_scope = {PartyKind::kPst};
+  period.scope = ScopeOf(datatilsynet);
+  counts.clear();
+  acks.clear();
+  ASSERT_TRUE(store_->CountRecords(period, &counts, &acks).ok());
+  rows = rows_of(counts);
+  EXPECT_EQ(rows, (std::vector<Row>{
+                      Row{1, "acknowledge", "acknowledged", "strgjfl-4i", "municipality", 1},
+                      Row{1, "disclose", "disclosed", "strgjfl-4i", "correctional", 2},
+                      Row{1, "refuse", "refused", "strgjfl-4i", "correctional", 1},
+                  }));
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].municipality, "municipality/0301");
+}
+
 TEST_P(StoreTest, EveryRecordIsALeafOfTheLogInOrder) {
   Post(Message("m1", "k1", {"police/oslo", "pst/pst"}, {"municipality/0301"}));
   Post(Message("m2", "k2", {}, {"municipality/0301"}));  // Refused outright: a record still.
