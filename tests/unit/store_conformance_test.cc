@@ -830,10 +830,10 @@ TEST_P(StoreTest, StatisticsCountRecordsByDayAndGiveMunicipalitiesAckTimesInTheS
   std::vector<MunicipalityAck> acks;
   ASSERT_TRUE(store_->CountRecords(period, &counts, &acks).ok());
   using Row = std::tuple<int64_t, std::string, std::string, std::string, std::string, uint64_t>;
-  auto rows_of = [](const std::vector<RecordCount>& counts) {
+  auto rows_of = [](const std::vector<RecordCount>& found) {
     std::vector<Row> rows;
-    rows.reserve(counts.size());
-    for (const auto& c : counts) {
+    rows.reserve(found.size());
+    for (const auto& c : found) {
       rows.emplace_back(c.day, c.event, c.outcome, c.legal_basis, c.sender_kind, c.count);
     }
     return rows;
