@@ -216,6 +216,13 @@ grpc::Status ExchangeClient::GetPolicyText(const std::string& sha256_hex, v1::Po
   return audit_->GetPolicyText(&context, request, text);
 }
 
+grpc::Status ExchangeClient::GetStatistics(const v1::GetStatisticsRequest& request,
+                                           v1::Statistics* stats) {
+  grpc::ClientContext context;
+  PrepareUnary(&context);
+  return audit_->GetStatistics(&context, request, stats);
+}
+
 grpc::Status ExchangeClient::GetInclusionProof(uint64_t index, uint64_t tree_size,
                                                v1::InclusionProof* proof) {
   grpc::ClientContext context;

@@ -73,6 +73,7 @@ class ExchangeClient {
   // tree_size 0: the latest checkpoint.
   grpc::Status GetCheckpoint(uint64_t tree_size, v1::SignedCheckpoint* checkpoint);
   grpc::Status GetPolicyText(const std::string& sha256_hex, v1::PolicyText* text);
+  grpc::Status GetStatistics(const v1::GetStatisticsRequest& request, v1::Statistics* stats);
   grpc::Status GetInclusionProof(uint64_t index, uint64_t tree_size, v1::InclusionProof* proof);
   grpc::Status GetConsistencyProof(uint64_t from_size, uint64_t to_size,
                                    v1::ConsistencyProof* proof);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -188,6 +189,42 @@ int RunQuery(client::ExchangeClient& client, const AuditFlags& f, Format format)
     std::cerr << "infoflyt: more records: --page-token " << all.next_page_token()
               << " (or --all)\n";
   }
+  return kExitOk;
+}
+
+int RunStats(client::ExchangeClient& client, const AuditFlags& f, Format format) {
+  v1::GetStatisticsRequest request;
+  if ((!f.from_time.empty() && !ParseTimeFlag(f.from_time, "--from", request.mutable_from())) ||
+      (!f.until_time.empty() && !ParseTimeFlag(f.until_time, "--until", request.mutable_until()))) {
+    return kExitUsage;
+  }
+  v1::Statistics stats;
+  if (grpc::Status s = client.GetStatistics(request, &stats); !s.ok()) {
+    return ReportError(s, format);
+  }
+  if (format == Format::kJson) {
+    PrintJson(stats);
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> counts = {
+      {"DAY", "EVENT", "OUTCOME", "BASIS", "SENDER KIND", "COUNT"}};
+  auto or_dash = [](const std::string& v) { return v.empty() ? std::string("-") : v; };
+  for (const auto& c : stats.counts()) {
+    counts.push_back({c.day(), c.event(), c.outcome(), or_dash(c.legal_basis()), c.sender_kind(),
+                      std::to_string(c.count())});
+  }
+  PrintTable(counts);
+  std::vector<std::vector<std::string>> acks = {
+      {"MUNICIPALITY", "DELIVERIES", "ACKNOWLEDGED", "MEDIAN S", "P90 S", "WITHIN DEADLINE"}};
+  for (const auto& a : stats.acknowledgements()) {
+    acks.push_back({a.municipality(), std::to_string(a.deliveries()),
+                    std::to_string(a.acknowledged()),
+                    std::to_string(std::llround(a.median_seconds())),
+                    std::to_string(std::llround(a.p90_seconds())),
+                    std::to_string(a.within_deadline()) + "/" + std::to_string(a.with_deadline())});
+  }
+  std::cout << std::endl;
+  PrintTable(acks);
   return kExitOk;
 }
 
@@ -496,6 +533,13 @@ void AddAuditCommands(CLI::App* audit, AuditFlags* f) {
   query->add_option("--page-token", f->page_token, "continue from a previous page");
   query->add_flag("--all", f->all_pages, "follow page tokens to the end");
 
+  auto* stats = named(audit->add_subcommand(
+      "stats",
+      "oversight statistics: records per day by event, basis and sender kind, and "
+      "municipalities' times to acknowledge (no personal data)"));
+  stats->add_option("--from", f->from_time, "from this RFC 3339 time (default: 30 days back)");
+  stats->add_option("--until", f->until_time, "until this RFC 3339 time (default: now)");
+
   auto* subject = named(audit->add_subcommand(
       "subject", "subject access report: everything disclosed about one person"));
   subject
@@ -585,6 +629,7 @@ int RunAuditCommand(client::ExchangeClient* client, const AuditFlags& flags, For
   if (client == nullptr) return kExitSoftware;
   if (flags.command == "query") return RunQuery(*client, flags, format);
   if (flags.command == "subject") return RunSubject(*client, flags, format);
+  if (flags.command == "stats") return RunStats(*client, flags, format);
   if (flags.command == "checkpoint") return RunCheckpoint(*client, flags, format);
   if (flags.command == "proof") return RunProof(*client, flags, format);
   if (flags.command == "export") return RunExport(*client, flags, format);

@@ -16,7 +16,7 @@ namespace infoflyt::cli {
 struct AuditFlags {
   std::string command;  // The subcommand parsed: "query", "subject", ...
 
-  // query (national_id also for subject)
+  // query (national_id also for subject; from_time and until_time also for stats)
   std::string national_id;
   std::string party;
   std::string legal_basis;

@@ -1,8 +1,11 @@
 #include "core/statistics.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <tuple>
 #include <vector>
 
 namespace infoflyt {
@@ -26,6 +29,15 @@ double NearestRank(const std::vector<double>& sorted, double p) {
 
 Status StatisticsPeriod(const v1::GetStatisticsRequest& request, int64_t now, int64_t* from,
                         int64_t* until) {
+  using google::protobuf::util::TimeUtil;
+  for (auto [has, t, name] : {std::tuple{request.has_from(), &request.from(), "from"},
+                              std::tuple{request.has_until(), &request.until(), "until"}}) {
+    if (has && (t->seconds() < TimeUtil::kTimestampMinSeconds ||
+                t->seconds() > TimeUtil::kTimestampMaxSeconds || t->nanos() < 0 ||
+                t->nanos() > 999'999'999)) {
+      return Status::InvalidArgument({{name, "is not a valid time (years 1 to 9999)"}});
+    }
+  }
   *until = request.has_until() ? Micros(request.until()) : now;
   *from = request.has_from() ? Micros(request.from()) : *until - kDefaultDays * kMicrosPerDay;
   if (*from >= *until) return Status::InvalidArgument({{"until", "must be after from"}});

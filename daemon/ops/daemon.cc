@@ -31,11 +31,12 @@
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "web/audit_pages.h"
+#include "web/flag_pages.h"
 #include "web/home_page.h"
 #include "web/inbox_pages.h"
 #include "web/log_pages.h"
-#include "web/statistics_page.h"
 #include "web/post_pages.h"
+#include "web/statistics_page.h"
 
 namespace infoflyt {
 namespace {
@@ -496,6 +497,8 @@ Status Daemon::StartWeb(std::string* bound) {
   AddAuditPages(web_.get(), &services_, web_audit_.get());
   AddLogPages(web_.get(), web_audit_.get());
   AddStatisticsPage(web_.get(), &services_, web_audit_.get());
+  web_registry_ = std::make_unique<RegistryActions>(&services_);
+  AddFlagPages(web_.get(), &services_, web_registry_.get());
   if (Status s = web_->Start(); !s.ok()) return s;
   *bound = web_->bound_address();
   LogInfo("listening web=https://" + *bound + " tls=mutual client_ca=" + config_.client_ca);

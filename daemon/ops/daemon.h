@@ -181,6 +181,7 @@ class Daemon {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<ExchangeActions> web_actions_;
   std::unique_ptr<AuditService> web_audit_;
+  std::unique_ptr<RegistryActions> web_registry_;
   std::unique_ptr<WebServer> web_;  // Stopped first: its pages use everything else.
   // Checks the gRPC port every server.self_probe_interval; stopped before the server.
   std::unique_ptr<PeriodicThread> listener_watch_;

@@ -32,10 +32,6 @@ constexpr const char* kExemptions =
     "disclosed, received, or had disclosed on its behalf are exempt from access and are not part "
     "of this report (politiregisterloven § 66).";
 
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * kMicrosPerSecond + t.nanos() / 1000;
-}
-
 void ToProto(const StoredCheckpoint& c, const std::string& verifier_key,
              v1::SignedCheckpoint* out) {
   out->set_tree_size(c.tree_size);
@@ -313,8 +309,8 @@ void AuditService::Query(const CallPeer& peer, const v1::QueryDisclosuresRequest
     *target = *value;
     if (!value->empty()) what += std::string(" ") + name + "=" + *value;
   }
-  if (request.has_from()) filter.from = Micros(request.from());
-  if (request.has_until()) filter.until = Micros(request.until());
+  if (request.has_from()) filter.from = ToMicros(request.from());
+  if (request.has_until()) filter.until = ToMicros(request.until());
   if (filter.from && filter.until && *filter.from >= *filter.until) {
     violations.push_back({"until", "must be after from"});
   }

@@ -7,93 +7,27 @@
 #include "core/national_id.h"
 #include "server/authorize.h"
 #include "server/grpc_status.h"
+#include "server/registry_actions.h"
 #include "server/time_util.h"
 
 namespace infoflyt {
-namespace {
-
-constexpr std::initializer_list<PartyKind> kMayFlag = {PartyKind::kPst, PartyKind::kPolice,
-                                                       PartyKind::kCorrectional};
-
-// The caller, and the rules of the call's snapshot.
-RegistryCaller RegistryCallerOf(const Caller& caller, const Catalogs& catalogs) {
-  return {caller.party.Key(), caller.party.kind, caller.certificate.subject,
-          caller.certificate.fingerprint, catalogs.policy};
-}
-
-void ToProto(const FlagInfo& f, int64_t now, v1::FlagRecord* out) {
-  out->set_flag_id(f.flag_id);
-  v1::FlagReason reason = v1::FLAG_REASON_UNSPECIFIED;
-  v1::FlagReason_Parse(f.reason, &reason);
-  out->set_reason(reason);
-  out->set_flagged_by(f.flagged_by);
-  out->set_legal_basis(f.legal_basis);
-  *out->mutable_flagged_at() = ToTimestamp(f.flagged_at);
-  if (f.expires_at) *out->mutable_expires_at() = ToTimestamp(*f.expires_at);
-  if (f.unflagged_at) *out->mutable_unflagged_at() = ToTimestamp(*f.unflagged_at);
-  out->set_unflagged_by(f.unflagged_by);
-  out->set_active(f.ActiveAt(now));
-}
-
-}  // namespace
-
-template <typename Op>
-grpc::ServerUnaryReactor* RegistryService::Commit(grpc::CallbackServerContext* call, Op op,
-                                                  FlagInfo Op::*result,
-                                                  v1::FlagRecord* response) const {
-  auto* reactor = call->DefaultReactor();
-  ctx_.committer->Submit(std::move(op), [reactor, response, result](WriteOp& w) {
-    auto& done = std::get<Op>(w);
-    if (done.status.ok()) ToProto(done.*result, NowMicros(), response);
-    reactor->Finish(ToGrpcStatus(done.status));
-  });
-  return reactor;
-}
 
 grpc::ServerUnaryReactor* RegistryService::Flag(grpc::CallbackServerContext* call,
                                                 const v1::FlagRequest* request,
                                                 v1::FlagRecord* response) {
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (auto* refused = AuthorizeUnary(ctx_, call, *catalogs, kMayFlag, "Registry/Flag", &caller)) {
+  if (auto* refused =
+          AuthorizeUnary(ctx_, call, *catalogs, kFlagSetters, "Registry/Flag", &caller)) {
     return refused;
   }
-  const int64_t now = NowMicros();
-  std::vector<FieldViolation> violations;
-  if (std::string problem = NationalIdProblem(request->national_id()); !problem.empty()) {
-    violations.push_back({"national_id", std::move(problem)});
-  }
-  if (request->reason() == v1::FLAG_REASON_UNSPECIFIED ||
-      !v1::FlagReason_IsValid(request->reason())) {
-    violations.push_back({"reason",
-                          "must be one of RETURNED_FOREIGN_FIGHTER, TERROR_CONVICT, "
-                          "RADICALISATION_CONCERN"});
-  }
-  const LegalBasis* basis = catalogs->legal_bases.Find(request->legal_basis());
-  if (basis == nullptr) {
-    violations.push_back({"legal_basis", catalogs->legal_bases.UnknownIdDescription()});
-  } else if (!basis->CoversFlagsOf(caller.party.kind)) {
-    violations.push_back({"legal_basis", basis->id + " has no \"flag\" flow from a " +
-                                             std::string(PartyKindName(caller.party.kind)) +
-                                             " party in the catalogue"});
-  }
-  if (request->has_expires_at() && request->expires_at().seconds() * kMicrosPerSecond <= now) {
-    violations.push_back({"expires_at", "must be in the future"});
-  }
-  if (!violations.empty()) return FinishNow(call, Status::InvalidArgument(std::move(violations)));
-
-  FlagOp op;
-  op.flag.flag_id = NewUuidV7();
-  op.flag.reason = v1::FlagReason_Name(request->reason());
-  op.flag.flagged_by = caller.party.Key();
-  op.flag.legal_basis = request->legal_basis();
-  if (request->has_expires_at()) {
-    op.flag.expires_at = request->expires_at().seconds() * kMicrosPerSecond;
-  }
-  op.subject_hash = HmacSha256(ctx_.subject_key, request->national_id());
-  op.caller = RegistryCallerOf(caller, *catalogs);
-  op.legal_citation = basis->citation;
-  return Commit(call, std::move(op), &FlagOp::flag, response);
+  auto* reactor = call->DefaultReactor();
+  actions_.Flag(caller, *catalogs, *request, "",
+                [reactor, response](const Status& s, v1::FlagRecord record) {
+                  *response = std::move(record);
+                  reactor->Finish(ToGrpcStatus(s));
+                });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* call,
@@ -101,7 +35,8 @@ grpc::ServerUnaryReactor* RegistryService::Unflag(grpc::CallbackServerContext* c
                                                   v1::FlagRecord* response) {
   const auto catalogs = ctx_.catalogs->Get();
   Caller caller;
-  if (auto* refused = AuthorizeUnary(ctx_, call, *catalogs, kMayFlag, "Registry/Unflag", &caller)) {
+  if (auto* refused =
+          AuthorizeUnary(ctx_, call, *catalogs, kFlagSetters, "Registry/Unflag", &caller)) {
     return refused;
   }
   if (request->flag_id().empty()) {

@@ -3,6 +3,7 @@
 
 #include "infoflyt/v1/registry.grpc.pb.h"
 #include "server/exchange_service.h"
+#include "server/registry_actions.h"
 
 namespace infoflyt {
 
@@ -20,12 +21,8 @@ class RegistryService final : public v1::Registry::CallbackService {
                                       v1::ListFlagsResponse* response) override;
 
  private:
-  // Commits `op` through the group committer and answers with its flag.
-  template <typename Op>
-  grpc::ServerUnaryReactor* Commit(grpc::CallbackServerContext* call, Op op, FlagInfo Op::*result,
-                                   v1::FlagRecord* response) const;
-
   ServiceContext ctx_;
+  RegistryActions actions_{&ctx_};
 };
 
 }  // namespace infoflyt

@@ -14,4 +14,8 @@ inline google::protobuf::Timestamp ToTimestamp(int64_t micros) {
   return t;
 }
 
+inline int64_t ToMicros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1'000'000 + t.nanos() / 1000;
+}
+
 }  // namespace infoflyt

@@ -128,13 +128,11 @@ void Search(const ServiceContext& ctx, AuditService* audit, const WebRequest& re
     return;
   }
   query.set_page_size(50);
-  // Owned by the callback too: it may answer after the page gave up waiting.
-  auto asked = std::make_shared<const v1::QueryDisclosuresRequest>(std::move(query));
   auto results = std::make_shared<v1::QueryDisclosuresResponse>();
-  const std::optional<Status> answered = Await<Status>([&](auto answer) {
-    audit->Query(request.peer, *asked, results.get(),
-                 [answer, asked, results](const Status& s) { answer(s); });
-  });
+  const std::optional<Status> answered =
+      AwaitAct(results, [&](v1::QueryDisclosuresResponse* out, auto done) {
+        audit->Query(request.peer, query, out, std::move(done));
+      });
   if (answered && answered->code() == Code::kInvalidArgument) {
     response.status = 400;
     RenderSearch(request, *catalogs, values, FieldErrors(*answered, ""), nullptr, response);
@@ -155,14 +153,12 @@ std::string NameOf(const Catalogs& catalogs, const std::string& key) {
 
 void Report(const ServiceContext& ctx, AuditService* audit, const WebRequest& request,
             httplib::Response& response) {
-  // Owned by the callback too: it may answer after the page gave up waiting.
-  auto national_id =
-      std::make_shared<const std::string>(request.http.get_param_value("national_id"));
+  const std::string national_id = request.http.get_param_value("national_id");
   auto owned = std::make_shared<v1::SubjectAccessReportResponse>();
-  const std::optional<Status> answered = Await<Status>([&](auto answer) {
-    audit->Report(request.peer, *national_id, owned.get(),
-                  [answer, national_id, owned](const Status& s) { answer(s); });
-  });
+  const std::optional<Status> answered =
+      AwaitAct(owned, [&](v1::SubjectAccessReportResponse* out, auto done) {
+        audit->Report(request.peer, national_id, out, std::move(done));
+      });
   if (!answered || !answered->ok()) {
     SetActErrorPage(answered, &response);
     return;

@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 
+#include "base/status.h"
+
 namespace infoflyt {
 
 // How long a page waits for an act (a commit, a store read) before it says so (503).
@@ -23,6 +25,14 @@ std::optional<T> Await(Start&& start) {
   start([promise](T value) { promise->set_value(std::move(value)); });
   if (answer.wait_for(kWebActTimeout) != std::future_status::ready) return std::nullopt;
   return answer.get();
+}
+
+// Await for an act that writes into `answer` and says how it went: `act(answer.get(), done)`.
+// `answer` is owned by the callback too, so an answer after the wait gave up lands harmlessly.
+template <typename Answer, typename Act>
+std::optional<Status> AwaitAct(const std::shared_ptr<Answer>& answer, Act&& act) {
+  return Await<Status>(
+      [&](auto done) { act(answer.get(), [done, answer](const Status& s) { done(s); }); });
 }
 
 }  // namespace infoflyt

@@ -167,6 +167,8 @@ std::string MessageTypeLabel(std::string_view message_type) {
       {"case_update", "Saksoppdatering"},
       {"concern_report", "Bekymringsmelding"},
       {"escalation_notice", "Varsel om ubekreftet melding"},
+      {"flag", "Markering i registeret"},
+      {"policy", "Regler i kraft"},
   };
   auto it = labels->find(message_type);
   return it == labels->end() ? std::string(message_type) : std::string(it->second);

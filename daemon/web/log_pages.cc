@@ -3,23 +3,18 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "base/clock.h"
 #include "base/crypto.h"
+#include "server/time_util.h"
 #include "web/await.h"
 #include "web/envelope_html.h"
 #include "web/page.h"
 
 namespace infoflyt {
 namespace {
-
-// Runs one of the Audit service's acts for the page and waits for it; nothing if it did not
-// answer in time. The answer is owned by the callback too: it may come after the page gave up.
-template <typename Answer, typename Act>
-std::optional<Status> Run(const std::shared_ptr<Answer>& answer, Act act) {
-  return Await<Status>(
-      [&](auto done) { act(answer.get(), [done, answer](const Status& s) { done(s); }); });
-}
 
 std::optional<Status> ProofOf(AuditService* audit, const WebRequest& request,
                               const std::shared_ptr<v1::InclusionProof>& proof) {
@@ -35,29 +30,34 @@ std::optional<Status> ProofOf(AuditService* audit, const WebRequest& request,
     }
     asked.set_tree_size(std::stoull(size));
   }
-  return Run(proof, [&](v1::InclusionProof* out, auto done) {
+  return AwaitAct(proof, [&](v1::InclusionProof* out, auto done) {
     audit->Proof(request.peer, asked, out, std::move(done));
   });
 }
 
 std::optional<Status> LatestCheckpoint(AuditService* audit, const WebRequest& request,
                                        const std::shared_ptr<v1::SignedCheckpoint>& checkpoint) {
-  return Run(checkpoint, [&](v1::SignedCheckpoint* out, auto done) {
+  return AwaitAct(checkpoint, [&](v1::SignedCheckpoint* out, auto done) {
     audit->Checkpoint(request.peer, v1::GetCheckpointRequest{}, out, std::move(done));
   });
 }
 
-// The Audit service's answer as its protobuf JSON (field names as in proto/), for scripts.
-void SetJson(const google::protobuf::Message& message, httplib::Response* response) {
+// The proof as the Audit service's protobuf JSON (field names as in proto/), for the script.
+void ProofJson(AuditService* audit, const WebRequest& request, httplib::Response& response) {
+  auto proof = std::make_shared<v1::InclusionProof>();
+  const std::optional<Status> answered = ProofOf(audit, request, proof);
+  if (!answered || !answered->ok()) {
+    SetActErrorPage(answered, &response);
+    return;
+  }
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  response->set_content(json, "application/json");
-}
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1'000'000 + t.nanos() / 1000;
+  if (!google::protobuf::util::MessageToJsonString(*proof, &json, options).ok()) {
+    SetErrorPage(500, "", &response);
+    return;
+  }
+  response.set_content(json, "application/json");
 }
 
 // The checkpoint's facts, as the record and log pages show them.
@@ -65,7 +65,7 @@ TemplateData CheckpointData(const v1::SignedCheckpoint& c) {
   TemplateData data;
   data.set("tree_size", std::to_string(c.tree_size()));
   data.set("root_hash", ToHex(c.root_hash()));
-  data.set("signed_at", FormatTime(Micros(c.signed_at())));
+  data.set("signed_at", FormatTime(ToMicros(c.signed_at())));
   data.set("note", c.note());
   data.set("stated_key", c.verifier_key());
   return data;
@@ -87,7 +87,8 @@ void AddFact(TemplateData* facts, const char* label, int field, const std::strin
 TemplateData RecordFacts(const v1::DisclosureRecord& r) {
   TemplateData facts{TemplateData::type::list};
   AddFact(&facts, "Nr. i loggen", 1, std::to_string(r.index()));
-  if (r.has_occurred_at()) AddFact(&facts, "Tid (UTC)", 2, FormatRfc3339(Micros(r.occurred_at())));
+  if (r.has_occurred_at())
+    AddFact(&facts, "Tid (UTC)", 2, FormatRfc3339(ToMicros(r.occurred_at())));
   AddFact(&facts, "Hendelse", 3, r.event());
   AddFact(&facts, "Utfall", 4, r.outcome());
   AddFact(&facts, "Melding", 5, r.message_id());
@@ -149,34 +150,16 @@ void LogStatePage(AuditService* audit, const WebRequest& request, httplib::Respo
           &response);
 }
 
-template <typename Answer, typename Fetch>
-void JsonAnswer(Fetch fetch, httplib::Response& response) {
-  auto answer = std::make_shared<Answer>();
-  const std::optional<Status> answered = fetch(answer);
-  if (!answered || !answered->ok()) {
-    SetActErrorPage(answered, &response);
-    return;
-  }
-  SetJson(*answer, &response);
-}
-
 }  // namespace
 
 void AddLogPages(WebServer* server, AuditService* audit) {
   server->Route(WebMethod::kGet, R"(/audit/records/(\d{1,18}))", "Web/AuditRecord", AuditorKinds(),
                 [audit](const WebRequest& q, httplib::Response& r) { RecordPage(audit, q, r); });
   server->Route(WebMethod::kGet, R"(/audit/records/(\d{1,18})/proof)", "Web/AuditProof",
-                AuditorKinds(), [audit](const WebRequest& q, httplib::Response& r) {
-                  JsonAnswer<v1::InclusionProof>(
-                      [&](const auto& proof) { return ProofOf(audit, q, proof); }, r);
-                });
+                AuditorKinds(),
+                [audit](const WebRequest& q, httplib::Response& r) { ProofJson(audit, q, r); });
   server->Route(WebMethod::kGet, "/audit/log", "Web/AuditLog", AuditorKinds(),
                 [audit](const WebRequest& q, httplib::Response& r) { LogStatePage(audit, q, r); });
-  server->Route(WebMethod::kGet, "/audit/checkpoint", "Web/AuditCheckpoint", AuditorKinds(),
-                [audit](const WebRequest& q, httplib::Response& r) {
-                  JsonAnswer<v1::SignedCheckpoint>(
-                      [&](const auto& c) { return LatestCheckpoint(audit, q, c); }, r);
-                });
 }
 
 }  // namespace infoflyt

@@ -1,9 +1,9 @@
 // The disclosure log's own pages for auditors: a record's page (GET /audit/records/<index>) with
 // its inclusion proof verified in the browser, and the log's state (GET /audit/log: the latest
-// signed checkpoint, and its cosignatures once witnesses exist). The proof and the checkpoint
-// are also served as the Audit service's JSON (…/proof, /audit/checkpoint) for the page's script
-// to verify with WebCrypto against the key the auditor configured — never against a key the
-// daemon supplies. Every page and JSON answer is the Audit service's own recorded read.
+// signed checkpoint, and its cosignatures once witnesses exist). The record's proof is also
+// served as the Audit service's JSON (…/proof) for the page's script, which verifies it and the
+// signed checkpoint with WebCrypto against the key the auditor configured — never against a key
+// the daemon supplies. Every page and JSON answer is the Audit service's own recorded read.
 #pragma once
 
 #include "server/audit_service.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "server/registry_actions.h"
 #include "web/assets.h"
 
 namespace infoflyt {
@@ -50,12 +51,18 @@ TemplateData Navigation(PartyKind kind) {
   if (may(AuditorKinds())) add("/audit/statistics", "Statistikk");
   if (may(ReleaseSenders())) add("/post/release_notice", "Send varsel om løslatelse");
   if (may(ReturnSenders())) add("/post/return_notice", "Send varsel om retur");
+  if (may(FlagKinds())) add("/flags/new", "Markér en person");
   return links;
 }
 
 const std::vector<PartyKind>& InboxKinds() {
   static const auto* kinds =
       new std::vector<PartyKind>{PartyKind::kMunicipality, PartyKind::kPolice, PartyKind::kPst};
+  return *kinds;
+}
+
+const std::vector<PartyKind>& FlagKinds() {
+  static const auto* kinds = new std::vector<PartyKind>(kFlagSetters);
   return *kinds;
 }
 

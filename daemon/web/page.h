@@ -29,6 +29,7 @@ const std::vector<PartyKind>& InboxKinds();      // Municipality, police, PST.
 const std::vector<PartyKind>& AuditorKinds();    // Auditor.
 const std::vector<PartyKind>& ReleaseSenders();  // Correctional.
 const std::vector<PartyKind>& ReturnSenders();   // PST, police.
+const std::vector<PartyKind>& FlagKinds();       // As the Registry's Flag (kFlagSetters).
 
 // The pages a party of `kind` may use, as a list of {href, text}: the layout's navigation and
 // the home page's links.

@@ -2,12 +2,14 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <memory>
-#include <set>
 
 #include "core/statistics.h"
+#include "server/time_util.h"
 #include "web/await.h"
 #include "web/form.h"
 #include "web/page.h"
@@ -15,7 +17,7 @@
 namespace infoflyt {
 namespace {
 
-constexpr int64_t kSecondsPerDay = 86'400;
+constexpr int64_t kMicrosPerDay = int64_t{86'400} * 1'000'000;
 
 std::vector<FormField> PeriodFields() {
   return {Field("from", "Fra og med (UTC)", Input::kDateTime, false, "Tom: 30 dager tilbake."),
@@ -48,17 +50,15 @@ std::string Duration(double seconds) {
 class DayTable {
  public:
   explicit DayTable(const v1::Statistics& stats) {
-    const int64_t first = stats.from().seconds() / kSecondsPerDay;
-    const int64_t last = (stats.until().seconds() - 1) / kSecondsPerDay;
+    // The period is [from, until): its last day is the one holding the microsecond before until.
+    const int64_t first = ToMicros(stats.from()) / kMicrosPerDay;
+    const int64_t last = (ToMicros(stats.until()) - 1) / kMicrosPerDay;
     for (int64_t day = first; day <= last; ++day) days_.push_back(DayName(day));
   }
 
   void Add(const std::string& day, const std::string& series, uint64_t count) {
-    if (!counts_[series].contains(day)) {
-      if (std::find(series_.begin(), series_.end(), series) == series_.end()) {
-        series_.push_back(series);
-      }
-    }
+    if (std::find(days_.begin(), days_.end(), day) == days_.end()) return;  // Not in the period.
+    if (!counts_.contains(series)) series_.push_back(series);
     counts_[series][day] += count;
   }
 
@@ -184,8 +184,8 @@ void Render(const WebRequest& request, const std::map<std::string, std::string>&
   TemplateData data = FormData(PeriodFields(), values, errors);
   if (stats != nullptr) {
     data.set("shown", true);
-    data.set("period", FormatTime(stats->from().seconds() * 1'000'000) + " – " +
-                           FormatTime(stats->until().seconds() * 1'000'000));
+    data.set("period",
+             FormatTime(ToMicros(stats->from())) + " – " + FormatTime(ToMicros(stats->until())));
     data.set("charts_html", Charts(*stats, catalogs));
   }
   SetPage(RenderPage(request.caller, "Statistikk for tilsyn", RenderTemplate("statistics", data),
@@ -210,9 +210,8 @@ void Statistics(const ServiceContext& ctx, AuditService* audit, const WebRequest
     return;
   }
   auto stats = std::make_shared<v1::Statistics>();
-  const std::optional<Status> answered = Await<Status>([&](auto answer) {
-    audit->Aggregates(request.peer, asked, stats.get(),
-                      [answer, stats](const Status& s) { answer(s); });
+  const std::optional<Status> answered = AwaitAct(stats, [&](v1::Statistics* out, auto done) {
+    audit->Aggregates(request.peer, asked, out, std::move(done));
   });
   if (answered && answered->code() == Code::kInvalidArgument) {
     response.status = 400;

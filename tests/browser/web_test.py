@@ -421,6 +421,53 @@ class WebTest(unittest.TestCase):
         self.assertIn("f-until", error.get_attribute("innerHTML"))
         self.assertNotIn("by-basis-chart", browser.driver.page_source)
 
+    def test_pst_flags_a_person_through_the_form_once_even_if_it_is_sent_twice(self):
+        browser = self.browser("pst-pst")
+        browser.get("/flags/new")
+        self.assertIn("Markér en person", browser.driver.title)
+        self.assert_no_serious_violations(browser, "the flag form")
+        Select(browser.driver.find_element(By.ID, "f-reason")).select_by_value(
+            "FLAG_REASON_RADICALISATION_CONCERN")
+        Select(browser.driver.find_element(By.ID, "f-legal_basis")).select_by_value("polregl-27-2")
+        records = self.daemon.metric("infoflyt_log_records")
+        browser.driver.find_element(By.ID, "f-national_id").send_keys(WRONG_NUMBER)
+        browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
+        error = WebDriverWait(browser.driver, 10).until(
+            expected_conditions.presence_of_element_located((By.ID, "f-national_id-error")))
+        self.assertIn("is not a valid fødselsnummer or D-number", error.text)
+        self.assertIn("Personen er ikke markert", browser.driver.page_source)
+        self.assertEqual(records, self.daemon.metric("infoflyt_log_records"))  # Nothing stored.
+        self.assert_no_serious_violations(browser, "the flag form with an error")
+        field = browser.driver.find_element(By.ID, "f-national_id")
+        field.clear()
+        field.send_keys(OTHER_PERSON)
+        flag_id = browser.driver.find_element(By.NAME, "flag_id").get_attribute("value")
+        browser.driver.find_element(By.CSS_SELECTOR, "form.post-form button").click()
+        WebDriverWait(browser.driver, 10).until(
+            expected_conditions.title_contains("Markeringen er registrert"))
+        page = browser.driver.page_source
+        self.assertIn("Bekymring for radikalisering", page)
+        self.assertIn("politiregisterloven § 27 annet ledd", page)
+        self.assertNotIn(OTHER_PERSON, page)
+        self.assertNotIn(OTHER_PERSON, browser.driver.current_url)
+        browser.screenshot("flag-done")
+        self.assert_no_serious_violations(browser, "the flag's confirmation")
+        after = self.daemon.metric("infoflyt_log_records")
+        self.assertEqual(records + 1, after)  # The flag's own record.
+        # The same form sent again (a double click, a resubmission): flagged once.
+        said = browser.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const body = new URLSearchParams(arguments[0]);"
+            "fetch('/flags', {method: 'POST', body}).then(r => r.text()).then(done);",
+            {"flag_id": flag_id, "national_id": OTHER_PERSON,
+             "reason": "FLAG_REASON_RADICALISATION_CONCERN", "legal_basis": "polregl-27-2"})
+        self.assertIn("Markeringen var allerede registrert", said)
+        self.assertEqual(after, self.daemon.metric("infoflyt_log_records"))
+        listed = self.daemon.cli("pst-pst", "flag", "list", "--national-id", OTHER_PERSON).stdout
+        flags = [json.loads(line) for line in listed.splitlines() if line.strip()]  # One a line.
+        self.assertEqual([flag_id], [f["flag_id"] for f in flags
+                                     if f["reason"] == "FLAG_REASON_RADICALISATION_CONCERN"])
+
     def test_a_police_certificate_cannot_open_the_auditor_console(self):
         browser = self.browser("police-oslo")
         browser.get("/audit")

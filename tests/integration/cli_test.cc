@@ -85,6 +85,26 @@ TEST_F(CliTest, FlagAddListAndRemove) {
             64);
 }
 
+TEST_F(CliTest, AuditStatsCountsWhatWasPostedForAuditorsOnly) {
+  ASSERT_EQ(
+      Cli("correctional-oslo-fengsel", Release(""), "INFOFLYT_NATIONAL_ID=15076500565").exit_code,
+      0);
+  const Result stats = Cli("auditor-eos-utvalget", "-o json audit stats");
+  ASSERT_EQ(stats.exit_code, 0) << stats.out;
+  EXPECT_NE(stats.out.find("\"event\":\"disclose\""), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("\"sender_kind\":\"correctional\""), std::string::npos) << stats.out;
+  const Result table = Cli("auditor-eos-utvalget", "audit stats");
+  ASSERT_EQ(table.exit_code, 0) << table.out;
+  EXPECT_NE(table.out.find("MUNICIPALITY"), std::string::npos) << table.out;
+  // A reversed period names the field; other kinds of party may not ask.
+  const Result reversed = Cli("auditor-eos-utvalget",
+                              "-o json audit stats --from 2030-01-02T00:00:00Z "
+                              "--until 2030-01-01T00:00:00Z");
+  EXPECT_EQ(reversed.exit_code, 65) << reversed.out;
+  EXPECT_NE(reversed.out.find("\"field\":\"until\""), std::string::npos) << reversed.out;
+  EXPECT_EQ(Cli("police-oslo", "audit stats").exit_code, 77);
+}
+
 TEST_F(CliTest, RetryWithTheSameKeyIsReportedAsAlreadyPosted) {
   const std::string args = Release("--idempotency-key cli-retry-1");
   ASSERT_EQ(Cli("correctional-oslo-fengsel", args, "INFOFLYT_NATIONAL_ID=15076500565").exit_code,

@@ -71,6 +71,12 @@ TEST(StatisticsTest, ThePeriodIsThirtyDaysByDefaultAndAtMostAYear) {
   s = StatisticsPeriod(long_period, now, &from, &until);
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("366 days"), std::string::npos) << s.message();
+
+  v1::GetStatisticsRequest far;  // Out of Timestamp's range: refused, not overflowed.
+  far.mutable_from()->set_seconds(int64_t{1} << 60);
+  s = StatisticsPeriod(far, now, &from, &until);
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("from"), std::string::npos) << s.message();
 }
 
 TEST(StatisticsTest, DaysAreNamedInUtc) {

@@ -1508,6 +1508,16 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedWhileSubscribersRead) {
   EXPECT_LT(largest, uintmax_t{16} * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
 }
 
+// A form that made its flag's id when shown is sent twice: the second fails alone, storing
+// nothing (no flag, no record), so the person is flagged once.
+TEST_P(StoreTest, AFlagIdUsedAgainIsAlreadyExistsAndStoresNothing) {
+  ASSERT_TRUE(Flag("pst/pst", "f1", "flagged-subject").status.ok());
+  const int64_t records = Count("disclosures");
+  EXPECT_EQ(Flag("pst/pst", "f1", "flagged-subject").status.code(), Code::kAlreadyExists);
+  EXPECT_EQ(Count("flags"), 1);
+  EXPECT_EQ(Count("disclosures"), records);
+}
+
 TEST_P(StoreTest, FlagsAreFoundByTheirSubjectAlsoAfterReopen) {
   ASSERT_TRUE(Flag("pst/pst", "f1", "flagged-subject").status.ok());
   auto flags_of = [&](const std::string& subject, bool include_inactive = false) {

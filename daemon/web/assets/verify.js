@@ -121,8 +121,10 @@
     const varint = () => {
       let value = 0n;
       for (let shift = 0n; ; shift += 7n) {
-        if (at >= bytes.length || shift > 63n) fail("postens bytes er ikke en gyldig protobuf");
+        if (at >= bytes.length) fail("postens bytes er ikke en gyldig protobuf");
         const b = bytes[at++];
+        // A 64-bit value's tenth byte holds one bit; more would be cut off by the C++ reader.
+        if (shift === 63n && b > 1) fail("postens bytes har et for langt tall");
         value |= BigInt(b & 0x7f) << shift;
         if ((b & 0x80) === 0) return value;
       }
@@ -131,6 +133,8 @@
       const tag = varint();
       const field = Number(tag >> 3n);
       const wire = Number(tag & 7n);
+      // A logged leaf is protobuf's deterministic encoding: each field once.
+      if (fields.has(field)) fail("postens bytes har felt " + field + " to ganger");
       if (wire === 0) {
         fields.set(field, varint());
       } else if (wire === 2) {
@@ -198,36 +202,44 @@
       checkpoint.size !== BigInt(panel.dataset.treeSize)) {
       fail("beviset gjelder ikke sjekkpunktet siden viser");
     }
+    // What the page shows decides what must be proven: facts on the page need their leaf.
+    const showsFacts = document.getElementById("record-facts") !== null;
     let hash;
-    if (proof.out_of_scope) {
+    if (!showsFacts) {
       hash = fromBase64(proof.leaf_hash || "", "postens hash");
+    } else if (proof.out_of_scope || !proof.leaf) {
+      fail("beviset har ikke postens bytes, men siden viser posten");
     } else {
       const leaf = fromBase64(proof.leaf || "", "postens bytes");
       checkFacts(leaf, index);
       hash = await leafHash(leaf);
     }
     const path = (proof.hashes || []).map((h) => fromBase64(h, "en hash i beviset"));
+    checkShownCheckpoint(checkpoint);
     const root = await rootFromInclusion(hash, index, checkpoint.size, path);
     if (!equal(root, checkpoint.root)) {
       fail("inklusjonsbeviset fører ikke til sjekkpunktets rot-hash");
     }
-    return "post " + index + (proof.out_of_scope ? " (utenfor ditt innsyn: dens hash)" : "") +
+    return "post " + index + (showsFacts ? "" : " (utenfor ditt innsyn: dens hash)") +
       " er med i loggen ved sjekkpunktet av " + checkpoint.size + " poster" +
-      (proof.out_of_scope ? "." : ", og det siden viser, er det som ble loggført.");
+      (showsFacts ? ", og det siden viser, er det som ble loggført." : ".");
   }
 
+  // The size and root hash the page shows are the signed checkpoint's.
+  function checkShownCheckpoint(checkpoint) {
+    const size = document.getElementById("tree-size");
+    const root = document.getElementById("root-hash");
+    if (!size || size.textContent !== checkpoint.size.toString() || !root ||
+      root.textContent !== hex(checkpoint.root)) {
+      fail("sjekkpunktet siden viser, er ikke det som er signert");
+    }
+  }
+
+  // The log's page: the signed note it shows, as it stands in the page (no second fetch).
   async function verifyCheckpoint(key) {
-    const signed = await fetchJson(panel.dataset.checkpoint);
-    const checkpoint = parseCheckpoint(await openNote(signed.note || "", key), key);
-    const shownSize = document.getElementById("tree-size");
-    const shownRoot = document.getElementById("root-hash");
-    if (shownSize && BigInt(shownSize.textContent) > checkpoint.size) {
-      fail("siden viser flere poster enn sjekkpunktet");
-    }
-    if (shownSize && BigInt(shownSize.textContent) === checkpoint.size && shownRoot &&
-      shownRoot.textContent !== hex(checkpoint.root)) {
-      fail("siden viser en annen rot-hash enn sjekkpunktet");
-    }
+    const note = document.getElementById("checkpoint-note");
+    const checkpoint = parseCheckpoint(await openNote(note ? note.textContent : "", key), key);
+    checkShownCheckpoint(checkpoint);
     return "sjekkpunktet av " + checkpoint.size + " poster er signert av loggen " +
       checkpoint.origin + ".";
   }
