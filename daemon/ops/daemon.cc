@@ -487,8 +487,9 @@ Status Daemon::WriteReadyFile(const std::string& grpc_address, const std::string
 Status Daemon::StartWeb(std::string* bound) {
   if (config_.web_listen.empty()) return Status::Ok();
   web_actions_ = std::make_unique<ExchangeActions>(&services_);
-  web_ = std::make_unique<WebServer>(&services_, WebOptions{config_.web_listen, config_.tls_cert,
-                                                            config_.tls_key, config_.client_ca});
+  web_ = std::make_unique<WebServer>(
+      &services_, WebOptions{config_.web_listen, config_.tls_cert, config_.tls_key,
+                             config_.client_ca, chain_verifier_});
   AddHomePage(web_.get());
   AddInboxPages(web_.get(), &services_, web_actions_.get());
   AddPostPages(web_.get(), &services_, web_actions_.get());

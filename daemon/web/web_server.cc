@@ -32,6 +32,24 @@ std::string Pem(X509* cert) {
   return {data, static_cast<size_t>(size)};
 }
 
+// OpenSSL's chain check, replaced by the gRPC port's verifier (`arg`), so both ports trust and
+// revoke alike and a refused handshake is reported with its certificate.
+int VerifyChain(X509_STORE_CTX* store, void* arg) {
+  const auto* verifier = static_cast<const ClientChainVerifier*>(arg);
+  X509* leaf = X509_STORE_CTX_get0_cert(store);
+  if (leaf == nullptr) return 0;
+  std::string chain;
+  if (STACK_OF(X509)* sent = X509_STORE_CTX_get0_untrusted(store)) {
+    for (int i = 0; i < sk_X509_num(sent); ++i) chain += Pem(sk_X509_value(sent, i));
+  }
+  if (!verifier->Verify(Pem(leaf), chain).ok()) {
+    X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
+    return 0;
+  }
+  X509_STORE_CTX_set_error(store, X509_V_OK);
+  return 1;
+}
+
 // The client certificate the handshake verified, and the chain it came with.
 CallPeer PeerOf(const httplib::Request& request) {
   CallPeer peer;
@@ -99,6 +117,11 @@ WebServer::WebServer(const ServiceContext* ctx, WebOptions options)
     // certificates; without one the handshake fails and no page is served.
     SSL_CTX_set_client_CA_list(&tls, SSL_load_client_CA_file(o.client_ca_file.c_str()));
     SSL_CTX_set_verify(&tls, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    if (o.verifier) {
+      // Not const in OpenSSL's signature; VerifyChain only reads it.
+      SSL_CTX_set_cert_verify_callback(&tls, VerifyChain,
+                                       const_cast<ClientChainVerifier*>(o.verifier.get()));
+    }
     // A browser resumes sessions on its parallel connections; with client certificates OpenSSL
     // refuses that unless the sessions have a context. A resumed session keeps its verified
     // certificate, and every request is still checked against the current CRLs and registry.

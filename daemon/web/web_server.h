@@ -18,6 +18,7 @@
 
 #include "base/status.h"
 #include "server/authorize.h"
+#include "server/client_chain_verifier.h"
 #include "server/service_context.h"
 #include "web/web_request.h"
 
@@ -31,7 +32,11 @@ struct WebOptions {
   std::string listen;  // "host:port"; port 0 picks one.
   std::string cert_file;
   std::string key_file;
-  std::string client_ca_file;
+  std::string client_ca_file;  // Its CA names go in the certificate request (browsers' choice).
+  // The gRPC port's handshake verifier: the same bundle and CRLs, as they are reloaded, and each
+  // refusal a security event naming the certificate. Without one, OpenSSL checks against
+  // client_ca_file as read at start (no CRLs).
+  std::shared_ptr<const ClientChainVerifier> verifier;
   int threads = 32;  // Each open live page (Server-Sent Events) holds one.
 };
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
 #include "integration/pki_actions.h"
@@ -86,6 +87,47 @@ TEST(RevocationTest, ACrlEndsTheOpenStreamsOfTheCertificateAndRefusesItsNextConn
   ASSERT_TRUE(prison->Post(ReleaseNotice("after-revocation"), &second).ok());
   EXPECT_FALSE(streams.bergen_stream.WaitEnded(std::chrono::seconds(0)));
   EXPECT_GE(MetricValue(daemon.Metrics(), "infoflyt_auth_failures_total{reason=\"revoked\"}"), 1);
+}
+
+// The web port trusts and revokes as the gRPC port does (the same handshake verifier): a CRL
+// refuses the certificate's next browser connection at the handshake, reported with it.
+TEST(RevocationTest, ACrlRefusesTheCertificateAtTheWebPortToo) {
+  TestDaemon daemon;
+  const std::string pki = CopyOfTheCa(StateDir(daemon));
+  daemon.set_tls_config("crl_directory = \"" + pki + "/crl\"\n");
+  daemon.set_extra_config("[web]\nlisten = \"127.0.0.1:0\"\n");
+  ASSERT_TRUE(daemon.Start()) << daemon.Log();
+  std::string web;
+  ASSERT_TRUE(Eventually([&] {
+    const std::string log = daemon.Log();
+    const size_t at = log.find("listening web=https://");
+    if (at == std::string::npos) return false;
+    web = log.substr(at + 22, log.find(' ', at + 22) - at - 22);
+    return true;
+  })) << daemon.Log();
+  // The status of GET / as `party` ("000": no answer, the handshake refused).
+  auto get = [&](const std::string& party) {
+    const std::string cert = Pki().dir + "/parties/" + party;
+    const std::string command = "curl -sk -o /dev/null -w '%{http_code}' --cert " + cert +
+                                ".pem --key " + cert + ".key https://" + web + "/";
+    std::string out;
+    FILE* p = popen(command.c_str(), "r");
+    for (int c; p != nullptr && (c = fgetc(p)) != EOF;) out += static_cast<char>(c);
+    if (p != nullptr) pclose(p);
+    return out;
+  };
+  ASSERT_EQ(get("police-oslo"), "200") << daemon.Log();
+  Revoke(pki, "police/oslo");
+  EXPECT_TRUE(Eventually([&] { return get("police-oslo") == "000"; })) << daemon.Log();
+  // The refusal is a security event naming the certificate.
+  bool reported = false;
+  std::istringstream lines(daemon.Log());
+  for (std::string line; std::getline(lines, line);) {
+    reported |= line.find("reason=revoked") != std::string::npos &&
+                line.find("/police/oslo") != std::string::npos;
+  }
+  EXPECT_TRUE(reported) << daemon.Log();
+  EXPECT_EQ(get("police-vest"), "200");  // Others still are served.
 }
 
 // A root (pathlen 1) of its own with an intermediate CA that issues police/oslo, in `dir`, laid
