@@ -206,6 +206,8 @@ int RunStats(client::ExchangeClient& client, const AuditFlags& f, Format format)
     PrintJson(stats);
     return kExitOk;
   }
+  std::cout << "period " << TimeUtil::ToString(stats.from()) << " - "
+            << TimeUtil::ToString(stats.until()) << "\n\n";
   std::vector<std::vector<std::string>> counts = {
       {"DAY", "EVENT", "OUTCOME", "BASIS", "SENDER KIND", "COUNT"}};
   auto or_dash = [](const std::string& v) { return v.empty() ? std::string("-") : v; };
@@ -219,8 +221,8 @@ int RunStats(client::ExchangeClient& client, const AuditFlags& f, Format format)
   for (const auto& a : stats.acknowledgements()) {
     acks.push_back({a.municipality(), std::to_string(a.deliveries()),
                     std::to_string(a.acknowledged()),
-                    std::to_string(std::llround(a.median_seconds())),
-                    std::to_string(std::llround(a.p90_seconds())),
+                    a.acknowledged() == 0 ? "-" : std::to_string(std::llround(a.median_seconds())),
+                    a.acknowledged() == 0 ? "-" : std::to_string(std::llround(a.p90_seconds())),
                     std::to_string(a.within_deadline()) + "/" + std::to_string(a.with_deadline())});
   }
   std::cout << std::endl;

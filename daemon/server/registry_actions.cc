@@ -69,7 +69,9 @@ void RegistryActions::Flag(const Caller& caller, const Catalogs& catalogs,
   ctx_->committer->Submit(std::move(op), [done = std::move(done)](WriteOp& w) {
     const auto& stored = std::get<FlagOp>(w);
     v1::FlagRecord record;
-    if (stored.status.ok()) ToProto(stored.flag, NowMicros(), &record);
+    if (stored.status.ok() || stored.status.code() == Code::kAlreadyExists) {
+      ToProto(stored.flag, NowMicros(), &record);
+    }
     done(stored.status, std::move(record));
   });
 }

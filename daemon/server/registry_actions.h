@@ -30,7 +30,8 @@ class RegistryActions {
 
   // Validates and stores `caller`'s flag (INVALID_ARGUMENT naming the field otherwise, storing
   // nothing) under `flag_id`, or a new id if empty. A form that made its id when it was shown
-  // posts once: sent again, it is ALREADY_EXISTS and stores nothing.
+  // posts once: sent again, it is ALREADY_EXISTS with the stored flag and stores nothing (and
+  // FAILED_PRECONDITION if that id names a different flag).
   void Flag(const Caller& caller, const Catalogs& catalogs, const v1::FlagRequest& request,
             std::string flag_id, std::function<void(const Status&, v1::FlagRecord)> done) const;
 

@@ -99,6 +99,8 @@ struct RegistryCaller {
 // "unflag", and for a lookup "read" plus one "disclose" per flag of another party it shows);
 // the person only as the keyed hash. Ownership and visibility follow `rules`, the catalogue
 // the call started with.
+// Flags a person. A flag_id already stored: ALREADY_EXISTS with `flag` set to the stored flag
+// if it is this same flag (a form sent twice), else FAILED_PRECONDITION; neither stores anything.
 struct FlagOp {
   FlagInfo flag;  // flag_id and flagged_by assigned by the caller; flagged_at set by the store.
   std::string subject_hash;  // Keyed hash of the person's identity number.

@@ -583,6 +583,19 @@ v1::DisclosureRecord StoreCore::RegistryRecord(const RegistryCaller& caller, std
 
 Status StoreCore::ApplyOp(StoreRows& rows, FlagOp& op, int64_t now) {
   if (Status s = CheckPolicy(op.caller.policy); !s.ok()) return s;
+  // An id a form made when it was shown, sent again: the same flag stores nothing and is
+  // ALREADY_EXISTS with the stored flag; the id on any other flag is refused.
+  std::optional<FlagInfo> existing;
+  if (Status s = rows.FindFlag(op.flag.flag_id, &existing); !s.ok()) return s;
+  if (existing) {
+    if (existing->flagged_by != op.flag.flagged_by || existing->subject_hash != op.subject_hash ||
+        existing->reason != op.flag.reason || existing->legal_basis != op.flag.legal_basis ||
+        existing->expires_at != op.flag.expires_at) {
+      return {Code::kFailedPrecondition, "flag_id: names another flag; show the form again"};
+    }
+    op.flag = *existing;
+    return {Code::kAlreadyExists, "flag_id: this flag is stored already"};
+  }
   if (Status s = rows.InsertFlag(op, now); !s.ok()) return s;
   op.flag.flagged_at = now;
   v1::DisclosureRecord r = RegistryRecord(op.caller, "flag", op.subject_hash, now);

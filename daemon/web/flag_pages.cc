@@ -110,18 +110,16 @@ void PostFlag(const ServiceContext& ctx, const RegistryActions* actions, const W
     SetActErrorPage(flagged ? std::optional<Status>(flagged->first) : std::nullopt, &response);
     return;
   }
+  const v1::FlagRecord& record = flagged->second;
+  const LegalBasis* basis = catalogs->legal_bases.Find(record.legal_basis());
   TemplateData data;
   data.set("again", again);
-  data.set("flag_id", flag_id);
-  if (!again) {
-    const v1::FlagRecord& record = flagged->second;
-    const LegalBasis* basis = catalogs->legal_bases.Find(record.legal_basis());
-    data.set("reason", ReasonLabel(record.reason()));
-    data.set("basis", basis == nullptr ? record.legal_basis() : basis->citation);
-    data.set("flagged_at", FormatTime(ToMicros(record.flagged_at())));
-    data.set("expires_at", record.has_expires_at() ? FormatTime(ToMicros(record.expires_at()))
-                                                   : "ved avslutning");
-  }
+  data.set("flag_id", record.flag_id());
+  data.set("reason", ReasonLabel(record.reason()));
+  data.set("basis", basis == nullptr ? record.legal_basis() : basis->citation);
+  data.set("flagged_at", FormatTime(ToMicros(record.flagged_at())));
+  data.set("expires_at",
+           record.has_expires_at() ? FormatTime(ToMicros(record.expires_at())) : "ved avslutning");
   SetPage(
       RenderPage(request.caller, "Markeringen er registrert", RenderTemplate("flag_done", data)),
       &response);

@@ -462,6 +462,15 @@ class WebTest(unittest.TestCase):
             {"flag_id": flag_id, "national_id": OTHER_PERSON,
              "reason": "FLAG_REASON_RADICALISATION_CONCERN", "legal_basis": "polregl-27-2"})
         self.assertIn("Markeringen var allerede registrert", said)
+        self.assertIn("Bekymring for radikalisering", said)  # The stored flag, shown again.
+        # The same form's id for another person (a copied tab, an edited page): refused.
+        status = browser.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "const body = new URLSearchParams(arguments[0]);"
+            "fetch('/flags', {method: 'POST', body}).then(r => done(r.status));",
+            {"flag_id": flag_id, "national_id": PERSON,
+             "reason": "FLAG_REASON_RADICALISATION_CONCERN", "legal_basis": "polregl-27-2"})
+        self.assertEqual(409, status)
         self.assertEqual(after, self.daemon.metric("infoflyt_log_records"))
         listed = self.daemon.cli("pst-pst", "flag", "list", "--national-id", OTHER_PERSON).stdout
         flags = [json.loads(line) for line in listed.splitlines() if line.strip()]  # One a line.

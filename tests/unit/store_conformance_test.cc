@@ -1508,12 +1508,17 @@ TEST_F(SqliteStoreTest, TheWalStaysBoundedWhileSubscribersRead) {
   EXPECT_LT(largest, uintmax_t{16} * kCheckpointPages * kFrameBytes) << "WAL grew to " << largest;
 }
 
-// A form that made its flag's id when shown is sent twice: the second fails alone, storing
-// nothing (no flag, no record), so the person is flagged once.
+// A form that made its flag's id when shown is sent twice: the second is ALREADY_EXISTS with the
+// stored flag, storing nothing (no flag, no record), so the person is flagged once; the id
+// used for another person is refused.
 TEST_P(StoreTest, AFlagIdUsedAgainIsAlreadyExistsAndStoresNothing) {
-  ASSERT_TRUE(Flag("pst/pst", "f1", "flagged-subject").status.ok());
+  const FlagOp first = Flag("pst/pst", "f1", "flagged-subject");
+  ASSERT_TRUE(first.status.ok());
   const int64_t records = Count("disclosures");
-  EXPECT_EQ(Flag("pst/pst", "f1", "flagged-subject").status.code(), Code::kAlreadyExists);
+  const FlagOp again = Flag("pst/pst", "f1", "flagged-subject");
+  EXPECT_EQ(again.status.code(), Code::kAlreadyExists);
+  EXPECT_EQ(again.flag.flagged_at, first.flag.flagged_at);
+  EXPECT_EQ(Flag("pst/pst", "f1", "another-subject").status.code(), Code::kFailedPrecondition);
   EXPECT_EQ(Count("flags"), 1);
   EXPECT_EQ(Count("disclosures"), records);
 }
