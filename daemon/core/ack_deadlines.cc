@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "core/message_body.h"
+#include "core/time_util.h"
 
 namespace infoflyt {
 namespace {
@@ -13,8 +14,7 @@ std::optional<int64_t> EventTime(const v1::Envelope& envelope) {
   if (!envelope.has_release_notice() || !envelope.release_notice().has_planned_at()) {
     return std::nullopt;
   }
-  const auto& t = envelope.release_notice().planned_at();
-  return t.seconds() * kMicrosPerSecond + t.nanos() / 1000;
+  return ToMicros(envelope.release_notice().planned_at());
 }
 
 }  // namespace

@@ -174,8 +174,7 @@ Status PlanPost(const Party& sender, const v1::Envelope& envelope, const Catalog
 
 void PlanEscalation(const v1::Envelope& envelope, const Catalogs& catalogs,
                     const std::string& municipality, const std::string& basis_id,
-                    const std::string& answerable, const std::string& note,
-                    DisclosurePlan* plan) {
+                    const std::string& answerable, const std::string& note, DisclosurePlan* plan) {
   std::vector<const Party*> to;
   if (const Party* p = catalogs.parties.FindByKey(answerable)) to.push_back(p);
   const Municipality* home = catalogs.places.Find(municipality.substr(municipality.find('/') + 1));

@@ -8,16 +8,14 @@
 #include <tuple>
 #include <vector>
 
+#include "core/time_util.h"
+
 namespace infoflyt {
 namespace {
 
 constexpr int64_t kMicrosPerDay = int64_t{86'400} * 1'000'000;
 constexpr int64_t kDefaultDays = 30;
 constexpr int64_t kMaxDays = 366;
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1'000'000 + t.nanos() / 1000;
-}
 
 // The sample at rank ceil(p * n) of the sorted `values` (nearest rank; n > 0).
 double NearestRank(const std::vector<double>& sorted, double p) {
@@ -38,8 +36,8 @@ Status StatisticsPeriod(const v1::GetStatisticsRequest& request, int64_t now, in
       return Status::InvalidArgument({{name, "is not a valid time (years 1 to 9999)"}});
     }
   }
-  *until = request.has_until() ? Micros(request.until()) : now;
-  *from = request.has_from() ? Micros(request.from()) : *until - kDefaultDays * kMicrosPerDay;
+  *until = request.has_until() ? ToMicros(request.until()) : now;
+  *from = request.has_from() ? ToMicros(request.from()) : *until - kDefaultDays * kMicrosPerDay;
   if (*from >= *until) return Status::InvalidArgument({{"until", "must be after from"}});
   if (*until - *from > kMaxDays * kMicrosPerDay) {
     return Status::InvalidArgument({{"from", "the period may be at most 366 days"}});

@@ -11,10 +11,10 @@
 #include "core/audit_scope.h"
 #include "core/national_id.h"
 #include "core/statistics.h"
+#include "core/time_util.h"
 #include "merkle/record_leaf.h"
 #include "server/authorize.h"
 #include "server/grpc_status.h"
-#include "server/time_util.h"
 
 namespace infoflyt {
 namespace {
@@ -31,6 +31,11 @@ constexpr const char* kExemptions =
     "(politiregisterloven § 66). Records that the Norwegian Police Security Service (PST) "
     "disclosed, received, or had disclosed on its behalf are exempt from access and are not part "
     "of this report (politiregisterloven § 66).";
+
+// Finishes a unary call's reactor with an act's answer.
+std::function<void(const Status&)> FinishWith(grpc::ServerUnaryReactor* reactor) {
+  return [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); };
+}
 
 void ToProto(const StoredCheckpoint& c, const std::string& verifier_key,
              v1::SignedCheckpoint* out) {
@@ -252,8 +257,7 @@ grpc::ServerUnaryReactor* AuditService::RecordedRead(
     std::function<Status(const Caller&)> answer, std::function<Status(const Caller&)> precheck) {
   auto* reactor = call->DefaultReactor();
   RecordedRead(PeerOf(call), std::move(subject_hash), std::move(what), std::move(answer),
-               std::move(precheck),
-               [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+               std::move(precheck), FinishWith(reactor));
   return reactor;
 }
 
@@ -270,8 +274,7 @@ grpc::ServerUnaryReactor* AuditService::QueryDisclosures(grpc::CallbackServerCon
                                                          const v1::QueryDisclosuresRequest* request,
                                                          v1::QueryDisclosuresResponse* response) {
   auto* reactor = call->DefaultReactor();
-  Query(PeerOf(call), *request, response,
-        [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  Query(PeerOf(call), *request, response, FinishWith(reactor));
   return reactor;
 }
 
@@ -377,8 +380,7 @@ grpc::ServerUnaryReactor* AuditService::SubjectAccessReport(
     grpc::CallbackServerContext* call, const v1::SubjectAccessReportRequest* request,
     v1::SubjectAccessReportResponse* response) {
   auto* reactor = call->DefaultReactor();
-  Report(PeerOf(call), request->national_id(), response,
-         [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  Report(PeerOf(call), request->national_id(), response, FinishWith(reactor));
   return reactor;
 }
 
@@ -445,8 +447,7 @@ grpc::ServerUnaryReactor* AuditService::GetCheckpoint(grpc::CallbackServerContex
                                                       const v1::GetCheckpointRequest* request,
                                                       v1::SignedCheckpoint* response) {
   auto* reactor = call->DefaultReactor();
-  Checkpoint(PeerOf(call), *request, response,
-             [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  Checkpoint(PeerOf(call), *request, response, FinishWith(reactor));
   return reactor;
 }
 
@@ -466,8 +467,7 @@ grpc::ServerUnaryReactor* AuditService::GetInclusionProof(
     grpc::CallbackServerContext* call, const v1::GetInclusionProofRequest* request,
     v1::InclusionProof* response) {
   auto* reactor = call->DefaultReactor();
-  Proof(PeerOf(call), *request, response,
-        [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  Proof(PeerOf(call), *request, response, FinishWith(reactor));
   return reactor;
 }
 
@@ -602,8 +602,7 @@ grpc::ServerUnaryReactor* AuditService::GetStatistics(grpc::CallbackServerContex
                                                       const v1::GetStatisticsRequest* request,
                                                       v1::Statistics* response) {
   auto* reactor = call->DefaultReactor();
-  Aggregates(PeerOf(call), *request, response,
-             [reactor](const Status& s) { reactor->Finish(ToGrpcStatus(s)); });
+  Aggregates(PeerOf(call), *request, response, FinishWith(reactor));
   return reactor;
 }
 

@@ -6,7 +6,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "base/log.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 
 namespace infoflyt {
 namespace {

@@ -9,7 +9,7 @@
 #include "core/disclosure_plan.h"
 #include "core/message_body.h"
 #include "core/validation.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 
 namespace infoflyt {
 namespace {

@@ -9,7 +9,7 @@
 #include "server/authorize.h"
 #include "server/grpc_status.h"
 #include "server/subscribe_stream.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 
 namespace infoflyt {
 namespace {

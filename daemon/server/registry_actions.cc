@@ -3,7 +3,7 @@
 #include "base/clock.h"
 #include "base/crypto.h"
 #include "core/national_id.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 
 namespace infoflyt {
 

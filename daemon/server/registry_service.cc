@@ -8,7 +8,7 @@
 #include "server/authorize.h"
 #include "server/grpc_status.h"
 #include "server/registry_actions.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 
 namespace infoflyt {
 

@@ -4,7 +4,7 @@
 
 #include "base/log.h"
 #include "server/grpc_status.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 
 namespace infoflyt {
 namespace {

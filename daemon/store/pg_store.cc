@@ -927,33 +927,39 @@ Status PgStore::QueryLog(const RecordFilter& f, uint64_t from_index, size_t limi
 
 Status PgStore::CountRecords(const RecordFilter& f, std::vector<RecordCount>* counts,
                              std::vector<MunicipalityAck>* acks) {
-  // Every value is bound; the period has the index by time to use.
-  std::vector<PgParam> params{PgParam::Int(f.from.value_or(0)),
-                              PgParam::Int(f.until.value_or(std::numeric_limits<int64_t>::max()))};
-  auto bind = [&params](PgParam p) {
-    params.push_back(std::move(p));
-    return "$" + std::to_string(params.size());
+  // `head` ends in the period's conditions on $1 and $2; the scope's, on the records of
+  // `table`, follow before `tail`. Every value is bound; the period has the index by time.
+  auto query = [&](const std::string& head, const std::string& table, const std::string& tail,
+                   PgResult* out) {
+    std::vector<PgParam> params{
+        PgParam::Int(f.from.value_or(0)),
+        PgParam::Int(f.until.value_or(std::numeric_limits<int64_t>::max()))};
+    auto bind = [&params](PgParam p) {
+      params.push_back(std::move(p));
+      return "$" + std::to_string(params.size());
+    };
+    const std::string sql = head + ScopeConditions(f.scope, table, bind) + tail;
+    return Read([&](PgConn& r) { return r.QueryOnce(sql, params, out); });
   };
-  const std::string count_sql =
-      "SELECT occurred_at / 86400000000, event, outcome, legal_basis, split_part(sender, '/', 1), "
-      "count(*) FROM disclosures WHERE occurred_at >= $1 AND occurred_at < $2" +
-      ScopeConditions(f.scope, "", bind) + " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5";
   PgResult q;
-  if (Status s = Read([&](PgConn& r) { return r.QueryOnce(count_sql, params, &q); }); !s.ok()) {
+  if (Status s = query("SELECT occurred_at / 86400000000, event, outcome, legal_basis, "
+                       "split_part(sender, '/', 1), count(*) FROM disclosures "
+                       "WHERE occurred_at >= $1 AND occurred_at < $2",
+                       "", " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5", &q);
+      !s.ok()) {
     return s;
   }
   for (int i = 0; i < q.rows(); ++i) {
     counts->push_back({q.Int(i, 0), q.Text(i, 1), q.Text(i, 2), q.Text(i, 3), q.Text(i, 4),
                        static_cast<uint64_t>(q.Int(i, 5))});
   }
-  params.erase(params.begin() + 2, params.end());  // The period stays $1 and $2.
-  const std::string ack_sql =
-      "SELECT r.recipient, r.occurred_at, d.acked_at, d.ack_deadline FROM disclosures r "
-      "JOIN deliveries d ON d.id = r.delivery_id WHERE r.event = 'disclose' AND "
-      "r.recipient LIKE 'municipality/%' AND r.occurred_at >= $1 AND r.occurred_at < $2" +
-      ScopeConditions(f.scope, "r.", bind) + " ORDER BY r.recipient";
   PgResult a;
-  if (Status s = Read([&](PgConn& r) { return r.QueryOnce(ack_sql, params, &a); }); !s.ok()) {
+  if (Status s =
+          query("SELECT r.recipient, r.occurred_at, d.acked_at, d.ack_deadline FROM disclosures r "
+                "JOIN deliveries d ON d.id = r.delivery_id WHERE r.event = 'disclose' AND "
+                "r.recipient LIKE 'municipality/%' AND r.occurred_at >= $1 AND r.occurred_at < $2",
+                "r.", " ORDER BY r.recipient", &a);
+      !s.ok()) {
     return s;
   }
   for (int i = 0; i < a.rows(); ++i) {

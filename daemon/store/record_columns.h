@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "base/clock.h"
+#include "core/time_util.h"
 #include "infoflyt/v1/audit.pb.h"
 #include "store/store.h"
 
@@ -67,8 +68,6 @@ inline std::optional<int64_t> DeliveryIdOf(const v1::DisclosureRecord& r) {
 }
 
 // Microseconds since the epoch of a record's occurred_at, as stored.
-inline int64_t OccurredAt(const v1::DisclosureRecord& r) {
-  return r.occurred_at().seconds() * kMicrosPerSecond + r.occurred_at().nanos() / 1000;
-}
+inline int64_t OccurredAt(const v1::DisclosureRecord& r) { return ToMicros(r.occurred_at()); }
 
 }  // namespace infoflyt

@@ -57,14 +57,10 @@ std::map<std::string, std::string> Values(const httplib::Request& http) {
   return values;
 }
 
-std::string Time(const google::protobuf::Timestamp& t) {
-  return FormatTime(t.seconds() * 1'000'000 + t.nanos() / 1000);
-}
-
 TemplateData RecordRow(const v1::DisclosureRecord& r, bool changed) {
   TemplateData row;
   row.set("index", std::to_string(r.index()));
-  row.set("occurred_at", Time(r.occurred_at()));
+  row.set("occurred_at", FormatTime(r.occurred_at()));
   row.set("event", r.event());
   row.set("outcome", r.outcome());
   row.set("sender", r.sender());
@@ -169,7 +165,7 @@ void Report(const ServiceContext& ctx, AuditService* audit, const WebRequest& re
   TemplateData entries{TemplateData::type::list};
   for (const auto& e : report.entries()) {
     TemplateData row;
-    row.set("occurred_at", Time(e.occurred_at()));
+    row.set("occurred_at", FormatTime(e.occurred_at()));
     row.set("event", e.event());
     row.set("sender", NameOf(*catalogs, e.sender()));
     row.set("recipient", NameOf(*catalogs, e.recipient()));
@@ -182,7 +178,7 @@ void Report(const ServiceContext& ctx, AuditService* audit, const WebRequest& re
   }
   data.set("entries", entries);
   data.set("has_entries", report.entries_size() > 0);
-  data.set("generated_at", Time(report.generated_at()));
+  data.set("generated_at", FormatTime(report.generated_at()));
   data.set("exemptions", report.exemptions());
   data.set("tree_size", std::to_string(report.checkpoint().tree_size()));
   data.set("checkpoint", report.checkpoint().note());

@@ -107,7 +107,7 @@ std::string ValueText(const Message& message, const FieldDescriptor& field,
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const auto& ts =
           dynamic_cast<const google::protobuf::Timestamp&>(r->GetMessage(message, &field));
-      return FormatTime(ts.seconds() * 1'000'000 + ts.nanos() / 1000);
+      return FormatTime(ts);
     }
     default:
       return {};

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "base/crypto.h"
-#include "server/time_util.h"
 #include "web/await.h"
 #include "web/form.h"
 #include "web/page.h"
@@ -117,9 +116,9 @@ void PostFlag(const ServiceContext& ctx, const RegistryActions* actions, const W
   data.set("flag_id", record.flag_id());
   data.set("reason", ReasonLabel(record.reason()));
   data.set("basis", basis == nullptr ? record.legal_basis() : basis->citation);
-  data.set("flagged_at", FormatTime(ToMicros(record.flagged_at())));
+  data.set("flagged_at", FormatTime(record.flagged_at()));
   data.set("expires_at",
-           record.has_expires_at() ? FormatTime(ToMicros(record.expires_at())) : "ved avslutning");
+           record.has_expires_at() ? FormatTime(record.expires_at()) : "ved avslutning");
   SetPage(
       RenderPage(request.caller, "Markeringen er registrert", RenderTemplate("flag_done", data)),
       &response);

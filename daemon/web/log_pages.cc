@@ -8,7 +8,7 @@
 
 #include "base/clock.h"
 #include "base/crypto.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 #include "web/await.h"
 #include "web/envelope_html.h"
 #include "web/page.h"
@@ -35,13 +35,6 @@ std::optional<Status> ProofOf(AuditService* audit, const WebRequest& request,
   });
 }
 
-std::optional<Status> LatestCheckpoint(AuditService* audit, const WebRequest& request,
-                                       const std::shared_ptr<v1::SignedCheckpoint>& checkpoint) {
-  return AwaitAct(checkpoint, [&](v1::SignedCheckpoint* out, auto done) {
-    audit->Checkpoint(request.peer, v1::GetCheckpointRequest{}, out, std::move(done));
-  });
-}
-
 // The proof as the Audit service's protobuf JSON (field names as in proto/), for the script.
 void ProofJson(AuditService* audit, const WebRequest& request, httplib::Response& response) {
   auto proof = std::make_shared<v1::InclusionProof>();
@@ -65,7 +58,7 @@ TemplateData CheckpointData(const v1::SignedCheckpoint& c) {
   TemplateData data;
   data.set("tree_size", std::to_string(c.tree_size()));
   data.set("root_hash", ToHex(c.root_hash()));
-  data.set("signed_at", FormatTime(ToMicros(c.signed_at())));
+  data.set("signed_at", FormatTime(c.signed_at()));
   data.set("note", c.note());
   data.set("stated_key", c.verifier_key());
   return data;
@@ -138,7 +131,10 @@ void RecordPage(AuditService* audit, const WebRequest& request, httplib::Respons
 
 void LogStatePage(AuditService* audit, const WebRequest& request, httplib::Response& response) {
   auto checkpoint = std::make_shared<v1::SignedCheckpoint>();
-  const std::optional<Status> answered = LatestCheckpoint(audit, request, checkpoint);
+  const std::optional<Status> answered =
+      AwaitAct(checkpoint, [&](v1::SignedCheckpoint* out, auto done) {
+        audit->Checkpoint(request.peer, v1::GetCheckpointRequest{}, out, std::move(done));
+      });
   if (!answered || !answered->ok()) {
     SetActErrorPage(answered, &response);
     return;

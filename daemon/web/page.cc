@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "core/time_util.h"
 #include "server/registry_actions.h"
 #include "web/assets.h"
 
@@ -158,5 +159,7 @@ std::string FormatTime(int64_t micros) {
   std::strftime(text, sizeof text, "%Y-%m-%d %H:%M UTC", &tm);
   return text;
 }
+
+std::string FormatTime(const google::protobuf::Timestamp& t) { return FormatTime(ToMicros(t)); }
 
 }  // namespace infoflyt

@@ -3,6 +3,7 @@
 // templates (mustache's {{ }}); only rendered templates are inserted unescaped.
 #pragma once
 
+#include <google/protobuf/timestamp.pb.h>
 #include <httplib.h>
 
 #include <kainjow/mustache.hpp>
@@ -52,7 +53,8 @@ void SetActErrorPage(const std::optional<Status>& status, httplib::Response* res
 // Sends the rendered page.
 void SetPage(const std::string& html, httplib::Response* response);
 
-// "2026-12-02 14:05 UTC" for microseconds since the epoch.
+// "2026-12-02 14:05 UTC" for microseconds since the epoch, or for a Timestamp.
 std::string FormatTime(int64_t micros);
+std::string FormatTime(const google::protobuf::Timestamp& t);
 
 }  // namespace infoflyt

@@ -177,7 +177,7 @@ std::string StateText(v1::DeliveryState state) {
 }
 
 std::string OptionalTime(bool has, const google::protobuf::Timestamp& t) {
-  return has ? FormatTime(t.seconds() * 1'000'000 + t.nanos() / 1000) : "";
+  return has ? FormatTime(t) : "";
 }
 
 // The message's recipients as its status page lists them; false (and an error page) if the

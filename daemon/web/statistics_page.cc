@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "core/statistics.h"
-#include "server/time_util.h"
+#include "core/time_util.h"
 #include "web/await.h"
 #include "web/form.h"
 #include "web/page.h"
@@ -45,11 +47,58 @@ std::string Duration(double seconds) {
   return std::to_string(s / 3600) + " t " + std::to_string((s % 3600) / 60) + " min";
 }
 
-// One chart's data as a table (templates/chart_table.mustache): a row per day of the period, a
-// column per series, in the order first seen.
-class DayTable {
+// One chart's data as a table (templates/chart_table.mustache): its columns (those plotted
+// have a numeric value in each cell) and a row per day or municipality.
+struct ChartTable {
+  struct Cell {
+    std::string text;
+    std::string value;  // What the chart plots; empty for columns it does not.
+  };
+  std::string id;
+  std::string title;
+  std::string row_header;
+  bool stacked = false;
+  std::vector<std::pair<std::string, bool>> columns;  // Label, plotted.
+  std::vector<std::pair<std::string, std::vector<Cell>>> rows;
+
+  std::string Render() const {
+    TemplateData data;
+    data.set("id", id);
+    data.set("title", title);
+    data.set("row_header", row_header);
+    data.set("stacked", stacked);
+    data.set("has_series", !columns.empty() && !rows.empty());
+    TemplateData headers{TemplateData::type::list};
+    for (const auto& [label, plot] : columns) {
+      TemplateData h;
+      h.set("label", label);
+      h.set("plot", plot);
+      headers << h;
+    }
+    data.set("headers", headers);
+    TemplateData list{TemplateData::type::list};
+    for (const auto& [label, cells] : rows) {
+      TemplateData row;
+      row.set("label", label);
+      TemplateData values{TemplateData::type::list};
+      for (const Cell& c : cells) {
+        TemplateData cell;
+        cell.set("text", c.text);
+        cell.set("value", c.value);
+        values << cell;
+      }
+      row.set("cells", values);
+      list << row;
+    }
+    data.set("rows", list);
+    return RenderTemplate("chart_table", data);
+  }
+};
+
+// Counts by day of the period and series (in the order first seen), for a chart.
+class DayCounts {
  public:
-  explicit DayTable(const v1::Statistics& stats) {
+  explicit DayCounts(const v1::Statistics& stats) {
     // The period is [from, until): its last day is the one holding the microsecond before until.
     const int64_t first = ToMicros(stats.from()) / kMicrosPerDay;
     const int64_t last = (ToMicros(stats.until()) - 1) / kMicrosPerDay;
@@ -62,40 +111,21 @@ class DayTable {
     counts_[series][day] += count;
   }
 
-  std::string Render(const std::string& id, const std::string& title, bool stacked) const {
-    TemplateData data;
-    data.set("id", id);
-    data.set("title", title);
-    data.set("stacked", stacked);
-    data.set("has_series", !series_.empty());
-    TemplateData headers{TemplateData::type::list};
-    for (const std::string& s : series_) {
-      TemplateData h;
-      h.set("label", s);
-      h.set("plot", true);
-      headers << h;
-    }
-    data.set("headers", headers);
-    data.set("row_header", "Dag");
-    TemplateData rows{TemplateData::type::list};
+  std::string Render(std::string id, std::string title, bool stacked) const {
+    ChartTable table{std::move(id), std::move(title), "Dag", stacked, {}, {}};
+    if (series_.empty()) return table.Render();
+    for (const std::string& s : series_) table.columns.emplace_back(s, true);
     for (const std::string& day : days_) {
-      TemplateData row;
-      row.set("label", day);
-      TemplateData cells{TemplateData::type::list};
+      std::vector<ChartTable::Cell> cells;
       for (const std::string& s : series_) {
         const auto& by_day = counts_.at(s);
         auto it = by_day.find(day);
         const std::string n = std::to_string(it == by_day.end() ? 0 : it->second);
-        TemplateData cell;
-        cell.set("text", n);
-        cell.set("value", n);
-        cells << cell;
+        cells.push_back({n, n});
       }
-      row.set("cells", cells);
-      rows << row;
+      table.rows.emplace_back(day, std::move(cells));
     }
-    data.set("rows", rows);
-    return RenderTemplate("chart_table", data);
+    return table.Render();
   }
 
  private:
@@ -104,61 +134,49 @@ class DayTable {
   std::map<std::string, std::map<std::string, uint64_t>> counts_;
 };
 
+// "1.25" hours, for the chart; empty if nothing was acknowledged.
+std::string Hours(double seconds, bool any) {
+  if (!any) return "";
+  char hours[32];
+  std::snprintf(hours, sizeof hours, "%.2f", seconds / 3600);
+  return hours;
+}
+
 std::string AckTable(const v1::Statistics& stats, const Catalogs& catalogs) {
-  TemplateData data;
-  data.set("id", "acknowledgements");
-  data.set("title", "Tid til bekreftelse per kommune (timer)");
-  data.set("stacked", false);
-  data.set("has_series", stats.acknowledgements_size() > 0);
-  data.set("row_header", "Kommune");
-  TemplateData headers{TemplateData::type::list};
-  for (auto [label, plot] : {std::pair{"Utleveringer", false},
-                             {"Bekreftet", false},
-                             {"Median", true},
-                             {"90. persentil", true},
-                             {"Innen fristen", false}}) {
-    TemplateData h;
-    h.set("label", label);
-    h.set("plot", plot);
-    headers << h;
-  }
-  data.set("headers", headers);
-  TemplateData rows{TemplateData::type::list};
+  ChartTable table{"acknowledgements",
+                   "Tid til bekreftelse per kommune (timer)",
+                   "Kommune",
+                   false,
+                   {{"Utleveringer", false},
+                    {"Bekreftet", false},
+                    {"Median", true},
+                    {"90. persentil", true},
+                    {"Innen fristen", false}},
+                   {}};
   for (const auto& a : stats.acknowledgements()) {
-    TemplateData row;
     const Party* party = catalogs.parties.FindByKey(a.municipality());
-    row.set("label", party == nullptr ? a.municipality() : PartyName(*party));
-    TemplateData cells{TemplateData::type::list};
-    auto add = [&cells](const std::string& text, const std::string& value) {
-      TemplateData cell;
-      cell.set("text", text);
-      cell.set("value", value);
-      cells << cell;
-    };
-    add(std::to_string(a.deliveries()), "");
-    add(std::to_string(a.acknowledged()), "");
     const bool any = a.acknowledged() > 0;
-    char hours[32];
-    std::snprintf(hours, sizeof hours, "%.2f", a.median_seconds() / 3600);
-    add(any ? Duration(a.median_seconds()) : "–", any ? hours : "");
-    std::snprintf(hours, sizeof hours, "%.2f", a.p90_seconds() / 3600);
-    add(any ? Duration(a.p90_seconds()) : "–", any ? hours : "");
-    add(a.with_deadline() == 0 ? "ingen frist"
-                               : std::to_string(a.within_deadline() * 100 / a.with_deadline()) +
-                                     " % (" + std::to_string(a.within_deadline()) + " av " +
-                                     std::to_string(a.with_deadline()) + ")",
-        "");
-    row.set("cells", cells);
-    rows << row;
+    const std::string within = a.with_deadline() == 0
+                                   ? "ingen frist"
+                                   : std::to_string(a.within_deadline() * 100 / a.with_deadline()) +
+                                         " % (" + std::to_string(a.within_deadline()) + " av " +
+                                         std::to_string(a.with_deadline()) + ")";
+    table.rows.emplace_back(
+        party == nullptr ? a.municipality() : PartyName(*party),
+        std::vector<ChartTable::Cell>{
+            {std::to_string(a.deliveries()), ""},
+            {std::to_string(a.acknowledged()), ""},
+            {any ? Duration(a.median_seconds()) : "–", Hours(a.median_seconds(), any)},
+            {any ? Duration(a.p90_seconds()) : "–", Hours(a.p90_seconds(), any)},
+            {within, ""}});
   }
-  data.set("rows", rows);
-  return RenderTemplate("chart_table", data);
+  return table.Render();
 }
 
 std::string Charts(const v1::Statistics& stats, const Catalogs& catalogs) {
-  DayTable by_basis(stats);
-  DayTable by_sender(stats);
-  DayTable refusals(stats);
+  DayCounts by_basis(stats);
+  DayCounts by_sender(stats);
+  DayCounts refusals(stats);
   for (const auto& c : stats.counts()) {
     if (c.event() == "disclose") {
       const LegalBasis* basis = catalogs.legal_bases.Find(c.legal_basis());
@@ -184,8 +202,7 @@ void Render(const WebRequest& request, const std::map<std::string, std::string>&
   TemplateData data = FormData(PeriodFields(), values, errors);
   if (stats != nullptr) {
     data.set("shown", true);
-    data.set("period",
-             FormatTime(ToMicros(stats->from())) + " – " + FormatTime(ToMicros(stats->until())));
+    data.set("period", FormatTime(stats->from()) + " – " + FormatTime(stats->until()));
     data.set("charts_html", Charts(*stats, catalogs));
   }
   SetPage(RenderPage(request.caller, "Statistikk for tilsyn", RenderTemplate("statistics", data),

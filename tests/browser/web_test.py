@@ -36,6 +36,15 @@ def inbox_rows(driver, unacknowledged=False):
         " r => [r.dataset.delivery, r.querySelector('a').textContent.trim()]);", selector)
 
 
+def post_from_page(driver, path, fields):
+    """POSTs `fields` as a form from the page (same origin, as a resubmission would), and returns
+    the response's (status, final URL, text)."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "fetch(arguments[0], {method: 'POST', body: new URLSearchParams(arguments[1])})"
+        ".then(r => r.text().then(t => done([r.status, r.url, t])));", path, fields)
+
+
 def click_fresh(driver, selector):
     """Clicks the element the selector names, finding it again if the live list replaced it."""
     def click(d):
@@ -211,19 +220,16 @@ class WebTest(unittest.TestCase):
         browser.screenshot("message-status")
         self.assert_no_serious_violations(browser, "the message's status page")
         # The same form sent again (a double click, a resubmission) posts nothing new.
-        again = browser.driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "const body = new URLSearchParams(arguments[0]);"
-            "fetch('/post/release_notice', {method: 'POST', body}).then(r => done(r.url));",
-            {"idempotency_key": key, "legal_basis": "strgjfl-4i", "handling": "TLP_AMBER",
-             "release_notice.person.national_id": PERSON,
-             "release_notice.person.given_name": "Kari",
-             "release_notice.person.family_name": "Nordmann",
-             "release_notice.kind": "RELEASE_KIND_RELEASE",
-             "release_notice.planned_at": "2027-02-01T09:00",
-             "release_notice.home_municipality": "0301",
-             "release_notice.contact.name": "Per Vakt",
-             "release_notice.contact.phone": "+47 22 00 00 00"})
+        _, again, _ = post_from_page(browser.driver, "/post/release_notice", {
+            "idempotency_key": key, "legal_basis": "strgjfl-4i", "handling": "TLP_AMBER",
+            "release_notice.person.national_id": PERSON,
+            "release_notice.person.given_name": "Kari",
+            "release_notice.person.family_name": "Nordmann",
+            "release_notice.kind": "RELEASE_KIND_RELEASE",
+            "release_notice.planned_at": "2027-02-01T09:00",
+            "release_notice.home_municipality": "0301",
+            "release_notice.contact.name": "Per Vakt",
+            "release_notice.contact.phone": "+47 22 00 00 00"})
         self.assertTrue(again.endswith("/messages/" + message_id), again)
 
     def test_an_auditor_searches_by_person_and_prints_the_subject_access_report(self):
@@ -319,6 +325,14 @@ class WebTest(unittest.TestCase):
         self.assertIn("det siden viser, er det som ble loggført", said)
         browser.screenshot("audit-record-verified")
         # The page and its proof were each a recorded read.
+        self.assertEqual(reads + 2, self.daemon.metric("infoflyt_log_records"))
+        # A proof asked at a size that is no number: refused naming it, nothing recorded.
+        status, said = browser.driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "fetch(arguments[0]).then(r => r.text().then(t => done([r.status, t])));",
+            f"/audit/records/{index}/proof?tree_size=x")
+        self.assertEqual(400, status)
+        self.assertIn("tree_size", said)
         self.assertEqual(reads + 2, self.daemon.metric("infoflyt_log_records"))
 
         # A proof tampered with on its way (the test serves it): one hash of the path changed.
@@ -455,21 +469,13 @@ class WebTest(unittest.TestCase):
         after = self.daemon.metric("infoflyt_log_records")
         self.assertEqual(records + 1, after)  # The flag's own record.
         # The same form sent again (a double click, a resubmission): flagged once.
-        said = browser.driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "const body = new URLSearchParams(arguments[0]);"
-            "fetch('/flags', {method: 'POST', body}).then(r => r.text()).then(done);",
-            {"flag_id": flag_id, "national_id": OTHER_PERSON,
-             "reason": "FLAG_REASON_RADICALISATION_CONCERN", "legal_basis": "polregl-27-2"})
+        flag = {"flag_id": flag_id, "national_id": OTHER_PERSON,
+                "reason": "FLAG_REASON_RADICALISATION_CONCERN", "legal_basis": "polregl-27-2"}
+        _, _, said = post_from_page(browser.driver, "/flags", flag)
         self.assertIn("Markeringen var allerede registrert", said)
         self.assertIn("Bekymring for radikalisering", said)  # The stored flag, shown again.
         # The same form's id for another person (a copied tab, an edited page): refused.
-        status = browser.driver.execute_async_script(
-            "const done = arguments[arguments.length - 1];"
-            "const body = new URLSearchParams(arguments[0]);"
-            "fetch('/flags', {method: 'POST', body}).then(r => done(r.status));",
-            {"flag_id": flag_id, "national_id": PERSON,
-             "reason": "FLAG_REASON_RADICALISATION_CONCERN", "legal_basis": "polregl-27-2"})
+        status, _, _ = post_from_page(browser.driver, "/flags", {**flag, "national_id": PERSON})
         self.assertEqual(409, status)
         self.assertEqual(after, self.daemon.metric("infoflyt_log_records"))
         listed = self.daemon.cli("pst-pst", "flag", "list", "--national-id", OTHER_PERSON).stdout

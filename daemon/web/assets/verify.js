@@ -210,7 +210,7 @@
     } else if (proof.out_of_scope || !proof.leaf) {
       fail("beviset har ikke postens bytes, men siden viser posten");
     } else {
-      const leaf = fromBase64(proof.leaf || "", "postens bytes");
+      const leaf = fromBase64(proof.leaf, "postens bytes");
       checkFacts(leaf, index);
       hash = await leafHash(leaf);
     }
